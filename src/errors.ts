@@ -1,0 +1,47 @@
+/**
+ * Typed errors. Every message names the op, and where they matter the shapes, dtypes and device
+ * involved, e.g. `add: shapes [2, 3] and [4] are not broadcastable`.
+ */
+export class IgnisError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+/** Shapes that do not fit together (broadcasting, matmul, view sizes, cat). */
+export class ShapeError extends IgnisError {}
+/** A dtype an op does not take, or a result that cannot be cast to the destination dtype. */
+export class DTypeError extends IgnisError {}
+/** Tensors on different devices, or a device that does not exist. */
+export class DeviceError extends IgnisError {}
+/** Dims or indices out of range. */
+export class IndexError extends IgnisError {}
+/** Bad argument values: negative, non-integer or NaN sizes, unknown options. */
+export class ValueError extends IgnisError {}
+/** An allocation that cannot be satisfied. */
+export class MemoryError extends IgnisError {}
+/** Use of a tensor after dispose(). */
+export class DisposedError extends IgnisError {}
+/** Autograd misuse: backward twice, in-place on a saved tensor, leaf in-place, non-scalar backward. */
+export class AutogradError extends IgnisError {}
+
+const KINDS: Record<string, new (m: string) => IgnisError> = {
+  IgnisError,
+  ShapeError,
+  DTypeError,
+  DeviceError,
+  IndexError,
+  ValueError,
+  MemoryError,
+  DisposedError,
+  AutogradError,
+};
+
+/** Turns an error thrown by the native addon (which carries `kind`) into the matching class. */
+export function fromNative(e: unknown, op: string): IgnisError {
+  if (e instanceof IgnisError) return e;
+  const err = e as { kind?: string; message?: string };
+  const Cls = (err && err.kind && KINDS[err.kind]) || IgnisError;
+  const msg = err && err.message ? err.message : String(e);
+  return new Cls(msg.startsWith(op) ? msg : `${op}: ${msg}`);
+}

@@ -1,0 +1,65 @@
+/**
+ * Ignis: PyTorch-style deep learning for Node.js and TypeScript.
+ *
+ * @example
+ * import * as ignis from 'ignis';
+ * const x = ignis.randn([3, 4], { requiresGrad: true });
+ * x.mul(x).sum().backward();
+ */
+import './polyfill';
+export { Tensor } from './tensor';
+export type { DType } from './dtype';
+export { DTYPES } from './dtype';
+export type { Device } from './storage';
+export {
+  IgnisError,
+  ShapeError,
+  DTypeError,
+  DeviceError,
+  IndexError,
+  ValueError,
+  MemoryError,
+  DisposedError,
+  AutogradError,
+} from './errors';
+export {
+  tensor, zeros, ones, full, empty, zerosLike, onesLike, emptyLike, fullLike, arange, linspace, eye,
+  rand, randn, randint, bernoulli, randLike, randnLike, uniform_, normal_,
+  add, sub, mul, div, pow, maximum, minimum, fmod, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot,
+  neg, abs, sign, exp, log, log1p, expm1, sqrt, rsqrt, sin, cos, tanh, sigmoid, erf, floor, ceil, round, reciprocal, square, clamp,
+  where, maskedFill,
+  sum, mean, prod, amax, amin, max, min, argmax, argmin, var_ as var, std, logsumexp, norm, all, any,
+  matmul, mm, bmm, dot,
+  gather, scatter, scatterAdd, indexSelect, oneHot,
+  reshape, view, permute, transpose, squeeze, unsqueeze, expand, narrow, slice, select, flatten, unflatten,
+  cat, stack, split, chunk, unbind, clone, contiguous, to,
+  softmax, logSoftmax, softmin,
+} from './ops/all';
+export type { TensorOptions, RandomOptions } from './ops/creation';
+export type { ValuesIndices } from './ops/reduce';
+export type { IndexSpec } from './ops/views';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/mode';
+export { manualSeed, Generator, defaultGenerator } from './random';
+export { memory, emptyCache } from './memory';
+export { dispatch, addListener } from './dispatch';
+export type { OpDef, OpListener } from './dispatch';
+
+import { Function as AutogradFunction } from './autograd/function';
+import { gradcheck, GradcheckError } from './autograd/gradcheck';
+import { backward, grad } from './ops/core';
+/** torch.autograd: Function, grad, backward, gradcheck. */
+export const autograd = { Function: AutogradFunction, grad, backward, gradcheck, GradcheckError };
+export { gradcheck };
+
+import { info } from './native';
+/** What the native library was built with and picked at run time. */
+export const backends = {
+  cpu: { isa: info.isa, onednn: info.onednn, threads: info.threads },
+};
+
+/** CUDA status: this build has no CUDA backend yet. */
+export const cuda = {
+  isAvailable: (): boolean => false,
+  reason: (): string => 'this build of ignis has no CUDA backend (libignis_cuda.so not built)',
+  deviceCount: (): number => 0,
+};

@@ -1,0 +1,243 @@
+/**
+ * Raw kernel calls on tensors: no argument checks beyond what the kernel needs, no autograd.
+ * Ops (src/ops/) check arguments and go through dispatch(); their forward and backward bodies
+ * call these.
+ */
+import { DType, DTYPE_CODE, DTYPE_SIZE } from './dtype';
+import { fromNative } from './errors';
+import { addon, codes, Handle, info, KIND_ALLOC, KIND_SCALAR, KIND_TENSOR, meta, OPERAND, OPERAND_STRIDE, PARAMS } from './native';
+import { contiguousStrides, numel, Shape } from './shape';
+import { Storage } from './storage';
+import { Tensor } from './tensor';
+
+export const UNARY = codes(info.unaryOps);
+export const UNARY_INT_OK = new Set(info.unaryIntOk.filter((n) => n));
+export const BINARY = codes(info.binaryOps);
+export const REDUCE = codes(info.reduceOps);
+export const ACT = codes(info.activations);
+
+/** A fresh contiguous tensor around a native storage handle. */
+export function wrap(h: Handle, shape: Shape, dtype: DType): Tensor {
+  const n = numel(shape);
+  return new Tensor(new Storage(h, n * DTYPE_SIZE[dtype]), shape.slice(), contiguousStrides(shape), 0, dtype);
+}
+
+export function empty(shape: Shape, dtype: DType): Tensor {
+  let h: Handle;
+  try {
+    h = addon.alloc(numel(shape) * DTYPE_SIZE[dtype]);
+  } catch (e) {
+    throw fromNative(e, 'empty');
+  }
+  return wrap(h, shape, dtype);
+}
+
+function writeShape(shape: Shape): void {
+  const nd = shape.length;
+  meta[0] = nd;
+  for (let i = 0; i < nd; i++) meta[1 + i] = shape[i];
+}
+
+/** Describes operand k broadcast to `shape` (strides 0 where it is broadcast). */
+function writeOperand(k: number, t: Tensor | number | null, dtype: DType, shape: Shape): Handle | null {
+  const b = OPERAND + OPERAND_STRIDE * k;
+  meta[b] = DTYPE_CODE[dtype];
+  if (t === null) {
+    meta[b + 2] = KIND_ALLOC;
+    return null;
+  }
+  if (typeof t === 'number') {
+    meta[b + 2] = KIND_SCALAR;
+    meta[b + 3] = t;
+    return null;
+  }
+  meta[b + 1] = t._offset;
+  meta[b + 2] = KIND_TENSOR;
+  const nd = shape.length;
+  const tnd = t.shape.length;
+  const lead = nd - tnd;
+  for (let i = 0; i < nd; i++) {
+    const j = i - lead;
+    meta[b + 4 + i] = j < 0 || (t.shape[j] === 1 && shape[i] !== 1) ? 0 : t._strides[j];
+  }
+  return t._storage.live('op');
+}
+
+function call<T>(op: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw fromNative(e, op);
+  }
+}
+
+/** out = op(x) elementwise; `out` given means write in place into that (possibly strided) tensor. */
+export function unary(op: string, x: Tensor, p0 = 0, p1 = 0, out: Tensor | null = null): Tensor {
+  const shape = x.shape;
+  writeShape(shape);
+  const ho = writeOperand(0, out, x.dtype, shape);
+  const hx = writeOperand(1, x, x.dtype, shape);
+  meta[PARAMS] = p0;
+  meta[PARAMS + 1] = p1;
+  const r = call(op, () => addon.unary(UNARY[op], ho, hx));
+  return out ?? wrap(r as Handle, shape, x.dtype);
+}
+
+/** out = a op b with broadcasting; a and b already in the compute dtype `dt` (or numbers). */
+export function binary(op: string, a: Tensor | number, b: Tensor | number, dt: DType, shape: Shape, outDtype: DType, out: Tensor | null = null): Tensor {
+  writeShape(shape);
+  const ho = writeOperand(0, out, outDtype, shape);
+  const ha = writeOperand(1, a, dt, shape);
+  const hb = writeOperand(2, b, dt, shape);
+  const r = call(op, () => addon.binary(BINARY[op], ho, ha, hb));
+  return out ?? wrap(r as Handle, shape, outDtype);
+}
+
+export function where(cond: Tensor, a: Tensor | number, b: Tensor | number, dt: DType, shape: Shape): Tensor {
+  writeShape(shape);
+  writeOperand(0, null, dt, shape);
+  const hc = writeOperand(1, cond, 'bool', shape);
+  const ha = writeOperand(2, a, dt, shape);
+  const hb = writeOperand(3, b, dt, shape);
+  return wrap(call('where', () => addon.where(null, hc, ha, hb)) as Handle, shape, dt);
+}
+
+/** Copies (with dtype conversion and broadcasting) src into dst, or into a new contiguous tensor. */
+export function copy(src: Tensor | number, dtype: DType, shape: Shape, dst: Tensor | null = null, srcDtype?: DType): Tensor {
+  writeShape(shape);
+  const ho = writeOperand(0, dst, dst ? dst.dtype : dtype, shape);
+  const hs = writeOperand(1, src, typeof src === 'number' ? (srcDtype ?? 'float64') : src.dtype, shape);
+  const r = call('copy', () => addon.copy(ho, hs));
+  return dst ?? wrap(r as Handle, shape, dtype);
+}
+
+export function contiguous(x: Tensor): Tensor {
+  return x.isContiguous() ? x : copy(x, x.dtype, x.shape);
+}
+
+export function cast(x: Tensor, dtype: DType): Tensor {
+  return x.dtype === dtype ? x : copy(x, dtype, x.shape);
+}
+
+export function act(name: string, x: Tensor, params: readonly number[], out: Tensor | null = null): Tensor {
+  const shape = x.shape;
+  writeShape(shape);
+  const ho = writeOperand(0, out, x.dtype, shape);
+  const hx = writeOperand(1, x, x.dtype, shape) as Handle;
+  for (let i = 0; i < 4; i++) meta[PARAMS + i] = params[i] ?? 0;
+  const r = call(name, () => addon.actFwd(ACT[name], ho, hx));
+  return out ?? wrap(r as Handle, shape, x.dtype);
+}
+
+export function actBackward(name: string, x: Tensor, g: Tensor, params: readonly number[]): Tensor {
+  const shape = x.shape;
+  writeShape(shape);
+  writeOperand(0, null, x.dtype, shape);
+  const hx = writeOperand(1, x, x.dtype, shape) as Handle;
+  const hg = writeOperand(2, g, x.dtype, shape) as Handle;
+  for (let i = 0; i < 4; i++) meta[PARAMS + i] = params[i] ?? 0;
+  return wrap(call(name, () => addon.actBwd(ACT[name], null, hx, hg)) as Handle, shape, x.dtype);
+}
+
+/** Reduces the (sorted, distinct) dims of x; the result has the kept dims' shape. */
+export function reduce(op: string, x: Tensor, dims: readonly number[], outDtype: DType): Tensor {
+  const nd = x.shape.length;
+  const red = new Set(dims);
+  const order: number[] = [];
+  for (let d = 0; d < nd; d++) if (!red.has(d)) order.push(d);
+  const nkeep = order.length;
+  for (const d of dims) order.push(d);
+  meta[0] = nd;
+  const b = OPERAND;
+  meta[b] = DTYPE_CODE[x.dtype];
+  meta[b + 1] = x._offset;
+  meta[b + 2] = KIND_TENSOR;
+  const outShape: number[] = [];
+  for (let i = 0; i < nd; i++) {
+    const d = order[i];
+    meta[1 + i] = x.shape[d];
+    meta[b + 4 + i] = x._strides[d];
+    if (i < nkeep) outShape.push(x.shape[d]);
+  }
+  meta[PARAMS] = nkeep;
+  meta[PARAMS + 1] = DTYPE_CODE[outDtype];
+  const h = x._storage.live(op);
+  return wrap(call(op, () => addon.reduce(REDUCE[op], h)), outShape, outDtype);
+}
+
+/** [B, M, K] @ [B, K, N] -> contiguous [B, M, N]; any strides. */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  const [B, M, K] = a.shape;
+  const N = b.shape[2];
+  meta[0] = B;
+  meta[1] = M;
+  meta[2] = K;
+  meta[3] = N;
+  meta[4] = DTYPE_CODE[a.dtype];
+  meta[5] = a._offset;
+  meta[6] = a._strides[0];
+  meta[7] = a._strides[1];
+  meta[8] = a._strides[2];
+  meta[9] = b._offset;
+  meta[10] = b._strides[0];
+  meta[11] = b._strides[1];
+  meta[12] = b._strides[2];
+  const ha = a._storage.live('matmul');
+  const hb = b._storage.live('matmul');
+  return wrap(call('matmul', () => addon.bmm(ha, hb)), [B, M, N], a.dtype);
+}
+
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  const shape = index.shape;
+  writeShape(shape);
+  writeOperand(0, null, x.dtype, shape);
+  // input operand: its own strides (not broadcast), 0 along dim
+  const b = OPERAND + OPERAND_STRIDE;
+  meta[b] = DTYPE_CODE[x.dtype];
+  meta[b + 1] = x._offset;
+  meta[b + 2] = KIND_TENSOR;
+  for (let i = 0; i < shape.length; i++) meta[b + 4 + i] = i === dim ? 0 : x._strides[i];
+  const hi = writeOperand(2, index, 'int64', shape) as Handle;
+  meta[PARAMS] = dim;
+  meta[PARAMS + 1] = x.shape[dim];
+  meta[PARAMS + 2] = x._strides[dim];
+  const hx = x._storage.live('gather');
+  return wrap(call('gather', () => addon.gather(null, hx, hi)), shape, x.dtype);
+}
+
+/** In place: self[..., index[i], ...] = src[i] (reduce 0) or += (reduce 1) along dim. */
+export function scatter(self: Tensor, dim: number, index: Tensor, src: Tensor | number, reduce: 0 | 1): void {
+  const shape = index.shape;
+  writeShape(shape);
+  const b = OPERAND;
+  meta[b] = DTYPE_CODE[self.dtype];
+  meta[b + 1] = self._offset;
+  meta[b + 2] = KIND_TENSOR;
+  for (let i = 0; i < shape.length; i++) meta[b + 4 + i] = i === dim ? 0 : self._strides[i];
+  const hi = writeOperand(1, index, 'int64', shape) as Handle;
+  const hs = writeOperand(2, src, self.dtype, shape);
+  meta[PARAMS] = dim;
+  meta[PARAMS + 1] = self.shape[dim];
+  meta[PARAMS + 2] = self._strides[dim];
+  meta[PARAMS + 3] = reduce;
+  const h = self._storage.live('scatter');
+  call('scatter', () => addon.scatter(h, hi, hs));
+  self._storage.version++;
+}
+
+export const RANDOM = { uniform: 0, normal: 1, randint: 2, bernoulli: 3 } as const;
+
+export function random(kind: keyof typeof RANDOM, shape: Shape, dtype: DType, seed: number, offset: number, p0: number, p1: number): Tensor {
+  return wrap(call(kind, () => addon.random(RANDOM[kind], DTYPE_CODE[dtype], numel(shape), seed, offset, p0, p1)), shape, dtype);
+}
+
+/** Copy of a tensor's elements in row-major order as a typed array. */
+export function read(x: Tensor): ArrayBufferView {
+  const c = contiguous(x);
+  const h = c._storage.live('read');
+  return call('read', () => addon.read(h, c._offset, numel(c.shape), DTYPE_CODE[c.dtype]));
+}
+
+export function fromTyped(a: ArrayBufferView, shape: Shape, dtype: DType): Tensor {
+  return wrap(call('tensor', () => addon.fromTyped(a)), shape, dtype);
+}

@@ -1,0 +1,64 @@
+/**
+ * The native addon and the one shared buffer through which JS describes operands to it.
+ * Layout (see native/binding/addon.cpp): [0] ndim, [1..16] shape; operand k at 20 + 24k:
+ * dtype code, element offset, kind (0 tensor, 1 scalar, 2 allocate), scalar value, strides[16];
+ * [200..] per-op parameters. Writing numbers into a Float64Array is far cheaper than passing
+ * arrays through Node-API, which keeps the per-op cost of small tensors low.
+ */
+import * as path from 'path';
+
+export type Handle = object & { readonly __storage: unique symbol };
+
+export interface NativeInfo {
+  unaryOps: string[];
+  unaryIntOk: string[];
+  binaryOps: string[];
+  reduceOps: string[];
+  activations: string[];
+  activationParams: number[];
+  onednn: boolean;
+  isa: string;
+  threads: number;
+}
+
+interface Addon {
+  init(meta: Float64Array): NativeInfo;
+  alloc(nbytes: number): Handle;
+  free(h: Handle): void;
+  fromTyped(a: ArrayBufferView): Handle;
+  read(h: Handle, offset: number, n: number, dtype: number): ArrayBufferView;
+  unary(op: number, out: Handle | null, x: Handle | null): Handle | undefined;
+  binary(op: number, out: Handle | null, a: Handle | null, b: Handle | null): Handle | undefined;
+  where(out: Handle | null, c: Handle | null, a: Handle | null, b: Handle | null): Handle | undefined;
+  copy(out: Handle | null, x: Handle | null): Handle | undefined;
+  actFwd(op: number, out: Handle | null, x: Handle): Handle | undefined;
+  actBwd(op: number, out: Handle | null, x: Handle, g: Handle): Handle | undefined;
+  reduce(op: number, x: Handle): Handle;
+  bmm(a: Handle, b: Handle): Handle;
+  gather(out: null, x: Handle, index: Handle): Handle;
+  scatter(self: Handle, index: Handle, src: Handle | null): void;
+  random(kind: number, dtype: number, n: number, seed: number, offset: number, p0: number, p1: number): Handle;
+  memoryStats(): { liveBytes: number; liveCount: number; cachedBytes: number; peakBytes: number; allocCalls: number; cacheHits: number };
+  emptyCache(): void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = require('node-gyp-build') as (dir: string) => unknown;
+export const addon = load(path.join(__dirname, '..')) as Addon;
+export const meta = new Float64Array(256);
+export const info: NativeInfo = addon.init(meta);
+
+export const OPERAND = 20;
+export const OPERAND_STRIDE = 24;
+export const PARAMS = 200;
+export const KIND_TENSOR = 0;
+export const KIND_SCALAR = 1;
+export const KIND_ALLOC = 2;
+
+export function codes(names: string[]): Record<string, number> {
+  const m: Record<string, number> = {};
+  names.forEach((n, i) => {
+    if (n) m[n] = i;
+  });
+  return m;
+}

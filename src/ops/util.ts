@@ -1,0 +1,67 @@
+/** Helpers shared by the op families. */
+import { DType, isFloating } from '../dtype';
+import { dispatch } from '../dispatch';
+import { ValueError } from '../errors';
+import { contiguousStrides, sameShape, Shape } from '../shape';
+import { Tensor } from '../tensor';
+import type { Ctx } from '../autograd/node';
+
+export { normDim, normDims } from '../shape';
+
+export type TensorOrScalar = Tensor | number;
+
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}
+
+export function checkTensor(x: unknown, op: string, what = 'input'): Tensor {
+  if (!(x instanceof Tensor)) throw new ValueError(`${op}: expected ${what} to be a Tensor, got ${describe(x)}`);
+  return x;
+}
+
+export function checkNumber(x: unknown, op: string, what: string): number {
+  if (typeof x !== 'number' || Number.isNaN(x)) throw new ValueError(`${op}: expected ${what} to be a number, got ${describe(x)}`);
+  return x;
+}
+
+export function checkInt(x: unknown, op: string, what: string): number {
+  if (typeof x !== 'number' || !Number.isInteger(x)) throw new ValueError(`${op}: expected ${what} to be an integer, got ${describe(x)}`);
+  return x;
+}
+
+export function describe(x: unknown): string {
+  if (x instanceof Tensor) return `Tensor(${x.dtype} [${x.shape.join(', ')}])`;
+  if (Array.isArray(x)) return `array(${x.length})`;
+  return typeof x === 'number' ? String(x) : typeof x;
+}
+
+/** A view over x's storage. */
+export function makeView(x: Tensor, shape: readonly number[], strides: number[], offset: number): Tensor {
+  return new Tensor(x._storage, shape, strides, offset, x.dtype);
+}
+
+/** A contiguous tensor's metadata reshaped (no copy). */
+export function reshapeContiguous(x: Tensor, shape: readonly number[]): Tensor {
+  return new Tensor(x._storage, shape, contiguousStrides(shape), x._offset, x.dtype);
+}
+
+/** Sums a broadcast gradient back to `shape` and casts it to `dtype`. */
+export function reduceGrad(g: Tensor, shape: Shape, dtype: DType): Tensor {
+  let r = g;
+  if (!sameShape(g.shape, shape)) {
+    const lead = g.ndim - shape.length;
+    const dims: number[] = [];
+    for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+    if (dims.length) r = ops().sum(r, dims, true);
+    if (lead > 0 || r.ndim !== shape.length) r = ops().reshape(r, shape as number[]);
+  }
+  if (r.dtype !== dtype && isFloating(dtype)) r = ops().to(r, dtype);
+  return r;
+}
+
+// late-bound access to the full op set (avoids import cycles at module load)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const ops = (): typeof import('./all') => require('./all');
+
+export { dispatch };
+export type { Ctx };

@@ -1,0 +1,35 @@
+import { addon, Handle } from './native';
+import { DisposedError } from './errors';
+
+export type Device = 'cpu' | 'cuda';
+
+/**
+ * A block of device memory shared by a tensor and all its views. The native buffer is freed when
+ * the last JS reference goes away (a Node-API finalizer, with the size reported to V8 so that GC
+ * runs when native memory grows) or at once by dispose(). `version` counts in-place writes, so
+ * autograd can tell that a tensor it saved has been modified.
+ */
+export class Storage {
+  version = 0;
+  constructor(
+    public handle: Handle | null,
+    public readonly nbytes: number,
+    public readonly device: Device = 'cpu',
+  ) {}
+
+  get disposed(): boolean {
+    return this.handle === null;
+  }
+
+  live(op: string): Handle {
+    if (this.handle === null) throw new DisposedError(`${op}: tensor has been disposed`);
+    return this.handle;
+  }
+
+  dispose(): void {
+    if (this.handle !== null) {
+      addon.free(this.handle);
+      this.handle = null;
+    }
+  }
+}
