@@ -5,6 +5,7 @@ import { ValueError } from '../errors';
 import { contiguousStrides, sameShape, Shape } from '../shape';
 import { Tensor } from '../tensor';
 import type { Ctx } from '../autograd/node';
+import * as all from './all';
 
 export { normDim, normDims } from '../shape';
 
@@ -59,9 +60,9 @@ export function reduceGrad(g: Tensor, shape: Shape, dtype: DType): Tensor {
   return r;
 }
 
-// late-bound access to the full op set (avoids import cycles at module load)
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const ops = (): typeof import('./all') => require('./all');
+// Late-bound access to the full op set: the namespace is complete by the time any op runs,
+// even though the op modules import each other.
+export const ops = (): typeof all => all;
 
 export { dispatch };
 export type { Ctx };
