@@ -56,6 +56,7 @@ export function dispatch<A>(op: OpDef<A>, inputs: Tensor[], attrs: A, multi = fa
 
   if (needGrad) {
     ctx.needsInputGrad = inputs.map((t) => t.requiresGrad);
+    ctx.snapshot();
     const next: (Edge | null)[] = inputs.map(edgeOf);
     const node = new Node(op.name, ctx, op.backward!, next, outs.length);
     for (let i = 0; i < outs.length; i++) {

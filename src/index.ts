@@ -51,6 +51,12 @@ import { backward, grad } from './ops/core';
 export const autograd = { Function: AutogradFunction, grad, backward, gradcheck, GradcheckError };
 export { gradcheck };
 
+import * as nn from './nn';
+import * as activations from './activations';
+export { nn, activations };
+export const F = nn.functional;
+export { defineActivation } from './activations';
+
 import { info } from './native';
 /** What the native library was built with and picked at run time. */
 export const backends = {

@@ -139,6 +139,16 @@ export function actBackward(name: string, x: Tensor, g: Tensor, params: readonly
   return wrap(call(name, () => addon.actBwd(ACT[name], null, hx, hg)) as Handle, shape, x.dtype);
 }
 
+/** Runs a compiled expression program (src/activations/expr.ts): forward, or backward with g. */
+export function expr(program: Float64Array, x: Tensor, g: Tensor | null, op: string): Tensor {
+  const shape = x.shape;
+  writeShape(shape);
+  writeOperand(0, null, x.dtype, shape);
+  const hx = writeOperand(1, x, x.dtype, shape) as Handle;
+  const hg = g ? (writeOperand(2, g, x.dtype, shape) as Handle) : null;
+  return wrap(call(op, () => addon.expr(program, null, hx, hg)) as Handle, shape, x.dtype);
+}
+
 /** Reduces the (sorted, distinct) dims of x; the result has the kept dims' shape. */
 export function reduce(op: string, x: Tensor, dims: readonly number[], outDtype: DType): Tensor {
   const nd = x.shape.length;

@@ -16,6 +16,7 @@ export interface NativeInfo {
   reduceOps: string[];
   activations: string[];
   activationParams: number[];
+  exprOps: string[];
   onednn: boolean;
   isa: string;
   threads: number;
@@ -38,6 +39,7 @@ interface Addon {
   gather(out: null, x: Handle, index: Handle): Handle;
   scatter(self: Handle, index: Handle, src: Handle | null): void;
   random(kind: number, dtype: number, n: number, seed: number, offset: number, p0: number, p1: number): Handle;
+  expr(program: Float64Array, out: Handle | null, x: Handle, g?: Handle | null): Handle | undefined;
   memoryStats(): { liveBytes: number; liveCount: number; cachedBytes: number; peakBytes: number; allocCalls: number; cacheHits: number };
   emptyCache(): void;
 }

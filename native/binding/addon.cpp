@@ -181,6 +181,11 @@ constexpr int kReduceCount = 0
 #include "../ops/reduce.def"
 #undef REDUCE
     ;
+constexpr int kExprCount = 0
+#define EXPR(name, arity) +1
+#include "../ops/expr.def"
+#undef EXPR
+    ;
 constexpr int kActCount = 0
 #define ACT(name, np, fwd, bwd) +1
 #include "../ops/activations.def"
@@ -235,6 +240,11 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
 #include "../ops/activations.def"
 #undef ACT
   o.Set("activationParams", nparams);
+  o.Set("exprOps", list({
+#define EXPR(name, arity) #name,
+#include "../ops/expr.def"
+#undef EXPR
+  }));
   o.Set("onednn", Napi::Boolean::New(env, have_onednn()));
   o.Set("isa", Napi::String::New(env, cpu_kernels().isa));
 #ifdef _OPENMP
@@ -462,6 +472,36 @@ Napi::Value Random(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// expr(program, out=alloc, x[, g]): program is a Float64Array [nregs, out, ninstr, code...]
+Napi::Value Expr(const Napi::CallbackInfo& info) {
+  auto prog = info[0].As<Napi::Float64Array>();
+  const double* pd = prog.Data();
+  size_t len = prog.ElementLength();
+  if (len < 3) throw Error("ValueError", "expression: empty program");
+  ExprProgram p;
+  p.nregs = int(pd[0]);
+  p.out = int(pd[1]);
+  p.ninstr = int(pd[2]);
+  p.code = pd + 3;
+  if (p.nregs < 2 || p.nregs > 1024 || p.ninstr < 0 || size_t(3 + 5 * p.ninstr) > len || p.out < 0 || p.out >= p.nregs)
+    throw Error("ValueError", "expression: malformed program");
+  for (int i = 0; i < p.ninstr; ++i) {
+    const double* ins = p.code + 5 * i;
+    if (!(ins[0] >= 0 && ins[0] < kExprCount)) throw Error("ValueError", "expression: bad opcode");
+    int last = int(ins[0]) == 0 ? 1 : 4;  // CONST has only a destination register (its value is in slot 2)
+    for (int k = 1; k <= last; ++k)
+      if (!(ins[k] >= 0 && ins[k] < p.nregs)) throw Error("ValueError", "expression: register out of range");
+  }
+  bool has_g = info.Length() > 3 && !info[3].IsNull() && !info[3].IsUndefined();
+  Iter it;
+  Napi::Value r = read_iter(info, 1, has_g ? 3 : 2, it, "expression");
+  for (int k = 1; k < it.nops; ++k)
+    if (it.op[k].dtype != it.op[0].dtype) throw Error("DTypeError", "expression: dtypes differ");
+  it.coalesce();
+  cpu_kernels().expr(p, it);
+  return r;
+}
+
 Napi::Value MemoryStatsJs(const Napi::CallbackInfo& info) {
   MemoryStats m = cpu_memory_stats();
   Napi::Object o = Napi::Object::New(info.Env());
@@ -497,6 +537,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("gather", Gather);
   EXPORT("scatter", Scatter);
   EXPORT("random", Random);
+  EXPORT("expr", Expr);
   EXPORT("memoryStats", MemoryStatsJs);
   EXPORT("emptyCache", EmptyCache);
 #undef EXPORT

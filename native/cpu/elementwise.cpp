@@ -162,9 +162,10 @@ void copy(Iter& it) {
 void reduce(int op, ReduceArgs& r);
 void act_fwd(int op, Iter& it, const double* params);
 void act_bwd(int op, Iter& it, const double* params);
+void expr(const ExprProgram& p, Iter& it);
 
 const CpuKernels* kernels() {
-  static const CpuKernels k = {IGNIS_ISA_NAME, unary, binary, where, copy, reduce, act_fwd, act_bwd};
+  static const CpuKernels k = {IGNIS_ISA_NAME, unary, binary, where, copy, reduce, act_fwd, act_bwd, expr};
   return &k;
 }
 

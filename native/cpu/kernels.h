@@ -16,6 +16,15 @@ struct ReduceArgs {
   DType out_dtype = DType::f32;
 };
 
+// A compiled expression activation (src/activations/expr.ts): ninstr instructions of 5 doubles
+// (opcode, dst, a, b, c; CONST keeps its value in a), registers 0 = x, 1 = upstream gradient.
+struct ExprProgram {
+  const double* code;
+  int ninstr;
+  int nregs;
+  int out;
+};
+
 struct CpuKernels {
   const char* isa;
   // op0 = out, op1 = in. p0/p1 are op parameters (clamp bounds).
@@ -31,6 +40,8 @@ struct CpuKernels {
   // op0 = grad_in, op1 = x, op2 = grad_out (backward). params: up to 4.
   void (*act_fwd)(int op, Iter& it, const double* params);
   void (*act_bwd)(int op, Iter& it, const double* params);
+  // op0 = out, op1 = x[, op2 = grad_out]: runs an expression program elementwise.
+  void (*expr)(const ExprProgram& p, Iter& it);
 };
 
 const CpuKernels& cpu_kernels();

@@ -95,6 +95,11 @@ export function runBackward(
       }
       let inGrads: (Tensor | null | undefined)[] = [];
       if (node.backwardFn && grads.some((g) => g !== null)) {
+        if (node.ctx.released && node.ctx.freedTensors)
+          throw new AutogradError(
+            `${node.name}: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Specify retainGraph: true the first time.`,
+          );
+        node.ctx.checkVersions();
         inGrads = node.backwardFn(node.ctx, grads);
       }
       if (!retainGraph) node.ctx.release();

@@ -17,6 +17,8 @@ export class Ctx {
   private _saved: Tensor[] = [];
   private _versions: number[] = [];
   released = false;
+  private _snap: [string, Tensor, number][] | null = null;
+  private _freed = false;
   /** needsInputGrad[i]: whether input i requires a gradient. */
   needsInputGrad: boolean[] = [];
   [key: string]: unknown;
@@ -43,10 +45,54 @@ export class Ctx {
     return this._saved;
   }
 
+  /**
+   * Records the version of every tensor the op's forward stashed on ctx (ctx.x = ..., besides
+   * saveForBackward), so backward can tell that one was modified in place in between.
+   */
+  snapshot(): void {
+    let snap: [string, Tensor, number][] | null = null;
+    for (const k of Object.keys(this)) {
+      const v = this[k];
+      if (isTensorLike(v)) (snap ??= []).push([k, v, v._storage.version]);
+    }
+    this._snap = snap;
+  }
+
+  /** Throws if a tensor recorded by snapshot() has been modified in place since. */
+  checkVersions(): void {
+    const snap = this._snap;
+    if (!snap) return;
+    for (const [, t, v] of snap)
+      if (t._storage.version !== v)
+        throw new AutogradError(
+          `${this.op}: one of the variables needed for gradient computation has been modified by an inplace operation: [${t.dtype} [${t.shape.join(', ')}]] is at version ${t._storage.version}; expected version ${v} instead.`,
+        );
+  }
+
+  /** Whether release() dropped tensors that backward needs (a second backward must fail). */
+  get freedTensors(): boolean {
+    return this._freed;
+  }
+
   release(): void {
     this.released = true;
+    let freed = this._saved.length > 0;
     this._saved = [];
+    // drop the tensors forward stashed on ctx so their memory can go before the graph does
+    for (const k of Object.keys(this)) {
+      const v = this[k];
+      if (isTensorLike(v) || (Array.isArray(v) && v.some(isTensorLike))) {
+        delete this[k];
+        freed = true;
+      }
+    }
+    this._snap = null;
+    this._freed = freed;
   }
+}
+
+function isTensorLike(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && '_storage' in v && 'shape' in v;
 }
 
 export type BackwardFn = (ctx: Ctx, grads: (Tensor | null)[]) => (Tensor | null | undefined)[];

@@ -28,7 +28,10 @@ const BIN_GRADS: Record<string, BinGrad | undefined> = {
   add: (g) => [g, g],
   sub: (g) => [g, ops().neg(g)],
   mul: (g, a, b) => [ops().mul(g, b), ops().mul(g, a)],
-  div: (g, a, b) => [ops().div(g, b), ops().neg(ops().div(ops().mul(g, a), ops().mul(b, b)))],
+  div: (g, a, b) => [
+    typeof a === 'number' ? null : ops().div(g, b),
+    typeof b === 'number' ? null : ops().neg(ops().div(ops().mul(g, a), ops().mul(b, b))),
+  ],
   pow: (g, a, b, out) => {
     const o = ops();
     // d/da = b * a^(b-1); d/db = out * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch)
@@ -73,8 +76,11 @@ function binaryDef(name: string): OpDef<BinAttrs> {
         at.scalar === null ? broadcastShapes(inputs[0].shape, inputs[1].shape, name) : inputs[0].shape;
       const out = K.binary(name, a, b, at.dt, shape, at.outDt);
       if (grad) {
-        ctx.a = a;
-        ctx.b = b;
+        // add/sub need no operand values: not saving them keeps later in-place writes legal
+        if (name !== 'add' && name !== 'sub') {
+          ctx.a = a;
+          ctx.b = b;
+        }
         if (name === 'pow') ctx.out = out;
       }
       return out;
@@ -94,7 +100,7 @@ function binaryDef(name: string): OpDef<BinAttrs> {
   const fwd = d.forward;
   d.forward = (ctx, inputs, at) => {
     if (grad) {
-      ctx.inputs = inputs;
+      ctx.inputs = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })); // metadata only
       ctx.scalarFirst = at.scalar !== null && at.scalarFirst;
     }
     return fwd(ctx, inputs, at);
@@ -103,11 +109,23 @@ function binaryDef(name: string): OpDef<BinAttrs> {
   return d;
 }
 
-function binaryDTypes(name: string, a: TensorOrScalar, b: TensorOrScalar): [DType, DType] {
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, int64: 1, float32: 2, float64: 2 };
+
+/**
+ * Promotion of two tensors (PyTorch's result_type): a 0-d tensor next to a dimensioned one acts
+ * like a scalar - it decides the dtype only when its category (bool < int < float) is higher.
+ */
+export function promoteTensors(a: Tensor, b: Tensor): DType {
+  if ((a.ndim === 0) === (b.ndim === 0)) return promoteTypes(a.dtype, b.dtype);
+  const [dim, zero] = a.ndim === 0 ? [b, a] : [a, b];
+  return CATEGORY[zero.dtype] > CATEGORY[dim.dtype] ? zero.dtype : dim.dtype;
+}
+
+function binaryDTypes(name: string, a: TensorOrScalar | boolean, b: TensorOrScalar | boolean): [DType, DType] {
   let dt: DType;
-  if (typeof a === 'number') dt = promoteScalar((b as Tensor).dtype, a);
-  else if (typeof b === 'number') dt = promoteScalar(a.dtype, b);
-  else dt = promoteTypes(a.dtype, b.dtype);
+  if (!(a instanceof Tensor)) dt = promoteScalar((b as Tensor).dtype, a);
+  else if (!(b instanceof Tensor)) dt = promoteScalar(a.dtype, b);
+  else dt = promoteTensors(a, b);
   if (name === 'div' && !isFloating(dt)) dt = 'float32';
   if (name === 'sub' && dt === 'bool')
     throw new DTypeError(`sub: subtraction with two bool tensors is not supported; use logicalXor() instead`);
@@ -122,9 +140,9 @@ export function binaryOp(name: string, a: TensorOrScalar, b: TensorOrScalar): Te
   if (!aT && !bT) throw new DTypeError(`${name}: expected at least one Tensor, got ${describe(a)} and ${describe(b)}`);
   if (!aT && typeof a !== 'number' && typeof a !== 'boolean') checkTensor(a, name, 'the first operand');
   if (!bT && typeof b !== 'number' && typeof b !== 'boolean') checkTensor(b, name, 'the second operand');
+  const [dt, outDt] = binaryDTypes(name, a, b); // a bool scalar keeps a bool tensor bool
   if (typeof a === 'boolean') a = a ? 1 : 0;
   if (typeof b === 'boolean') b = b ? 1 : 0;
-  const [dt, outDt] = binaryDTypes(name, a, b);
   if (aT && bT) return dispatch(binaryDef(name), [a as Tensor, b as Tensor], { scalar: null, scalarFirst: false, dt, outDt });
   if (aT) return dispatch(binaryDef(name), [a as Tensor], { scalar: b as number, scalarFirst: false, dt, outDt });
   return dispatch(binaryDef(name), [b as Tensor], { scalar: a as number, scalarFirst: true, dt, outDt });
@@ -182,6 +200,12 @@ const UN_GRADS: Record<string, UnGrad | null | undefined> = {
   logical_not: null,
 };
 
+/** Which of input / output a unary gradient reads; saving only that is what lets later in-place writes be legal. */
+const UN_NEEDS: Record<string, 'x' | 'out' | 'none'> = {
+  neg: 'none', sign: 'none', floor: 'none', ceil: 'none', round: 'none',
+  exp: 'out', expm1: 'out', sqrt: 'out', rsqrt: 'out', tanh: 'out', sigmoid: 'out', reciprocal: 'out',
+};
+
 interface UnAttrs {
   p0: number;
   p1: number;
@@ -197,8 +221,10 @@ function unaryDef(name: string): OpDef<UnAttrs> {
     forward(ctx, [x], at) {
       const out = K.unary(name, x, at.p0, at.p1);
       if (grad) {
-        ctx.x = x;
-        ctx.out = out;
+        // save only what the gradient formula reads (see UN_NEEDS)
+        const needs = UN_NEEDS[name] ?? 'x';
+        if (needs === 'x') ctx.x = x;
+        else if (needs === 'out') ctx.out = out;
         ctx.p = at;
       }
       return out;
@@ -277,7 +303,7 @@ const whereDef: OpDef<WhereAttrs> = {
     if (a instanceof Tensor) shape = broadcastShapes(shape, a.shape, 'where');
     if (b instanceof Tensor) shape = broadcastShapes(shape, b.shape, 'where');
     ctx.cond = cond;
-    ctx.inputs = inputs;
+    ctx.inputs = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })); // metadata only
     ctx.at = at;
     return K.where(cond, a, b, at.dt, shape);
   },
@@ -301,7 +327,7 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   checkTensor(cond, 'where', 'condition');
   if (cond.dtype !== 'bool') throw new DTypeError(`where: expected condition to be a bool tensor, got ${cond.dtype}`);
   let dt: DType;
-  if (a instanceof Tensor && b instanceof Tensor) dt = promoteTypes(a.dtype, b.dtype);
+  if (a instanceof Tensor && b instanceof Tensor) dt = promoteTensors(a, b);
   else if (a instanceof Tensor) dt = promoteScalar(a.dtype, checkNumber(b, 'where', 'other'));
   else if (b instanceof Tensor) dt = promoteScalar(b.dtype, checkNumber(a, 'where', 'input'));
   else dt = Number.isInteger(a) && Number.isInteger(b) ? 'int64' : 'float32';
@@ -338,8 +364,12 @@ export function inplace<T extends Tensor>(self: T, name: string, compute: (src: 
   const recording = mode.grad;
   if (recording && self.requiresGrad && self.isLeaf)
     throw new AutogradError(`${name}: a leaf Variable that requires grad is being used in an in-place operation.`);
+  if (recording) ops().checkInplaceView(self, name);
   const src = recording && self.requiresGrad ? ops().clone(self) : self;
-  const r = compute(src);
+  let r = compute(src);
+  // self did not require grad but another operand does: the recorded op may have saved self,
+  // which is overwritten below, so record it again over a copy of self
+  if (recording && r.requiresGrad && src === self) r = compute(ops().clone(self));
   if (!canCast(r.dtype, self.dtype))
     throw new DTypeError(`${name}: result type ${r.dtype} can't be cast to the desired output type ${self.dtype}`);
   if (!sameShape(r.shape, self.shape))
@@ -355,6 +385,7 @@ export function inplace<T extends Tensor>(self: T, name: string, compute: (src: 
       self.gradFn = null;
       self._requiresGrad = false;
     }
+    ops().rebaseInplaceView(self);
   }
   return self;
 }

@@ -36,9 +36,17 @@ export function describe(x: unknown): string {
   return typeof x === 'number' ? String(x) : typeof x;
 }
 
+/** The tensor each view was made from (its base is never itself a view), for in-place on views. */
+const viewBases = new WeakMap<Tensor, Tensor>();
+export function viewBaseOf(x: Tensor): Tensor | undefined {
+  return viewBases.get(x);
+}
+
 /** A view over x's storage. */
 export function makeView(x: Tensor, shape: readonly number[], strides: number[], offset: number): Tensor {
-  return new Tensor(x._storage, shape, strides, offset, x.dtype);
+  const v = new Tensor(x._storage, shape, strides, offset, x.dtype);
+  viewBases.set(v, viewBases.get(x) ?? x);
+  return v;
 }
 
 /** A contiguous tensor's metadata reshaped (no copy). */

@@ -3,11 +3,11 @@
  * unsqueeze, expand, narrow/slice/select, flatten, split, chunk); cat and stack copy.
  */
 import { DType, isFloating } from '../dtype';
-import { IndexError, ShapeError, ValueError } from '../errors';
+import { AutogradError, IndexError, ShapeError, ValueError } from '../errors';
 import * as K from '../kernels';
 import { checkShape, contiguousStrides, fmtShape, normDim, numel, sameShape } from '../shape';
 import { Tensor } from '../tensor';
-import { checkInt, checkTensor, dispatch, makeView, ops, reduceGrad } from './util';
+import { checkInt, checkTensor, dispatch, makeView, ops, reduceGrad, viewBaseOf } from './util';
 import type { OpDef } from '../dispatch';
 
 // ---- reshape-like views (element order unchanged) ------------------------------------------
@@ -478,4 +478,56 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
       throw new ShapeError(`stack: expects each tensor to be equal size, but got ${fmtShape(ref)} and ${fmtShape(t.shape)}`);
   const d = normDim(dim, ref.length + 1, 'stack');
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
+}
+
+// ---- in-place writes through a view (PyTorch's CopySlices) ------------------------------------
+
+interface CopySlicesAttrs {
+  shape: readonly number[];
+  strides: number[];
+  offset: number; // of the view, relative to its (contiguous) base
+}
+
+/**
+ * Gradient routing for a base tensor after an in-place op wrote into one of its views: the
+ * base's gradient outside the view goes to the base's previous history, the part inside the
+ * view goes to the in-place op (input 1, the view with its new history). Not twice differentiable.
+ */
+const copySlicesDef: OpDef<CopySlicesAttrs> = {
+  name: 'copy_slices',
+  forward(ctx, [base], at) {
+    ctx.at = at;
+    return new Tensor(base._storage, base.shape, base._strides, base._offset, base.dtype);
+  },
+  backward(ctx, [g]) {
+    const at = ctx.at as CopySlicesAttrs;
+    const gb = K.copy(g!, g!.dtype, g!.shape);
+    const region = new Tensor(gb._storage, at.shape, at.strides, gb._offset + at.offset, gb.dtype);
+    const gv = K.copy(region, gb.dtype, at.shape);
+    K.copy(0, gb.dtype, at.shape, region, 'float64');
+    return [gb, gv];
+  },
+};
+
+/** Before an in-place op on `self` (with autograd recording): a view of a leaf that requires grad may not be written. */
+export function checkInplaceView(self: Tensor, op: string): void {
+  const base = viewBaseOf(self);
+  if (base && base !== self && base.requiresGrad && base.isLeaf)
+    throw new AutogradError(`${op}: a view of a leaf Variable that requires grad is being used in an in-place operation.`);
+}
+
+/**
+ * After an in-place op on `self` recorded a graph node: if self is a view, its base takes a new
+ * history (copy_slices) so gradients of the base see the write, as in PyTorch.
+ */
+export function rebaseInplaceView(self: Tensor): void {
+  const base = viewBaseOf(self);
+  if (!base || base === self || base._storage !== self._storage || !base.isContiguous()) return;
+  if (!base.requiresGrad && !self.requiresGrad) return;
+  const at: CopySlicesAttrs = { shape: self.shape, strides: self._strides.slice(), offset: self._offset - base._offset };
+  const alias = dispatch(copySlicesDef, [base, self], at);
+  if (!alias.requiresGrad) return;
+  base.gradFn = alias.gradFn;
+  base._outIndex = alias._outIndex;
+  base._requiresGrad = true;
 }

@@ -1,0 +1,86 @@
+// Foundation benchmarks (issue: core tensor library): per-op dispatch overhead, elementwise
+// bandwidth, matmul throughput. Each entry is run by bench/run.mjs next to PyTorch CPU.
+import ignisModule from '../../dist/index.js';
+import { budget, measure, tick } from '../lib/common.mjs';
+
+const ig = ignisModule.default ?? ignisModule;
+
+export const family = 'core';
+export const title = 'Foundation: dispatch, elementwise, matmul';
+
+const N_ADD = 4 * 1024 * 1024;
+const MM = 1024;
+
+/**
+ * Each benchmark: `ignis()` returns { median_s } (seconds per op), `peer` says how the PyTorch
+ * peer measures the same op, `figure(sec)` turns seconds per op into the reported unit.
+ */
+export const benchmarks = [
+  {
+    name: 'dispatch: 1-element a.add(b)',
+    unit: 'µs/op',
+    better: 'lower',
+    target: { text: '≤ 1 µs/op', met: (v) => v <= 1 },
+    figure: (s) => s * 1e6,
+    async ignis() {
+      const a = ig.ones([1]);
+      const b = ig.ones([1]);
+      const inner = 1000;
+      const fn = () => {
+        for (let i = 0; i < inner; i++) a.add(b);
+      };
+      return measure(fn, { inner, time: budget(2000, 100), iterations: budget(200, 10), warmupTime: budget(300, 20), warmupIterations: budget(20, 2) });
+    },
+    peer: { name: 'add_dispatch', sizes: { n: 1 }, inner: 1000, reps: budget(200, 10), warmup: budget(20, 2) },
+  },
+  {
+    name: `add ${N_ADD / (1024 * 1024)}M float32 (3×4×N bytes)`,
+    unit: 'GB/s',
+    better: 'higher',
+    target: { text: '≥ 0.9× PyTorch', ratio: 0.9 },
+    figure: (s) => (3 * N_ADD * 4) / s / 1e9,
+    async ignis() {
+      const a = ig.randn([N_ADD]);
+      const b = ig.randn([N_ADD]);
+      return measure(() => a.add(b), { time: budget(1500, 50), iterations: budget(100, 5), warmupTime: budget(300, 20), warmupIterations: budget(20, 2) });
+    },
+    peer: { name: 'add', sizes: { n: N_ADD }, reps: budget(100, 5), warmup: budget(30, 2) },
+  },
+  {
+    // Diagnostic: the same op in a fully synchronous loop (no event-loop turn between ops), which
+    // is how a plain `for` loop in user code runs. Node-API finalizers only run in setImmediate,
+    // so no result is ever freed during the loop and every allocation is fresh memory.
+    name: `add ${N_ADD / (1024 * 1024)}M float32, sync loop (diagnostic)`,
+    unit: 'GB/s',
+    better: 'higher',
+    target: { text: '(no target)' },
+    figure: (s) => (3 * N_ADD * 4) / s / 1e9,
+    async ignis() {
+      const a = ig.randn([N_ADD]);
+      const b = ig.randn([N_ADD]);
+      // bounded: 16 MiB leaks per op until the loop yields
+      const r = await measure(() => a.add(b), { time: 0, iterations: budget(30, 4), warmupTime: 0, warmupIterations: 2, yieldBetween: false });
+      globalThis.gc?.();
+      await tick();
+      return r;
+    },
+    peer: { name: 'add', sizes: { n: N_ADD }, reps: budget(100, 5), warmup: budget(30, 2) },
+  },
+  {
+    name: `matmul ${MM}×${MM}×${MM} float32`,
+    unit: 'GFLOP/s',
+    better: 'higher',
+    target: { text: '≥ 0.8× PyTorch', ratio: 0.8 },
+    figure: (s) => (2 * MM * MM * MM) / s / 1e9,
+    async ignis() {
+      const a = ig.randn([MM, MM]);
+      const b = ig.randn([MM, MM]);
+      return measure(() => a.matmul(b), { time: budget(3000, 50), iterations: budget(40, 3), warmupTime: budget(500, 20), warmupIterations: budget(5, 1) });
+    },
+    peer: { name: 'matmul', sizes: { m: MM, k: MM, n: MM }, reps: budget(40, 3), warmup: budget(5, 1) },
+  },
+];
+
+export function backendInfo() {
+  return { ignis: ig.backends?.cpu };
+}

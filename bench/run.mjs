@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Ignis benchmark harness.
+//
+//   node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--no-torch]
+//
+// Runs every bench/kernels/*.bench.mjs (or those whose file or benchmark name contains one of the
+// filters), each benchmark first in Ignis and then in PyTorch CPU (bench/peers/torch_peer.py, same
+// thread count), and prints: benchmark, Ignis figure, PyTorch figure, ratio (>1 = Ignis better:
+// Ignis/PyTorch for throughput, PyTorch/Ignis for latency), target. The PyTorch column is left out
+// when python3 cannot import torch. IGNIS_BENCH_QUICK=1 runs a few iterations only (smoke test).
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function parseArgs(argv) {
+  const o = { filters: [], json: null, threads: null, torch: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') o.json = argv[++i];
+    else if (a.startsWith('--json=')) o.json = a.slice(7);
+    else if (a === '--threads') o.threads = Number(argv[++i]);
+    else if (a.startsWith('--threads=')) o.threads = Number(a.slice(10));
+    else if (a === '--no-torch') o.torch = false;
+    else if (a === '-h' || a === '--help') {
+      console.log('usage: node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--no-torch]');
+      process.exit(0);
+    } else o.filters.push(a);
+  }
+  return o;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const { machine, torchAvailable, torchPeer, QUICK } = await import('./lib/common.mjs');
+const mach = machine();
+const threads = opts.threads || mach.cores;
+// Ignis runs its kernels on OpenMP threads (oneDNN too); the runtime reads this when it loads,
+// which happens when the first bench file imports dist/, i.e. after this line.
+process.env.OMP_NUM_THREADS ??= String(threads);
+const torch = opts.torch ? torchAvailable() : null;
+
+const kdir = path.join(here, 'kernels');
+const files = readdirSync(kdir).filter((f) => f.endsWith('.bench.mjs')).sort();
+const match = (s) => opts.filters.length === 0 || opts.filters.some((f) => s.toLowerCase().includes(f.toLowerCase()));
+
+const date = new Date().toISOString();
+const results = [];
+let headerDone = false;
+let backends = {};
+
+console.log(`machine: ${mach.cpu}, ${mach.cores} cores, ${mach.os}, node ${mach.node}`);
+if (mach.loadavg1 > 0.25 * mach.cores)
+  console.log(`warning: load average ${mach.loadavg1} on ${mach.cores} cores: other processes compete for the CPU, figures will be noisy`);
+console.log(`date: ${date}${QUICK ? '  (IGNIS_BENCH_QUICK: smoke run, figures are rough)' : ''}`);
+
+for (const f of files) {
+  const mod = await import(pathToFileURL(path.join(kdir, f)).href);
+  const list = mod.benchmarks.filter((b) => match(f) || match(b.name));
+  if (!list.length) continue;
+  backends = { ...backends, ...(mod.backendInfo?.() ?? {}) };
+  console.log(`\n[${mod.family ?? f}] ${mod.title ?? ''}  (ignis threads ${backends.ignis?.threads ?? '?'}, torch ${torch ? `${torch.version} threads ${threads}` : 'absent'})`);
+  headerDone = false;
+  for (const b of list) {
+    globalThis.gc?.();
+    const ig = await b.ignis();
+    const igFig = b.figure(ig.median_s);
+    let pt = null;
+    let ptFig = null;
+    if (torch && b.peer) {
+      pt = torchPeer(b.peer.name, { ...b.peer, threads });
+      ptFig = b.figure(pt.median_s);
+    }
+    let ratio = null;
+    if (ptFig !== null) ratio = b.better === 'lower' ? ptFig / igFig : igFig / ptFig;
+    let met = null;
+    if (b.target?.met) met = b.target.met(igFig, ratio);
+    else if (b.target?.ratio !== undefined && ratio !== null) met = ratio >= b.target.ratio;
+    const row = {
+      family: mod.family ?? f,
+      file: f,
+      name: b.name,
+      unit: b.unit,
+      better: b.better,
+      ignis: igFig,
+      ignis_median_s: ig.median_s,
+      ignis_samples: ig.samples,
+      torch: ptFig,
+      torch_median_s: pt?.median_s ?? null,
+      torch_samples: pt?.reps ?? null,
+      ratio,
+      target: b.target?.text ?? null,
+      met,
+    };
+    results.push(row);
+    printRow(row);
+  }
+}
+
+function fmt(v) {
+  if (v === null || v === undefined) return '—';
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+function printRow(r) {
+  const cols = torch ? [46, 16, 16, 8, 18, 5] : [46, 16, 18, 5];
+  const cells = (arr) => arr.map((c, i) => String(c).padEnd(cols[i])).join(' ');
+  if (!headerDone) {
+    console.log(cells(torch ? ['benchmark', 'Ignis', 'PyTorch', 'ratio', 'target', 'met'] : ['benchmark', 'Ignis', 'target', 'met']));
+    headerDone = true;
+  }
+  const met = r.met === null ? '' : r.met ? 'yes' : 'NO';
+  const ig = `${fmt(r.ignis)} ${r.unit}`;
+  const pt = r.torch === null ? '—' : `${fmt(r.torch)} ${r.unit}`;
+  console.log(cells(torch ? [r.name, ig, pt, r.ratio === null ? '—' : `${fmt(r.ratio)}×`, r.target ?? '', met] : [r.name, ig, r.target ?? '', met]));
+}
+
+if (!results.length) console.log(`no benchmark matches ${opts.filters.join(', ')}`);
+
+if (opts.json) {
+  const out = {
+    date,
+    quick: QUICK,
+    machine: { ...mach, threads },
+    ignis: backends.ignis ?? null,
+    torch: torch ? { version: torch.version, threads } : null,
+    results,
+  };
+  mkdirSync(path.dirname(path.resolve(opts.json)), { recursive: true });
+  writeFileSync(opts.json, JSON.stringify(out, null, 2) + '\n');
+  console.log(`\nwrote ${opts.json}`);
+}

@@ -1,0 +1,129 @@
+/**
+ * User-defined activations, registered by name so nn.activation(name), ActivationMix and
+ * everything else that takes a name accepts them:
+ *   1. composition:  defineActivation({ name, forward: (x, p) => x.mul(x.sigmoid()) })
+ *   2. custom grad:  defineActivation({ name, forward: (x) => MyFn.apply(x) }) with an
+ *                    ignis.autograd.Function subclass
+ *   3. expression:   defineActivation({ name, expr: 'x * sigmoid(beta * x)', params: { beta: 1 } })
+ *      parsed once, differentiated symbolically, run as one fused native loop each way.
+ */
+import type { OpDef } from '../dispatch';
+import { isFloating } from '../dtype';
+import { AutogradError, DTypeError, ValueError } from '../errors';
+import * as K from '../kernels';
+import * as ops from '../ops/all';
+import { Tensor } from '../tensor';
+import { backwardExpr, bind, compile, Node, parse, toString } from './expr';
+import { registerCustom } from './registry';
+import type { ActivationRow } from './table';
+
+export interface DefineActivationOptions {
+  name: string;
+  forward?: (x: Tensor, params: Record<string, number>) => Tensor;
+  expr?: string;
+  params?: Record<string, number>;
+  /** optional metadata for docs and the CLI */
+  range?: [number, number];
+  monotonic?: boolean;
+  smooth?: boolean;
+  paper?: string;
+}
+
+export interface ExprActivation {
+  name: string;
+  ast: Node;
+  /** f(x) with parameters bound, for inspection */
+  forwardProgram(params: Record<string, number>): Float64Array;
+  backwardProgram(params: Record<string, number>): Float64Array;
+  /** d f / dx as an expression string */
+  derivativeString(params?: Record<string, number>): string;
+  apply(x: Tensor, params?: Record<string, number>): Tensor;
+}
+
+function exprActivation(name: string, src: string, defaults: Record<string, number>): ExprActivation {
+  const ast = parse(src, Object.keys(defaults));
+  const cache = new Map<string, { fwd: Float64Array; bwd: Float64Array; def: OpDef<null> }>();
+  const programs = (params: Record<string, number>) => {
+    const key = JSON.stringify(params);
+    let c = cache.get(key);
+    if (!c) {
+      const bound = bind(ast, params);
+      const fwd = compile(bound);
+      const bwd = compile(backwardExpr(bound));
+      const bwdDef: OpDef<null> = {
+        name: `${name}_backward`,
+        forward: (_ctx, [x, g]) => K.expr(bwd, x, g, name),
+        backward: () => {
+          throw new AutogradError(`${name}: double backward through an expression activation is not supported; use defineActivation({forward}) for higher-order gradients`);
+        },
+      };
+      const def: OpDef<null> = {
+        name,
+        forward(ctx, [x]) {
+          ctx.x = x;
+          return K.expr(fwd, x, null, name);
+        },
+        backward: (ctx, [g]) => [ops.dispatch(bwdDef, [ctx.x as Tensor, g!], null)],
+      };
+      c = { fwd, bwd, def };
+      if (cache.size > 64) cache.clear();
+      cache.set(key, c);
+    }
+    return c;
+  };
+  const full = (p?: Record<string, number>): Record<string, number> => {
+    const r = { ...defaults };
+    for (const [k, v] of Object.entries(p ?? {})) {
+      if (!(k in defaults)) throw new ValueError(`${name}: unknown parameter '${k}'; expected ${Object.keys(defaults).join(', ') || 'none'}`);
+      r[k] = v;
+    }
+    return r;
+  };
+  return {
+    name,
+    ast,
+    forwardProgram: (p) => programs(full(p)).fwd,
+    backwardProgram: (p) => programs(full(p)).bwd,
+    derivativeString: (p) => toString(backwardExpr(bind(ast, full(p)))),
+    apply(x, p) {
+      ops.checkTensor(x, name);
+      if (!isFloating(x.dtype)) throw new DTypeError(`${name}: expected a floating point tensor, got ${x.dtype}`);
+      return ops.dispatch(programs(full(p)).def, [x], null);
+    },
+  };
+}
+
+/** Registers a custom activation by name and returns a function applying it. */
+export function defineActivation(opts: DefineActivationOptions): ((x: Tensor, params?: Record<string, number>) => Tensor) & { expr?: ExprActivation } {
+  if (!opts || typeof opts.name !== 'string' || !opts.name) throw new ValueError('defineActivation: a name is required');
+  if (!!opts.forward === !!opts.expr) throw new ValueError('defineActivation: give exactly one of forward or expr');
+  const params = { ...(opts.params ?? {}) };
+  for (const [k, v] of Object.entries(params)) if (typeof v !== 'number') throw new ValueError(`defineActivation: parameter '${k}' must be a number`);
+  const row: ActivationRow = {
+    name: opts.name,
+    module: opts.name,
+    fn: opts.name,
+    kernel: null,
+    params: Object.entries(params).map(([name, d]) => ({ name, default: d })),
+    formula: opts.expr ?? '(composition)',
+    derivative: '(autograd)',
+    range: opts.range ?? [-Infinity, Infinity],
+    monotonic: opts.monotonic ?? false,
+    smooth: opts.smooth ?? false,
+    inplace: false,
+    paper: opts.paper ?? '-',
+    elementwise: true,
+  };
+  let fn: (x: Tensor, p?: Record<string, number>) => Tensor;
+  let ex: ExprActivation | undefined;
+  if (opts.expr) {
+    ex = exprActivation(opts.name, opts.expr, params);
+    row.derivative = ex.derivativeString();
+    fn = (x, p) => ex!.apply(x, p);
+  } else {
+    const f = opts.forward!;
+    fn = (x, p) => f(ops.checkTensor(x, opts.name), { ...params, ...(p ?? {}) });
+  }
+  registerCustom({ name: opts.name, forward: (x, p) => fn(x, p), params, row });
+  return Object.assign(fn, { expr: ex });
+}

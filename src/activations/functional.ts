@@ -1,0 +1,182 @@
+/**
+ * The functional activations (F.relu, F.gelu, ...), generated from the table: elementwise rows
+ * call their native kernel through dispatch (one op forward, one op backward); the others are
+ * compositions (prelu, rrelu, glu, softmax family) that autograd differentiates.
+ */
+import { mode } from '../autograd/mode';
+import type { OpDef } from '../dispatch';
+import { isFloating } from '../dtype';
+import { AutogradError, DTypeError, ShapeError, ValueError } from '../errors';
+import * as K from '../kernels';
+import * as ops from '../ops/all';
+import { fmtShape, normDim } from '../shape';
+import { Tensor } from '../tensor';
+import { ACTIVATIONS, ActivationRow } from './table';
+
+const bwdDefs = new Map<string, OpDef<number[]>>();
+const fwdDefs = new Map<string, OpDef<number[]>>();
+
+function bwdDef(kernel: string): OpDef<number[]> {
+  let d = bwdDefs.get(kernel);
+  if (!d) {
+    d = {
+      name: `${kernel}_backward`,
+      forward: (_ctx, [x, g], params) => K.actBackward(kernel, x, g, params),
+      backward: () => {
+        throw new AutogradError(
+          `${kernel}: double backward through the native kernel is not supported; define the activation by composition (ignis.defineActivation({forward})) for higher-order gradients`,
+        );
+      },
+    };
+    bwdDefs.set(kernel, d);
+  }
+  return d;
+}
+
+function fwdDef(kernel: string): OpDef<number[]> {
+  let d = fwdDefs.get(kernel);
+  if (!d) {
+    d = {
+      name: kernel,
+      forward(ctx, [x], params) {
+        ctx.x = x;
+        ctx.params = params;
+        return K.act(kernel, x, params);
+      },
+      backward(ctx, [g]) {
+        return [ops.dispatch(bwdDef(kernel), [ctx.x as Tensor, g!], ctx.params as number[])];
+      },
+    };
+    fwdDefs.set(kernel, d);
+  }
+  return d;
+}
+
+/** Runs native activation kernel `kernel` with numeric params (in activations.def order). */
+export function applyKernel(kernel: string, x: Tensor, params: number[], inplace = false, op = kernel): Tensor {
+  ops.checkTensor(x, op);
+  if (!isFloating(x.dtype)) throw new DTypeError(`${op}: expected a floating point tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
+  for (const p of params) if (typeof p !== 'number' || Number.isNaN(p)) throw new ValueError(`${op}: parameters must be numbers, got ${String(p)}`);
+  if (inplace) {
+    // no autograd to record: write straight into x's memory
+    if (!(mode.grad && x.requiresGrad)) {
+      x._storage.live(op);
+      K.act(kernel, x, params, x);
+      x._storage.version++;
+      return x;
+    }
+    return ops.inplace(x, `${op}_`, (s) => ops.dispatch(fwdDef(kernel), [s], params));
+  }
+  return ops.dispatch(fwdDef(kernel), [x], params);
+}
+
+export type ActivationOptions = Record<string, number | string | boolean | Tensor | null | undefined> & { inplace?: boolean };
+
+/** Merges positional parameters (PyTorch style: F.leaky_relu(x, 0.2)) and an options object. */
+export function resolveParams(row: ActivationRow, args: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of row.params) out[p.name] = p.default;
+  let i = 0;
+  for (const a of args) {
+    if (a !== null && typeof a === 'object' && !(a instanceof Tensor)) {
+      for (const [k, v] of Object.entries(a as object)) {
+        if (k !== 'inplace' && k !== 'training' && k !== 'generator' && !(k in out))
+          throw new ValueError(`${row.name}: unknown option '${k}'; expected ${[...row.params.map((p) => p.name), 'inplace'].join(', ')}`);
+        if (v !== undefined) out[k] = v;
+      }
+    } else if (a !== undefined) {
+      if (i >= row.params.length) throw new ValueError(`${row.name}: too many arguments`);
+      out[row.params[i++].name] = a;
+    }
+  }
+  return out;
+}
+
+function num(row: ActivationRow, p: Record<string, unknown>, name: string): number {
+  const v = p[name];
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new ValueError(`${row.name}: ${name} must be a number, got ${String(v)}`);
+  return v;
+}
+
+type Impl = (x: Tensor, p: Record<string, unknown>, row: ActivationRow) => Tensor;
+
+const elementwise: Impl = (x, p, row) =>
+  applyKernel(row.kernel!, x, row.params.map((s) => num(row, p, s.name)), !!p.inplace, row.name);
+
+const IMPLS: Record<string, Impl> = {
+  gelu(x, p, row) {
+    const a = p.approximate;
+    if (a !== 'none' && a !== 'tanh') throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got ${String(a)}`);
+    return applyKernel(a === 'tanh' ? 'gelu_tanh' : 'gelu', x, [], false, row.name);
+  },
+  swish(x, p, row) {
+    const beta = p.beta;
+    if (beta instanceof Tensor) return ops.mul(x, ops.sigmoid(ops.mul(x, beta)));
+    return applyKernel('swish', x, [num(row, p, 'beta')], false, row.name);
+  },
+  threshold(x, p, row) {
+    if (p.threshold === null || p.value === null) throw new ValueError('threshold: threshold and value are required');
+    return elementwise(x, p, row);
+  },
+  hardtanh(x, p, row) {
+    if (num(row, p, 'maxVal') < num(row, p, 'minVal')) throw new ValueError('hardtanh: maxVal cannot be less than minVal');
+    return elementwise(x, p, row);
+  },
+  softshrink(x, p, row) {
+    if (num(row, p, 'lambd') < 0) throw new ValueError(`softshrink: lambd must be >= 0, got ${String(p.lambd)}`);
+    return elementwise(x, p, row);
+  },
+  prelu(x, p) {
+    const w = p.weight;
+    if (!(w instanceof Tensor)) throw new ValueError('prelu: expected a weight tensor: F.prelu(x, weight)');
+    if (w.numel !== 1 && (x.ndim < 2 || x.shape[1] !== w.numel))
+      throw new ShapeError(`prelu: weight has ${w.numel} parameters but input ${fmtShape(x.shape)} has ${x.ndim < 2 ? 1 : x.shape[1]} channels`);
+    const shape = x.shape.map((_, i) => (i === 1 && w.numel > 1 ? w.numel : 1));
+    const wb = ops.reshape(w, w.numel === 1 ? (x.ndim ? shape : []) : shape);
+    return ops.where(ops.gt(x, 0), x, ops.mul(wb, x));
+  },
+  rrelu(x, p, row) {
+    const lower = num(row, p, 'lower');
+    const upper = num(row, p, 'upper');
+    if (lower > upper) throw new ValueError(`rrelu: lower (${lower}) must not exceed upper (${upper})`);
+    if (!p.training) return applyKernel('leaky_relu', x, [(lower + upper) / 2], !!p.inplace, 'rrelu');
+    const noise = ops.uniform_(ops.empty(x.shape as number[], { dtype: x.dtype }), lower, upper);
+    const r = ops.where(ops.ge(x, 0), x, ops.mul(x, noise));
+    return p.inplace ? ops.inplace(x, 'rrelu_', () => r) : r;
+  },
+  glu(x, p, row) {
+    const d = normDim(num(row, p, 'dim'), x.ndim, 'glu');
+    if (x.shape[d] % 2 !== 0) throw new ShapeError(`glu: halving dimension must be even, but dimension ${d} is size ${x.shape[d]}`);
+    const [a, b] = ops.chunk(x, 2, d);
+    return ops.mul(a, ops.sigmoid(b));
+  },
+  softmax: (x, p, row) => ops.softmax(x, dimOf(p, row)),
+  log_softmax: (x, p, row) => ops.logSoftmax(x, dimOf(p, row)),
+  softmin: (x, p, row) => ops.softmin(x, dimOf(p, row)),
+};
+
+function dimOf(p: Record<string, unknown>, row: ActivationRow): number {
+  if (p.dim === null || p.dim === undefined) throw new ValueError(`${row.name}: dim is required (the implicit choice of dim is deprecated in PyTorch)`);
+  return num(row, p, 'dim');
+}
+
+export type ActivationFn = (x: Tensor, ...args: unknown[]) => Tensor;
+
+/** Builds F.<fn> for a row. prelu takes (x, weight). */
+export function makeFunctional(row: ActivationRow): ActivationFn {
+  const impl = IMPLS[row.name] ?? elementwise;
+  if (row.name === 'prelu')
+    return (x: Tensor, weight?: unknown) => {
+      ops.checkTensor(x, 'prelu');
+      return impl(x, { weight }, row);
+    };
+  return (x: Tensor, ...args: unknown[]) => {
+    ops.checkTensor(x, row.name);
+    const p = resolveParams(row, args);
+    if (p.inplace && !row.inplace) throw new ValueError(`${row.name}: has no in-place variant`);
+    return impl(x, p, row);
+  };
+}
+
+/** F: every table activation as a function, keyed by its camelCase name. */
+export const functional: Record<string, ActivationFn> = Object.fromEntries(ACTIVATIONS.map((r) => [r.fn, makeFunctional(r)]));
