@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Ignis benchmark harness.
 //
-//   node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--no-torch]
+//   node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--rounds R] [--no-torch]
 //
+// Each benchmark alternates Ignis and PyTorch measurements for R rounds (default 3, 1 with
+// IGNIS_BENCH_QUICK) and reports the median of the per-round medians, so that a burst of load from
+// other processes on a shared machine hits both columns alike rather than one of them.
 // Runs every bench/kernels/*.bench.mjs (or those whose file or benchmark name contains one of the
 // filters), each benchmark first in Ignis and then in PyTorch CPU (bench/peers/torch_peer.py, same
 // thread count), and prints: benchmark, Ignis figure, PyTorch figure, ratio (>1 = Ignis better:
@@ -15,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
-  const o = { filters: [], json: null, threads: null, torch: true };
+  const o = { filters: [], json: null, threads: null, torch: true, rounds: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') o.json = argv[++i];
@@ -23,8 +26,10 @@ function parseArgs(argv) {
     else if (a === '--threads') o.threads = Number(argv[++i]);
     else if (a.startsWith('--threads=')) o.threads = Number(a.slice(10));
     else if (a === '--no-torch') o.torch = false;
+    else if (a === '--rounds') o.rounds = Number(argv[++i]);
+    else if (a.startsWith('--rounds=')) o.rounds = Number(a.slice(9));
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--no-torch]');
+      console.log('usage: node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--rounds R] [--no-torch]');
       process.exit(0);
     } else o.filters.push(a);
   }
@@ -32,13 +37,14 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const { machine, torchAvailable, torchPeer, QUICK } = await import('./lib/common.mjs');
+const { machine, median, torchAvailable, torchPeer, QUICK } = await import('./lib/common.mjs');
 const mach = machine();
 const threads = opts.threads || mach.cores;
 // Ignis runs its kernels on OpenMP threads (oneDNN too); the runtime reads this when it loads,
 // which happens when the first bench file imports dist/, i.e. after this line.
 process.env.OMP_NUM_THREADS ??= String(threads);
 const torch = opts.torch ? torchAvailable() : null;
+const rounds = opts.rounds || (QUICK ? 1 : 3);
 
 const kdir = path.join(here, 'kernels');
 const files = readdirSync(kdir).filter((f) => f.endsWith('.bench.mjs')).sort();
@@ -52,7 +58,7 @@ let backends = {};
 console.log(`machine: ${mach.cpu}, ${mach.cores} cores, ${mach.os}, node ${mach.node}`);
 if (mach.loadavg1 > 0.25 * mach.cores)
   console.log(`warning: load average ${mach.loadavg1} on ${mach.cores} cores: other processes compete for the CPU, figures will be noisy`);
-console.log(`date: ${date}${QUICK ? '  (IGNIS_BENCH_QUICK: smoke run, figures are rough)' : ''}`);
+console.log(`date: ${date}, ${rounds} round(s) per benchmark${QUICK ? '  (IGNIS_BENCH_QUICK: smoke run, figures are rough)' : ''}`);
 
 for (const f of files) {
   const mod = await import(pathToFileURL(path.join(kdir, f)).href);
@@ -62,15 +68,25 @@ for (const f of files) {
   console.log(`\n[${mod.family ?? f}] ${mod.title ?? ''}  (ignis threads ${backends.ignis?.threads ?? '?'}, torch ${torch ? `${torch.version} threads ${threads}` : 'absent'})`);
   headerDone = false;
   for (const b of list) {
-    globalThis.gc?.();
-    const ig = await b.ignis();
-    const igFig = b.figure(ig.median_s);
-    let pt = null;
-    let ptFig = null;
-    if (torch && b.peer) {
-      pt = torchPeer(b.peer.name, { ...b.peer, threads });
-      ptFig = b.figure(pt.median_s);
+    const igRounds = [];
+    const ptRounds = [];
+    let igSamples = 0;
+    let ptSamples = 0;
+    for (let r = 0; r < rounds; r++) {
+      globalThis.gc?.();
+      const ig = await b.ignis();
+      igRounds.push(ig.median_s);
+      igSamples += ig.samples;
+      if (torch && b.peer) {
+        const pt = torchPeer(b.peer.name, { ...b.peer, threads });
+        ptRounds.push(pt.median_s);
+        ptSamples += pt.reps;
+      }
     }
+    const igMed = median(igRounds);
+    const ptMed = ptRounds.length ? median(ptRounds) : null;
+    const igFig = b.figure(igMed);
+    const ptFig = ptMed === null ? null : b.figure(ptMed);
     let ratio = null;
     if (ptFig !== null) ratio = b.better === 'lower' ? ptFig / igFig : igFig / ptFig;
     let met = null;
@@ -83,11 +99,13 @@ for (const f of files) {
       unit: b.unit,
       better: b.better,
       ignis: igFig,
-      ignis_median_s: ig.median_s,
-      ignis_samples: ig.samples,
+      ignis_median_s: igMed,
+      ignis_rounds: igRounds.map(b.figure),
+      ignis_samples: igSamples,
       torch: ptFig,
-      torch_median_s: pt?.median_s ?? null,
-      torch_samples: pt?.reps ?? null,
+      torch_median_s: ptMed,
+      torch_rounds: ptRounds.map(b.figure),
+      torch_samples: ptSamples || null,
       ratio,
       target: b.target?.text ?? null,
       met,
@@ -123,6 +141,7 @@ if (opts.json) {
     date,
     quick: QUICK,
     machine: { ...mach, threads },
+    rounds,
     ignis: backends.ignis ?? null,
     torch: torch ? { version: torch.version, threads } : null,
     results,

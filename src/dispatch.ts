@@ -22,6 +22,8 @@ export interface OpListener {
   /** Called before the op runs; the returned token is handed back to after(). */
   before(op: string, inputs: Tensor[], attrs: unknown): unknown;
   after(token: unknown, op: string, inputs: Tensor[], attrs: unknown, outputs: Tensor[]): void;
+  /** Called instead of after() when the op's forward throws (the error is rethrown). */
+  error?(token: unknown, op: string, err: unknown): void;
 }
 
 export const listeners: OpListener[] = [];
@@ -48,10 +50,21 @@ export function dispatch<A>(op: OpDef<A>, inputs: Tensor[], attrs: A, multi = fa
   }
   needGrad = needGrad && mode.grad && op.backward !== undefined;
   let tokens: unknown[] | null = null;
-  if (listeners.length) tokens = listeners.map((l) => l.before(op.name, inputs, attrs));
+  let seen: OpListener[] | null = null;
+  if (listeners.length) {
+    // a snapshot: a listener added or removed inside forward must not get an unpaired after()
+    seen = listeners.slice();
+    tokens = seen.map((l) => l.before(op.name, inputs, attrs));
+  }
 
   const ctx = new Ctx(op.name);
-  const res = op.forward(ctx, inputs, attrs);
+  let res: Tensor | Tensor[];
+  try {
+    res = op.forward(ctx, inputs, attrs);
+  } catch (e) {
+    if (seen) for (let i = 0; i < seen.length; i++) seen[i].error?.(tokens![i], op.name, e);
+    throw e;
+  }
   const outs = Array.isArray(res) ? res : [res];
 
   if (needGrad) {
@@ -68,6 +81,6 @@ export function dispatch<A>(op: OpDef<A>, inputs: Tensor[], attrs: A, multi = fa
       }
     }
   }
-  if (tokens) listeners.forEach((l, i) => l.after(tokens![i], op.name, inputs, attrs, outs));
+  if (seen) for (let i = 0; i < seen.length; i++) seen[i].after(tokens![i], op.name, inputs, attrs, outs);
   return multi ? outs : outs[0];
 }

@@ -54,13 +54,26 @@ export { gradcheck };
 import * as nn from './nn';
 import * as activations from './activations';
 export { nn, activations };
+import * as optim from './optim';
+/** torch.optim: SGD, Adam, AdamW, RMSprop, Adagrad and the lr schedulers. */
+export { optim };
 export const F = nn.functional;
 export { defineActivation } from './activations';
 
 import { info } from './native';
 /** What the native library was built with and picked at run time. */
+import { onednnEnabled, setOnednn } from './ops/all';
 export const backends = {
-  cpu: { isa: info.isa, onednn: info.onednn, threads: info.threads },
+  cpu: {
+    isa: info.isa,
+    /** oneDNN linked into this build */
+    onednn: info.onednn,
+    threads: info.threads,
+    /** whether float32 conv/pool/norm use oneDNN now (false after setOnednn(false) or IGNIS_DISABLE_ONEDNN=1) */
+    onednnEnabled,
+    /** true/false forces oneDNN on or off for conv/pool/norm; null restores the default */
+    setOnednn,
+  },
 };
 
 /** CUDA status: this build has no CUDA backend yet. */
@@ -69,3 +82,6 @@ export const cuda = {
   reason: (): string => 'this build of ignis has no CUDA backend (libignis_cuda.so not built)',
   deviceCount: (): number => 0,
 };
+
+import * as profiler from './profiler';
+export { profiler };

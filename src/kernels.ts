@@ -251,3 +251,145 @@ export function read(x: Tensor): ArrayBufferView {
 export function fromTyped(a: ArrayBufferView, shape: Shape, dtype: DType): Tensor {
   return wrap(call('tensor', () => addon.fromTyped(a)), shape, dtype);
 }
+
+// ---- nn kernels: convolution, pooling, batch norm (native/cpu/conv.cpp, pool.cpp, batchnorm.cpp) ----
+// Operands must be contiguous; meta[0..] holds sizes, element offsets and flags (layouts in
+// native/binding/addon.cpp next to ConvFwd, PoolFwd, BnFwd).
+
+let onednnOverride: boolean | null = null;
+/** Forces oneDNN on/off for conv, pooling and batch norm (null: back to the default). */
+export function setOnednn(on: boolean | null): void {
+  onednnOverride = on;
+}
+/** Whether the nn kernels use oneDNN for float32: built in, not disabled by setOnednn(false) or IGNIS_DISABLE_ONEDNN=1 (read at call time). */
+export function onednnEnabled(): boolean {
+  if (!info.onednn) return false;
+  if (onednnOverride !== null) return onednnOverride;
+  const e = process.env.IGNIS_DISABLE_ONEDNN;
+  return !e || e === '0';
+}
+
+/** Convolution geometry: input [N, C, H, W], weight [O, C / G, kh, kw], output [N, O, OH, OW]. */
+export interface ConvGeom {
+  N: number; C: number; H: number; W: number; O: number; kh: number; kw: number; OH: number; OW: number;
+  sh: number; sw: number; dh: number; dw: number; pt: number; pl: number; G: number;
+}
+
+function convMeta(g: ConvGeom, dtype: DType, o0: number, o1: number, o2: number): void {
+  meta[0] = DTYPE_CODE[dtype];
+  meta[1] = g.N; meta[2] = g.C; meta[3] = g.H; meta[4] = g.W;
+  meta[5] = g.O; meta[6] = g.kh; meta[7] = g.kw; meta[8] = g.OH; meta[9] = g.OW;
+  meta[10] = g.sh; meta[11] = g.sw; meta[12] = g.dh; meta[13] = g.dw;
+  meta[14] = g.pt; meta[15] = g.pl; meta[16] = g.G;
+  meta[17] = o0; meta[18] = o1; meta[19] = o2;
+  meta[20] = onednnEnabled() ? 1 : 0;
+  meta[21] = -1;
+}
+
+/** y = conv(x, w) + b, then activation `act` (a kernel of activations.def) fused into the output pass. */
+export function convFwd(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, act: { kernel: string; params: readonly number[] } | null = null, op = 'conv2d'): Tensor {
+  convMeta(g, x.dtype, x._offset, w._offset, b ? b._offset : 0);
+  if (act) {
+    const code = ACT[act.kernel];
+    if (code === undefined) throw fromNative(new Error(`unknown activation kernel '${act.kernel}'`), op);
+    meta[21] = code;
+    for (let i = 0; i < 4; i++) meta[22 + i] = act.params[i] ?? 0;
+  }
+  const hx = x._storage.live(op), hw = w._storage.live(op), hb = b ? b._storage.live(op) : null;
+  return wrap(call(op, () => addon.convFwd(hx, hw, hb)), [g.N, g.O, g.OH, g.OW], x.dtype);
+}
+
+/** dx [N, C, H, W] from dy [N, O, OH, OW] and w. */
+export function convBwdData(dy: Tensor, w: Tensor, g: ConvGeom, op = 'conv2d_backward'): Tensor {
+  convMeta(g, dy.dtype, dy._offset, w._offset, 0);
+  const hd = dy._storage.live(op), hw = w._storage.live(op);
+  return wrap(call(op, () => addon.convBwdData(hd, hw)), [g.N, g.C, g.H, g.W], dy.dtype);
+}
+
+/** [dw [O, C / G, kh, kw], db [O] | null] from x and dy. */
+export function convBwdWeight(x: Tensor, dy: Tensor, g: ConvGeom, wantBias: boolean, op = 'conv2d_backward'): [Tensor, Tensor | null] {
+  convMeta(g, x.dtype, x._offset, dy._offset, 0);
+  const hx = x._storage.live(op), hd = dy._storage.live(op);
+  const [dw, db] = call(op, () => addon.convBwdWeight(hx, hd, wantBias));
+  return [wrap(dw, [g.O, g.C / g.G, g.kh, g.kw], x.dtype), db ? wrap(db, [g.O], x.dtype) : null];
+}
+
+/** Pooling geometry ([N, C, H, W] -> [N, C, OH, OW]); `adaptive` ignores kernel/stride/padding. */
+export interface PoolGeom {
+  N: number; C: number; H: number; W: number; OH: number; OW: number;
+  kh: number; kw: number; sh: number; sw: number; pt: number; pl: number; dh: number; dw: number;
+  max: boolean; countIncludePad: boolean; divisor: number; adaptive: boolean;
+}
+
+/** What pooling's backward needs: PyTorch indices (int64 [N, C, OH, OW]) or a oneDNN workspace. */
+export interface PoolAux {
+  aux: Tensor | null;
+  /** 0 none, 1 int64 indices, 2 oneDNN workspace (bytes in a bool tensor) */
+  kind: number;
+  wsBytes: number;
+}
+
+function poolMeta(g: PoolGeom, dtype: DType, off: number, auxOff: number): void {
+  meta[0] = DTYPE_CODE[dtype];
+  meta[1] = g.N; meta[2] = g.C; meta[3] = g.H; meta[4] = g.W; meta[5] = g.OH; meta[6] = g.OW;
+  meta[7] = g.kh; meta[8] = g.kw; meta[9] = g.sh; meta[10] = g.sw; meta[11] = g.pt; meta[12] = g.pl;
+  meta[13] = g.dh; meta[14] = g.dw; meta[15] = g.max ? 1 : 0; meta[16] = g.countIncludePad ? 1 : 0;
+  meta[17] = g.divisor; meta[18] = off; meta[19] = onednnEnabled() ? 1 : 0; meta[20] = g.adaptive ? 1 : 0;
+  meta[21] = auxOff;
+}
+
+/** mode 0: output only; 1: with PyTorch indices (max); 2: with whatever backward needs. */
+export function poolFwd(x: Tensor, g: PoolGeom, mode: 0 | 1 | 2, op = 'pool2d'): [Tensor, PoolAux] {
+  poolMeta(g, x.dtype, x._offset, 0);
+  const hx = x._storage.live(op);
+  const [y, aux, kind, wsBytes] = call(op, () => addon.poolFwd(hx, mode));
+  let a: Tensor | null = null;
+  if (aux && kind === 1) a = wrap(aux, [g.N, g.C, g.OH, g.OW], 'int64');
+  else if (aux && kind === 2) a = wrap(aux, [Math.max(1, wsBytes)], 'bool');
+  return [wrap(y, [g.N, g.C, g.OH, g.OW], x.dtype), { aux: a, kind, wsBytes }];
+}
+
+export function poolBwd(dy: Tensor, g: PoolGeom, aux: PoolAux, op = 'pool2d_backward'): Tensor {
+  poolMeta(g, dy.dtype, dy._offset, aux.aux ? aux.aux._offset : 0);
+  const hd = dy._storage.live(op);
+  const ha = aux.aux ? aux.aux._storage.live(op) : null;
+  return wrap(call(op, () => addon.poolBwd(hd, ha, aux.kind, aux.wsBytes)), [g.N, g.C, g.H, g.W], dy.dtype);
+}
+
+/** Batch-norm geometry: x viewed as [N, C, S]. */
+export interface BnGeom {
+  N: number; C: number; S: number; eps: number; momentum: number; training: boolean;
+}
+
+function bnMeta(g: BnGeom, dtype: DType, offs: number[]): void {
+  meta[0] = DTYPE_CODE[dtype];
+  meta[1] = g.N; meta[2] = g.C; meta[3] = g.S; meta[4] = g.eps; meta[5] = g.momentum;
+  meta[6] = g.training ? 1 : 0; meta[7] = onednnEnabled() ? 1 : 0;
+  for (let i = 0; i < 5; i++) meta[8 + i] = offs[i];
+}
+
+/** [y, saveMean [C], saveVar [C]]; updates rm / rv in place when training. */
+export function bnFwd(x: Tensor, w: Tensor | null, b: Tensor | null, rm: Tensor | null, rv: Tensor | null, g: BnGeom, op = 'batch_norm'): [Tensor, Tensor, Tensor] {
+  const off = (t: Tensor | null): number => (t ? t._offset : 0);
+  bnMeta(g, x.dtype, [x._offset, off(w), off(b), off(rm), off(rv)]);
+  const h = (t: Tensor | null): Handle | null => (t ? t._storage.live(op) : null);
+  const [y, sm, sv] = call(op, () => addon.bnFwd(h(x)!, h(w), h(b), h(rm), h(rv)));
+  return [wrap(y, x.shape, x.dtype), wrap(sm, [g.C], x.dtype), wrap(sv, [g.C], x.dtype)];
+}
+
+/** [dx, dw | null, db | null]. */
+export function bnBwd(x: Tensor, dy: Tensor, w: Tensor | null, sm: Tensor, sv: Tensor, g: BnGeom, wantW: boolean, wantB: boolean, op = 'batch_norm_backward'): [Tensor, Tensor | null, Tensor | null] {
+  bnMeta(g, x.dtype, [x._offset, dy._offset, w ? w._offset : 0, sm._offset, sv._offset]);
+  const hx = x._storage.live(op), hd = dy._storage.live(op), hw = w ? w._storage.live(op) : null;
+  const hm = sm._storage.live(op), hv = sv._storage.live(op);
+  const [dx, dw, db] = call(op, () => addon.bnBwd(hx, hd, hw, hm, hv, wantW, wantB));
+  return [wrap(dx, x.shape, x.dtype), dw ? wrap(dw, [g.C], x.dtype) : null, db ? wrap(db, [g.C], x.dtype) : null];
+}
+
+/**
+ * One optimizer step over many parameters in one native call (native/cpu/optim.h). `handles` has
+ * [param, grad, state0, state1, state2] per parameter; `desc` is laid out as optim.h documents.
+ */
+export function optimStep(kind: number, handles: (Handle | null)[], desc: Float64Array, op: string): void {
+  call(op, () => addon.optimStep(kind, handles, desc));
+}

@@ -42,6 +42,16 @@ interface Addon {
   expr(program: Float64Array, out: Handle | null, x: Handle, g?: Handle | null): Handle | undefined;
   memoryStats(): { liveBytes: number; liveCount: number; cachedBytes: number; peakBytes: number; allocCalls: number; cacheHits: number };
   emptyCache(): void;
+  // nn (native/cpu/conv.cpp, pool.cpp, batchnorm.cpp); meta layouts in src/kernels.ts
+  convFwd(x: Handle, w: Handle, b: Handle | null): Handle;
+  convBwdData(dy: Handle, w: Handle): Handle;
+  convBwdWeight(x: Handle, dy: Handle, wantBias: boolean): [Handle, Handle | null];
+  poolFwd(x: Handle, mode: number): [Handle, Handle | null, number, number];
+  poolBwd(dy: Handle, aux: Handle | null, auxKind: number, wsBytes: number): Handle;
+  bnFwd(x: Handle, w: Handle | null, b: Handle | null, rm: Handle | null, rv: Handle | null): [Handle, Handle, Handle];
+  bnBwd(x: Handle, dy: Handle, w: Handle | null, saveMean: Handle, saveVar: Handle, wantW: boolean, wantB: boolean): [Handle, Handle | null, Handle | null];
+  /** One optimizer step over many parameters (native/cpu/optim.h; src/optim/optimizer.ts). */
+  optimStep(kind: number, handles: (Handle | null)[], desc: Float64Array): void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -53,6 +53,84 @@ BENCHES = {
 }
 
 
+
+# --- activations (bench/kernels/activations.bench.mjs) ------------------------------------------
+# "act": --size op=<ignis kernel name> --size dir=fwd|bwd --size n=<elements>. Forward runs the
+# torch.nn.functional op; backward runs the aten backward kernel that autograd calls for it (inputs
+# x and g, or the saved output where PyTorch's backward takes the result: sigmoid, tanh, relu), so
+# both sides time one kernel that writes a fresh tensor. Ops without an aten backward (swish,
+# softsign, tanhshrink are composites in PyTorch) time torch.autograd.grad through the composite.
+# "act_copy": x.clone() of the same size, the bandwidth roofline.
+import math as _math
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _act_table():
+    A = torch.ops.aten
+    return {
+        # name: (forward(x), backward(g, x, y) or None for a composite)
+        "relu": (F.relu, lambda g, x, y: A.threshold_backward(g, y, 0)),
+        "relu6": (F.relu6, lambda g, x, y: A.hardtanh_backward(g, x, 0.0, 6.0)),
+        "leaky_relu": (lambda x: F.leaky_relu(x, 0.01), lambda g, x, y: A.leaky_relu_backward(g, x, 0.01, False)),
+        "elu": (lambda x: F.elu(x, 1.0), lambda g, x, y: A.elu_backward(g, 1.0, 1, 1, False, x)),
+        "celu": (lambda x: F.celu(x, 1.0), lambda g, x, y: A.elu_backward(g, 1.0, 1, 1.0, False, x)),
+        "selu": (F.selu, lambda g, x, y: A.elu_backward(g, _SELU_ALPHA, _SELU_SCALE, 1, False, x)),
+        "gelu": (F.gelu, lambda g, x, y: A.gelu_backward(g, x)),
+        "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"), lambda g, x, y: A.gelu_backward(g, x, approximate="tanh")),
+        "silu": (F.silu, lambda g, x, y: A.silu_backward(g, x)),
+        "swish": (lambda x: x * torch.sigmoid(1.0 * x), None),
+        "mish": (F.mish, lambda g, x, y: A.mish_backward(g, x)),
+        "sigmoid": (torch.sigmoid, lambda g, x, y: A.sigmoid_backward(g, y)),
+        "tanh": (torch.tanh, lambda g, x, y: A.tanh_backward(g, y)),
+        "hardtanh": (F.hardtanh, lambda g, x, y: A.hardtanh_backward(g, x, -1.0, 1.0)),
+        "hardsigmoid": (F.hardsigmoid, lambda g, x, y: A.hardsigmoid_backward(g, x)),
+        "hardswish": (F.hardswish, lambda g, x, y: A.hardswish_backward(g, x)),
+        "softplus": (F.softplus, lambda g, x, y: A.softplus_backward(g, x, 1.0, 20.0)),
+        "softsign": (F.softsign, None),
+        # y for logsigmoid is the buffer log_sigmoid_forward saves for its backward (see _saved)
+        "logsigmoid": (F.logsigmoid, lambda g, x, y: A.log_sigmoid_backward(g, x, y)),
+        "tanhshrink": (F.tanhshrink, None),
+        "softshrink": (lambda x: F.softshrink(x, 0.5), lambda g, x, y: A.softshrink_backward(g, x, 0.5)),
+        "hardshrink": (lambda x: F.hardshrink(x, 0.5), lambda g, x, y: A.hardshrink_backward(g, x, 0.5)),
+        "threshold": (lambda x: F.threshold(x, 0.1, 0.0), lambda g, x, y: A.threshold_backward(g, x, 0.1)),
+    }
+
+
+def _saved(op, fwd, x):
+    """What PyTorch's autograd keeps for the backward: the output, or logsigmoid's buffer."""
+    if op == "logsigmoid":
+        return torch.ops.aten.log_sigmoid_forward(x)[1]
+    return fwd(x)
+
+
+def make_act(s):
+    op, d, n = s["op"], s.get("dir", "fwd"), int(s.get("n", 4 * 1024 * 1024))
+    fwd, bwd = _act_table()[op]
+    x = torch.randn(n, dtype=torch.float32) * float(s.get("scale", 1))
+    g = torch.randn(n, dtype=torch.float32)
+    if d == "fwd":
+        return lambda: fwd(x)
+    if bwd is not None:
+        y = _saved(op, fwd, x)
+        return lambda: bwd(g, x, y)
+    xr = x.clone().requires_grad_(True)
+    y = fwd(xr)
+    return lambda: torch.autograd.grad(y, xr, g, retain_graph=True)[0]
+
+
+def make_act_copy(s):
+    x = torch.randn(int(s.get("n", 4 * 1024 * 1024)), dtype=torch.float32)
+    return lambda: x.clone()
+
+
+import torch.nn.functional as F  # noqa: E402
+
+BENCHES["act"] = make_act
+BENCHES["act_copy"] = make_act_copy
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("bench", choices=sorted(BENCHES))

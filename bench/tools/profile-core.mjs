@@ -40,11 +40,8 @@ async function row(name, fn, inner = 2000, reps = 60) {
 }
 
 await row('native addon.alloc(4) only', () => N.addon.alloc(4));
-await row('native addon.binary (meta prewritten)', () => {
-  N.meta[0] = 1;
-  N.meta[1] = 1;
-  return N.addon.binary(code, null, ha, hb);
-});
+K.binary('add', a, b, 'float32', shape, 'float32'); // leaves the operand description in meta
+await row('native addon.binary (meta prewritten)', () => N.addon.binary(code, null, ha, hb));
 await row('K.binary (+ meta writes, wrap Tensor/Storage)', () => K.binary('add', a, b, 'float32', shape, 'float32'));
 await row('ig.add via dispatch (no grad)', () => ig.add(a, b));
 await row('a.add(b) (Tensor method)', () => a.add(b));

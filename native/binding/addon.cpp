@@ -12,7 +12,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "../core/allocator.h"
 #include "../core/error.h"
@@ -20,7 +23,11 @@
 #include "../cpu/index.h"
 #include "../cpu/kernels.h"
 #include "../cpu/matmul.h"
+#include "../cpu/conv.h"
+#include "../cpu/pool.h"
+#include "../cpu/batchnorm.h"
 #include "../cpu/random.h"
+#include "../cpu/optim.h"
 
 namespace ignis {
 namespace {
@@ -34,23 +41,89 @@ struct Storage {
   void* data;
   size_t nbytes;
   int device;  // 0 = cpu
+  napi_ref weak = nullptr;  // weak reference to the JS handle (see "sweep" below)
+  size_t slot = SIZE_MAX;   // index in g_tracked while the data may still need freeing
 };
 
-void finalize_storage(Napi::Env env, Storage* s) {
+// ---- freeing storages whose JS handle is already garbage ------------------------------------
+// Node-API runs finalizers only from the event loop (a SetImmediate after GC), so a synchronous
+// loop that never yields (for (...) x.add(1)) would keep every collected tensor's native memory
+// until it returns: gigabytes. Every storage therefore also holds a weak reference to its handle,
+// which the GC clears at once; when native memory has grown enough since the last sweep, the
+// allocator frees the data of storages whose handle is gone. Their finalizer, whenever it runs,
+// then has nothing left to free.
+std::vector<Storage*> g_tracked;
+int64_t g_tracked_bytes = 0;
+int64_t g_sweep_bytes = int64_t(32) << 20;  // sweep when g_tracked_bytes exceeds this...
+size_t g_sweep_count = 16384;                // ...or g_tracked.size() exceeds this
+constexpr int64_t kMinSweepBytes = int64_t(32) << 20;
+constexpr size_t kMinSweepCount = 16384;
+
+void untrack(napi_env env, Storage* s) {
+  if (s->slot != SIZE_MAX) {
+    Storage* last = g_tracked.back();
+    g_tracked[s->slot] = last;
+    last->slot = s->slot;
+    g_tracked.pop_back();
+    s->slot = SIZE_MAX;
+  }
+  if (s->weak) {
+    napi_delete_reference(env, s->weak);
+    s->weak = nullptr;
+  }
+}
+
+void release_data(napi_env env, Storage* s) {
   if (s->data) {
     cpu_free(s->data, s->nbytes);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -int64_t(s->nbytes));
+    int64_t adjusted;
+    napi_adjust_external_memory(env, -int64_t(s->nbytes), &adjusted);
+    s->data = nullptr;
+    if (s->slot != SIZE_MAX) g_tracked_bytes -= int64_t(s->nbytes);
   }
+}
+
+void sweep(napi_env env) {
+  for (size_t i = 0; i < g_tracked.size();) {
+    Storage* s = g_tracked[i];
+    napi_value v = nullptr;
+    if (napi_get_reference_value(env, s->weak, &v) == napi_ok && v == nullptr) {
+      release_data(env, s);
+      untrack(env, s);  // moves the last entry into slot i
+    } else {
+      ++i;
+    }
+  }
+  // next sweep after 32 MiB (or 1/8 of what is live) more: cheap, since big tensors are few
+  g_sweep_bytes = g_tracked_bytes + std::max(kMinSweepBytes, g_tracked_bytes / 8);
+  g_sweep_count = std::max(kMinSweepCount, 2 * g_tracked.size());
+}
+
+void finalize_storage(Napi::Env env, Storage* s) {
+  release_data(env, s);
+  untrack(env, s);
   delete s;
 }
 
 Napi::Value new_storage(Napi::Env env, size_t nbytes) {
+  if (g_tracked_bytes + int64_t(nbytes) > g_sweep_bytes || g_tracked.size() >= g_sweep_count) sweep(env);
   void* p = cpu_alloc(nbytes);
+  if (!p && !g_tracked.empty()) {  // garbage may be holding the memory: free it and retry once
+    sweep(env);
+    p = cpu_alloc(nbytes);
+  }
   if (!p)
     throw Error("MemoryError", "cannot allocate " + std::to_string(nbytes) + " bytes on cpu");
   auto* s = new Storage{p, nbytes, 0};
   auto ext = Napi::External<Storage>::New(env, s, finalize_storage);
   Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(nbytes));
+  if (napi_create_reference(env, ext, 0, &s->weak) == napi_ok) {
+    s->slot = g_tracked.size();
+    g_tracked.push_back(s);
+    g_tracked_bytes += int64_t(nbytes);
+  } else {
+    s->weak = nullptr;
+  }
   return ext;
 }
 
@@ -264,10 +337,9 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
 Napi::Value Free(const Napi::CallbackInfo& info) {
   if (!info[0].IsExternal()) return info.Env().Undefined();
   Storage* s = info[0].As<Napi::External<Storage>>().Data();
-  if (s && s->data) {
-    cpu_free(s->data, s->nbytes);
-    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -int64_t(s->nbytes));
-    s->data = nullptr;
+  if (s) {
+    release_data(info.Env(), s);
+    untrack(info.Env(), s);
   }
   return info.Env().Undefined();
 }
@@ -519,6 +591,300 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// optimStep(kind, handles, desc): one optimizer step over many parameters (native/cpu/optim.h).
+// handles: [param, grad, state0, state1, state2] per parameter (null for unused state slots);
+// desc (Float64Array): [0] dtype, [1] count, [2 .. 2+kOptimHyper) hyperparameters, then per
+// parameter i at 16 + 8i: numel, element offsets of param, grad, state0..2, x0, x1.
+Napi::Value OptimStep(const Napi::CallbackInfo& info) {
+  const char* what = "optimizer step";
+  int kind = op_code(info, 0, kOptimKinds, what);
+  if (!info[1].IsArray() || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Error("ValueError", "optimizer step: bad arguments");
+  auto handles = info[1].As<Napi::Array>();
+  auto descArr = info[2].As<Napi::Float64Array>();
+  const double* d = descArr.Data();
+  size_t dlen = descArr.ElementLength();
+  if (dlen < 16) throw Error("ValueError", "optimizer step: descriptor too short");
+  auto as_int = [&](double v) {
+    if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) > 9.0e15) throw Error("ValueError", "optimizer step: bad integer in descriptor");
+    return int64_t(v);
+  };
+  int64_t code = as_int(d[0]);
+  if (!dtype_valid(int(code)) || !is_floating(DType(code))) throw Error("DTypeError", "optimizer step: parameters must be float32 or float64");
+  OptimArgs a;
+  a.kind = OptimKind(kind);
+  a.dtype = DType(code);
+  int64_t count = as_int(d[1]);
+  if (count < 0 || size_t(16 + 8 * count) > dlen || int64_t(handles.Length()) != 5 * count)
+    throw Error("ValueError", "optimizer step: descriptor and handle list disagree");
+  for (int i = 0; i < kOptimHyper; ++i) a.hyper[i] = d[2 + i];
+  // which state slots each kind needs with these options
+  bool need[kOptimSlots] = {false, false, false};
+  switch (a.kind) {
+    case OptimKind::sgd: need[0] = a.hyper[1] != 0; break;
+    case OptimKind::adam: need[0] = need[1] = true; need[2] = a.hyper[5] != 0; break;
+    case OptimKind::rmsprop: need[0] = true; need[1] = a.hyper[4] > 0; need[2] = a.hyper[5] != 0; break;
+    case OptimKind::adagrad: need[0] = true; break;
+  }
+  int64_t es = int64_t(dtype_size(a.dtype));
+  std::vector<OptimItem> items(static_cast<size_t>(count));
+  for (int64_t k = 0; k < count; ++k) {
+    const double* r = d + 16 + 8 * k;
+    OptimItem& it = items[size_t(k)];
+    it.n = as_int(r[0]);
+    if (it.n < 0) throw Error("ValueError", "optimizer step: negative size");
+    char* ptr[2 + kOptimSlots];
+    for (int j = 0; j < 2 + kOptimSlots; ++j) {
+      Napi::Value hv = handles.Get(uint32_t(5 * k + j));
+      if (j >= 2 && !need[j - 2]) { ptr[j] = nullptr; continue; }
+      if (hv.IsNull() || hv.IsUndefined())
+        throw Error("ValueError", std::string("optimizer step: parameter ") + std::to_string(k) + " is missing " +
+                                      (j == 1 ? "its gradient" : "a state tensor"));
+      Storage* s = get_storage(hv, what);
+      int64_t off = as_int(r[1 + j]);
+      if (off < 0 || (off + it.n) * es > int64_t(s->nbytes))
+        throw Error("IndexError", std::string("optimizer step: parameter ") + std::to_string(k) + " reaches outside its storage");
+      ptr[j] = static_cast<char*>(s->data) + off * es;
+    }
+    it.p = ptr[0];
+    it.g = ptr[1];
+    for (int j = 0; j < kOptimSlots; ++j) it.s[j] = ptr[2 + j];
+    it.x[0] = r[6];
+    it.x[1] = r[7];
+  }
+  a.items = items.data();
+  a.count = count;
+  optim_step(a);
+  return info.Env().Undefined();
+}
+
+// ---- nn: convolution, pooling, batch norm (native/cpu/conv.cpp, pool.cpp, batchnorm.cpp) -------
+// Operands are contiguous; meta[0..] holds sizes, element offsets and flags (layouts below and in
+// src/kernels.ts: convArgs, poolArgs, bnArgs).
+char* nn_ptr(const Napi::Value& v, int off_slot, int64_t count, DType dt, const char* what) {
+  Storage* s = get_storage(v, what);
+  int64_t off = meta_int(off_slot, what);
+  int64_t es = int64_t(dtype_size(dt));
+  if (off < 0 || count < 0 || (off + count) * es > int64_t(s->nbytes))
+    throw Error("IndexError", std::string(what) + ": operand reaches outside its storage");
+  return static_cast<char*>(s->data) + off * es;
+}
+bool nn_has(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && !info[i].IsNull() && !info[i].IsUndefined(); }
+char* nn_data(const Napi::Value& st) { return static_cast<char*>(st.As<Napi::External<Storage>>().Data()->data); }
+int64_t nn_size(int64_t n, DType dt, const char* what) {
+  if (n < 0 || n > (int64_t(1) << 46) / int64_t(dtype_size(dt))) throw Error("MemoryError", std::string(what) + ": tensor too large");
+  return n * int64_t(dtype_size(dt));
+}
+
+// conv meta: [0] dtype, [1..4] N C H W, [5..7] O kh kw, [8..9] OH OW, [10..11] stride, [12..13]
+// dilation, [14..15] pad top/left, [16] groups, [17..19] element offsets of the operands, [20] use
+// oneDNN, [21] activation code (-1 none), [22..25] activation params
+ConvShape nn_conv_shape(const char* what) {
+  ConvShape s;
+  s.dt = meta_dtype(0);
+  int64_t* f[] = {&s.N, &s.C, &s.H, &s.W, &s.O, &s.kh, &s.kw, &s.OH, &s.OW, &s.sh, &s.sw, &s.dh, &s.dw, &s.pt, &s.pl, &s.G};
+  for (int i = 0; i < 16; ++i) *f[i] = meta_int(1 + i, what);
+  conv_check(s, what);
+  return s;
+}
+
+// convFwd(x, w, b|null) -> y storage [N, O, OH, OW]
+Napi::Value ConvFwd(const Napi::CallbackInfo& info) {
+  ConvShape s = nn_conv_shape("conv2d");
+  const int64_t wn = s.O * (s.C / s.G) * s.kh * s.kw;
+  char* x = nn_ptr(info[0], 17, s.N * s.C * s.H * s.W, s.dt, "conv2d");
+  char* w = nn_ptr(info[1], 18, wn, s.dt, "conv2d");
+  char* b = nn_has(info, 2) ? nn_ptr(info[2], 19, s.O, s.dt, "conv2d") : nullptr;
+  ActSpec act;
+  act.op = int(meta_int(21, "conv2d"));
+  for (int i = 0; i < 4; ++i) act.p[i] = g_meta[22 + i];
+  bool onednn = g_meta[20] != 0;
+  Napi::Value out = new_storage(info.Env(), size_t(nn_size(s.N * s.O * s.OH * s.OW, s.dt, "conv2d")));
+  conv2d_fwd_cpu(s, x, w, b, nn_data(out), act, onednn);
+  return out;
+}
+
+// convBwdData(dy, w) -> dx storage [N, C, H, W]
+Napi::Value ConvBwdData(const Napi::CallbackInfo& info) {
+  ConvShape s = nn_conv_shape("conv2d backward");
+  const int64_t wn = s.O * (s.C / s.G) * s.kh * s.kw;
+  char* dy = nn_ptr(info[0], 17, s.N * s.O * s.OH * s.OW, s.dt, "conv2d backward");
+  char* w = nn_ptr(info[1], 18, wn, s.dt, "conv2d backward");
+  bool onednn = g_meta[20] != 0;
+  Napi::Value out = new_storage(info.Env(), size_t(nn_size(s.N * s.C * s.H * s.W, s.dt, "conv2d backward")));
+  conv2d_bwd_data_cpu(s, dy, w, nn_data(out), onednn);
+  return out;
+}
+
+// convBwdWeight(x, dy, wantBias) -> [dw, db | null]
+Napi::Value ConvBwdWeight(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ConvShape s = nn_conv_shape("conv2d backward");
+  const int64_t wn = s.O * (s.C / s.G) * s.kh * s.kw;
+  char* x = nn_ptr(info[0], 17, s.N * s.C * s.H * s.W, s.dt, "conv2d backward");
+  char* dy = nn_ptr(info[1], 18, s.N * s.O * s.OH * s.OW, s.dt, "conv2d backward");
+  bool want_bias = info[2].ToBoolean().Value();
+  bool onednn = g_meta[20] != 0;
+  Napi::Value dw = new_storage(env, size_t(nn_size(wn, s.dt, "conv2d backward")));
+  Napi::Value db = want_bias ? new_storage(env, size_t(nn_size(s.O, s.dt, "conv2d backward"))) : env.Null();
+  conv2d_bwd_weight_cpu(s, x, dy, nn_data(dw), want_bias ? nn_data(db) : nullptr, onednn);
+  Napi::Array r = Napi::Array::New(env, 2);
+  r.Set(uint32_t(0), dw);
+  r.Set(uint32_t(1), db);
+  return r;
+}
+
+// pool meta: [0] dtype, [1..4] N C H W, [5..6] OH OW, [7..8] kernel, [9..10] stride, [11..12] pad
+// top/left, [13..14] dilation, [15] max, [16] count_include_pad, [17] divisor override (0 none),
+// [18] x / dy offset, [19] use oneDNN, [20] adaptive, [21] aux (indices) offset
+PoolShape nn_pool_shape(const char* what) {
+  PoolShape s;
+  s.dt = meta_dtype(0);
+  int64_t* f[] = {&s.N, &s.C, &s.H, &s.W, &s.OH, &s.OW, &s.kh, &s.kw, &s.sh, &s.sw, &s.pt, &s.pl, &s.dh, &s.dw};
+  for (int i = 0; i < 14; ++i) *f[i] = meta_int(1 + i, what);
+  s.max = g_meta[15] != 0;
+  s.count_include_pad = g_meta[16] != 0;
+  s.divisor = meta_int(17, what);
+  pool_check(s, what);
+  if (s.divisor < 0) throw Error("ValueError", std::string(what) + ": divisor_override must be positive");
+  return s;
+}
+
+// poolFwd(x, mode): mode 0 = output only, 1 = PyTorch indices (max), 2 = whatever backward needs.
+// -> [y, aux | null, auxKind (0 none, 1 int64 indices, 2 oneDNN workspace), workspace bytes]
+Napi::Value PoolFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* what = "pool2d";
+  PoolShape s = nn_pool_shape(what);
+  int mode = info[1].As<Napi::Number>().Int32Value();
+  bool adaptive = g_meta[20] != 0, onednn = g_meta[19] != 0;
+  char* x = nn_ptr(info[0], 18, s.N * s.C * s.H * s.W, s.dt, what);
+  const int64_t ny = s.N * s.C * s.OH * s.OW;
+  Napi::Value y = new_storage(env, size_t(nn_size(ny, s.dt, what)));
+  Napi::Value aux = env.Null();
+  int kind = 0;
+  double ws_bytes = 0;
+  bool done = false;
+  if (!adaptive && onednn && mode != 1) {
+    std::function<char*(size_t)> alloc;
+    if (mode == 2 && s.max)
+      alloc = [&](size_t n) {
+        aux = new_storage(env, n == 0 ? 1 : n);
+        ws_bytes = double(n);
+        return nn_data(aux);
+      };
+    done = pool2d_fwd_onednn(s, x, nn_data(y), alloc);
+    if (done && s.max && mode == 2) kind = 2;
+    if (!done) { aux = env.Null(); ws_bytes = 0; }
+  }
+  if (!done) {
+    int64_t* ind = nullptr;
+    if (s.max && mode != 0) {
+      aux = new_storage(env, size_t(nn_size(ny, DType::i64, what)));
+      ind = reinterpret_cast<int64_t*>(nn_data(aux));
+      kind = 1;
+    }
+    if (adaptive) adaptive_pool_fwd_cpu(s, x, nn_data(y), ind);
+    else pool2d_fwd_ref(s, x, nn_data(y), ind);
+  }
+  Napi::Array r = Napi::Array::New(env, 4);
+  r.Set(uint32_t(0), y);
+  r.Set(uint32_t(1), aux);
+  r.Set(uint32_t(2), Napi::Number::New(env, kind));
+  r.Set(uint32_t(3), Napi::Number::New(env, ws_bytes));
+  return r;
+}
+
+// poolBwd(dy, aux | null, auxKind, wsBytes) -> dx storage [N, C, H, W]
+Napi::Value PoolBwd(const Napi::CallbackInfo& info) {
+  const char* what = "pool2d backward";
+  PoolShape s = nn_pool_shape(what);
+  bool adaptive = g_meta[20] != 0, onednn = g_meta[19] != 0;
+  const int64_t ny = s.N * s.C * s.OH * s.OW;
+  char* dy = nn_ptr(info[0], 18, ny, s.dt, what);
+  int kind = info[2].As<Napi::Number>().Int32Value();
+  Napi::Value dx = new_storage(info.Env(), size_t(nn_size(s.N * s.C * s.H * s.W, s.dt, what)));
+  if (kind == 2) {
+    Storage* ws = get_storage(info[1], what);
+    size_t bytes = size_t(info[3].As<Napi::Number>().DoubleValue());
+    if (bytes > ws->nbytes) throw Error("ValueError", std::string(what) + ": bad workspace");
+    if (!pool2d_bwd_onednn(s, dy, static_cast<char*>(ws->data), bytes, nn_data(dx)))
+      throw Error("ValueError", std::string(what) + ": the oneDNN workspace no longer matches this configuration");
+    return dx;
+  }
+  const int64_t* ind = nullptr;
+  if (kind == 1) ind = reinterpret_cast<const int64_t*>(nn_ptr(info[1], 21, ny, DType::i64, what));
+  else if (s.max) throw Error("ValueError", std::string(what) + ": max pooling backward needs indices");
+  if (adaptive) {
+    adaptive_pool_bwd_cpu(s, dy, ind, nn_data(dx));
+  } else if (s.max || !onednn || !pool2d_bwd_onednn(s, dy, nullptr, 0, nn_data(dx))) {
+    pool2d_bwd_ref(s, dy, ind, nn_data(dx));
+  }
+  return dx;
+}
+
+// bn meta: [0] dtype, [1..3] N C S, [4] eps, [5] momentum, [6] training, [7] use oneDNN,
+// [8..12] offsets of x, w, b, running_mean, running_var (fwd) / x, dy, w, save_mean, save_var (bwd)
+BnShape nn_bn_shape(const char* what) {
+  BnShape s;
+  s.dt = meta_dtype(0);
+  s.N = meta_int(1, what);
+  s.C = meta_int(2, what);
+  s.S = meta_int(3, what);
+  s.eps = g_meta[4];
+  s.momentum = g_meta[5];
+  s.training = g_meta[6] != 0;
+  if (s.N < 0 || s.C <= 0 || s.S < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
+  if (!is_floating(s.dt)) throw Error("DTypeError", std::string(what) + ": expected float32 or float64, got " + dtype_name(s.dt));
+  return s;
+}
+
+// bnFwd(x, w, b, runningMean, runningVar) (any but x may be null) -> [y, saveMean, saveVar]
+Napi::Value BnFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* what = "batch_norm";
+  BnShape s = nn_bn_shape(what);
+  const int64_t n = s.N * s.C * s.S;
+  char* x = nn_ptr(info[0], 8, n, s.dt, what);
+  char* w = nn_has(info, 1) ? nn_ptr(info[1], 9, s.C, s.dt, what) : nullptr;
+  char* b = nn_has(info, 2) ? nn_ptr(info[2], 10, s.C, s.dt, what) : nullptr;
+  char* rm = nn_has(info, 3) ? nn_ptr(info[3], 11, s.C, s.dt, what) : nullptr;
+  char* rv = nn_has(info, 4) ? nn_ptr(info[4], 12, s.C, s.dt, what) : nullptr;
+  Napi::Value y = new_storage(env, size_t(nn_size(n, s.dt, what)));
+  Napi::Value sm = new_storage(env, size_t(nn_size(s.C, s.dt, what)));
+  Napi::Value sv = new_storage(env, size_t(nn_size(s.C, s.dt, what)));
+  batchnorm_fwd_cpu(s, x, w, b, rm, rv, nn_data(y), nn_data(sm), nn_data(sv), g_meta[7] != 0);
+  Napi::Array r = Napi::Array::New(env, 3);
+  r.Set(uint32_t(0), y);
+  r.Set(uint32_t(1), sm);
+  r.Set(uint32_t(2), sv);
+  return r;
+}
+
+// bnBwd(x, dy, w | null, saveMean, saveVar, wantW, wantB) -> [dx, dw | null, db | null]
+Napi::Value BnBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* what = "batch_norm backward";
+  BnShape s = nn_bn_shape(what);
+  const int64_t n = s.N * s.C * s.S;
+  char* x = nn_ptr(info[0], 8, n, s.dt, what);
+  char* dy = nn_ptr(info[1], 9, n, s.dt, what);
+  char* w = nn_has(info, 2) ? nn_ptr(info[2], 10, s.C, s.dt, what) : nullptr;
+  char* sm = nn_ptr(info[3], 11, s.C, s.dt, what);
+  char* sv = nn_ptr(info[4], 12, s.C, s.dt, what);
+  bool want_w = info[5].ToBoolean().Value(), want_b = info[6].ToBoolean().Value();
+  Napi::Value dx = new_storage(env, size_t(nn_size(n, s.dt, what)));
+  Napi::Value dw = want_w ? new_storage(env, size_t(nn_size(s.C, s.dt, what))) : env.Null();
+  Napi::Value db = want_b ? new_storage(env, size_t(nn_size(s.C, s.dt, what))) : env.Null();
+  batchnorm_bwd_cpu(s, x, dy, w, sm, sv, nn_data(dx), want_w ? nn_data(dw) : nullptr, want_b ? nn_data(db) : nullptr,
+                    g_meta[7] != 0);
+  Napi::Array r = Napi::Array::New(env, 3);
+  r.Set(uint32_t(0), dx);
+  r.Set(uint32_t(1), dw);
+  r.Set(uint32_t(2), db);
+  return r;
+}
+
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
 #define EXPORT(name, fn) exports.Set(name, Napi::Function::New<guarded<fn>>(env, name))
   EXPORT("init", Init);
@@ -540,6 +906,14 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("expr", Expr);
   EXPORT("memoryStats", MemoryStatsJs);
   EXPORT("emptyCache", EmptyCache);
+  EXPORT("optimStep", OptimStep);
+  EXPORT("convFwd", ConvFwd);
+  EXPORT("convBwdData", ConvBwdData);
+  EXPORT("convBwdWeight", ConvBwdWeight);
+  EXPORT("poolFwd", PoolFwd);
+  EXPORT("poolBwd", PoolBwd);
+  EXPORT("bnFwd", BnFwd);
+  EXPORT("bnBwd", BnBwd);
 #undef EXPORT
   return exports;
 }

@@ -96,7 +96,8 @@ function exprActivation(name: string, src: string, defaults: Record<string, numb
 /** Registers a custom activation by name and returns a function applying it. */
 export function defineActivation(opts: DefineActivationOptions): ((x: Tensor, params?: Record<string, number>) => Tensor) & { expr?: ExprActivation } {
   if (!opts || typeof opts.name !== 'string' || !opts.name) throw new ValueError('defineActivation: a name is required');
-  if (!!opts.forward === !!opts.expr) throw new ValueError('defineActivation: give exactly one of forward or expr');
+  // `expr: ''` counts as given (and fails to parse with a positioned ExprParseError)
+  if ((opts.forward !== undefined) === (opts.expr !== undefined)) throw new ValueError('defineActivation: give exactly one of forward or expr');
   const params = { ...(opts.params ?? {}) };
   for (const [k, v] of Object.entries(params)) if (typeof v !== 'number') throw new ValueError(`defineActivation: parameter '${k}' must be a number`);
   const row: ActivationRow = {
@@ -116,7 +117,7 @@ export function defineActivation(opts: DefineActivationOptions): ((x: Tensor, pa
   };
   let fn: (x: Tensor, p?: Record<string, number>) => Tensor;
   let ex: ExprActivation | undefined;
-  if (opts.expr) {
+  if (opts.expr !== undefined) {
     ex = exprActivation(opts.name, opts.expr, params);
     row.derivative = ex.derivativeString();
     fn = (x, p) => ex!.apply(x, p);

@@ -141,8 +141,10 @@ const IMPLS: Record<string, Impl> = {
     if (lower > upper) throw new ValueError(`rrelu: lower (${lower}) must not exceed upper (${upper})`);
     if (!p.training) return applyKernel('leaky_relu', x, [(lower + upper) / 2], !!p.inplace, 'rrelu');
     const noise = ops.uniform_(ops.empty(x.shape as number[], { dtype: x.dtype }), lower, upper);
-    const r = ops.where(ops.ge(x, 0), x, ops.mul(x, noise));
-    return p.inplace ? ops.inplace(x, 'rrelu_', () => r) : r;
+    const f = (s: Tensor): Tensor => ops.where(ops.ge(s, 0), s, ops.mul(s, noise));
+    // in place: compute from the source ops.inplace hands over (a copy while autograd records), not
+    // from x itself, whose overwrite would invalidate what mul saved for backward
+    return p.inplace ? ops.inplace(x, 'rrelu_', f) : f(x);
   },
   glu(x, p, row) {
     const d = normDim(num(row, p, 'dim'), x.ndim, 'glu');

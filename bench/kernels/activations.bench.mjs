@@ -1,0 +1,121 @@
+// Activation kernels (issue: activation family, CPU performance): every elementwise activation of
+// the Ignis table (activations.ACTIVATIONS rows with a native `kernel`, plus the gelu 'tanh'
+// variant) forward and backward on 4M float32 elements, in GB/s, next to PyTorch CPU; and the copy
+// bandwidth (x.clone() in both) as the roofline the cheap activations are held to.
+//
+// What is timed:
+//   forward   Ignis: the public functional, F.<fn>(x, params) (dispatch + one native kernel that
+//             writes a fresh tensor). PyTorch: the torch.nn.functional op. Bytes = 2 × 4M × 4.
+//   backward  Ignis: the native backward kernel that the autograd node of the op calls,
+//             kernels.actBackward(kernel, x, g, params) (recomputes from x, writes a fresh
+//             tensor). PyTorch: the aten backward kernel autograd calls (sigmoid/tanh/relu take
+//             the saved output, the rest x), or torch.autograd.grad through the composite where
+//             PyTorch has no fused op (swish, softsign, tanhshrink). Bytes = 3 × 4M × 4.
+// Input: randn × 1 (same distribution in both; the kernels are branch-free, so the figures do
+// not depend on it). Targets: ≥ 1.0× PyTorch for every row; relu, leaky_relu, hardswish,
+// hardtanh forward ≥ 0.9 × the copy bandwidth measured in the same run.
+import { createRequire } from 'node:module';
+import { budget, measure } from '../lib/common.mjs';
+
+const require = createRequire(import.meta.url);
+const ig = require('../../dist/index.js');
+const K = require('../../dist/kernels.js');
+
+export const family = 'activations';
+export const title = 'Activations (CPU): 4M float32 forward / backward';
+
+const N = 4 * 1024 * 1024;
+const CHEAP = new Set(['relu', 'leaky_relu', 'hardswish', 'hardtanh']);
+
+// Non-default parameters for the bench (threshold has no defaults).
+const PARAMS = { threshold: { threshold: 0.1, value: 0 } };
+
+// Copy roofline, measured once (in Ignis) and shared with the cheap rows' targets.
+let copyGBs = null;
+
+const timing = () => ({ time: budget(700, 40), iterations: budget(40, 3), warmupTime: budget(150, 10), warmupIterations: budget(5, 1) });
+const peerTiming = () => ({ reps: budget(40, 3), warmup: budget(5, 1) });
+
+let xCache = null;
+let gCache = null;
+function inputs() {
+  if (!xCache) {
+    ig.manualSeed(0);
+    xCache = ig.randn([N]);
+    gCache = ig.randn([N]);
+  }
+  return { x: xCache, g: gCache };
+}
+
+function kernelRows() {
+  const out = [];
+  for (const row of ig.activations.ACTIVATIONS) {
+    if (!row.kernel || !row.elementwise) continue;
+    const opts = { ...Object.fromEntries(row.params.filter((p) => typeof p.default === 'number').map((p) => [p.name, p.default])), ...(PARAMS[row.name] ?? {}) };
+    const params = row.params.map((p) => opts[p.name]).filter((v) => typeof v === 'number');
+    out.push({ label: row.name, kernel: row.kernel, fn: row.fn, opts, params });
+    if (row.name === 'gelu') out.push({ label: "gelu (approximate='tanh')", kernel: 'gelu_tanh', fn: 'gelu', opts: { approximate: 'tanh' }, params: [] });
+  }
+  return out;
+}
+
+const gb = (streams) => (s) => (streams * N * 4) / s / 1e9;
+
+function forward(r) {
+  const cheap = CHEAP.has(r.kernel);
+  return {
+    name: `${r.label} forward`,
+    unit: 'GB/s',
+    better: 'higher',
+    target: cheap
+      ? { text: '≥ 1.0× PyTorch, ≥ 0.9× copy', met: (v, ratio) => (ratio === null || ratio >= 1) && (copyGBs === null || v >= 0.9 * copyGBs) }
+      : { text: '≥ 1.0× PyTorch', ratio: 1.0 },
+    figure: gb(2),
+    async ignis() {
+      const { x } = inputs();
+      const f = ig.F[r.fn];
+      return measure(() => f(x, r.opts), timing());
+    },
+    peer: { name: 'act', sizes: { op: r.kernel, dir: 'fwd', n: N }, ...peerTiming() },
+  };
+}
+
+function backward(r) {
+  return {
+    name: `${r.label} backward`,
+    unit: 'GB/s',
+    better: 'higher',
+    target: { text: '≥ 1.0× PyTorch', ratio: 1.0 },
+    figure: gb(3),
+    async ignis() {
+      const { x, g } = inputs();
+      return measure(() => K.actBackward(r.kernel, x, g, r.params), timing());
+    },
+    peer: { name: 'act', sizes: { op: r.kernel, dir: 'bwd', n: N }, ...peerTiming() },
+  };
+}
+
+const rows = kernelRows();
+const FILTER = process.env.IGNIS_ACT_ONLY ? new Set(process.env.IGNIS_ACT_ONLY.split(',')) : null;
+
+export const benchmarks = [
+  {
+    name: 'copy (x.clone(), roofline)',
+    unit: 'GB/s',
+    better: 'higher',
+    target: { text: '(roofline)' },
+    figure: gb(2),
+    async ignis() {
+      const { x } = inputs();
+      const r = await measure(() => x.clone(), timing());
+      copyGBs = gb(2)(r.median_s);
+      return r;
+    },
+    peer: { name: 'act_copy', sizes: { n: N }, ...peerTiming() },
+  },
+  ...rows.filter((r) => !FILTER || FILTER.has(r.kernel)).flatMap((r) => [forward(r), backward(r)]),
+];
+
+export function backendInfo() {
+  return { ignis: ig.backends?.cpu };
+}

@@ -1,0 +1,55 @@
+// 2-D convolution on the CPU: forward (with bias and an optional fused activation), backward data,
+// backward weights (+ bias). oneDNN for float32 when the build has it and the caller allows it,
+// im2col + the bmm kernel otherwise (and always for float64). Transposed convolution is built from
+// the same three calls in src/ops/conv.ts. All tensors are contiguous NCHW / OIHW.
+#pragma once
+#include <cstdint>
+#include <mutex>
+
+#include "../core/dtype.h"
+
+#ifdef IGNIS_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace ignis {
+
+struct ConvShape {
+  DType dt = DType::f32;
+  int64_t N = 0, C = 0, H = 0, W = 0;  // input
+  int64_t O = 0, kh = 0, kw = 0;       // weight [O, C / G, kh, kw]
+  int64_t OH = 0, OW = 0;              // output
+  int64_t sh = 1, sw = 1, dh = 1, dw = 1;
+  int64_t pt = 0, pl = 0;              // top / left padding (bottom / right follow from OH, OW)
+  int64_t G = 1;
+};
+
+// An activation from native/ops/activations.def applied to the convolution's output (op < 0: none).
+struct ActSpec {
+  int op = -1;
+  double p[4] = {0, 0, 0, 0};
+};
+
+// Validates sizes (throws ShapeError / ValueError). Called by every entry.
+void conv_check(const ConvShape& s, const char* what);
+
+void conv2d_fwd_cpu(const ConvShape& s, const char* x, const char* w, const char* b, char* y, const ActSpec& act,
+                    bool onednn);
+void conv2d_bwd_data_cpu(const ConvShape& s, const char* dy, const char* w, char* dx, bool onednn);
+// dw always written; db written when non-null.
+void conv2d_bwd_weight_cpu(const ConvShape& s, const char* x, const char* dy, char* dw, char* db, bool onednn);
+
+// Applies activation `act` in place over n contiguous elements (the CPU kernels of activations.def).
+void apply_act_inplace(DType dt, char* data, int64_t n, const ActSpec& act);
+
+#ifdef IGNIS_HAVE_DNNL
+// One engine and stream for the conv / pool / batchnorm primitives; `mu` guards the caches.
+struct DnnlCtx {
+  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+  dnnl::stream strm{eng};
+  std::mutex mu;
+};
+DnnlCtx& dnnl_ctx();
+#endif
+
+}  // namespace ignis

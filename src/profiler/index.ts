@@ -1,0 +1,272 @@
+/**
+ * ignis.profiler, after torch.profiler:
+ *
+ *   const prof = ignis.profiler.profile({ activities: ['cpu'], recordShapes: true, profileMemory: true, withFlops: true }, () => {
+ *     ignis.profiler.recordFunction('forward', () => model.forward(x));
+ *   });
+ *   console.log(prof.keyAverages().table({ sortBy: 'self_cpu_time_total', rowLimit: 10 }));
+ *   prof.exportChromeTrace('trace.json');
+ *
+ * Every dispatched op is an event (dispatch's listener hook, so ops run inside backward too);
+ * `IGNIS_PROFILE=1 node app.js` profiles the whole process and prints the table at exit.
+ */
+import * as fs from 'fs';
+import { performance } from 'perf_hooks';
+import { IgnisError, ValueError } from '../errors';
+import { calibrate as calibrateImpl, DevicePeaks, hooks } from './calibrate';
+import { Activity, Profile, ProfileOptions } from './profile';
+import { RawEvent, recorder, SessionState } from './recorder';
+
+export { Profile, KeyAverages, SORT_KEYS } from './profile';
+export type { Activity, KeyAverage, ProfileOptions, ProfilerEvent, TableOptions } from './profile';
+export { registerCost, opCost, costFn } from './flops';
+export type { CostFn, OpCost, TensorMeta } from './flops';
+export type { DevicePeaks } from './calibrate';
+
+/** torch.profiler.ProfilerActivity */
+export const ProfilerActivity = Object.freeze({ CPU: 'cpu' as const, CUDA: 'cuda' as const });
+
+const OPTION_KEYS = ['activities', 'recordShapes', 'profileMemory', 'withFlops'] as const;
+
+hooks.pause = () => {
+  recorder.paused++;
+  return () => void recorder.paused--;
+};
+
+function cudaStatus(): { available: boolean; reason: string } {
+  try {
+    // late-bound: the package index is complete by the time a profile starts
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const root = require('../index') as { cuda?: { isAvailable(): boolean; reason(): string } };
+    if (root.cuda?.isAvailable()) return { available: true, reason: '' };
+    return { available: false, reason: root.cuda?.reason() ?? 'no CUDA backend' };
+  } catch (e) {
+    return { available: false, reason: String(e) };
+  }
+}
+
+function normalize(opts: unknown, where: string): { options: Required<ProfileOptions>; warnings: string[] } {
+  if (opts === undefined || opts === null) opts = {};
+  if (typeof opts !== 'object' || Array.isArray(opts)) throw new ValueError(`${where}: expected an options object, got ${Array.isArray(opts) ? 'an array' : typeof opts}`);
+  const o = opts as Record<string, unknown>;
+  for (const k of Object.keys(o))
+    if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new ValueError(`${where}: unknown option '${k}'; expected ${OPTION_KEYS.join(', ')}`);
+  let acts = o.activities ?? ['cpu'];
+  if (!Array.isArray(acts)) throw new ValueError(`${where}: activities must be an array such as ['cpu'] or ['cpu', 'cuda'], got ${typeof acts}`);
+  acts = [...new Set(acts as unknown[])];
+  for (const a of acts as unknown[])
+    if (a !== 'cpu' && a !== 'cuda') throw new ValueError(`${where}: unknown activity ${JSON.stringify(a)}; expected 'cpu' or 'cuda'`);
+  for (const k of ['recordShapes', 'profileMemory', 'withFlops'])
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ValueError(`${where}: ${k} must be a boolean, got ${typeof o[k]}`);
+  const warnings: string[] = [];
+  const activities = acts as Activity[];
+  if (activities.includes('cuda')) {
+    const s = cudaStatus();
+    if (!s.available) warnings.push(`'cuda' activity requested but CUDA is not available (${s.reason}); no device kernels were recorded`);
+  }
+  if (!activities.length) warnings.push('no activities requested: nothing was recorded');
+  return {
+    options: {
+      activities,
+      recordShapes: !!o.recordShapes,
+      profileMemory: !!o.profileMemory,
+      withFlops: !!o.withFlops,
+    },
+    warnings,
+  };
+}
+
+/** A running profiler; stop() ends it and returns the Profile. */
+export class Profiler {
+  private state: SessionState | null;
+  private result: Profile | null = null;
+  constructor(
+    readonly options: Required<ProfileOptions>,
+    readonly warnings: string[],
+  ) {
+    this.state = recorder.begin({
+      cpu: options.activities.includes('cpu'),
+      shapes: options.recordShapes,
+      memory: options.profileMemory,
+      flops: options.withFlops,
+    });
+  }
+  get running(): boolean {
+    return this.state !== null;
+  }
+  stop(): Profile {
+    if (this.result) return this.result;
+    const s = this.state!;
+    this.state = null;
+    const raw = recorder.end(s);
+    this.result = new Profile(raw, s.t0, s.t1, this.options, this.warnings, performance.timeOrigin);
+    return this.result;
+  }
+}
+
+/**
+ * Profiles fn (sync or async): returns the Profile, or a Promise of it when fn returns a promise.
+ * With no fn, returns a running Profiler (call .stop()).
+ */
+export function profile(opts: ProfileOptions, fn: () => Promise<unknown>): Promise<Profile>;
+export function profile(opts: ProfileOptions, fn: () => unknown): Profile;
+export function profile(opts?: ProfileOptions): Profiler;
+export function profile(opts?: ProfileOptions, fn?: () => unknown): Profile | Promise<Profile> | Profiler {
+  const { options, warnings } = normalize(opts, 'profiler.profile');
+  if (fn !== undefined && typeof fn !== 'function') throw new ValueError(`profiler.profile: expected a function to profile, got ${typeof fn}`);
+  const p = new Profiler(options, warnings);
+  if (!fn) return p;
+  let r: unknown;
+  try {
+    r = fn();
+  } catch (e) {
+    p.stop();
+    throw e;
+  }
+  if (r && typeof (r as Promise<unknown>).then === 'function')
+    return (r as Promise<unknown>).then(
+      () => p.stop(),
+      (e) => {
+        p.stop();
+        throw e;
+      },
+    );
+  return p.stop();
+}
+
+let current: Profiler | null = null;
+
+/** Starts the process-wide profiler (torch: prof.start()); stop() returns its Profile. */
+export function start(opts?: ProfileOptions): Profiler {
+  if (current) throw new IgnisError('profiler.start: the profiler is already running; call profiler.stop() first');
+  const { options, warnings } = normalize(opts, 'profiler.start');
+  current = new Profiler(options, warnings);
+  return current;
+}
+
+/** Stops the profiler started by start() and returns its Profile. */
+export function stop(): Profile {
+  if (!current) throw new IgnisError('profiler.stop: the profiler is not running; call profiler.start() first');
+  const p = current;
+  current = null;
+  return p.stop();
+}
+
+/** Whether any profiler (start(), profile(), IGNIS_PROFILE) is recording. */
+export function isProfiling(): boolean {
+  return recorder.active;
+}
+
+/** A user range opened by recordFunction(name) without a function: end() it (or `using` it). */
+export interface RecordFunctionHandle {
+  end(): void;
+  [Symbol.dispose](): void;
+}
+
+const NOOP_HANDLE: RecordFunctionHandle = { end() {}, [Symbol.dispose]() {} };
+
+/**
+ * A named user range (torch.profiler.record_function). recordFunction(name, fn) runs fn inside
+ * the range and returns its result (a promise for an async fn; the range ends when it settles).
+ * recordFunction(name) opens the range and returns a handle to end() or `using`. Ranges nest,
+ * and ops inside one are its children. Costs one check when no profiler is running.
+ */
+export function recordFunction<T>(name: string, fn: () => T, args?: Record<string, unknown>): T;
+export function recordFunction(name: string): RecordFunctionHandle;
+export function recordFunction<T>(name: string, fn?: () => T, args?: Record<string, unknown>): T | RecordFunctionHandle {
+  if (typeof name !== 'string' || !name) throw new ValueError(`profiler.recordFunction: expected a non-empty name, got ${typeof name === 'string' ? "''" : typeof name}`);
+  if (fn !== undefined && typeof fn !== 'function') throw new ValueError(`profiler.recordFunction: expected a function, got ${typeof fn}`);
+  if (fn === undefined) {
+    if (!recorder.active) return NOOP_HANDLE;
+    const ev = recorder.openRange(name, null);
+    if (!ev) return NOOP_HANDLE;
+    const end = () => recorder.closeRange(ev);
+    return { end, [Symbol.dispose]: end };
+  }
+  if (!recorder.active) return fn();
+  const ev = recorder.openRange(name, args ?? null);
+  if (!ev) return fn();
+  let r: T;
+  try {
+    r = recorder.runIn(ev, fn);
+  } catch (e) {
+    recorder.closeRange(ev);
+    throw e;
+  }
+  if (r && typeof (r as unknown as Promise<unknown>).then === 'function') {
+    recorder.detach(ev);
+    recorder.asyncOpen++;
+    const done = () => {
+      recorder.asyncOpen--;
+      recorder.closeRange(ev);
+    };
+    return (r as unknown as Promise<unknown>).then(
+      (v) => {
+        done();
+        return v;
+      },
+      (e) => {
+        done();
+        throw e;
+      },
+    ) as unknown as T;
+  }
+  recorder.closeRange(ev);
+  return r;
+}
+
+/**
+ * The device's roofline ceilings (GB/s from a large copy, GFLOP/s from a large float32 matmul,
+ * both through Ignis), measured once and cached on disk; `force` measures again.
+ */
+export function calibrate(opts: { device?: string; force?: boolean } = {}): DevicePeaks {
+  return calibrateImpl(opts);
+}
+
+/**
+ * For device backends: records a kernel that op event `launchedBy` (recorder.current() at launch)
+ * ran on `device`, `start` in performance.now() ms, `durationMs` long.
+ * @internal
+ */
+export function _recordKernel(name: string, device: string, start: number, durationMs: number, launchedBy: RawEvent | null = recorder.current(), args?: Record<string, unknown>): void {
+  recorder.kernel(name, device, start, durationMs, launchedBy, args ?? null);
+}
+
+// ---- IGNIS_PROFILE=1 ------------------------------------------------------------------------------
+
+/**
+ * IGNIS_PROFILE=1 (or a comma list of shapes, memory, flops; 'all' for all three) profiles the
+ * whole process and prints the table to stderr when it exits. IGNIS_PROFILE_SORT (default
+ * self_cpu_time_total), IGNIS_PROFILE_ROWS (default 30) and IGNIS_PROFILE_TRACE=path (also
+ * writes a Chrome trace) refine it.
+ */
+function installEnvProfiler(spec: string): void {
+  const words = spec.toLowerCase().split(/[,\s]+/).filter(Boolean);
+  const all = words.includes('all');
+  const opts: ProfileOptions = {
+    activities: ['cpu'],
+    recordShapes: all || words.includes('shapes'),
+    profileMemory: all || words.includes('memory'),
+    withFlops: all || words.includes('flops'),
+  };
+  const sortBy = process.env.IGNIS_PROFILE_SORT || 'self_cpu_time_total';
+  const rows = Number(process.env.IGNIS_PROFILE_ROWS || 30);
+  const trace = process.env.IGNIS_PROFILE_TRACE;
+  const p = profile(opts);
+  process.once('exit', () => {
+    try {
+      const prof = p.stop();
+      const text = prof.keyAverages({ groupByInputShape: opts.recordShapes }).table({ sortBy, rowLimit: Number.isInteger(rows) && rows >= 0 ? rows : 30 });
+      fs.writeSync(2, `\nignis profiler (IGNIS_PROFILE=${spec}): ${prof.events.length} events over ${(prof.duration / 1e3).toFixed(1)} ms\n${text}`);
+      if (trace) {
+        prof.exportChromeTrace(trace);
+        fs.writeSync(2, `Chrome trace written to ${trace}\n`);
+      }
+    } catch (e) {
+      fs.writeSync(2, `ignis profiler: could not print the profile: ${String(e)}\n`);
+    }
+  });
+}
+
+const envSpec = process.env.IGNIS_PROFILE;
+if (envSpec && !/^(0|false|no|off)$/i.test(envSpec.trim())) installEnvProfiler(envSpec.trim());

@@ -1,0 +1,67 @@
+/**
+ * Drift between the two activation tables: native/ops/activations.def (seen through the addon's
+ * info.activations / info.activationParams) and src/activations/table.ts (ACTIVATIONS rows with a
+ * `kernel`, plus KERNEL_VARIANTS). Adding a row to one table and not the other fails here.
+ */
+import { describe, expect, it } from 'vitest';
+import * as ignis from '../../src';
+import { info } from '../../src/native';
+
+const { ACTIVATIONS } = ignis.activations;
+// KERNEL_VARIANTS is not re-exported from the package index: read it from the table module
+import { KERNEL_VARIANTS } from '../../src/activations/table';
+
+const native = new Map<string, number>(info.activations.map((n, i) => [n, info.activationParams[i]]));
+const rowsWithKernel = ACTIVATIONS.filter((r) => r.kernel !== null);
+
+/** parameters that go to the kernel: every TS parameter except non-numeric / module-only ones */
+function kernelParamCount(name: string): number {
+  const row = ACTIVATIONS.find((r) => r.name === name)!;
+  // gelu's `approximate` picks the kernel (gelu / gelu_tanh); swish's `learnable` is a module flag
+  return row.params.filter((p) => typeof p.default === 'number' || p.default === null).length;
+}
+
+describe('activation table drift (activations.def vs table.ts)', () => {
+  it('the native table is well-formed', () => {
+    expect(info.activations.length).toBeGreaterThan(0);
+    expect(info.activationParams.length).toBe(info.activations.length);
+    expect(new Set(info.activations).size).toBe(info.activations.length);
+    for (const n of info.activationParams) expect(n >= 0 && n <= 3 && Number.isInteger(n)).toBe(true);
+  });
+
+  it.each(info.activations.map((k) => [k]))('native kernel %s has a TS row or variant with the same parameter count', (k) => {
+    const nparams = native.get(k)!;
+    const row = rowsWithKernel.find((r) => r.kernel === k);
+    const variant = KERNEL_VARIANTS[k];
+    expect(row || variant, `kernel '${k}' in activations.def has no row in table.ts (and is no KERNEL_VARIANTS entry)`).toBeTruthy();
+    if (row) expect(kernelParamCount(row.name), `${k}: parameter count`).toBe(nparams);
+    if (variant) {
+      expect(ACTIVATIONS.some((r) => r.name === variant.row), `variant ${k} points at unknown row ${variant.row}`).toBe(true);
+      expect(variant.params, `${k}: variant parameter count`).toBe(nparams);
+    }
+  });
+
+  it.each(rowsWithKernel.map((r) => [r.name, r.kernel!]))('TS row %s names an existing native kernel (%s)', (_name, kernel) => {
+    expect(native.has(kernel), `table.ts names kernel '${kernel}' that activations.def lacks`).toBe(true);
+  });
+
+  it('every KERNEL_VARIANTS entry exists natively and is not also a row kernel', () => {
+    for (const k of Object.keys(KERNEL_VARIANTS)) {
+      expect(native.has(k), `variant ${k}`).toBe(true);
+      expect(rowsWithKernel.some((r) => r.kernel === k)).toBe(false);
+    }
+  });
+
+  it('rows are unique and self-consistent', () => {
+    const names = ACTIVATIONS.map((r) => r.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(new Set(ACTIVATIONS.map((r) => r.module)).size).toBe(names.length);
+    expect(new Set(ACTIVATIONS.map((r) => r.fn)).size).toBe(names.length);
+    for (const r of ACTIVATIONS) {
+      expect(r.range[0] <= r.range[1], `${r.name}: range`).toBe(true);
+      expect(typeof (ignis.F as unknown as Record<string, unknown>)[r.fn], `F.${r.fn}`).toBe('function');
+      // a kernel row is elementwise; the compositions (prelu, glu, softmax...) are not kernels
+      if (r.kernel) expect(r.elementwise, `${r.name}: kernel rows are elementwise`).toBe(true);
+    }
+  });
+});

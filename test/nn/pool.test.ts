@@ -1,0 +1,95 @@
+/**
+ * maxPool2d / avgPool2d / adaptive pools / interpolate: PyTorch parity (fixtures, both dtypes,
+ * oneDNN on and off), oneDNN vs reference, float64 gradchecks, typed errors.
+ */
+import { describe, expect, it } from 'vitest';
+import * as ignis from '../../src';
+import * as ops from '../../src/ops/all';
+import { checkCase, distinct, expectClose, fixtures, U, values, withOnednn } from './nn_fixtures';
+
+const POOL = new Set(['maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'interpolate']);
+const cases = fixtures.filter((c) => POOL.has(c.op));
+
+describe('pool: PyTorch parity', () => {
+  it('has fixtures', () => expect(cases.length).toBeGreaterThan(50));
+  for (const on of [true, false])
+    it.each(cases.map((c) => [c.name, c] as const))(`%s (oneDNN ${on ? 'on' : 'off'})`, (_n, c) => {
+      withOnednn(on, () => checkCase(c, { f32: 1e-5, f64: 1e-10 }));
+    });
+});
+
+describe('pool: oneDNN vs reference', () => {
+  const cfgs: [string, (x: ignis.Tensor) => ignis.Tensor][] = [
+    ['max 2x2', (x) => ops.maxPool2d(x, { kernelSize: 2 })],
+    ['max 3x3 s2 p1', (x) => ops.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 })],
+    ['max ceil dilation', (x) => ops.maxPool2d(x, { kernelSize: 2, stride: 2, dilation: 2, ceilMode: true })],
+    ['avg 3x3 s2 p1', (x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 })],
+    ['avg exclude ceil', (x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false })],
+    ['avg include ceil', (x) => ops.avgPool2d(x, { kernelSize: 2, stride: 2, ceilMode: true })],
+  ];
+  it.each(cfgs)('%s', (_n, f) => {
+    const x = distinct([2, 5, 11, 13], 'float32');
+    const run = (on: boolean) =>
+      withOnednn(on, () => {
+        x.grad = null;
+        const y = f(x);
+        y.mul(y).sum().backward();
+        return [y, x.grad!];
+      });
+    const [a, ga] = run(true);
+    const [b, gb] = run(false);
+    expectClose(a, b, 1e-6, 1e-6, 'output');
+    expectClose(ga, gb, 1e-5, 1e-5, 'grad');
+  });
+  it('max pool indices are flat h * W + w like PyTorch', () => {
+    const x = ignis.tensor([[[[1, 5, 2], [7, 3, 9], [4, 8, 6]]]], { dtype: 'float32' });
+    const [y, i] = ops.maxPool2d(x, { kernelSize: 2, stride: 1, returnIndices: true });
+    expect(values(y)).toEqual([7, 9, 8, 9]);
+    expect(values(i)).toEqual([3, 5, 7, 5]);
+    expect(i.dtype).toBe('int64');
+  });
+  it('max pool propagates NaN', () => {
+    const x = ignis.tensor([[[[1, NaN], [3, 2]]]], { dtype: 'float64' });
+    expect(Number.isNaN(values(ops.maxPool2d(x, { kernelSize: 2 }))[0])).toBe(true);
+  });
+});
+
+describe('pool: gradcheck (float64)', () => {
+  const gc = (fn: (x: ignis.Tensor) => ignis.Tensor, x: ignis.Tensor) => expect(ignis.gradcheck(fn, [x])).toBe(true);
+  it('maxPool2d', () => gc((x) => ops.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }), distinct([2, 2, 6, 5])));
+  it('maxPool2d dilation + indices', () => gc((x) => ops.maxPool2d(x, { kernelSize: 2, dilation: 2, stride: 1, returnIndices: true })[0], distinct([1, 2, 5, 5])));
+  it('avgPool2d', () => gc((x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false, ceilMode: true }), U([2, 2, 6, 5])));
+  it('avgPool2d divisor', () => gc((x) => ops.avgPool2d(x, { kernelSize: 2, divisorOverride: 3 }), U([1, 2, 4, 4])));
+  it('adaptiveAvgPool2d', () => gc((x) => ops.adaptiveAvgPool2d(x, [3, 2]), U([2, 2, 7, 5])));
+  it('adaptiveMaxPool2d', () => gc((x) => ops.adaptiveMaxPool2d(x, [3, 2]), distinct([2, 2, 7, 5])));
+  it('interpolate nearest / bilinear', () => {
+    gc((x) => ops.interpolate(x, { size: [5, 7], mode: 'nearest' }), U([1, 2, 3, 4]));
+    gc((x) => ops.interpolate(x, { scaleFactor: 1.5, mode: 'bilinear' }), U([1, 2, 3, 4]));
+    gc((x) => ops.interpolate(x, { size: [5, 2], mode: 'bilinear', alignCorners: true }), U([1, 2, 3, 4]));
+  });
+});
+
+describe('pool: typed errors', () => {
+  const x = U([2, 3, 6, 6], 'float32', false);
+  it('errors name the op', () => {
+    expect(() => ops.maxPool2d(x, { kernelSize: 2, padding: 2 })).toThrow(/max_pool2d: padding/);
+    expect(() => ops.maxPool2d(x, { kernelSize: 0 })).toThrow(ignis.ValueError);
+    expect(() => ops.maxPool2d(x, {} as never)).toThrow(ignis.ValueError);
+    expect(() => ops.maxPool2d(U([6, 6], 'float32'), { kernelSize: 2 })).toThrow(ignis.ShapeError);
+    expect(() => ops.maxPool2d(x, { kernelSize: 7 })).toThrow(ignis.ShapeError);
+    expect(() => ops.avgPool2d(x, { kernelSize: 2, divisorOverride: -1 })).toThrow(ignis.ValueError);
+    expect(() => ops.adaptiveAvgPool2d(x, 0)).toThrow(ignis.ValueError);
+    expect(() => ops.maxPool2d(ignis.zeros([1, 1, 4, 4], { dtype: 'int64' }), { kernelSize: 2 })).toThrow(ignis.DTypeError);
+    expect(() => ops.interpolate(x, { size: 3, scaleFactor: 2 })).toThrow(ignis.ValueError);
+    expect(() => ops.interpolate(x, { size: 3, alignCorners: true })).toThrow(ignis.ValueError);
+    expect(() => ops.interpolate(U([2, 3], 'float32'), { size: 3 })).toThrow(ignis.ShapeError);
+  });
+  it('unbatched input', () => {
+    expect(ops.maxPool2d(U([3, 6, 6], 'float32', false), { kernelSize: 2 }).shape).toEqual([3, 3, 3]);
+    expect(ops.adaptiveAvgPool2d(U([3, 6, 6], 'float32', false), 1).shape).toEqual([3, 1, 1]);
+  });
+  it('non-contiguous input', () => {
+    const xt = distinct([2, 3, 6, 7], 'float32', false).transpose(2, 3);
+    expectClose(ops.maxPool2d(xt, { kernelSize: 2 }), ops.maxPool2d(xt.contiguous(), { kernelSize: 2 }), 0, 0, 'transposed');
+  });
+});

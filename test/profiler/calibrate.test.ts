@@ -1,0 +1,38 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as ignis from '../../src';
+import { clearMemo, fingerprint } from '../../src/profiler/calibrate';
+
+const dir = mkdtempSync(join(tmpdir(), 'ignis-cal-'));
+const prev = process.env.IGNIS_CACHE_DIR;
+process.env.IGNIS_CACHE_DIR = dir;
+afterAll(() => {
+  if (prev === undefined) delete process.env.IGNIS_CACHE_DIR;
+  else process.env.IGNIS_CACHE_DIR = prev;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('profiler: calibration', () => {
+  it('measures bandwidth and FLOP rate through Ignis once, then reads the cache', () => {
+    const before = ignis.memory().cpu.bytes;
+    const p = ignis.profiler.profile({}, () => ignis.profiler.calibrate({ force: true }));
+    expect(p.events.length).toBe(0); // calibration's own ops are not recorded
+    const first = ignis.profiler.calibrate();
+    expect(first.bandwidthGBs).toBeGreaterThan(0.5);
+    expect(first.gflops).toBeGreaterThan(0.5);
+    expect(first.ridge).toBeCloseTo(first.gflops / first.bandwidthGBs, 9);
+    expect(first.method).toMatch(/copy.*matmul/);
+    const file = join(dir, 'profiler-peaks.json');
+    expect(existsSync(file)).toBe(true);
+    expect(first.cacheFile).toBe(file);
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    expect(data.entries[fingerprint('cpu')].gflops).toBe(first.gflops);
+    clearMemo();
+    const again = ignis.profiler.calibrate();
+    expect(again.cached).toBe(true);
+    expect(again.gflops).toBe(first.gflops);
+    expect(ignis.memory().cpu.bytes).toBe(before); // buffers freed
+  }, 60000);
+});
