@@ -85,3 +85,13 @@ export const cuda = {
 
 import * as profiler from './profiler';
 export { profiler };
+
+import * as data from './data';
+/** torch.utils.data + torchvision datasets/transforms: Dataset, DataLoader, MNIST, FashionMNIST, CIFAR10, transforms. */
+export { data };
+import * as metrics from './metrics';
+/** Classification and segmentation metrics: accuracy, topKAccuracy, confusionMatrix, precision/recall/F1, IoU, mIoU, pixel accuracy. */
+export { metrics };
+/** Checkpoints in the safetensors format: save(stateDict, path) (atomic) and load(path). */
+export { save, load, loadFile, serialize, deserialize, SafetensorsError } from './serialize';
+export type { SaveOptions, Loaded } from './serialize';

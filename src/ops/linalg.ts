@@ -6,12 +6,23 @@ import { Tensor } from '../tensor';
 import { checkTensor, dispatch, ops } from './util';
 import type { OpDef } from '../dispatch';
 
+/**
+ * oneDNN takes any row- or column-major matrix view; broadcast (stride 0) or doubly strided
+ * operands would drop to the slow reference loop, so they are made contiguous first.
+ */
+function gemmReady(t: Tensor): Tensor {
+  const [s0, s1, s2] = t._strides;
+  const [n0, n1, n2] = t.shape;
+  const broadcast = (s0 === 0 && n0 > 1) || (s1 === 0 && n1 > 1) || (s2 === 0 && n2 > 1);
+  return broadcast || (s1 !== 1 && s2 !== 1) ? K.contiguous(t) : t;
+}
+
 const bmmDef: OpDef<null> = {
   name: 'bmm',
   forward(ctx, [a, b]) {
     ctx.a = a;
     ctx.b = b;
-    return K.bmm(a, b);
+    return K.bmm(gemmReady(a), gemmReady(b));
   },
   backward(ctx, [g]) {
     const o = ops();

@@ -48,7 +48,10 @@ const linearDef: OpDef<{ hasBias: boolean }> = {
     const need = ctx.needsInputGrad;
     const outF = w.shape[0];
     const inF = w.shape[1];
-    const g2 = g!.ndim === 2 ? g! : ops.reshape(g!, [-1, outF]);
+    // the upstream gradient is often an expanded (stride-0) view, e.g. from sum(); the bmm kernel
+    // is much faster on a dense operand, so densify it once for both products
+    const gc = g!.isContiguous() ? g! : ops.contiguous(g!);
+    const g2 = gc.ndim === 2 ? gc : ops.reshape(gc, [-1, outF]);
     const gx = need[0] ? ops.reshape(ops.matmul(g2, w), x.shape as number[]) : null;
     let gw: Tensor | null = null;
     if (need[1]) {
