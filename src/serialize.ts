@@ -219,7 +219,7 @@ export function deserialize(buf: Uint8Array, name = '<buffer>'): Loaded {
 function decode(bytes: Uint8Array, dtype: string, shape: number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   // copy to an aligned buffer (offsets inside a file need not be aligned to the element size)
-  const ab = bytes.slice().buffer;
+  const ab = new Uint8Array(bytes).buffer; // a copy (Buffer#slice would be a view)
   switch (dtype) {
     case 'F32':
       return ops.tensor(new Float32Array(ab, 0, n), { shape });

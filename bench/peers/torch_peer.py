@@ -131,6 +131,64 @@ BENCHES["act"] = make_act
 BENCHES["act_copy"] = make_act_copy
 
 
+# --- seed CNN (bench/kernels/train.bench.mjs) ---------------------------------------------------
+# "seed_cnn": Conv2d(C,32,3) ReLU MaxPool2d(2) Conv2d(32,64,3) ReLU MaxPool2d(2) Conv2d(64,64,3) ReLU
+# Flatten Linear(64*s*s,64) ReLU Linear(64,10).
+#   --size task=train|infer --size c=3 --size s=32 --size batch=64
+#   --size mode=no_grad|inference_mode   (infer only; default no_grad)
+#   --size malloc=default|keep           (keep: glibc mallopt so freed blocks stay in the process,
+#                                          no mmap/munmap per large tensor; see DESIGN.md, CPU figures)
+# train: one step = forward + CrossEntropyLoss + backward + Adam(lr=1e-3).step() + zero_grad().
+def _mallopt_keep():
+    import ctypes
+    libc = ctypes.CDLL("libc.so.6")
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)
+    libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)
+
+
+def _seed_cnn(C, S):
+    nn = torch.nn
+    s3 = ((S - 2) // 2 - 2) // 2 - 2
+    return nn.Sequential(
+        nn.Conv2d(C, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
+        nn.Linear(64 * s3 * s3, 64), nn.ReLU(), nn.Linear(64, 10),
+    )
+
+
+def make_seed_cnn(s):
+    if s.get("malloc", "default") == "keep":
+        _mallopt_keep()
+    task = s.get("task", "train")
+    C, S, B = int(s.get("c", 3)), int(s.get("s", 32)), int(s.get("batch", 64))
+    torch.manual_seed(0)
+    net = _seed_cnn(C, S)
+    x = torch.randn(B, C, S, S)
+    if task == "train":
+        y = torch.randint(0, 10, (B,))
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        loss_fn = torch.nn.CrossEntropyLoss()
+
+        def step():
+            loss = loss_fn(net(x), y)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        return step
+    net.eval()
+    ctx = torch.inference_mode if s.get("mode", "no_grad") == "inference_mode" else torch.no_grad
+
+    def infer():
+        with ctx():
+            return net(x)
+    return infer
+
+
+BENCHES["seed_cnn"] = make_seed_cnn
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("bench", choices=sorted(BENCHES))
@@ -171,3 +229,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
+// KERNEL_VARIANTS is not re-exported from the package index: read it from the table module
+import { KERNEL_VARIANTS } from '../../src/activations/table';
 import { info } from '../../src/native';
 
 const { ACTIVATIONS } = ignis.activations;
-// KERNEL_VARIANTS is not re-exported from the package index: read it from the table module
-import { KERNEL_VARIANTS } from '../../src/activations/table';
 
 const native = new Map<string, number>(info.activations.map((n, i) => [n, info.activationParams[i]]));
 const rowsWithKernel = ACTIVATIONS.filter((r) => r.kernel !== null);
