@@ -38,15 +38,21 @@ template <class T> IGNIS_VM_INLINE T softplus_(T z) { return sel_(z < T(0), T(0)
 // min(max(t, 0), 6) with NaN passing through (as PyTorch's hardsigmoid / hardswish), branch-free
 template <class T> IGNIS_VM_INLINE T clamp06_(T t) { return sel_(t > T(6), T(6), sel_(t < T(0), T(0), t)); }
 
-// GELU: x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, PyTorch's formula and rounding order. In float32
-// the sum cancels in the left tail (x < -sqrt 2: erf's absolute error becomes Phi's relative error,
-// ~1% at x = -4.5 - PyTorch's own kernel is ~0.3% off there). Taking Phi from an erfc tail instead
-// (exp + division + a degree-11 polynomial) was measured at 0.85 ns/element against 0.35: below
-// PyTorch's throughput, so the tail stays as PyTorch computes it (see bench/RESULTS.md).
-template <class T> IGNIS_VM_INLINE T gelu_(T x) { return T(0.5) * x * (T(1) + erf_(x * T(M_SQRT1_2))); }
+// GELU: x Phi(x). PyTorch's formula, Phi(x) = (1 + erf(x / sqrt 2)) / 2, cancels in float32's left
+// tail (x < -sqrt 2: erf's absolute error becomes Phi's relative error, ~1% at x = -4.5; PyTorch's own
+// kernel is ~0.3% off there), so float32 takes Phi from vm::normal_cdf, which computes that tail as
+// erfc = e^(-x^2/2) erfcx(|x| / sqrt 2) (3 ulp). double keeps the formula: its cancellation stays
+// below the tolerance's absolute floor.
+template <class T> IGNIS_VM_INLINE T gelu_(T x) {
+  if constexpr (std::is_same_v<T, float>) return x * vm::normal_cdf(x, vm::gauss(x));
+  else return T(0.5) * x * (T(1) + erf_(x * T(M_SQRT1_2)));
+}
 // d/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi) (x^2 split exactly: vm::gauss)
 template <class T> IGNIS_VM_INLINE T gelu_grad(T x) {
-  return T(0.5) * (T(1) + erf_(x * T(M_SQRT1_2))) + x * (vm::gauss(x) * T(0.5 * M_2_SQRTPI * M_SQRT1_2));
+  T g = vm::gauss(x);
+  T phi = g * T(0.5 * M_2_SQRTPI * M_SQRT1_2);
+  if constexpr (std::is_same_v<T, float>) return vm::normal_cdf(x, g) + x * phi;
+  else return T(0.5) * (T(1) + erf_(x * T(M_SQRT1_2))) + x * phi;
 }
 
 // d/dx of the tanh GELU: (1 + t) / 2 + x / 2 (1 - t^2) beta (1 + 3 kappa x^2), t = tanh(u), u = beta (x +
