@@ -29,6 +29,7 @@ template <class T> IGNIS_VM_INLINE T log1p_(T x) { return vm::log1p(x); }
 template <class T> IGNIS_VM_INLINE T tanh_(T x) { return vm::tanh(x); }
 template <class T> IGNIS_VM_INLINE T erf_(T x) { return vm::erf(x); }
 template <class T> IGNIS_VM_INLINE T sigmoid_(T x) { return vm::sigmoid(x); }
+template <class T> IGNIS_VM_INLINE T silu_(T x) { return vm::silu(x); }
 template <class T> IGNIS_VM_INLINE T sel_(bool c, T a, T b) { return vm::sel(c, a, b); }
 // log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)): the log1p argument is in (0, 1], where
 // vm::log1p_01 needs no range reduction or special cases (a third of vm::log1p's work).
