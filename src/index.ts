@@ -63,7 +63,22 @@ export { defineActivation } from './activations';
 import { info } from './native';
 /** What the native library was built with and picked at run time. */
 import { onednnEnabled, setOnednn } from './ops/all';
+const flagProp = (key: keyof typeof cudaBackend.flags) => ({
+  get: (): boolean => cudaBackend.flags[key],
+  set: (v: boolean): void => {
+    cudaBackend.flags[key] = !!v;
+    cudaBackend.applyFlags();
+  },
+  enumerable: true,
+});
 export const backends = {
+  /** torch.backends.cuda.matmul.allowTf32 (default false, as PyTorch) */
+  cuda: { matmul: Object.defineProperty({} as { allowTf32: boolean }, 'allowTf32', flagProp('matmulAllowTf32')) },
+  /** torch.backends.cudnn: allowTf32 (default true) and benchmark (autotune per shape, default false) */
+  cudnn: Object.defineProperties({} as { allowTf32: boolean; benchmark: boolean }, {
+    allowTf32: flagProp('cudnnAllowTf32'),
+    benchmark: flagProp('cudnnBenchmark'),
+  }),
   cpu: {
     isa: info.isa,
     /** oneDNN linked into this build */
@@ -76,12 +91,37 @@ export const backends = {
   },
 };
 
-/** CUDA status: this build has no CUDA backend yet. */
+import * as cudaBackend from './cuda';
+import { manualSeed as seedAll } from './random';
+/**
+ * torch.cuda: devices, memory, synchronisation. isAvailable() / unavailableReason() work without
+ * a GPU and say why CUDA cannot be used. manualSeed seeds the one generator that CPU and CUDA
+ * random ops share (so the same seed gives the same numbers on both devices).
+ */
 export const cuda = {
-  isAvailable: (): boolean => false,
-  reason: (): string => 'this build of ignis has no CUDA backend (libignis_cuda.so not built)',
-  deviceCount: (): number => 0,
+  isAvailable: cudaBackend.isAvailable,
+  unavailableReason: cudaBackend.unavailableReason,
+  /** @deprecated the earlier name of unavailableReason() */
+  reason: cudaBackend.unavailableReason,
+  deviceCount: cudaBackend.deviceCount,
+  versions: cudaBackend.versions,
+  libraryPath: cudaBackend.libraryPath,
+  getDeviceName: cudaBackend.getDeviceName,
+  getDeviceProperties: cudaBackend.getDeviceProperties,
+  synchronize: cudaBackend.synchronize,
+  memoryStats: cudaBackend.memoryStats,
+  memoryAllocated: cudaBackend.memoryAllocated,
+  memoryReserved: cudaBackend.memoryReserved,
+  maxMemoryAllocated: cudaBackend.maxMemoryAllocated,
+  resetPeakMemoryStats: cudaBackend.resetPeakMemoryStats,
+  emptyCache: cudaBackend.emptyCache,
+  setMemoryLimit: cudaBackend.setMemoryLimit,
+  manualSeed(seed: number): void {
+    seedAll(seed);
+    cudaBackend.applyFlags(seed);
+  },
 };
+export type { DeviceProperties, CudaMemoryStats } from './cuda';
 
 import * as profiler from './profiler';
 export { profiler };

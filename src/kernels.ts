@@ -7,7 +7,7 @@ import { DType, DTYPE_CODE, DTYPE_SIZE } from './dtype';
 import { fromNative } from './errors';
 import { addon, codes, Handle, info, KIND_ALLOC, KIND_SCALAR, KIND_TENSOR, meta, OPERAND, OPERAND_STRIDE, PARAMS } from './native';
 import { contiguousStrides, numel, Shape } from './shape';
-import { Storage } from './storage';
+import { Device, deviceCode, Storage } from './storage';
 import { Tensor } from './tensor';
 
 export const UNARY = codes(info.unaryOps);
@@ -16,11 +16,15 @@ export const BINARY = codes(info.binaryOps);
 export const REDUCE = codes(info.reduceOps);
 export const ACT = codes(info.activations);
 
-/** A fresh contiguous tensor around a native storage handle. */
-export function wrap(h: Handle, shape: Shape, dtype: DType): Tensor {
+/** A fresh contiguous tensor around a native storage handle (on `device`: where the kernel ran). */
+export function wrap(h: Handle, shape: Shape, dtype: DType, device: Device = 'cpu'): Tensor {
   const n = numel(shape);
-  return new Tensor(new Storage(h, n * DTYPE_SIZE[dtype]), shape.slice(), contiguousStrides(shape), 0, dtype);
+  return new Tensor(new Storage(h, n * DTYPE_SIZE[dtype], device), shape.slice(), contiguousStrides(shape), 0, dtype);
 }
+
+// The device of the tensor operands described since the last writeShape(): the native side
+// allocates the output there, so the JS wrapper must say the same.
+let opDevice: Device = 'cpu';
 
 export function empty(shape: Shape, dtype: DType): Tensor {
   let h: Handle;
@@ -33,6 +37,7 @@ export function empty(shape: Shape, dtype: DType): Tensor {
 }
 
 function writeShape(shape: Shape): void {
+  opDevice = 'cpu';
   const nd = shape.length;
   meta[0] = nd;
   for (let i = 0; i < nd; i++) meta[1 + i] = shape[i];
@@ -53,6 +58,7 @@ function writeOperand(k: number, t: Tensor | number | null, dtype: DType, shape:
   }
   meta[b + 1] = t._offset;
   meta[b + 2] = KIND_TENSOR;
+  opDevice = t._storage.device;
   const nd = shape.length;
   const tnd = t.shape.length;
   const lead = nd - tnd;
@@ -79,8 +85,9 @@ export function unary(op: string, x: Tensor, p0 = 0, p1 = 0, out: Tensor | null 
   const hx = writeOperand(1, x, x.dtype, shape);
   meta[PARAMS] = p0;
   meta[PARAMS + 1] = p1;
+  const dev = opDevice;
   const r = call(op, () => addon.unary(UNARY[op], ho, hx));
-  return out ?? wrap(r as Handle, shape, x.dtype);
+  return out ?? wrap(r as Handle, shape, x.dtype, dev);
 }
 
 /** out = a op b with broadcasting; a and b already in the compute dtype `dt` (or numbers). */
@@ -89,8 +96,9 @@ export function binary(op: string, a: Tensor | number, b: Tensor | number, dt: D
   const ho = writeOperand(0, out, outDtype, shape);
   const ha = writeOperand(1, a, dt, shape);
   const hb = writeOperand(2, b, dt, shape);
+  const dev = opDevice;
   const r = call(op, () => addon.binary(BINARY[op], ho, ha, hb));
-  return out ?? wrap(r as Handle, shape, outDtype);
+  return out ?? wrap(r as Handle, shape, outDtype, dev);
 }
 
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number, dt: DType, shape: Shape): Tensor {
@@ -99,7 +107,8 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number, dt: 
   const hc = writeOperand(1, cond, 'bool', shape);
   const ha = writeOperand(2, a, dt, shape);
   const hb = writeOperand(3, b, dt, shape);
-  return wrap(call('where', () => addon.where(null, hc, ha, hb)) as Handle, shape, dt);
+  const dev = opDevice;
+  return wrap(call('where', () => addon.where(null, hc, ha, hb)) as Handle, shape, dt, dev);
 }
 
 /** Copies (with dtype conversion and broadcasting) src into dst, or into a new contiguous tensor. */
@@ -107,8 +116,9 @@ export function copy(src: Tensor | number, dtype: DType, shape: Shape, dst: Tens
   writeShape(shape);
   const ho = writeOperand(0, dst, dst ? dst.dtype : dtype, shape);
   const hs = writeOperand(1, src, typeof src === 'number' ? (srcDtype ?? 'float64') : src.dtype, shape);
+  const dev = opDevice;
   const r = call('copy', () => addon.copy(ho, hs));
-  return dst ?? wrap(r as Handle, shape, dtype);
+  return dst ?? wrap(r as Handle, shape, dtype, dev);
 }
 
 export function contiguous(x: Tensor): Tensor {
@@ -126,7 +136,7 @@ export function act(name: string, x: Tensor, params: readonly number[], out: Ten
   const hx = writeOperand(1, x, x.dtype, shape) as Handle;
   for (let i = 0; i < 4; i++) meta[PARAMS + i] = params[i] ?? 0;
   const r = call(name, () => addon.actFwd(ACT[name], ho, hx));
-  return out ?? wrap(r as Handle, shape, x.dtype);
+  return out ?? wrap(r as Handle, shape, x.dtype, x._storage.device);
 }
 
 export function actBackward(name: string, x: Tensor, g: Tensor, params: readonly number[]): Tensor {
@@ -136,7 +146,7 @@ export function actBackward(name: string, x: Tensor, g: Tensor, params: readonly
   const hx = writeOperand(1, x, x.dtype, shape) as Handle;
   const hg = writeOperand(2, g, x.dtype, shape) as Handle;
   for (let i = 0; i < 4; i++) meta[PARAMS + i] = params[i] ?? 0;
-  return wrap(call(name, () => addon.actBwd(ACT[name], null, hx, hg)) as Handle, shape, x.dtype);
+  return wrap(call(name, () => addon.actBwd(ACT[name], null, hx, hg)) as Handle, shape, x.dtype, x._storage.device);
 }
 
 /** Runs a compiled expression program (src/activations/expr.ts): forward, or backward with g. */
@@ -172,7 +182,7 @@ export function reduce(op: string, x: Tensor, dims: readonly number[], outDtype:
   meta[PARAMS] = nkeep;
   meta[PARAMS + 1] = DTYPE_CODE[outDtype];
   const h = x._storage.live(op);
-  return wrap(call(op, () => addon.reduce(REDUCE[op], h)), outShape, outDtype);
+  return wrap(call(op, () => addon.reduce(REDUCE[op], h)), outShape, outDtype, x._storage.device);
 }
 
 /** [B, M, K] @ [B, K, N] -> contiguous [B, M, N]; any strides. */
@@ -194,7 +204,7 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   meta[12] = b._strides[2];
   const ha = a._storage.live('matmul');
   const hb = b._storage.live('matmul');
-  return wrap(call('matmul', () => addon.bmm(ha, hb)), [B, M, N], a.dtype);
+  return wrap(call('matmul', () => addon.bmm(ha, hb)), [B, M, N], a.dtype, a._storage.device);
 }
 
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
@@ -237,8 +247,34 @@ export function scatter(self: Tensor, dim: number, index: Tensor, src: Tensor | 
 
 export const RANDOM = { uniform: 0, normal: 1, randint: 2, bernoulli: 3 } as const;
 
-export function random(kind: keyof typeof RANDOM, shape: Shape, dtype: DType, seed: number, offset: number, p0: number, p1: number): Tensor {
-  return wrap(call(kind, () => addon.random(RANDOM[kind], DTYPE_CODE[dtype], numel(shape), seed, offset, p0, p1)), shape, dtype);
+/** Philox numbers for (seed, offset): the same values on every device. */
+export function random(kind: keyof typeof RANDOM, shape: Shape, dtype: DType, seed: number, offset: number, p0: number, p1: number, device: Device = 'cpu'): Tensor {
+  const code = deviceCode(device);
+  return wrap(call(kind, () => addon.random(RANDOM[kind], DTYPE_CODE[dtype], numel(shape), seed, offset, p0, p1, code)), shape, dtype, device);
+}
+
+/**
+ * A contiguous copy of x on `device` (a canonical name: 'cpu' or 'cuda:N'). CPU -> CUDA goes
+ * through pinned staging buffers and is queued on the device's stream; CUDA -> CPU waits.
+ */
+export function transfer(x: Tensor, device: Device): Tensor {
+  const c = contiguous(x);
+  const es = DTYPE_SIZE[c.dtype];
+  const h = c._storage.live('to');
+  return wrap(call('to', () => addon.transfer(h, c._offset * es, numel(c.shape) * es, deviceCode(device))), x.shape, x.dtype, device);
+}
+
+/** Async readback of a CUDA tensor: the copy is queued, the event loop stays free until it lands. */
+export async function readAsync(x: Tensor): Promise<ArrayBufferView> {
+  if (x._storage.device === 'cpu') return read(x);
+  const c = contiguous(x);
+  const h = c._storage.live('data');
+  const token = call('data', () => addon.readStart(h, c._offset, numel(c.shape), DTYPE_CODE[c.dtype]));
+  for (;;) {
+    const r = call('data', () => addon.readPoll(token));
+    if (r) return r;
+    await new Promise<void>((res) => setImmediate(res));
+  }
 }
 
 /** Copy of a tensor's elements in row-major order as a typed array. */
@@ -296,14 +332,14 @@ export function convFwd(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, act
     for (let i = 0; i < 4; i++) meta[22 + i] = act.params[i] ?? 0;
   }
   const hx = x._storage.live(op), hw = w._storage.live(op), hb = b ? b._storage.live(op) : null;
-  return wrap(call(op, () => addon.convFwd(hx, hw, hb)), [g.N, g.O, g.OH, g.OW], x.dtype);
+  return wrap(call(op, () => addon.convFwd(hx, hw, hb)), [g.N, g.O, g.OH, g.OW], x.dtype, x._storage.device);
 }
 
 /** dx [N, C, H, W] from dy [N, O, OH, OW] and w. */
 export function convBwdData(dy: Tensor, w: Tensor, g: ConvGeom, op = 'conv2d_backward'): Tensor {
   convMeta(g, dy.dtype, dy._offset, w._offset, 0);
   const hd = dy._storage.live(op), hw = w._storage.live(op);
-  return wrap(call(op, () => addon.convBwdData(hd, hw)), [g.N, g.C, g.H, g.W], dy.dtype);
+  return wrap(call(op, () => addon.convBwdData(hd, hw)), [g.N, g.C, g.H, g.W], dy.dtype, dy._storage.device);
 }
 
 /** [dw [O, C / G, kh, kw], db [O] | null] from x and dy. */
@@ -311,7 +347,8 @@ export function convBwdWeight(x: Tensor, dy: Tensor, g: ConvGeom, wantBias: bool
   convMeta(g, x.dtype, x._offset, dy._offset, 0);
   const hx = x._storage.live(op), hd = dy._storage.live(op);
   const [dw, db] = call(op, () => addon.convBwdWeight(hx, hd, wantBias));
-  return [wrap(dw, [g.O, g.C / g.G, g.kh, g.kw], x.dtype), db ? wrap(db, [g.O], x.dtype) : null];
+  const dev = x._storage.device;
+  return [wrap(dw, [g.O, g.C / g.G, g.kh, g.kw], x.dtype, dev), db ? wrap(db, [g.O], x.dtype, dev) : null];
 }
 
 /** Pooling geometry ([N, C, H, W] -> [N, C, OH, OW]); `adaptive` ignores kernel/stride/padding. */

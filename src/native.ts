@@ -38,7 +38,7 @@ interface Addon {
   bmm(a: Handle, b: Handle): Handle;
   gather(out: null, x: Handle, index: Handle): Handle;
   scatter(self: Handle, index: Handle, src: Handle | null): void;
-  random(kind: number, dtype: number, n: number, seed: number, offset: number, p0: number, p1: number): Handle;
+  random(kind: number, dtype: number, n: number, seed: number, offset: number, p0: number, p1: number, device?: number): Handle;
   expr(program: Float64Array, out: Handle | null, x: Handle, g?: Handle | null): Handle | undefined;
   memoryStats(): { liveBytes: number; liveCount: number; cachedBytes: number; peakBytes: number; allocCalls: number; cacheHits: number };
   emptyCache(): void;
@@ -52,6 +52,17 @@ interface Addon {
   bnBwd(x: Handle, dy: Handle, w: Handle | null, saveMean: Handle, saveVar: Handle, wantW: boolean, wantB: boolean): [Handle, Handle | null, Handle | null];
   /** One optimizer step over many parameters (native/cpu/optim.h; src/optim/optimizer.ts). */
   optimStep(kind: number, handles: (Handle | null)[], desc: Float64Array): void;
+  // CUDA (src/cuda.ts; native/binding/cuda_loader.cpp). Device codes: 0 cpu, 1 + n cuda:n.
+  cudaStatus(): { available: boolean; reason: string; library: string; deviceCount: number; versions: string };
+  cudaProps(dev: number): { name: string; major: number; minor: number; multiProcessorCount: number; totalMemory: number; maxThreadsPerBlock: number; warpSize: number; l2CacheSize: number; clockRateKHz: number };
+  cudaSync(dev: number): void;
+  cudaMemStats(dev: number): { allocated: number; reserved: number; maxAllocated: number; limit: number; allocCalls: number; cacheHits: number; deviceFree: number; deviceTotal: number };
+  cudaMemOp(kind: 0 | 1 | 2, dev: number, bytes?: number): void;
+  cudaConfig(tf32Matmul: boolean, tf32Conv: boolean, benchmark: boolean, seed?: number): void;
+  transfer(h: Handle, byteOffset: number, nbytes: number, device: number): Handle;
+  storageDevice(h: Handle): number;
+  readStart(h: Handle, offset: number, n: number, dtype: number): object;
+  readPoll(token: object): ArrayBufferView | null;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,7 +1,13 @@
 import { addon, Handle } from './native';
 import { DisposedError } from './errors';
 
-export type Device = 'cpu' | 'cuda';
+/** 'cpu', or a CUDA device: 'cuda' (= 'cuda:0') or 'cuda:N'. Tensors report 'cpu' or 'cuda:N'. */
+export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+
+/** The addon's device code: 0 cpu, 1 + n for cuda:n (a canonical name: 'cpu' or 'cuda:N'). */
+export function deviceCode(d: Device): number {
+  return d === 'cpu' ? 0 : d === 'cuda' ? 1 : 1 + Number(d.slice(5));
+}
 
 /**
  * A block of device memory shared by a tensor and all its views. The native buffer is freed when

@@ -158,7 +158,7 @@ export class Tensor {
   }
   /** Async readback; resolves with the same copy as dataSync() without blocking later device work. */
   async data(): Promise<ArrayBufferView> {
-    return ops.readTyped(this);
+    return ops.readTypedAsync(this);
   }
   /** The value of a one-element tensor. */
   item(): number | boolean {
@@ -181,6 +181,8 @@ export class Tensor {
   long(): Tensor { return ops.to(this, 'int64'); }
   bool(): Tensor { return ops.to(this, 'bool'); }
   cpu(): Tensor { return ops.to(this, 'cpu'); }
+  /** A copy on a CUDA device ('cuda:0' by default); this tensor itself when already there. */
+  cuda(device: number | Device = 0): Tensor { return ops.to(this, typeof device === 'number' ? (`cuda:${device}` as Device) : device); }
   clone(): Tensor { return ops.clone(this); }
   contiguous(): Tensor { return ops.contiguous(this); }
 

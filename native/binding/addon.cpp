@@ -28,6 +28,7 @@
 #include "../cpu/batchnorm.h"
 #include "../cpu/random.h"
 #include "../cpu/optim.h"
+#include "cuda_loader.h"
 
 namespace ignis {
 namespace {
@@ -40,7 +41,7 @@ Napi::Reference<Napi::Float64Array> g_meta_ref;
 struct Storage {
   void* data;
   size_t nbytes;
-  int device;  // 0 = cpu
+  int device;  // 0 = cpu, 1 + n = cuda:n (data is then a device pointer: never dereference it here)
   napi_ref weak = nullptr;  // weak reference to the JS handle (see "sweep" below)
   size_t slot = SIZE_MAX;   // index in g_tracked while the data may still need freeing
 };
@@ -75,7 +76,12 @@ void untrack(napi_env env, Storage* s) {
 
 void release_data(napi_env env, Storage* s) {
   if (s->data) {
-    cpu_free(s->data, s->nbytes);
+    if (s->device > 0) {
+      // a CUDA storage exists only after the backend loaded; its free is stream-ordered, never fails
+      if (const IgnisCudaApi* api = cuda_api()) api->free(s->device - 1, s->data, s->nbytes);
+    } else {
+      cpu_free(s->data, s->nbytes);
+    }
     int64_t adjusted;
     napi_adjust_external_memory(env, -int64_t(s->nbytes), &adjusted);
     s->data = nullptr;
@@ -105,16 +111,29 @@ void finalize_storage(Napi::Env env, Storage* s) {
   delete s;
 }
 
-Napi::Value new_storage(Napi::Env env, size_t nbytes) {
+// CUDA allocation through the backend's caching allocator; nullptr + message on failure.
+void* cuda_alloc(int device, size_t nbytes, std::string* err) {
+  const IgnisCudaApi& api = cuda_require("alloc");
+  void* p = nullptr;
+  if (api.malloc(device - 1, nbytes, &p) != 0) {
+    *err = api.error_message();
+    return nullptr;
+  }
+  return p;
+}
+
+Napi::Value new_storage(Napi::Env env, size_t nbytes, int device = 0) {
   if (g_tracked_bytes + int64_t(nbytes) > g_sweep_bytes || g_tracked.size() >= g_sweep_count) sweep(env);
-  void* p = cpu_alloc(nbytes);
+  std::string err;
+  void* p = device > 0 ? cuda_alloc(device, nbytes, &err) : cpu_alloc(nbytes);
   if (!p && !g_tracked.empty()) {  // garbage may be holding the memory: free it and retry once
     sweep(env);
-    p = cpu_alloc(nbytes);
+    p = device > 0 ? cuda_alloc(device, nbytes, &err) : cpu_alloc(nbytes);
   }
+  if (!p && device > 0) throw Error("MemoryError", err);
   if (!p)
     throw Error("MemoryError", "cannot allocate " + std::to_string(nbytes) + " bytes on cpu");
-  auto* s = new Storage{p, nbytes, 0};
+  auto* s = new Storage{p, nbytes, device};
   auto ext = Napi::External<Storage>::New(env, s, finalize_storage);
   Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(nbytes));
   if (napi_create_reference(env, ext, 0, &s->weak) == napi_ok) {
@@ -127,10 +146,22 @@ Napi::Value new_storage(Napi::Env env, size_t nbytes) {
   return ext;
 }
 
-Storage* get_storage(const Napi::Value& v, const char* what) {
+// A storage on any device (callers that handle CUDA storages).
+Storage* get_storage_any(const Napi::Value& v, const char* what) {
   if (!v.IsExternal()) throw Error("ValueError", std::string(what) + ": expected a tensor storage");
   Storage* s = v.As<Napi::External<Storage>>().Data();
   if (!s || !s->data) throw Error("DisposedError", std::string(what) + ": tensor storage has been disposed");
+  return s;
+}
+
+std::string device_name(int device) { return device > 0 ? "cuda:" + std::to_string(device - 1) : "cpu"; }
+
+// A CPU storage: entries without a CUDA path refuse device pointers with a typed error.
+Storage* get_storage(const Napi::Value& v, const char* what) {
+  Storage* s = get_storage_any(v, what);
+  if (s->device != 0)
+    throw Error("DeviceError", std::string(what) + ": not implemented for " + device_name(s->device) +
+                                   " tensors yet; move them to the cpu first (.cpu())");
   return s;
 }
 
@@ -163,8 +194,25 @@ void check_extent(const Storage* s, DType dt, int64_t offset, int ndim, const in
 }
 
 // Reads the iteration description for `nops` operands whose storages are info[first + k].
-// Returns the new output storage when operand 0 is of kind "allocate".
-Napi::Value read_iter(const Napi::CallbackInfo& info, int first, int nops, Iter& it, const char* what) {
+// Returns the new output storage when operand 0 is of kind "allocate". `device` (when given)
+// receives the operands' device (they must agree) and the output is allocated there; without it
+// only CPU storages are accepted.
+Napi::Value read_iter(const Napi::CallbackInfo& info, int first, int nops, Iter& it, const char* what,
+                      int* device = nullptr) {
+  int dev = 0;
+  if (device) {
+    bool seen = false;
+    for (int k = 0; k < nops; ++k) {
+      if (meta_int(20 + 24 * k + 2, what) != 0) continue;
+      Storage* s = get_storage_any(info[size_t(first + k)], what);
+      if (seen && s->device != dev)
+        throw Error("DeviceError", std::string(what) + ": expected all tensors on the same device, got " +
+                                       device_name(dev) + " and " + device_name(s->device));
+      dev = s->device;
+      seen = true;
+    }
+    *device = dev;
+  }
   int64_t nd = meta_int(0, what);
   if (nd < 0 || nd > kMaxDims) throw Error("ShapeError", std::string(what) + ": at most 16 dims are supported");
   it.ndim = int(nd);
@@ -193,13 +241,13 @@ Napi::Value read_iter(const Napi::CallbackInfo& info, int first, int nops, Iter&
       if (k != 0) throw Error("ValueError", std::string(what) + ": only the output can be allocated");
       int64_t n = it.numel();
       if (n > (int64_t(1) << 46) / es) throw Error("MemoryError", std::string(what) + ": output too large");
-      result = new_storage(info.Env(), size_t(n * es));
+      result = new_storage(info.Env(), size_t(n * es), dev);
       s = result.As<Napi::External<Storage>>().Data();
       offset = 0;
       int64_t st = 1;
       for (int d = it.ndim - 1; d >= 0; --d) { estr[d] = st; st *= it.shape[d]; }
     } else {
-      s = get_storage(info[size_t(first + k)], what);
+      s = device ? get_storage_any(info[size_t(first + k)], what) : get_storage(info[size_t(first + k)], what);
       offset = meta_int(b + 1, what);
       for (int d = 0; d < it.ndim; ++d) estr[d] = meta_int(b + 4 + d, what);
       check_extent(s, o.dtype, offset, it.ndim, it.shape, estr, what);
@@ -264,6 +312,29 @@ constexpr int kActCount = 0
 #include "../ops/activations.def"
 #undef ACT
     ;
+
+// ---- CUDA routing: entries whose storages are on a CUDA device call the backend's table -------
+IgnisCudaIter to_cuda_iter(const Iter& it) {
+  IgnisCudaIter c{};
+  c.ndim = it.ndim;
+  c.nops = it.nops;
+  for (int d = 0; d < it.ndim; ++d) c.shape[d] = it.shape[d];
+  for (int k = 0; k < it.nops; ++k) {
+    const Operand& o = it.op[k];
+    c.op[k].data = o.scalar ? nullptr : o.data;  // scalars travel by value
+    c.op[k].dtype = int32_t(o.dtype);
+    c.op[k].value = o.value;
+    for (int d = 0; d < it.ndim; ++d) c.op[k].strides[d] = o.scalar ? 0 : o.strides[d];
+  }
+  return c;
+}
+
+// Runs a backend call; a nonzero status becomes the backend's typed error.
+template <class F>
+void cuda_call(const char* what, F&& f) {
+  const IgnisCudaApi& api = cuda_require(what);
+  if (f(api) != 0) cuda_throw(api, what);
+}
 
 // ---- entries ---------------------------------------------------------------------------------
 
@@ -354,10 +425,12 @@ Napi::Value FromTyped(const Napi::CallbackInfo& info) {
   return st;
 }
 
+Napi::Value typed_array(Napi::Env env, Napi::ArrayBuffer ab, int64_t n, DType dt);
+
 // read(storage, elementOffset, count, dtype) -> typed array copy of a contiguous run
 Napi::Value Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Storage* s = get_storage(info[0], "read");
+  Storage* s = get_storage_any(info[0], "read");
   int64_t off = int64_t(info[1].As<Napi::Number>().DoubleValue());
   int64_t n = int64_t(info[2].As<Napi::Number>().DoubleValue());
   int code = info[3].As<Napi::Number>().Int32Value();
@@ -366,7 +439,17 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   int64_t es = int64_t(dtype_size(dt));
   if (off < 0 || n < 0 || (off + n) * es > int64_t(s->nbytes)) throw Error("IndexError", "read: range outside storage");
   auto ab = Napi::ArrayBuffer::New(env, size_t(n * es));
-  if (n) std::memcpy(ab.Data(), static_cast<char*>(s->data) + off * es, size_t(n * es));
+  if (n && s->device > 0) {  // waits for the queued work: toArray() / item() are the sync points
+    cuda_call("read", [&](const IgnisCudaApi& a) {
+      return a.d2h(s->device - 1, ab.Data(), static_cast<char*>(s->data) + off * es, size_t(n * es));
+    });
+  } else if (n) {
+    std::memcpy(ab.Data(), static_cast<char*>(s->data) + off * es, size_t(n * es));
+  }
+  return typed_array(env, ab, n, dt);
+}
+
+Napi::Value typed_array(Napi::Env env, Napi::ArrayBuffer ab, int64_t n, DType dt) {
   switch (dt) {
     case DType::f32: return Napi::Float32Array::New(env, size_t(n), ab, 0);
     case DType::f64: return Napi::Float64Array::New(env, size_t(n), ab, 0);
@@ -386,9 +469,15 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   int op = op_code(info, 0, kUnaryCount, "unary");
   Iter it;
-  Napi::Value r = read_iter(info, 1, 2, it, "unary");
+  int dev;
+  Napi::Value r = read_iter(info, 1, 2, it, "unary", &dev);
   if (it.op[0].dtype != it.op[1].dtype) throw Error("DTypeError", "unary: output dtype must match input");
   it.coalesce();
+  if (dev > 0) {
+    IgnisCudaIter c = to_cuda_iter(it);
+    cuda_call("unary", [&](const IgnisCudaApi& a) { return a.unary(dev - 1, op, &c, g_meta[kParams], g_meta[kParams + 1]); });
+    return r;
+  }
   cpu_kernels().unary(op, it, g_meta[kParams], g_meta[kParams + 1]);
   return r;
 }
@@ -397,9 +486,15 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   int op = op_code(info, 0, kBinaryCount, "binary");
   Iter it;
-  Napi::Value r = read_iter(info, 1, 3, it, "binary");
+  int dev;
+  Napi::Value r = read_iter(info, 1, 3, it, "binary", &dev);
   if (it.op[1].dtype != it.op[2].dtype) throw Error("DTypeError", "binary: operand dtypes differ");
   it.coalesce();
+  if (dev > 0) {
+    IgnisCudaIter c = to_cuda_iter(it);
+    cuda_call("binary", [&](const IgnisCudaApi& a) { return a.binary(dev - 1, op, &c); });
+    return r;
+  }
   cpu_kernels().binary(op, it);
   return r;
 }
@@ -407,10 +502,16 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
 // where(out, cond, a, b)
 Napi::Value Where(const Napi::CallbackInfo& info) {
   Iter it;
-  Napi::Value r = read_iter(info, 0, 4, it, "where");
+  int dev;
+  Napi::Value r = read_iter(info, 0, 4, it, "where", &dev);
   if (it.op[1].dtype != DType::b8) throw Error("DTypeError", "where: condition must be bool");
   if (it.op[2].dtype != it.op[0].dtype || it.op[3].dtype != it.op[0].dtype) throw Error("DTypeError", "where: dtypes differ");
   it.coalesce();
+  if (dev > 0) {
+    IgnisCudaIter c = to_cuda_iter(it);
+    cuda_call("where", [&](const IgnisCudaApi& a) { return a.where(dev - 1, &c); });
+    return r;
+  }
   cpu_kernels().where(it);
   return r;
 }
@@ -418,8 +519,14 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
 // copy(out, in): strided copy with dtype conversion (contiguous(), to(), copy_, fill_)
 Napi::Value Copy(const Napi::CallbackInfo& info) {
   Iter it;
-  Napi::Value r = read_iter(info, 0, 2, it, "copy");
+  int dev;
+  Napi::Value r = read_iter(info, 0, 2, it, "copy", &dev);
   it.coalesce();
+  if (dev > 0) {
+    IgnisCudaIter c = to_cuda_iter(it);
+    cuda_call("copy", [&](const IgnisCudaApi& a) { return a.copy(dev - 1, &c); });
+    return r;
+  }
   cpu_kernels().copy(it);
   return r;
 }
@@ -428,9 +535,15 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
 Napi::Value ActFwd(const Napi::CallbackInfo& info) {
   int op = op_code(info, 0, kActCount, "activation");
   Iter it;
-  Napi::Value r = read_iter(info, 1, 2, it, "activation");
+  int dev;
+  Napi::Value r = read_iter(info, 1, 2, it, "activation", &dev);
   if (it.op[0].dtype != it.op[1].dtype) throw Error("DTypeError", "activation: output dtype must match input");
   it.coalesce();
+  if (dev > 0) {
+    IgnisCudaIter c = to_cuda_iter(it);
+    cuda_call("activation", [&](const IgnisCudaApi& a) { return a.act_fwd(dev - 1, op, &c, g_meta + kParams); });
+    return r;
+  }
   cpu_kernels().act_fwd(op, it, g_meta + kParams);
   return r;
 }
@@ -438,10 +551,16 @@ Napi::Value ActFwd(const Napi::CallbackInfo& info) {
 Napi::Value ActBwd(const Napi::CallbackInfo& info) {
   int op = op_code(info, 0, kActCount, "activation backward");
   Iter it;
-  Napi::Value r = read_iter(info, 1, 3, it, "activation backward");
+  int dev;
+  Napi::Value r = read_iter(info, 1, 3, it, "activation backward", &dev);
   if (it.op[0].dtype != it.op[1].dtype || it.op[2].dtype != it.op[1].dtype)
     throw Error("DTypeError", "activation backward: dtypes differ");
   it.coalesce();
+  if (dev > 0) {
+    IgnisCudaIter c = to_cuda_iter(it);
+    cuda_call("activation backward", [&](const IgnisCudaApi& a) { return a.act_bwd(dev - 1, op, &c, g_meta + kParams); });
+    return r;
+  }
   cpu_kernels().act_bwd(op, it, g_meta + kParams);
   return r;
 }
@@ -452,14 +571,20 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   int op = op_code(info, 0, kReduceCount, "reduce");
   ReduceArgs r;
   // read the input as operand 0 of a one-operand iterator (its storage is info[1])
-  read_iter(info, 1, 1, r.in, "reduce");
+  int dev;
+  read_iter(info, 1, 1, r.in, "reduce", &dev);
   r.nkeep = int(meta_int(kParams, "reduce"));
   if (r.nkeep < 0 || r.nkeep > r.in.ndim) throw Error("ValueError", "reduce: bad kept-dim count");
   r.out_dtype = meta_dtype(kParams + 1);
   int64_t nout = 1;
   for (int d = 0; d < r.nkeep; ++d) nout *= r.in.shape[d];
-  Napi::Value out = new_storage(info.Env(), size_t(nout) * dtype_size(r.out_dtype));
+  Napi::Value out = new_storage(info.Env(), size_t(nout) * dtype_size(r.out_dtype), dev);
   r.out = static_cast<char*>(out.As<Napi::External<Storage>>().Data()->data);
+  if (dev > 0) {
+    IgnisCudaIter c = to_cuda_iter(r.in);
+    cuda_call("reduce", [&](const IgnisCudaApi& a) { return a.reduce(dev - 1, op, &c, r.nkeep, r.out, int(r.out_dtype)); });
+    return out;
+  }
   cpu_kernels().reduce(op, r);
   return out;
 }
@@ -469,8 +594,11 @@ Napi::Value Bmm(const Napi::CallbackInfo& info) {
   int64_t B = meta_int(0, "matmul"), M = meta_int(1, "matmul"), K = meta_int(2, "matmul"), N = meta_int(3, "matmul");
   if (B < 0 || M < 0 || K < 0 || N < 0) throw Error("ShapeError", "matmul: negative size");
   DType dt = meta_dtype(4);
-  Storage* sa = get_storage(info[0], "matmul");
-  Storage* sb = get_storage(info[1], "matmul");
+  Storage* sa = get_storage_any(info[0], "matmul");
+  Storage* sb = get_storage_any(info[1], "matmul");
+  if (sa->device != sb->device)
+    throw Error("DeviceError", "matmul: expected both operands on the same device, got " + device_name(sa->device) +
+                                   " and " + device_name(sb->device));
   MatArg a, b;
   int64_t aoff = meta_int(5, "matmul"), boff = meta_int(9, "matmul");
   for (int i = 0; i < 3; ++i) { a.s[i] = meta_int(6 + i, "matmul"); b.s[i] = meta_int(10 + i, "matmul"); }
@@ -480,8 +608,15 @@ Napi::Value Bmm(const Napi::CallbackInfo& info) {
   int64_t es = int64_t(dtype_size(dt));
   a.data = static_cast<char*>(sa->data) + aoff * es;
   b.data = static_cast<char*>(sb->data) + boff * es;
-  Napi::Value out = new_storage(info.Env(), size_t(B * M * N * es));
-  bmm_fwd_cpu(dt, B, M, K, N, a, b, static_cast<char*>(out.As<Napi::External<Storage>>().Data()->data));
+  Napi::Value out = new_storage(info.Env(), size_t(B * M * N * es), sa->device);
+  char* c = static_cast<char*>(out.As<Napi::External<Storage>>().Data()->data);
+  if (sa->device > 0) {
+    cuda_call("matmul", [&](const IgnisCudaApi& api) {
+      return api.bmm(sa->device - 1, int(dt), B, M, K, N, a.data, a.s, b.data, b.s, c);
+    });
+    return out;
+  }
+  bmm_fwd_cpu(dt, B, M, K, N, a, b, c);
   return out;
 }
 
@@ -538,7 +673,16 @@ Napi::Value Random(const Napi::CallbackInfo& info) {
   uint64_t offset = uint64_t(info[4].As<Napi::Number>().DoubleValue());
   double p0 = info[5].As<Napi::Number>().DoubleValue(), p1 = info[6].As<Napi::Number>().DoubleValue();
   DType dt = DType(code);
-  Napi::Value out = new_storage(info.Env(), size_t(n) * dtype_size(dt));
+  // optional 8th argument: the device code (0 cpu, 1 + n cuda:n); same numbers on both
+  int dev = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : 0;
+  if (dev < 0) throw Error("ValueError", "random: bad device");
+  if (dev > 0) cuda_require("random");
+  Napi::Value out = new_storage(info.Env(), size_t(n) * dtype_size(dt), dev);
+  if (dev > 0) {
+    void* p = out.As<Napi::External<Storage>>().Data()->data;
+    cuda_call("random", [&](const IgnisCudaApi& a) { return a.random(dev - 1, kind, code, p, int64_t(n), seed, offset, p0, p1); });
+    return out;
+  }
   random_fill_cpu(RandomKind(kind), dt, static_cast<char*>(out.As<Napi::External<Storage>>().Data()->data), int64_t(n),
                   seed, offset, p0, p1);
   return out;
@@ -628,6 +772,7 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
   }
   int64_t es = int64_t(dtype_size(a.dtype));
   std::vector<OptimItem> items(static_cast<size_t>(count));
+  int dev = -1;  // every tensor of one step on one device
   for (int64_t k = 0; k < count; ++k) {
     const double* r = d + 16 + 8 * k;
     OptimItem& it = items[size_t(k)];
@@ -640,7 +785,11 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
       if (hv.IsNull() || hv.IsUndefined())
         throw Error("ValueError", std::string("optimizer step: parameter ") + std::to_string(k) + " is missing " +
                                       (j == 1 ? "its gradient" : "a state tensor"));
-      Storage* s = get_storage(hv, what);
+      Storage* s = get_storage_any(hv, what);
+      if (dev >= 0 && s->device != dev)
+        throw Error("DeviceError", std::string("optimizer step: parameter ") + std::to_string(k) + " and its state are on " +
+                                       device_name(s->device) + " but others on " + device_name(dev));
+      dev = s->device;
       int64_t off = as_int(r[1 + j]);
       if (off < 0 || (off + it.n) * es > int64_t(s->nbytes))
         throw Error("IndexError", std::string("optimizer step: parameter ") + std::to_string(k) + " reaches outside its storage");
@@ -654,6 +803,21 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
   }
   a.items = items.data();
   a.count = count;
+  if (dev > 0) {
+    std::vector<IgnisCudaOptimItem> ci(items.size());
+    for (size_t k = 0; k < items.size(); ++k) {
+      ci[k].n = items[k].n;
+      ci[k].p = items[k].p;
+      ci[k].g = items[k].g;
+      for (int j = 0; j < kOptimSlots; ++j) ci[k].s[j] = items[k].s[j];
+      ci[k].x[0] = items[k].x[0];
+      ci[k].x[1] = items[k].x[1];
+    }
+    cuda_call(what, [&](const IgnisCudaApi& api) {
+      return api.optim_step(dev - 1, kind, int(a.dtype), a.hyper, ci.data(), int64_t(ci.size()));
+    });
+    return info.Env().Undefined();
+  }
   optim_step(a);
   return info.Env().Undefined();
 }
@@ -668,6 +832,26 @@ char* nn_ptr(const Napi::Value& v, int off_slot, int64_t count, DType dt, const 
   if (off < 0 || count < 0 || (off + count) * es > int64_t(s->nbytes))
     throw Error("IndexError", std::string(what) + ": operand reaches outside its storage");
   return static_cast<char*>(s->data) + off * es;
+}
+// nn_ptr for entries with a CUDA path: `dev` collects the operands' device (-1 before the first).
+char* nn_ptr_dev(const Napi::Value& v, int off_slot, int64_t count, DType dt, const char* what, int& dev) {
+  Storage* s = get_storage_any(v, what);
+  if (dev >= 0 && s->device != dev)
+    throw Error("DeviceError", std::string(what) + ": expected all tensors on the same device, got " + device_name(dev) +
+                                   " and " + device_name(s->device));
+  dev = s->device;
+  int64_t off = meta_int(off_slot, what);
+  int64_t es = int64_t(dtype_size(dt));
+  if (off < 0 || count < 0 || (off + count) * es > int64_t(s->nbytes))
+    throw Error("IndexError", std::string(what) + ": operand reaches outside its storage");
+  return static_cast<char*>(s->data) + off * es;
+}
+IgnisCudaConv cuda_conv(const ConvShape& s) {
+  IgnisCudaConv c;
+  c.dtype = int32_t(s.dt);
+  c.N = s.N; c.C = s.C; c.H = s.H; c.W = s.W; c.O = s.O; c.kh = s.kh; c.kw = s.kw; c.OH = s.OH; c.OW = s.OW;
+  c.sh = s.sh; c.sw = s.sw; c.dh = s.dh; c.dw = s.dw; c.pt = s.pt; c.pl = s.pl; c.G = s.G;
+  return c;
 }
 bool nn_has(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && !info[i].IsNull() && !info[i].IsUndefined(); }
 char* nn_data(const Napi::Value& st) { return static_cast<char*>(st.As<Napi::External<Storage>>().Data()->data); }
@@ -692,14 +876,21 @@ ConvShape nn_conv_shape(const char* what) {
 Napi::Value ConvFwd(const Napi::CallbackInfo& info) {
   ConvShape s = nn_conv_shape("conv2d");
   const int64_t wn = s.O * (s.C / s.G) * s.kh * s.kw;
-  char* x = nn_ptr(info[0], 17, s.N * s.C * s.H * s.W, s.dt, "conv2d");
-  char* w = nn_ptr(info[1], 18, wn, s.dt, "conv2d");
-  char* b = nn_has(info, 2) ? nn_ptr(info[2], 19, s.O, s.dt, "conv2d") : nullptr;
+  int dev = -1;
+  char* x = nn_ptr_dev(info[0], 17, s.N * s.C * s.H * s.W, s.dt, "conv2d", dev);
+  char* w = nn_ptr_dev(info[1], 18, wn, s.dt, "conv2d", dev);
+  char* b = nn_has(info, 2) ? nn_ptr_dev(info[2], 19, s.O, s.dt, "conv2d", dev) : nullptr;
   ActSpec act;
   act.op = int(meta_int(21, "conv2d"));
+  if (act.op < -1 || act.op >= kActCount) throw Error("ValueError", "conv2d: unknown activation code");
   for (int i = 0; i < 4; ++i) act.p[i] = g_meta[22 + i];
   bool onednn = g_meta[20] != 0;
-  Napi::Value out = new_storage(info.Env(), size_t(nn_size(s.N * s.O * s.OH * s.OW, s.dt, "conv2d")));
+  Napi::Value out = new_storage(info.Env(), size_t(nn_size(s.N * s.O * s.OH * s.OW, s.dt, "conv2d")), dev);
+  if (dev > 0) {
+    IgnisCudaConv c = cuda_conv(s);
+    cuda_call("conv2d", [&](const IgnisCudaApi& a) { return a.conv_fwd(dev - 1, &c, x, w, b, nn_data(out), act.op, act.p); });
+    return out;
+  }
   conv2d_fwd_cpu(s, x, w, b, nn_data(out), act, onednn);
   return out;
 }
@@ -708,10 +899,16 @@ Napi::Value ConvFwd(const Napi::CallbackInfo& info) {
 Napi::Value ConvBwdData(const Napi::CallbackInfo& info) {
   ConvShape s = nn_conv_shape("conv2d backward");
   const int64_t wn = s.O * (s.C / s.G) * s.kh * s.kw;
-  char* dy = nn_ptr(info[0], 17, s.N * s.O * s.OH * s.OW, s.dt, "conv2d backward");
-  char* w = nn_ptr(info[1], 18, wn, s.dt, "conv2d backward");
+  int dev = -1;
+  char* dy = nn_ptr_dev(info[0], 17, s.N * s.O * s.OH * s.OW, s.dt, "conv2d backward", dev);
+  char* w = nn_ptr_dev(info[1], 18, wn, s.dt, "conv2d backward", dev);
   bool onednn = g_meta[20] != 0;
-  Napi::Value out = new_storage(info.Env(), size_t(nn_size(s.N * s.C * s.H * s.W, s.dt, "conv2d backward")));
+  Napi::Value out = new_storage(info.Env(), size_t(nn_size(s.N * s.C * s.H * s.W, s.dt, "conv2d backward")), dev);
+  if (dev > 0) {
+    IgnisCudaConv c = cuda_conv(s);
+    cuda_call("conv2d backward", [&](const IgnisCudaApi& a) { return a.conv_bwd_data(dev - 1, &c, dy, w, nn_data(out)); });
+    return out;
+  }
   conv2d_bwd_data_cpu(s, dy, w, nn_data(out), onednn);
   return out;
 }
@@ -721,13 +918,21 @@ Napi::Value ConvBwdWeight(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ConvShape s = nn_conv_shape("conv2d backward");
   const int64_t wn = s.O * (s.C / s.G) * s.kh * s.kw;
-  char* x = nn_ptr(info[0], 17, s.N * s.C * s.H * s.W, s.dt, "conv2d backward");
-  char* dy = nn_ptr(info[1], 18, s.N * s.O * s.OH * s.OW, s.dt, "conv2d backward");
+  int dev = -1;
+  char* x = nn_ptr_dev(info[0], 17, s.N * s.C * s.H * s.W, s.dt, "conv2d backward", dev);
+  char* dy = nn_ptr_dev(info[1], 18, s.N * s.O * s.OH * s.OW, s.dt, "conv2d backward", dev);
   bool want_bias = info[2].ToBoolean().Value();
   bool onednn = g_meta[20] != 0;
-  Napi::Value dw = new_storage(env, size_t(nn_size(wn, s.dt, "conv2d backward")));
-  Napi::Value db = want_bias ? new_storage(env, size_t(nn_size(s.O, s.dt, "conv2d backward"))) : env.Null();
-  conv2d_bwd_weight_cpu(s, x, dy, nn_data(dw), want_bias ? nn_data(db) : nullptr, onednn);
+  Napi::Value dw = new_storage(env, size_t(nn_size(wn, s.dt, "conv2d backward")), dev);
+  Napi::Value db = want_bias ? new_storage(env, size_t(nn_size(s.O, s.dt, "conv2d backward")), dev) : env.Null();
+  if (dev > 0) {
+    IgnisCudaConv c = cuda_conv(s);
+    cuda_call("conv2d backward", [&](const IgnisCudaApi& a) {
+      return a.conv_bwd_filter(dev - 1, &c, x, dy, nn_data(dw), want_bias ? nn_data(db) : nullptr);
+    });
+  } else {
+    conv2d_bwd_weight_cpu(s, x, dy, nn_data(dw), want_bias ? nn_data(db) : nullptr, onednn);
+  }
   Napi::Array r = Napi::Array::New(env, 2);
   r.Set(uint32_t(0), dw);
   r.Set(uint32_t(1), db);
@@ -885,6 +1090,192 @@ Napi::Value BnBwd(const Napi::CallbackInfo& info) {
   return r;
 }
 
+// ---- CUDA: status, devices, memory, transfers (src/cuda.ts is the only caller) ------------------
+int cuda_dev_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw Error("ValueError", std::string(what) + ": expected a device index");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d != std::floor(d) || d > 1024) throw Error("ValueError", std::string(what) + ": bad device index");
+  return int(d);
+}
+
+// cudaStatus() -> {available, reason, versions, deviceCount, library}; loads the backend once
+Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const IgnisCudaApi* api = cuda_api();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("available", Napi::Boolean::New(env, api != nullptr));
+  o.Set("reason", Napi::String::New(env, api ? "" : cuda_unavailable_reason()));
+  o.Set("library", Napi::String::New(env, cuda_library_path()));
+  int n = 0;
+  if (api && api->device_count(&n) != 0) n = 0;
+  o.Set("deviceCount", Napi::Number::New(env, n));
+  o.Set("versions", Napi::String::New(env, api ? api->versions() : ""));
+  return o;
+}
+
+Napi::Value CudaProps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int dev = cuda_dev_arg(info, 0, "getDeviceProperties");
+  IgnisCudaProps p;
+  cuda_call("getDeviceProperties", [&](const IgnisCudaApi& a) { return a.device_props(dev, &p); });
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", Napi::String::New(env, p.name));
+  o.Set("major", Napi::Number::New(env, p.major));
+  o.Set("minor", Napi::Number::New(env, p.minor));
+  o.Set("multiProcessorCount", Napi::Number::New(env, p.multiProcessorCount));
+  o.Set("totalMemory", Napi::Number::New(env, double(p.totalMemory)));
+  o.Set("maxThreadsPerBlock", Napi::Number::New(env, p.maxThreadsPerBlock));
+  o.Set("warpSize", Napi::Number::New(env, p.warpSize));
+  o.Set("l2CacheSize", Napi::Number::New(env, double(p.l2CacheSize)));
+  o.Set("clockRateKHz", Napi::Number::New(env, p.clockRateKHz));
+  return o;
+}
+
+Napi::Value CudaSync(const Napi::CallbackInfo& info) {
+  int dev = cuda_dev_arg(info, 0, "synchronize");
+  cuda_call("synchronize", [&](const IgnisCudaApi& a) { return a.synchronize(dev); });
+  return info.Env().Undefined();
+}
+
+Napi::Value CudaMemStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int dev = cuda_dev_arg(info, 0, "memoryStats");
+  IgnisCudaMemStats m;
+  cuda_call("memoryStats", [&](const IgnisCudaApi& a) { return a.memory_stats(dev, &m); });
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("allocated", Napi::Number::New(env, double(m.allocated)));
+  o.Set("reserved", Napi::Number::New(env, double(m.reserved)));
+  o.Set("maxAllocated", Napi::Number::New(env, double(m.maxAllocated)));
+  o.Set("limit", Napi::Number::New(env, double(m.limit)));
+  o.Set("allocCalls", Napi::Number::New(env, double(m.allocCalls)));
+  o.Set("cacheHits", Napi::Number::New(env, double(m.cacheHits)));
+  o.Set("deviceFree", Napi::Number::New(env, double(m.deviceFree)));
+  o.Set("deviceTotal", Napi::Number::New(env, double(m.deviceTotal)));
+  return o;
+}
+
+// cudaMemOp(kind, dev[, bytes]): 0 emptyCache, 1 resetPeak, 2 setMemoryLimit(bytes)
+Napi::Value CudaMemOp(const Napi::CallbackInfo& info) {
+  int kind = info[0].As<Napi::Number>().Int32Value();
+  int dev = cuda_dev_arg(info, 1, "cuda memory");
+  if (kind == 0) {
+    sweep(info.Env());  // collected tensors first, so that their blocks are released too
+    cuda_call("emptyCache", [&](const IgnisCudaApi& a) { return a.empty_cache(dev); });
+  } else if (kind == 1) {
+    cuda_call("resetPeakMemoryStats", [&](const IgnisCudaApi& a) { return a.reset_peak(dev); });
+  } else if (kind == 2) {
+    double b = info[2].As<Napi::Number>().DoubleValue();
+    if (!(b >= 0) || b != std::floor(b)) throw Error("ValueError", "setMemoryLimit: expected a byte count >= 0 (0 = no limit)");
+    cuda_call("setMemoryLimit", [&](const IgnisCudaApi& a) { return a.set_memory_limit(dev, int64_t(b)); });
+  } else {
+    throw Error("ValueError", "cuda memory: unknown operation");
+  }
+  return info.Env().Undefined();
+}
+
+// cudaConfig(allowTf32Matmul, allowTf32Conv, cudnnBenchmark, seed | undefined)
+Napi::Value CudaConfig(const Napi::CallbackInfo& info) {
+  const IgnisCudaApi* api = cuda_api();
+  if (!api) return info.Env().Undefined();  // flags matter only once CUDA runs
+  api->set_flags(info[0].ToBoolean().Value(), info[1].ToBoolean().Value(), info[2].ToBoolean().Value());
+  if (info.Length() > 3 && info[3].IsNumber()) api->manual_seed(uint64_t(info[3].As<Napi::Number>().DoubleValue()));
+  return info.Env().Undefined();
+}
+
+// transfer(storage, byteOffset, nbytes, dstDevice) -> a new storage on dstDevice holding the bytes
+Napi::Value Transfer(const Napi::CallbackInfo& info) {
+  const char* what = "to";
+  Storage* s = get_storage_any(info[0], what);
+  double off = info[1].As<Napi::Number>().DoubleValue(), nb = info[2].As<Napi::Number>().DoubleValue();
+  int dst = info[3].As<Napi::Number>().Int32Value();
+  if (!(off >= 0) || !(nb >= 0) || off != std::floor(off) || nb != std::floor(nb) || off + nb > double(s->nbytes))
+    throw Error("IndexError", "to: range outside storage");
+  if (dst < 0) throw Error("ValueError", "to: bad device");
+  if (dst > 0) {
+    const IgnisCudaApi& a = cuda_require(what);
+    int n = 0;
+    if (a.device_count(&n) != 0 || dst - 1 >= n)
+      throw Error("DeviceError", "to: " + device_name(dst) + " does not exist (" + std::to_string(n) + " CUDA device(s))");
+  }
+  Napi::Value out = new_storage(info.Env(), size_t(nb), dst);
+  Storage* o = out.As<Napi::External<Storage>>().Data();
+  const char* src = static_cast<const char*>(s->data) + size_t(off);
+  size_t n = size_t(nb);
+  if (n == 0) return out;
+  if (s->device == 0 && dst == 0) {
+    std::memcpy(o->data, src, n);
+  } else if (s->device == 0) {
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.h2d(dst - 1, o->data, src, n); });
+  } else if (dst == 0) {
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.d2h(s->device - 1, o->data, src, n); });
+  } else if (dst == s->device) {
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.d2d(dst - 1, o->data, src, n); });
+  } else {  // between two GPUs: through the host (rare; peer copies are future work)
+    std::vector<char> tmp(n);
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.d2h(s->device - 1, tmp.data(), src, n); });
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.h2d(dst - 1, o->data, tmp.data(), n); });
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.synchronize(dst - 1); });
+  }
+  return out;
+}
+
+// storageDevice(storage) -> 0 cpu, 1 + n cuda:n
+Napi::Value StorageDevice(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), get_storage_any(info[0], "device")->device);
+}
+
+// Asynchronous readback (await t.data()): readStart queues the copy and returns a token;
+// readPoll(token) returns the typed array once the copy is done, null before.
+struct ReadState {
+  void* token = nullptr;
+  int64_t n = 0;
+  DType dt = DType::f32;
+  Napi::Reference<Napi::ArrayBuffer> buf;
+};
+
+Napi::Value ReadStart(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Storage* s = get_storage_any(info[0], "data");
+  int64_t off = int64_t(info[1].As<Napi::Number>().DoubleValue());
+  int64_t n = int64_t(info[2].As<Napi::Number>().DoubleValue());
+  int code = info[3].As<Napi::Number>().Int32Value();
+  if (!dtype_valid(code)) throw Error("DTypeError", "data: unknown dtype");
+  if (s->device == 0) throw Error("DeviceError", "data: readStart is for cuda tensors");
+  int64_t es = int64_t(dtype_size(DType(code)));
+  if (off < 0 || n < 0 || (off + n) * es > int64_t(s->nbytes)) throw Error("IndexError", "data: range outside storage");
+  auto* st = new ReadState;
+  st->n = n;
+  st->dt = DType(code);
+  st->buf = Napi::Persistent(Napi::ArrayBuffer::New(env, size_t(n * es)));
+  const IgnisCudaApi& a = cuda_require("data");
+  if (a.read_start(s->device - 1, static_cast<char*>(s->data) + off * es, size_t(n * es), &st->token) != 0) {
+    delete st;
+    cuda_throw(a, "data");
+  }
+  return Napi::External<ReadState>::New(env, st, [](Napi::Env, ReadState* r) {
+    if (r->token)
+      if (const IgnisCudaApi* api = cuda_api()) api->read_cancel(r->token);
+    delete r;
+  });
+}
+
+Napi::Value ReadPoll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsExternal()) throw Error("ValueError", "data: bad read token");
+  ReadState* st = info[0].As<Napi::External<ReadState>>().Data();
+  if (!st->token) throw Error("ValueError", "data: read token already used");
+  Napi::ArrayBuffer ab = st->buf.Value();
+  int done = 0;
+  const IgnisCudaApi& a = cuda_require("data");
+  if (a.read_poll(st->token, ab.Data(), &done) != 0) {
+    st->token = nullptr;  // the backend released it on failure
+    cuda_throw(a, "data");
+  }
+  if (!done) return env.Null();
+  st->token = nullptr;
+  return typed_array(env, ab, st->n, st->dt);
+}
+
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
 #define EXPORT(name, fn) exports.Set(name, Napi::Function::New<guarded<fn>>(env, name))
   EXPORT("init", Init);
@@ -914,6 +1305,16 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("poolBwd", PoolBwd);
   EXPORT("bnFwd", BnFwd);
   EXPORT("bnBwd", BnBwd);
+  EXPORT("cudaStatus", CudaStatus);
+  EXPORT("cudaProps", CudaProps);
+  EXPORT("cudaSync", CudaSync);
+  EXPORT("cudaMemStats", CudaMemStats);
+  EXPORT("cudaMemOp", CudaMemOp);
+  EXPORT("cudaConfig", CudaConfig);
+  EXPORT("transfer", Transfer);
+  EXPORT("storageDevice", StorageDevice);
+  EXPORT("readStart", ReadStart);
+  EXPORT("readPoll", ReadPoll);
 #undef EXPORT
   return exports;
 }

@@ -14,7 +14,9 @@
  */
 import { mode } from '../autograd/mode';
 import { checkDType, DType, isFloating } from '../dtype';
-import { DeviceError, ValueError } from '../errors';
+import { ValueError } from '../errors';
+import { parseDevice } from '../cuda';
+import type { Device } from '../storage';
 import * as ops from '../ops/all';
 import { Tensor } from '../tensor';
 
@@ -67,6 +69,16 @@ function fmtShape(s: readonly number[]): string {
 }
 
 /** Replaces t's data in place (keeping the object, as PyTorch's module.to keeps Parameters). */
+// Moves a parameter or buffer to another device in place (the object is kept, as for dtypes).
+function moveInPlace(t: Tensor, device: Device): void {
+  const c = ops.to(t.detach(), device);
+  const w = t as unknown as { _storage: unknown; _strides: number[]; _offset: number };
+  w._storage = c._storage;
+  w._strides = c._strides;
+  w._offset = c._offset;
+  if (t.grad) t.grad = ops.to(t.grad.detach(), device);
+}
+
 function convertInPlace(t: Tensor, dtype: DType): void {
   const c = ops.contiguous(ops.to(t.detach(), dtype));
   const w = t as unknown as { _storage: unknown; _strides: number[]; _offset: number; dtype: DType; shape: readonly number[] };
@@ -251,22 +263,29 @@ export abstract class Module {
 
   /**
    * Casts floating parameters and buffers to a dtype in place (the Parameter objects are kept,
-   * so optimizers holding them stay valid). Device: only 'cpu' in this build.
+   * so optimizers holding them stay valid). Devices: 'cpu', 'cuda', 'cuda:N' (parameters and
+   * buffers move in place; create the optimizer after or before, it keeps working).
    */
-  to(arg: DType | 'cpu' | 'cuda' | { dtype?: DType; device?: string }): this {
+  to(arg: DType | Device | { dtype?: DType; device?: Device }): this {
     let dtype: DType | undefined;
     let device: string | undefined;
     if (typeof arg === 'string') {
-      if (arg === 'cpu' || arg === 'cuda' || arg.startsWith('cuda:')) device = arg;
+      if (arg === 'cpu' || arg === 'cuda' || arg.startsWith('cuda:')) device = arg as Device;
       else dtype = checkDType(arg, 'Module.to');
     } else if (arg && typeof arg === 'object') {
       if (arg.dtype !== undefined) dtype = checkDType(arg.dtype, 'Module.to');
       device = arg.device;
     } else throw new ValueError(`Module.to: expected a dtype, a device or {dtype, device}, got ${String(arg)}`);
-    if (device !== undefined && device !== 'cpu') {
-      if (device === 'cuda' || device.startsWith('cuda:'))
-        throw new DeviceError('Module.to: the CUDA backend is not available in this build (ignis.cuda.isAvailable() is false)');
-      throw new DeviceError(`Module.to: unknown device ${JSON.stringify(device)}`);
+    if (device !== undefined) {
+      const { name } = parseDevice(device, 'Module.to');
+      const prev = mode.grad;
+      mode.grad = false;
+      try {
+        for (const p of this.parameters()) if (p.device !== name) moveInPlace(p, name);
+        for (const b of this.buffers()) if (b.device !== name) moveInPlace(b, name);
+      } finally {
+        mode.grad = prev;
+      }
     }
     if (dtype === undefined) return this;
     if (!isFloating(dtype)) throw new ValueError(`Module.to: only floating point dtypes are accepted, got ${dtype}`);
@@ -285,6 +304,10 @@ export abstract class Module {
   }
   double(): this {
     return this.to('float64');
+  }
+  /** Moves parameters and buffers to a CUDA device (cuda:0 by default). */
+  cuda(device: number | Device = 0): this {
+    return this.to(typeof device === 'number' ? (`cuda:${device}` as Device) : device);
   }
   cpu(): this {
     return this.to('cpu');

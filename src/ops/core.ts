@@ -3,7 +3,8 @@ import { runBackward } from '../autograd/engine';
 import { mode } from '../autograd/mode';
 import { edgeOf } from '../autograd/node';
 import { checkDType, DType, isFloating } from '../dtype';
-import { AutogradError, DeviceError, ShapeError, ValueError } from '../errors';
+import { AutogradError, ShapeError, ValueError } from '../errors';
+import { parseDevice } from '../cuda';
 import * as K from '../kernels';
 import { fmtShape, sameShape } from '../shape';
 import { Tensor } from '../tensor';
@@ -26,21 +27,32 @@ const castDef: OpDef<{ dtype: DType }> = {
   },
 };
 
+const deviceDef: OpDef<{ device: Device }> = {
+  name: 'to_device',
+  forward(ctx, [x], { device }) {
+    ctx.from = x.device;
+    return K.transfer(x, device);
+  },
+  backward(ctx, [g]) {
+    return [K.transfer(g!, ctx.from as Device)];
+  },
+};
+
 /** Converts dtype and/or device; returns x itself when nothing changes (like PyTorch). */
 export function to(x: Tensor, arg: DType | Device | { dtype?: DType; device?: Device }): Tensor {
   checkTensor(x, 'to');
   let dtype: DType | undefined;
   let device: Device | undefined;
   if (typeof arg === 'string') {
-    if (arg === 'cpu' || arg === 'cuda') device = arg;
+    if (arg === 'cpu' || arg.startsWith('cuda')) device = arg as Device;
     else dtype = checkDType(arg, 'to');
   } else if (arg && typeof arg === 'object') {
     if (arg.dtype !== undefined) dtype = checkDType(arg.dtype, 'to');
     device = arg.device;
   } else throw new ValueError(`to: expected a dtype, a device or {dtype, device}, got ${String(arg)}`);
-  if (device !== undefined && device !== 'cpu') {
-    if (device === 'cuda') throw new DeviceError('to: the CUDA backend is not available in this build (ignis.cuda.isAvailable() is false)');
-    throw new DeviceError(`to: unknown device ${JSON.stringify(device)}`);
+  if (device !== undefined) {
+    const { name } = parseDevice(device, 'to');
+    if (name !== x.device) x = dispatch(deviceDef, [x], { device: name });
   }
   if (dtype === undefined || dtype === x.dtype) return x;
   return dispatch(castDef, [x], { dtype });
@@ -50,6 +62,13 @@ export function readTyped(x: Tensor): ArrayBufferView {
   checkTensor(x, 'data');
   x._storage.live('data');
   return K.read(x);
+}
+
+/** readTyped without blocking the event loop while a CUDA tensor's copy is in flight. */
+export async function readTypedAsync(x: Tensor): Promise<ArrayBufferView> {
+  checkTensor(x, 'data');
+  x._storage.live('data');
+  return K.readAsync(x);
 }
 
 function toNumber(v: number | bigint, dtype: DType): number | boolean {

@@ -1,7 +1,9 @@
 /** Tensor creation: from data, constant fills, ranges, random. */
 import { mode } from '../autograd/mode';
 import { checkDType, DType, DTYPE_CODE, isFloating } from '../dtype';
-import { DeviceError, DTypeError, ShapeError, ValueError } from '../errors';
+import { DTypeError, ShapeError, ValueError } from '../errors';
+import { parseDevice } from '../cuda';
+import type { Device } from '../storage';
 import * as K from '../kernels';
 import { defaultGenerator, Generator } from '../random';
 import { checkShape, fmtShape, numel } from '../shape';
@@ -10,7 +12,8 @@ import { checkNumber, checkTensor, ops } from './util';
 
 export interface TensorOptions {
   dtype?: DType;
-  device?: 'cpu' | 'cuda';
+  /** 'cpu' (default), 'cuda' or 'cuda:N' */
+  device?: Device;
   requiresGrad?: boolean;
 }
 
@@ -22,11 +25,15 @@ type Nested = number | boolean | Nested[];
 
 function checkDevice(d: unknown, op: string): void {
   if (d === undefined || d === 'cpu') return;
-  if (d === 'cuda') throw new DeviceError(`${op}: the CUDA backend is not available in this build (ignis.cuda.isAvailable() is false)`);
-  throw new DeviceError(`${op}: unknown device ${JSON.stringify(d)}; expected 'cpu' or 'cuda'`);
+  parseDevice(d, op);  // DeviceError naming the reason when CUDA is absent
 }
 
+// Values are made on the CPU (one code path, the same numbers everywhere) and moved in one copy.
 function finish(t: Tensor, opts: TensorOptions | undefined): Tensor {
+  if (opts?.device !== undefined && opts.device !== 'cpu') {
+    const { name } = parseDevice(opts.device, 'tensor');
+    if (name !== t.device) t = K.transfer(t, name);
+  }
   if (opts?.requiresGrad) t.requiresGrad = true;
   return t;
 }
@@ -151,7 +158,7 @@ export function empty(...args: SizeArgs): Tensor {
   return finish(K.empty(s, opt(o, 'empty')), o);
 }
 
-const likeOpts = (x: Tensor, opts?: TensorOptions): TensorOptions => ({ dtype: x.dtype, ...opts });
+const likeOpts = (x: Tensor, opts?: TensorOptions): TensorOptions => ({ dtype: x.dtype, device: x.device, ...opts });
 export const zerosLike = (x: Tensor, opts?: TensorOptions): Tensor => zeros(checkTensor(x, 'zerosLike').shape as number[], likeOpts(x, opts));
 export const onesLike = (x: Tensor, opts?: TensorOptions): Tensor => ones(checkTensor(x, 'onesLike').shape as number[], likeOpts(x, opts));
 export const emptyLike = (x: Tensor, opts?: TensorOptions): Tensor => empty(checkTensor(x, 'emptyLike').shape as number[], likeOpts(x, opts));

@@ -1,0 +1,158 @@
+#include "cuda_loader.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+#include "../core/error.h"
+
+namespace ignis {
+namespace {
+
+std::once_flag g_once;
+const IgnisCudaApi* g_api = nullptr;
+std::string g_reason;
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+bool exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::string addon_dir() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&cuda_library_path), &info) && info.dli_fname) {
+    std::string f = info.dli_fname;
+    size_t slash = f.rfind('/');
+    if (slash != std::string::npos) return f.substr(0, slash);
+  }
+  return ".";
+}
+
+// dlopen(soname) as the system finds it, else from each candidate folder. Loaded RTLD_GLOBAL so
+// that libignis_cuda.so's DT_NEEDED entries resolve to it.
+bool preload(const char* soname, const std::vector<std::string>& dirs, std::string* err) {
+  if (dlopen(soname, RTLD_NOW | RTLD_GLOBAL)) return true;
+  const char* first = dlerror();  // (each dlerror() call clears the message)
+  *err = first ? first : "";
+  for (const std::string& d : dirs) {
+    if (d.empty()) continue;
+    std::string p = d + "/" + soname;
+    if (!exists(p)) continue;
+    if (dlopen(p.c_str(), RTLD_NOW | RTLD_GLOBAL)) return true;
+    const char* e = dlerror();
+    *err = p + ": " + (e ? e : "cannot load");
+  }
+  return false;
+}
+
+void load() {
+  std::string off = env("IGNIS_CUDA_DISABLE");
+  if (!off.empty() && off != "0") {
+    g_reason = "CUDA disabled by the environment (IGNIS_CUDA_DISABLE=" + off + ")";
+    return;
+  }
+  // 1. the driver
+  if (!dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL)) {
+    const char* e = dlerror();
+    g_reason = std::string("no NVIDIA driver: libcuda.so.1 cannot be loaded (") + (e ? e : "not found") +
+               "); install the NVIDIA driver (R580 or newer for CUDA 13) to use CUDA";
+    return;
+  }
+  // 2. the library
+  std::string lib = cuda_library_path();
+  if (!exists(lib)) {
+    g_reason = "this build of ignis has no CUDA backend: " + lib +
+               " was not built (rebuild with nvcc, cuDNN 9 and cuBLAS available: see README, 'CUDA')";
+    return;
+  }
+  // 3. cuDNN and cuBLAS: the rpath baked in at build time usually finds them; these folders
+  //    cover a moved install (env CUDNN_PATH / CUDA_PATH / IGNIS_CUDA_DEPS, /usr/local/cuda)
+  std::string cudnn = env("CUDNN_PATH"), cuda = env("CUDA_PATH"), deps = env("IGNIS_CUDA_DEPS");
+  std::vector<std::string> dnn_dirs = {cudnn + "/lib", cudnn + "/lib64", deps.empty() ? "" : deps + "/nvidia/cudnn/lib",
+                                       cuda.empty() ? "" : cuda + "/lib64", "/usr/local/cuda/lib64",
+                                       "/usr/lib/x86_64-linux-gnu"};
+  if (cudnn.empty()) dnn_dirs[0] = dnn_dirs[1] = "";
+  std::vector<std::string> blas_dirs = {deps.empty() ? "" : deps + "/nvidia/cu13/lib", cuda.empty() ? "" : cuda + "/lib64",
+                                        "/usr/local/cuda/lib64"};
+  void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char* e0 = dlerror();
+    std::string first = e0 ? e0 : "";
+    std::string err;
+    if (!preload("libcudnn.so.9", dnn_dirs, &err)) {
+      g_reason = "cuDNN 9 not found (" + err + "): install it (pip install nvidia-cudnn-cu13, or NVIDIA's cuDNN 9 "
+                 "package) and set CUDNN_PATH to its folder (the one holding lib/libcudnn.so.9) or add that lib "
+                 "folder to LD_LIBRARY_PATH";
+      return;
+    }
+    if (!preload("libcublasLt.so.13", blas_dirs, &err) || !preload("libcublas.so.13", blas_dirs, &err)) {
+      g_reason = "cuBLAS 13 not found (" + err + "): install the CUDA 13 toolkit's cuBLAS (or pip install "
+                 "nvidia-cublas) and set CUDA_PATH, or add its lib folder to LD_LIBRARY_PATH";
+      return;
+    }
+    h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char* e = dlerror();
+      g_reason = "cannot load " + lib + ": " + (e ? e : first);
+      return;
+    }
+  }
+  auto fn = reinterpret_cast<IgnisCudaApiFn>(dlsym(h, "ignis_cuda_api"));
+  if (!fn) {
+    g_reason = lib + " does not export ignis_cuda_api: a stale or foreign library; rebuild ignis";
+    return;
+  }
+  const IgnisCudaApi* api = fn();
+  if (!api || api->abi != IGNIS_CUDA_ABI_VERSION) {
+    g_reason = lib + " speaks ABI " + std::to_string(api ? api->abi : -1) + " but this addon needs " +
+               std::to_string(IGNIS_CUDA_ABI_VERSION) + ": rebuild ignis";
+    return;
+  }
+  // 4. devices and versions
+  if (api->init() != 0) {
+    g_reason = api->error_message();
+    return;
+  }
+  g_api = api;
+}
+
+}  // namespace
+
+std::string cuda_library_path() {
+  std::string over = env("IGNIS_CUDA_LIB");
+  return over.empty() ? addon_dir() + "/libignis_cuda.so" : over;
+}
+
+const IgnisCudaApi* cuda_api() {
+  std::call_once(g_once, load);
+  return g_api;
+}
+
+const std::string& cuda_unavailable_reason() {
+  cuda_api();
+  return g_reason;
+}
+
+const IgnisCudaApi& cuda_require(const char* what) {
+  const IgnisCudaApi* a = cuda_api();
+  if (!a) throw Error("DeviceError", std::string(what) + ": CUDA is not available: " + g_reason);
+  return *a;
+}
+
+void cuda_throw(const IgnisCudaApi& api, const char* what) {
+  std::string kind = api.error_kind();
+  std::string msg = api.error_message();
+  if (kind.empty()) kind = "DeviceError";
+  if (msg.find(what) == std::string::npos) msg = std::string(what) + ": " + msg;
+  throw Error(kind, msg);
+}
+
+}  // namespace ignis

@@ -1,0 +1,161 @@
+// Activation kernels generated from ops/activations.def (forward and backward, parameterised rows
+// included) and the fused bias + activation epilogue used after cuDNN convolutions. The CPU twins
+// are in cpu/activations.cpp; the helpers below are the device versions of the ones it defines
+// over vmath.h, with the same cancellation-free forms (see the comments there).
+#include <cmath>
+
+#include "../cpu/math.h"
+#include "ew.cuh"
+#include "kernels.h"
+
+namespace ignis_cuda {
+using namespace ignis;  // min_, max_ of cpu/math.h
+
+namespace {
+
+constexpr double SELU_ALPHA = 1.6732632423543772848170429916717;
+constexpr double SELU_SCALE = 1.0507009873554804934193349852946;
+constexpr double GELU_BETA = 0.7978845608028654;  // sqrt(2 / pi)
+
+#define DI __device__ __forceinline__
+template <class T> DI T exp_(T x) { return exp(x); }
+template <class T> DI T expm1_(T x) { return expm1(x); }
+template <class T> DI T log1p_(T x) { return log1p(x); }
+template <class T> DI T tanh_(T x) { return tanh(x); }
+template <class T> DI T erf_(T x) { return erf(x); }
+// 1 / (1 + e^-x) overflows harmlessly to 0 for x << 0
+template <class T> DI T sigmoid_(T x) { return T(1) / (T(1) + exp(-x)); }
+template <class T> DI T silu_(T x) { return x * sigmoid_(x); }
+template <class T> DI T sel_(bool c, T a, T b) { return c ? a : b; }
+template <class T> DI T log1p_exp_neg_abs_(T z) { return log1p(exp(-fabs(z))); }
+template <class T> DI T softplus_(T z) { return sel_(z < T(0), T(0), z) + log1p_exp_neg_abs_(z); }
+template <class T> DI T clamp06_(T t) { return sel_(t > T(6), T(6), sel_(t < T(0), T(0), t)); }
+// Phi(x) = erfc(-x / sqrt 2) / 2: no cancellation in the left tail (cpu/activations.cpp: gelu_)
+template <class T> DI T normal_cdf_(T x) { return T(0.5) * erfc(-x * T(M_SQRT1_2)); }
+template <class T> DI T gelu_(T x) { return x * normal_cdf_(x); }
+template <class T> DI T gelu_grad(T x) {
+  T phi = exp(T(-0.5) * x * x) * T(0.5 * M_2_SQRTPI * M_SQRT1_2);
+  return normal_cdf_(x) + x * phi;
+}
+template <class T> DI T gelu_tanh_grad(T x) {
+  const T kBeta = T(GELU_BETA), kKappa = T(0.044715);
+  T x_sq = x * x;
+  T inner = kBeta * (x + kKappa * x_sq * x);
+  T left = T(0.5) * x;
+  T e = exp(T(-2) * fabs(inner));
+  T q = T(1) / (T(1) + e);
+  T right = sel_(inner < T(0), T(2) * e * q, T(2) * q);
+  T sech2 = T(4) * e * q * q;
+  return T(0.5) * right + left * sech2 * kBeta * (T(1) + T(3) * kKappa * x_sq);
+}
+template <class T> DI T mish_(T x) {
+  T e = exp(sel_(x > T(20), T(20), x));
+  T n = e * (e + T(2));
+  return sel_(x > T(20), x, x * (n / (n + T(2))));
+}
+template <class T> DI T mish_grad(T x) {
+  T e = exp(sel_(x > T(20), T(20), x));
+  T e1 = T(1) + e;
+  T n = e * (e + T(2));
+  T r = T(1) / (n + T(2));
+  T ts = sel_(x > T(20), T(1), n * r);
+  T sech2 = sel_(x > T(20), T(0), T(4) * (e1 * r) * (e1 * r));
+  T s = e / e1;
+  return ts + x * s * sech2;
+}
+template <class T> DI T logsigmoid_grad(T x) {
+  T z = exp(-fabs(x));
+  T q = z / (T(1) + z);
+  return sel_(x < T(0), T(1) - q, q);
+}
+
+enum ActOp {
+#define ACT(name, np, fwd, bwd) A_##name,
+#include "../ops/activations.def"
+#undef ACT
+  kActs
+};
+
+template <class T>
+void fwd_t(int dev, int op, const IgnisCudaIter& it, const double* params) {
+  const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
+  switch (op) {
+#define ACT(name, np, fwd, bwd)                                                                             \
+  case A_##name:                                                                                            \
+    launch_ew<T, T, 1>(dev, it, [P0, P1, P2] __device__(T x) -> T { (void)P0; (void)P1; (void)P2; return fwd; }, #name); \
+    break;
+#include "../ops/activations.def"
+#undef ACT
+    default: fail("ValueError", "activation: unknown op code");
+  }
+}
+
+template <class T>
+void bwd_t(int dev, int op, const IgnisCudaIter& it, const double* params) {
+  const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
+  switch (op) {
+#define ACT(name, np, fwd, bwd)                                                                                   \
+  case A_##name:                                                                                                  \
+    launch_ew<T, T, 2>(dev, it, [P0, P1, P2] __device__(T x, T g) -> T { (void)P0; (void)P1; (void)P2; return bwd; }, \
+                       #name " backward");                                                                        \
+    break;
+#include "../ops/activations.def"
+#undef ACT
+    default: fail("ValueError", "activation backward: unknown op code");
+  }
+}
+
+// y[(n c) s] = act(y + b[c]); one thread per element, grid-stride; c from the flat index
+template <class T, class F>
+__global__ void bias_act_kernel(T* y, const T* b, int64_t total, int64_t C, int64_t S, F f) {
+  const int64_t stride = int64_t(blockDim.x) * gridDim.x;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+    T v = y[i];
+    if (b) v += b[(i / S) % C];
+    y[i] = f(v);
+  }
+}
+
+template <class T>
+void bias_act_t(int dev, T* y, const T* b, int64_t N, int64_t C, int64_t S, int op, const double* params) {
+  const int64_t total = N * C * S;
+  if (total == 0) return;
+  const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
+  unsigned blocks = blocks_for(total, 256, 4);
+  cudaStream_t st = stream(dev);
+  if (op < 0) {
+    bias_act_kernel<<<blocks, 256, 0, st>>>(y, b, total, C, S, [] __device__(T x) -> T { return x; });
+  } else {
+    switch (op) {
+#define ACT(name, np, fwd, bwd)                                                                   \
+  case A_##name:                                                                                  \
+    bias_act_kernel<<<blocks, 256, 0, st>>>(y, b, total, C, S, [P0, P1, P2] __device__(T x) -> T { \
+      (void)P0; (void)P1; (void)P2; return fwd; });                                               \
+    break;
+#include "../ops/activations.def"
+#undef ACT
+      default: fail("ValueError", "bias + activation: unknown activation code");
+    }
+  }
+  IGNIS_CUDA_CHECK(cudaGetLastError(), "bias + activation");
+}
+
+}  // namespace
+
+const int kActCount = kActs;
+
+void act_fwd_cuda(int dev, int op, const IgnisCudaIter& it, const double* params) {
+  IGNIS_CUDA_DISPATCH_FLOAT(it.op[1].dtype, T, "activation", fwd_t<T>(dev, op, it, params));
+}
+
+void act_bwd_cuda(int dev, int op, const IgnisCudaIter& it, const double* params) {
+  IGNIS_CUDA_DISPATCH_FLOAT(it.op[1].dtype, T, "activation backward", bwd_t<T>(dev, op, it, params));
+}
+
+void bias_act_cuda(int dev, int dtype, void* y, const void* b, int64_t N, int64_t C, int64_t S, int op,
+                   const double* params) {
+  IGNIS_CUDA_DISPATCH_FLOAT(dtype, T, "bias + activation",
+                            bias_act_t<T>(dev, static_cast<T*>(y), static_cast<const T*>(b), N, C, S, op, params));
+}
+
+}  // namespace ignis_cuda

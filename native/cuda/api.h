@@ -1,0 +1,143 @@
+// The CUDA backend contract: a C function table that libignis_cuda.so exports through one symbol,
+// ignis_cuda_api(). The addon (native/binding/cuda_loader.cpp) dlopens the library on first CUDA use
+// and calls only through this table, so the addon never links CUDA, cuDNN or cuBLAS and loads on
+// machines without them. Plain C types only: the two sides are built separately.
+//
+// Conventions: every entry that can fail returns 0 on success and nonzero on failure; then
+// error_kind() names the JS error class (DeviceError, MemoryError, ValueError, DTypeError,
+// ShapeError) and error_message() says what failed, naming the op, shapes and the CUDA / cuDNN /
+// cuBLAS status. Both are thread-local and valid until the next failing call. `dev` is the CUDA
+// device ordinal. All work is queued on one stream per device; only the d2h/read entries and
+// synchronize() wait.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#define IGNIS_CUDA_ABI_VERSION 1
+#define IGNIS_CUDA_MAX_DIMS 16
+#define IGNIS_CUDA_MAX_OPS 4
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// One operand of an elementwise op: data == NULL means a scalar (value). Strides in bytes, 0 on
+// broadcast dims. dtype codes as native/core/dtype.h (f32 0, f64 1, i32 2, i64 3, bool 4).
+typedef struct IgnisCudaOperand {
+  char* data;
+  int64_t strides[IGNIS_CUDA_MAX_DIMS];
+  int32_t dtype;
+  double value;
+} IgnisCudaOperand;
+
+typedef struct IgnisCudaIter {
+  int32_t ndim;
+  int32_t nops;
+  int64_t shape[IGNIS_CUDA_MAX_DIMS];
+  IgnisCudaOperand op[IGNIS_CUDA_MAX_OPS];
+} IgnisCudaIter;
+
+typedef struct IgnisCudaProps {
+  char name[256];
+  int32_t major, minor;
+  int32_t multiProcessorCount;
+  int64_t totalMemory;
+  int32_t maxThreadsPerBlock;
+  int32_t warpSize;
+  int64_t l2CacheSize;
+  int32_t clockRateKHz;  // 0 when the runtime no longer reports it
+} IgnisCudaProps;
+
+typedef struct IgnisCudaMemStats {
+  int64_t allocated;      // bytes in live blocks (rounded sizes)
+  int64_t reserved;       // bytes obtained from cudaMalloc (live + cached)
+  int64_t maxAllocated;   // high-water mark of allocated
+  int64_t limit;          // setMemoryLimit value, 0 = none
+  int64_t allocCalls;     // allocations served
+  int64_t cacheHits;      // ... of which from the cache
+  int64_t deviceFree;     // cudaMemGetInfo
+  int64_t deviceTotal;
+} IgnisCudaMemStats;
+
+// Convolution geometry, NCHW, as native/cpu/conv.h's ConvShape.
+typedef struct IgnisCudaConv {
+  int32_t dtype;
+  int64_t N, C, H, W, O, kh, kw, OH, OW, sh, sw, dh, dw, pt, pl, G;
+} IgnisCudaConv;
+
+// One parameter of a fused optimizer step (native/cpu/optim.h: OptimItem, same meaning).
+typedef struct IgnisCudaOptimItem {
+  int64_t n;
+  char* p;
+  const char* g;
+  char* s[3];
+  double x[2];
+} IgnisCudaOptimItem;
+
+typedef struct IgnisCudaApi {
+  int32_t abi;  // IGNIS_CUDA_ABI_VERSION
+  const char* (*error_kind)(void);
+  const char* (*error_message)(void);
+  // Checks the runtime, the devices and the cuDNN / cuBLAS versions; 0 when usable.
+  int (*init)(void);
+  // "cudart 13000, cuDNN 92400 (built 92400), cuBLAS 130101" (valid after init)
+  const char* (*versions)(void);
+  int (*device_count)(int* n);
+  int (*device_props)(int dev, IgnisCudaProps* out);
+  int (*synchronize)(int dev);
+
+  // ---- memory: a caching allocator per device (size classes, stream-ordered reuse) --------
+  int (*malloc)(int dev, size_t nbytes, void** out);  // MemoryError names the allocator figures
+  void (*free)(int dev, void* p, size_t nbytes);      // back to the cache; never fails
+  int (*memory_stats)(int dev, IgnisCudaMemStats* out);
+  int (*reset_peak)(int dev);
+  int (*empty_cache)(int dev);
+  int (*set_memory_limit)(int dev, int64_t bytes);  // 0 = no limit
+  // host -> device through pinned staging buffers, queued on the stream (returns once `src` may be reused)
+  int (*h2d)(int dev, void* dst, const void* src, size_t nbytes);
+  // device -> host, waits for the stream
+  int (*d2h)(int dev, void* dst, const void* src, size_t nbytes);
+  int (*d2d)(int dev, void* dst, const void* src, size_t nbytes);
+  // Asynchronous readback: start queues a copy into pinned memory and returns a token; poll
+  // returns 1 and copies into dst when done, 0 while pending (the caller yields to its event loop).
+  int (*read_start)(int dev, const void* src, size_t nbytes, void** token);
+  int (*read_poll)(void* token, void* dst, int* done);
+  void (*read_cancel)(void* token);
+  void (*manual_seed)(uint64_t seed);
+  // flags: allow_tf32_matmul, allow_tf32_conv, cudnn_benchmark (PyTorch's names and defaults)
+  void (*set_flags)(int allow_tf32_matmul, int allow_tf32_conv, int cudnn_benchmark);
+
+  // ---- kernels -----------------------------------------------------------------------------
+  // ops of native/ops/unary.def / binary.def; operand 0 is the output
+  int (*unary)(int dev, int op, const IgnisCudaIter* it, double p0, double p1);
+  int (*binary)(int dev, int op, const IgnisCudaIter* it);
+  int (*where)(int dev, const IgnisCudaIter* it);
+  int (*copy)(int dev, const IgnisCudaIter* it);  // strided, with dtype conversion
+  // native/ops/activations.def: fwd op0 = out, op1 = x; bwd op0 = grad_in, op1 = x, op2 = grad_out
+  int (*act_fwd)(int dev, int op, const IgnisCudaIter* it, const double* params);
+  int (*act_bwd)(int dev, int op, const IgnisCudaIter* it, const double* params);
+  // native/ops/reduce.def over the trailing dims of op[0] (the input): dims [0, nkeep) are kept
+  int (*reduce)(int dev, int op, const IgnisCudaIter* in, int nkeep, void* out, int out_dtype);
+  // C[b] = A[b] @ B[b]; element strides (batch, row, col); C contiguous [B, M, N]. Scratch from the allocator.
+  int (*bmm)(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, const void* a, const int64_t* sa,
+             const void* b, const int64_t* sb, void* c);
+  // cuDNN convolutions; act_op -1 = none, else an activations.def op fused into the output pass.
+  int (*conv_fwd)(int dev, const IgnisCudaConv* s, const void* x, const void* w, const void* b, void* y, int act_op,
+                  const double* act_params);
+  int (*conv_bwd_data)(int dev, const IgnisCudaConv* s, const void* dy, const void* w, void* dx);
+  int (*conv_bwd_filter)(int dev, const IgnisCudaConv* s, const void* x, const void* dy, void* dw, void* db);
+  // y[n, c, s] = act(y[n, c, s] + b[c]) in place (b may be NULL): the fused epilogue
+  int (*bias_act)(int dev, int dtype, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act_op,
+                  const double* act_params);
+  // One launch for all parameters (native/cpu/optim.h: kind, hyper layout, item meaning).
+  int (*optim_step)(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
+  // native/cpu/random.h's Philox streams, same (seed, offset) -> same numbers as the CPU.
+  int (*random)(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
+} IgnisCudaApi;
+
+typedef const IgnisCudaApi* (*IgnisCudaApiFn)(void);
+const IgnisCudaApi* ignis_cuda_api(void);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,91 @@
+// Shared by the CUDA library's sources: error reporting through the C ABI (api.h), the per-device
+// context (stream, cuBLAS / cuDNN handles) and the status-checking macros. Every failure becomes a
+// CudaError that the api.h entry turns into (kind, message); nothing here aborts the process.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "api.h"
+
+namespace ignis_cuda {
+
+struct CudaError : std::runtime_error {
+  std::string kind;
+  CudaError(std::string k, const std::string& m) : std::runtime_error(m), kind(std::move(k)) {}
+};
+
+[[noreturn]] void fail(const std::string& kind, const std::string& msg);
+// Turns a cudaError_t into a DeviceError naming the op (MemoryError for cudaErrorMemoryAllocation).
+void check_cuda(cudaError_t e, const char* what);
+#define IGNIS_CUDA_CHECK(expr, what) ::ignis_cuda::check_cuda((expr), (what))
+
+// Runs f() and converts exceptions into the api.h status convention.
+template <class F>
+int guard(F&& f);
+int set_error(const char* kind, const std::string& msg);
+
+struct Device;
+// Makes `dev` current (cudaSetDevice when it changed) and returns its context.
+Device& device(int dev);
+cudaStream_t stream(int dev);
+
+// Allocator entry points for internal scratch (workspaces, packed copies); RAII holder below.
+void* dev_malloc(int dev, size_t n);
+void dev_free(int dev, void* p, size_t n);
+struct Scratch {
+  int dev = 0;
+  void* p = nullptr;
+  size_t n = 0;
+  Scratch(int d, size_t bytes) : dev(d), p(bytes ? dev_malloc(d, bytes) : nullptr), n(bytes) {}
+  ~Scratch() { if (p) dev_free(dev, p, n); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
+
+// PyTorch's defaults: TF32 off for matmul, on for cuDNN convolutions; benchmark off.
+struct Flags {
+  bool tf32_matmul = false;
+  bool tf32_conv = true;
+  bool cudnn_benchmark = false;
+};
+extern Flags g_flags;
+extern uint64_t g_seed;
+
+inline const char* dtype_name(int d) {
+  switch (d) {
+    case 0: return "float32";
+    case 1: return "float64";
+    case 2: return "int32";
+    case 3: return "int64";
+    case 4: return "bool";
+  }
+  return "?";
+}
+inline size_t dtype_size(int d) { return (d == 0 || d == 2) ? 4 : (d == 4 ? 1 : 8); }
+
+template <class F>
+int guard(F&& f) {
+  try {
+    f();
+    return 0;
+  } catch (const CudaError& e) {
+    return set_error(e.kind.c_str(), e.what());
+  } catch (const std::bad_alloc&) {
+    return set_error("MemoryError", "out of host memory");
+  } catch (const std::exception& e) {
+    return set_error("IgnisError", e.what());
+  }
+}
+
+// launch geometry: grid-stride loops capped at a few waves
+inline unsigned blocks_for(int64_t n, int threads, int64_t per_thread = 1) {
+  int64_t b = (n + threads * per_thread - 1) / (threads * per_thread);
+  if (b < 1) b = 1;
+  if (b > 65535LL * 8) b = 65535LL * 8;
+  return unsigned(b);
+}
+
+}  // namespace ignis_cuda

@@ -1,0 +1,269 @@
+// 2-d convolution through cuDNN (NCHW, float32 / float64): forward, backward-data and
+// backward-filter. Algorithms come from cuDNN's heuristics (the first whose workspace the
+// allocator can give), or with ignis.backends.cudnn.benchmark = true from timing every algorithm
+// once per shape (cudnnFind*), cached by shape. Workspaces come from the caching allocator.
+// Fusion: conv + bias + ReLU uses cuDNN's fused call; every other activation (and ReLU when that
+// call declines) runs as one epilogue pass over the output (activations.cu: bias_act_cuda).
+// The bias gradient is a reduction over N, H, W (reduce.cu), accumulated in double as on the CPU.
+#include <cudnn.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "kernels.h"
+
+namespace ignis_cuda {
+namespace {
+
+enum ActOp {
+#define ACT(name, np, fwd, bwd) A_##name,
+#include "../ops/activations.def"
+#undef ACT
+};
+
+std::mutex g_mu;
+std::vector<cudnnHandle_t> g_handles;
+
+void check(cudnnStatus_t s, const std::string& what) {
+  if (s == CUDNN_STATUS_SUCCESS) return;
+  fail(s == CUDNN_STATUS_ALLOC_FAILED ? "MemoryError" : "DeviceError", what + ": " + cudnnGetErrorString(s));
+}
+
+cudnnHandle_t handle(int dev) {
+  cudaStream_t st = stream(dev);
+  std::lock_guard<std::mutex> lk(g_mu);
+  if (int(g_handles.size()) <= dev) g_handles.resize(size_t(dev) + 1, nullptr);
+  if (!g_handles[size_t(dev)]) check(cudnnCreate(&g_handles[size_t(dev)]), "cudnnCreate");
+  check(cudnnSetStream(g_handles[size_t(dev)], st), "cudnnSetStream");
+  return g_handles[size_t(dev)];
+}
+
+std::string describe(const IgnisCudaConv& s) {
+  auto v = [](int64_t a) { return std::to_string(a); };
+  return "conv2d input [" + v(s.N) + ", " + v(s.C) + ", " + v(s.H) + ", " + v(s.W) + "] weight [" + v(s.O) + ", " +
+         v(s.C / s.G) + ", " + v(s.kh) + ", " + v(s.kw) + "] " + dtype_name(s.dtype) + " on cuda";
+}
+
+// RAII descriptors for one call
+struct Desc {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnActivationDescriptor_t act = nullptr;
+  cudnnDataType_t dt;
+  std::string what;
+  Desc(const IgnisCudaConv& s, const std::string& op) {
+    what = op + " (" + describe(s) + ")";
+    if (s.dtype != 0 && s.dtype != 1)
+      fail("DTypeError", what + ": expected float32 or float64");
+    const int64_t lim = 2147483647LL;
+    for (int64_t d : {s.N, s.C, s.H, s.W, s.O, s.OH, s.OW})
+      if (d > lim) fail("ShapeError", what + ": dims above 2^31 are not supported");
+    dt = s.dtype == 0 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+    check(cudnnCreateTensorDescriptor(&x), what);
+    check(cudnnCreateTensorDescriptor(&y), what);
+    check(cudnnCreateTensorDescriptor(&b), what);
+    check(cudnnCreateFilterDescriptor(&w), what);
+    check(cudnnCreateConvolutionDescriptor(&conv), what);
+    check(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, dt, int(s.N), int(s.C), int(s.H), int(s.W)), what);
+    check(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, dt, int(s.N), int(s.O), int(s.OH), int(s.OW)), what);
+    check(cudnnSetTensor4dDescriptor(b, CUDNN_TENSOR_NCHW, dt, 1, int(s.O), 1, 1), what);
+    check(cudnnSetFilter4dDescriptor(w, dt, CUDNN_TENSOR_NCHW, int(s.O), int(s.C / s.G), int(s.kh), int(s.kw)), what);
+    check(cudnnSetConvolution2dDescriptor(conv, int(s.pt), int(s.pl), int(s.sh), int(s.sw), int(s.dh), int(s.dw),
+                                          CUDNN_CROSS_CORRELATION, dt),
+          what);
+    check(cudnnSetConvolutionGroupCount(conv, int(s.G)), what);
+    // TF32 for float32 convolutions unless ignis.backends.cudnn.allowTf32 is false
+    check(cudnnSetConvolutionMathType(conv, (s.dtype == 0 && !g_flags.tf32_conv) ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH),
+          what);
+    int n, c, h, wd;
+    check(cudnnGetConvolution2dForwardOutputDim(conv, x, w, &n, &c, &h, &wd), what);
+    if (h != s.OH || wd != s.OW)
+      fail("ValueError", what + ": cuDNN needs symmetric padding; the requested output is " + std::to_string(s.OH) + "x" +
+                             std::to_string(s.OW) + " but symmetric padding gives " + std::to_string(h) + "x" +
+                             std::to_string(wd) + " (pad the input explicitly)");
+  }
+  ~Desc() {
+    if (act) cudnnDestroyActivationDescriptor(act);
+    if (conv) cudnnDestroyConvolutionDescriptor(conv);
+    if (w) cudnnDestroyFilterDescriptor(w);
+    if (b) cudnnDestroyTensorDescriptor(b);
+    if (y) cudnnDestroyTensorDescriptor(y);
+    if (x) cudnnDestroyTensorDescriptor(x);
+  }
+};
+
+std::string key(const IgnisCudaConv& s, int kind) {
+  std::string k = std::to_string(kind) + ":" + std::to_string(s.dtype) + ":" + std::to_string(g_flags.tf32_conv);
+  for (int64_t v : {s.N, s.C, s.H, s.W, s.O, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pl, s.G}) k += "," + std::to_string(v);
+  return k;
+}
+
+struct Choice {
+  int algo;
+  size_t ws;
+};
+std::map<std::string, Choice> g_bench;  // benchmark-mode picks, per shape (guarded by g_mu)
+
+// Candidates in preference order: the cached benchmark pick, else cuDNN's heuristic list.
+template <class Perf, class GetV7, class Find>
+std::vector<Choice> candidates(const IgnisCudaConv& s, int kind, GetV7 get, Find find, const std::string& what) {
+  std::string k = key(s, kind);
+  if (g_flags.cudnn_benchmark) {
+    {
+      std::lock_guard<std::mutex> lk(g_mu);
+      auto it = g_bench.find(k);
+      if (it != g_bench.end()) return {it->second};
+    }
+    Perf perf[16];
+    int got = 0;
+    check(find(perf, 16, &got), what + " (benchmark)");
+    for (int i = 0; i < got; ++i)
+      if (perf[i].status == CUDNN_STATUS_SUCCESS) {
+        Choice c{int(perf[i].algo), perf[i].memory};
+        std::lock_guard<std::mutex> lk(g_mu);
+        g_bench[k] = c;
+        return {c};
+      }
+  }
+  Perf perf[16];
+  int got = 0;
+  check(get(perf, 16, &got), what + " (heuristics)");
+  std::vector<Choice> out;
+  for (int i = 0; i < got; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS) out.push_back({int(perf[i].algo), perf[i].memory});
+  if (out.empty()) fail("DeviceError", what + ": cuDNN offers no algorithm for this configuration");
+  return out;
+}
+
+// Runs `run(choice, workspace)` with the first candidate whose workspace can be allocated.
+template <class Run>
+void with_workspace(int dev, const std::vector<Choice>& cands, const std::string& what, Run run) {
+  for (size_t i = 0; i < cands.size(); ++i) {
+    void* ws = nullptr;
+    if (cands[i].ws) {
+      try {
+        ws = dev_malloc(dev, cands[i].ws);
+      } catch (const CudaError& e) {
+        if (e.kind == "MemoryError" && i + 1 < cands.size()) continue;  // try an algorithm needing less
+        throw;
+      }
+    }
+    try {
+      run(cands[i], ws);
+    } catch (...) {
+      dev_free(dev, ws, cands[i].ws);
+      throw;
+    }
+    dev_free(dev, ws, cands[i].ws);
+    return;
+  }
+  fail("MemoryError", what + ": no algorithm's workspace fits in memory");
+}
+
+}  // namespace
+
+size_t cudnn_version() { return cudnnGetVersion(); }
+
+void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, int act_op,
+                     const double* act_params) {
+  Desc d(s, "conv2d");
+  cudnnHandle_t h = handle(dev);
+  auto cands = candidates<cudnnConvolutionFwdAlgoPerf_t>(
+      s, 0,
+      [&](cudnnConvolutionFwdAlgoPerf_t* p, int n, int* got) {
+        return cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p);
+      },
+      [&](cudnnConvolutionFwdAlgoPerf_t* p, int n, int* got) {
+        return cudnnFindConvolutionForwardAlgorithm(h, d.x, d.w, d.conv, d.y, n, got, p);
+      },
+      d.what);
+  const double one_d = 1, zero_d = 0;
+  const float one_f = 1, zero_f = 0;
+  const void* one = s.dtype == 0 ? static_cast<const void*>(&one_f) : &one_d;
+  const void* zero = s.dtype == 0 ? static_cast<const void*>(&zero_f) : &zero_d;
+  bool fused = false;
+  with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
+    if (b && act_op == A_relu) {
+      // cuDNN's fused conv + bias + ReLU: y = relu(conv(x) + 0 * z + b), z aliased to y
+      if (!d.act) {
+        check(cudnnCreateActivationDescriptor(&d.act), d.what);
+        check(cudnnSetActivationDescriptor(d.act, CUDNN_ACTIVATION_RELU, CUDNN_PROPAGATE_NAN, 0.0), d.what);
+      }
+      cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
+          h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero, d.y, y, d.b, b, d.act, d.y, y);
+      if (st == CUDNN_STATUS_SUCCESS) { fused = true; return; }
+      if (st != CUDNN_STATUS_NOT_SUPPORTED && st != CUDNN_STATUS_BAD_PARAM) check(st, d.what + " (fused bias + relu)");
+    }
+    check(cudnnConvolutionForward(h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero,
+                                  d.y, y),
+          d.what);
+  });
+  if (!fused && (b || act_op >= 0)) {
+    static const double none[4] = {0, 0, 0, 0};
+    bias_act_cuda(dev, s.dtype, y, b, s.N, s.O, s.OH * s.OW, act_op, act_params ? act_params : none);
+  }
+}
+
+void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx) {
+  Desc d(s, "conv2d backward (data)");
+  cudnnHandle_t h = handle(dev);
+  auto cands = candidates<cudnnConvolutionBwdDataAlgoPerf_t>(
+      s, 1,
+      [&](cudnnConvolutionBwdDataAlgoPerf_t* p, int n, int* got) {
+        return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p);
+      },
+      [&](cudnnConvolutionBwdDataAlgoPerf_t* p, int n, int* got) {
+        return cudnnFindConvolutionBackwardDataAlgorithm(h, d.w, d.y, d.conv, d.x, n, got, p);
+      },
+      d.what);
+  const double one_d = 1, zero_d = 0;
+  const float one_f = 1, zero_f = 0;
+  const void* one = s.dtype == 0 ? static_cast<const void*>(&one_f) : &one_d;
+  const void* zero = s.dtype == 0 ? static_cast<const void*>(&zero_f) : &zero_d;
+  with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
+    check(cudnnConvolutionBackwardData(h, one, d.w, w, d.y, dy, d.conv, cudnnConvolutionBwdDataAlgo_t(c.algo), ws, c.ws,
+                                       zero, d.x, dx),
+          d.what);
+  });
+}
+
+void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db) {
+  Desc d(s, "conv2d backward (filter)");
+  cudnnHandle_t h = handle(dev);
+  auto cands = candidates<cudnnConvolutionBwdFilterAlgoPerf_t>(
+      s, 2,
+      [&](cudnnConvolutionBwdFilterAlgoPerf_t* p, int n, int* got) {
+        return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, got, p);
+      },
+      [&](cudnnConvolutionBwdFilterAlgoPerf_t* p, int n, int* got) {
+        return cudnnFindConvolutionBackwardFilterAlgorithm(h, d.x, d.y, d.conv, d.w, n, got, p);
+      },
+      d.what);
+  const double one_d = 1, zero_d = 0;
+  const float one_f = 1, zero_f = 0;
+  const void* one = s.dtype == 0 ? static_cast<const void*>(&one_f) : &one_d;
+  const void* zero = s.dtype == 0 ? static_cast<const void*>(&zero_f) : &zero_d;
+  with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
+    check(cudnnConvolutionBackwardFilter(h, one, d.x, x, d.y, dy, d.conv, cudnnConvolutionBwdFilterAlgo_t(c.algo), ws,
+                                         c.ws, zero, d.w, dw),
+          d.what);
+  });
+  if (db) {
+    // db[o] = sum over n, h, w of dy[n, o, h, w]: dy viewed as [O, N, OH*OW]
+    const int64_t es = int64_t(dtype_size(s.dtype)), S = s.OH * s.OW;
+    IgnisCudaIter it{};
+    it.ndim = 3;
+    it.nops = 1;
+    it.shape[0] = s.O; it.shape[1] = s.N; it.shape[2] = S;
+    it.op[0].data = const_cast<char*>(static_cast<const char*>(dy));
+    it.op[0].dtype = s.dtype;
+    it.op[0].strides[0] = S * es; it.op[0].strides[1] = s.O * S * es; it.op[0].strides[2] = es;
+    reduce_cuda(dev, 0 /* sum */, it, 1, db, s.dtype);
+  }
+}
+
+}  // namespace ignis_cuda

@@ -1,0 +1,115 @@
+// Elementwise math, comparisons, where and copy: the CUDA twins of native/cpu/elementwise.cpp,
+// generated from the same rows (ops/unary.def, ops/binary.def) with the same scalar helpers
+// (cpu/math.h, compiled __host__ __device__), so the two backends cannot drift apart.
+#include <cmath>
+
+#include "../cpu/math.h"
+#include "ew.cuh"
+#include "kernels.h"
+
+namespace ignis_cuda {
+using namespace ignis;  // floor_, max_, div_, ... of cpu/math.h
+
+namespace {
+enum UnaryOp {
+#define UNARY(name, int_ok, expr) U_##name,
+#include "../ops/unary.def"
+#undef UNARY
+  kUnaryCount
+};
+enum BinaryOp {
+#define BINARY(name, expr) B_##name,
+#define COMPARE(name, expr) B_##name,
+#include "../ops/binary.def"
+#undef BINARY
+#undef COMPARE
+  kBinaryCount
+};
+
+template <class T>
+void unary_t(int dev, int op, const IgnisCudaIter& it, double p0, double p1) {
+  constexpr bool fl = std::is_floating_point_v<T>;
+  switch (op) {
+#define UNARY(name, int_ok, expr)                                                                  \
+  case U_##name:                                                                                   \
+    if constexpr (fl || int_ok) {                                                                  \
+      launch_ew<T, T, 1>(dev, it, [p0, p1] __device__(T x) -> T { (void)p0; (void)p1; return T(expr); }, #name); \
+    } else {                                                                                       \
+      fail("DTypeError", std::string(#name) + ": not defined for " + dtype_name(it.op[1].dtype));  \
+    }                                                                                              \
+    break;
+#include "../ops/unary.def"
+#undef UNARY
+    default: fail("ValueError", "unary: unknown op code");
+  }
+}
+
+template <class T>
+void binary_t(int dev, int op, const IgnisCudaIter& it) {
+  switch (op) {
+#define BINARY(name, expr) \
+  case B_##name: launch_ew<T, T, 2>(dev, it, [] __device__(T a, T b) -> T { return T(expr); }, #name); break;
+#define COMPARE(name, expr) \
+  case B_##name: launch_ew<uint8_t, T, 2>(dev, it, [] __device__(T a, T b) -> uint8_t { return uint8_t(expr); }, #name); break;
+#include "../ops/binary.def"
+#undef BINARY
+#undef COMPARE
+    default: fail("ValueError", "binary: unknown op code");
+  }
+}
+
+template <class T>
+__global__ void where_kernel(DIter<4> it, int64_t n, int mode) {
+  const int64_t stride = int64_t(blockDim.x) * gridDim.x;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    int64_t off[4];
+    if (mode == kStrided) {
+      offsets<4>(it, i, off);
+    } else {
+      off[0] = off[2] = off[3] = i * int64_t(sizeof(T));
+      off[1] = i;
+    }
+    T r = ld<uint8_t>(it.op[1], off[1]) ? ld<T>(it.op[2], off[2]) : ld<T>(it.op[3], off[3]);
+    *reinterpret_cast<T*>(it.op[0].data + off[0]) = r;
+  }
+}
+
+template <class TO, class TI>
+__device__ __forceinline__ TO convert(TI v) {
+  if constexpr (std::is_same_v<TO, uint8_t>) return TO(v != TI(0));
+  else return TO(v);
+}
+
+}  // namespace
+
+void unary_cuda(int dev, int op, const IgnisCudaIter& it, double p0, double p1) {
+  if (op < 0 || op >= kUnaryCount) fail("ValueError", "unary: unknown op code");
+  IGNIS_CUDA_DISPATCH_ALL(it.op[1].dtype, T, "unary", unary_t<T>(dev, op, it, p0, p1));
+}
+
+void binary_cuda(int dev, int op, const IgnisCudaIter& it) {
+  if (op < 0 || op >= kBinaryCount) fail("ValueError", "binary: unknown op code");
+  IGNIS_CUDA_DISPATCH_ALL(it.op[1].dtype, T, "binary", binary_t<T>(dev, op, it));
+}
+
+void where_cuda(int dev, const IgnisCudaIter& it) {
+  int64_t n = 1;
+  for (int d = 0; d < it.ndim; ++d) n *= it.shape[d];
+  if (n == 0) return;
+  int mode;
+  DIter<4> di = to_diter<4>(it, &mode, false);
+  IGNIS_CUDA_DISPATCH_ALL(it.op[0].dtype, T, "where", {
+    where_kernel<T><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(di, n, mode);
+  });
+  IGNIS_CUDA_CHECK(cudaGetLastError(), "where");
+}
+
+void copy_cuda(int dev, const IgnisCudaIter& it) {
+  IGNIS_CUDA_DISPATCH_ALL(it.op[0].dtype, TO, "copy", {
+    IGNIS_CUDA_DISPATCH_ALL(it.op[1].dtype, TI, "copy", {
+      launch_ew<TO, TI, 1>(dev, it, [] __device__(TI v) -> TO { return convert<TO, TI>(v); }, "copy");
+    });
+  });
+}
+
+}  // namespace ignis_cuda

@@ -1,0 +1,31 @@
+// The CUDA library's internal kernel entry points (one file per op family, as native/cpu/). They
+// throw CudaError; runtime.cpp wraps each in guard() for the C table of api.h.
+#pragma once
+#include "common.h"
+
+namespace ignis_cuda {
+
+void unary_cuda(int dev, int op, const IgnisCudaIter& it, double p0, double p1);
+void binary_cuda(int dev, int op, const IgnisCudaIter& it);
+void where_cuda(int dev, const IgnisCudaIter& it);
+void copy_cuda(int dev, const IgnisCudaIter& it);
+void act_fwd_cuda(int dev, int op, const IgnisCudaIter& it, const double* params);
+void act_bwd_cuda(int dev, int op, const IgnisCudaIter& it, const double* params);
+void bias_act_cuda(int dev, int dtype, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act_op,
+                   const double* params);
+void reduce_cuda(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, int out_dtype);
+void bmm_cuda(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, const void* a, const int64_t* sa,
+              const void* b, const int64_t* sb, void* c);
+void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, int act_op,
+                     const double* act_params);
+void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx);
+void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db);
+void optim_step_cuda(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
+void random_cuda(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
+// versions / handles (blas.cpp, conv.cpp)
+size_t cublas_version();
+size_t cudnn_version();
+// number of act ops in activations.def (checked against op codes)
+extern const int kActCount;
+
+}  // namespace ignis_cuda

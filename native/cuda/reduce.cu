@@ -1,0 +1,168 @@
+// Reductions of ops/reduce.def over the trailing dims of a strided input: the CUDA twin of
+// cpu/reduce.cpp with its semantics (floating sums in double, integer sums in int64; max/min
+// propagate NaN; argmax/argmin give the first index of the extreme, NaN counting as the extreme).
+// Grid: `parts` blocks per output element, each reducing a slice of the reduced index space with
+// a shared-memory tree; with parts > 1 a second launch combines the slices in index order.
+#include <cmath>
+#include <type_traits>
+
+#include "ew.cuh"
+#include "kernels.h"
+
+namespace ignis_cuda {
+namespace {
+
+enum ReduceOp {
+#define REDUCE(name) R_##name,
+#include "../ops/reduce.def"
+#undef REDUCE
+  kReduceCount
+};
+
+struct RShape {
+  int nk, nr;
+  int64_t kshape[kMaxDims], kstride[kMaxDims];  // bytes
+  int64_t rshape[kMaxDims], rstride[kMaxDims];
+  int64_t nout, nred;
+};
+
+template <class T>
+struct Part {
+  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+  Acc acc;
+  T v;
+  int64_t i;  // -1: empty
+  int nan;
+};
+
+template <class T>
+__device__ __forceinline__ Part<T> combine(int op, const Part<T>& a, const Part<T>& b) {
+  if (op == R_sum) return Part<T>{a.acc + b.acc, T(0), 0, 0};
+  if (op == R_prod) return Part<T>{a.acc * b.acc, T(0), 0, 0};
+  if (a.i < 0) return b;
+  if (b.i < 0) return a;
+  if (a.nan || b.nan) {
+    if (a.nan && b.nan) return a.i <= b.i ? a : b;
+    return a.nan ? a : b;
+  }
+  const bool want_max = op == R_max || op == R_argmax;
+  if (want_max ? b.v > a.v : b.v < a.v) return b;
+  if (want_max ? a.v > b.v : a.v < b.v) return a;
+  return a.i <= b.i ? a : b;
+}
+
+template <class T>
+__device__ __forceinline__ Part<T> empty_part(int op) {
+  return Part<T>{typename Part<T>::Acc(op == R_prod ? 1 : 0), T(0), -1, 0};
+}
+
+template <class T>
+__device__ void store_out(int op, char* out, int out_dtype, int64_t o, const Part<T>& p) {
+  if (op == R_argmax || op == R_argmin) { reinterpret_cast<int64_t*>(out)[o] = p.i; return; }
+  if (op == R_max || op == R_min) { reinterpret_cast<T*>(out)[o] = p.v; return; }
+  switch (out_dtype) {
+    case 0: reinterpret_cast<float*>(out)[o] = float(p.acc); break;
+    case 1: reinterpret_cast<double*>(out)[o] = double(p.acc); break;
+    case 2: reinterpret_cast<int32_t*>(out)[o] = int32_t(p.acc); break;
+    case 3: reinterpret_cast<int64_t*>(out)[o] = int64_t(p.acc); break;
+    default: reinterpret_cast<uint8_t*>(out)[o] = p.acc != 0; break;
+  }
+}
+
+constexpr int kThreads = 256;
+
+template <class T>
+__global__ void reduce_kernel(int op, const char* in, RShape s, int parts, char* out, int out_dtype, Part<T>* scratch) {
+  __shared__ Part<T> sh[kThreads];
+  const int64_t o = blockIdx.x / parts;
+  const int64_t c = blockIdx.x % parts;
+  const char* base = in;
+  int64_t rem = o;
+  for (int d = s.nk - 1; d >= 0; --d) { base += (rem % s.kshape[d]) * s.kstride[d]; rem /= s.kshape[d]; }
+  const int64_t rb = s.nred * c / parts, re = s.nred * (c + 1) / parts;
+  // each thread reduces a contiguous run of the slice, so combining threads in order keeps index order
+  const int64_t len = re - rb;
+  const int64_t per = (len + kThreads - 1) / kThreads;
+  const int64_t tb = rb + per * threadIdx.x, te = min(re, tb + per);
+  Part<T> acc = empty_part<T>(op);
+  for (int64_t r = tb; r < te; ++r) {
+    const char* p = base;
+    int64_t q = r;
+    for (int d = s.nr - 1; d >= 0; --d) { p += (q % s.rshape[d]) * s.rstride[d]; q /= s.rshape[d]; }
+    T v = *reinterpret_cast<const T*>(p);
+    Part<T> e;
+    e.acc = typename Part<T>::Acc(v);
+    e.v = v;
+    e.i = r;
+    if constexpr (std::is_floating_point_v<T>) e.nan = v != v; else e.nan = 0;
+    acc = combine(op, acc, e);
+  }
+  sh[threadIdx.x] = acc;
+  __syncthreads();
+  for (int w = kThreads / 2; w > 0; w >>= 1) {
+    if (int(threadIdx.x) < w) sh[threadIdx.x] = combine(op, sh[threadIdx.x], sh[threadIdx.x + w]);
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    if (parts == 1) store_out(op, out, out_dtype, o, sh[0]);
+    else scratch[blockIdx.x] = sh[0];
+  }
+}
+
+template <class T>
+__global__ void combine_kernel(int op, int64_t nout, int parts, const Part<T>* scratch, char* out, int out_dtype) {
+  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < nout; o += int64_t(blockDim.x) * gridDim.x) {
+    Part<T> acc = scratch[o * parts];
+    for (int c = 1; c < parts; ++c) acc = combine(op, acc, scratch[o * parts + c]);
+    store_out(op, out, out_dtype, o, acc);
+  }
+}
+
+int coalesce(const int64_t* shape, const int64_t* stride, int lo, int hi, int64_t* os, int64_t* ost) {
+  int n = 0;
+  for (int d = lo; d < hi; ++d) {
+    if (shape[d] == 1) continue;
+    if (n > 0 && ost[n - 1] == stride[d] * shape[d]) { os[n - 1] *= shape[d]; ost[n - 1] = stride[d]; }
+    else { os[n] = shape[d]; ost[n] = stride[d]; ++n; }
+  }
+  return n;
+}
+
+template <class T>
+void reduce_t(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, int out_dtype) {
+  RShape s{};
+  s.nk = coalesce(in.shape, in.op[0].strides, 0, nkeep, s.kshape, s.kstride);
+  s.nr = coalesce(in.shape, in.op[0].strides, nkeep, in.ndim, s.rshape, s.rstride);
+  s.nout = 1;
+  s.nred = 1;
+  for (int d = 0; d < nkeep; ++d) s.nout *= in.shape[d];
+  for (int d = nkeep; d < in.ndim; ++d) s.nred *= in.shape[d];
+  if (s.nout == 0) return;
+  if (s.nred == 0 && (op == R_max || op == R_min || op == R_argmax || op == R_argmin))
+    fail("ValueError", "reduce: cannot take max/min/argmax/argmin of an empty dimension");
+  // enough blocks to fill the GPU: split each output's work when outputs are few and long
+  int parts = 1;
+  while (s.nout * parts < 1024 && s.nred / (parts * 2) >= 4096) parts *= 2;
+  cudaStream_t st = stream(dev);
+  if (parts == 1) {
+    reduce_kernel<T><<<unsigned(s.nout), kThreads, 0, st>>>(op, in.op[0].data, s, 1, static_cast<char*>(out), out_dtype, nullptr);
+  } else {
+    Scratch tmp(dev, size_t(s.nout * parts) * sizeof(Part<T>));
+    auto* sp = static_cast<Part<T>*>(tmp.p);
+    reduce_kernel<T><<<unsigned(s.nout * parts), kThreads, 0, st>>>(op, in.op[0].data, s, parts, static_cast<char*>(out), out_dtype, sp);
+    combine_kernel<T><<<blocks_for(s.nout, 256), 256, 0, st>>>(op, s.nout, parts, sp, static_cast<char*>(out), out_dtype);
+  }
+  IGNIS_CUDA_CHECK(cudaGetLastError(), "reduce");
+}
+
+}  // namespace
+
+void reduce_cuda(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, int out_dtype) {
+  if (op < 0 || op >= kReduceCount) fail("ValueError", "reduce: unknown op code");
+  int64_t nout = 1;
+  for (int d = 0; d < nkeep; ++d) nout *= in.shape[d];
+  if (nout > 2147483647LL) fail("ShapeError", "reduce: more than 2^31 outputs are not supported on cuda");
+  IGNIS_CUDA_DISPATCH_ALL(in.op[0].dtype, T, "reduce", reduce_t<T>(dev, op, in, nkeep, out, out_dtype));
+}
+
+}  // namespace ignis_cuda

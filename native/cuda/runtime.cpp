@@ -1,0 +1,470 @@
+// Devices, the caching allocator, host<->device copies and the api.h table.
+//
+// Allocator: one per device. Requests round up to a size class (512 B steps below 1 MiB, 128 KiB
+// steps above); a freed block goes back to a free list keyed by size and is handed out again for a
+// request of its class (or a little smaller). Every kernel of a device runs on that device's one
+// stream, so a block reused by a later launch is only touched after all earlier work on it has
+// run: stream-ordered reuse without events (PyTorch's rule for single-stream use). When cudaMalloc
+// fails, or the limit set by set_memory_limit would be passed, the cache is released and the
+// request retried once; then the error names the allocator's figures.
+#include <cudnn.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "common.h"
+#include "kernels.h"
+
+namespace ignis_cuda {
+
+Flags g_flags;
+uint64_t g_seed = 0;
+
+namespace {
+thread_local std::string t_kind, t_msg;
+std::string g_versions;
+
+constexpr size_t kSmall = size_t(1) << 20;
+constexpr size_t kStagingBytes = size_t(4) << 20;
+
+size_t round_size(size_t n) {
+  if (n == 0) n = 1;
+  if (n < kSmall) return (n + 511) & ~size_t(511);
+  const size_t step = size_t(128) << 10;
+  return (n + step - 1) / step * step;
+}
+
+std::string mib(int64_t b) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / 1048576.0);
+  return buf;
+}
+}  // namespace
+
+struct Device {
+  int ordinal = 0;
+  cudaStream_t stream = nullptr;
+  std::mutex mu;
+  std::multimap<size_t, void*> free_blocks;
+  std::unordered_map<void*, size_t> live;  // pointer -> block size
+  int64_t allocated = 0, reserved = 0, max_allocated = 0, limit = 0, calls = 0, hits = 0;
+  // pinned staging for h2d: two buffers used in turn, each with an event marking its last copy
+  void* staging[2] = {nullptr, nullptr};
+  cudaEvent_t staged[2] = {nullptr, nullptr};
+  int next_staging = 0;
+};
+
+namespace {
+std::mutex g_devices_mu;
+std::vector<std::unique_ptr<Device>> g_devices;
+int g_current = -1;
+
+void release_cached(Device& d) {  // caller holds d.mu
+  if (d.free_blocks.empty()) return;
+  cudaStreamSynchronize(d.stream);
+  for (auto& kv : d.free_blocks) {
+    cudaFree(kv.second);
+    d.reserved -= int64_t(kv.first);
+  }
+  d.free_blocks.clear();
+}
+
+std::string figures(Device& d) {
+  size_t fr = 0, tot = 0;
+  cudaMemGetInfo(&fr, &tot);
+  cudaGetLastError();
+  std::string s = "allocated " + mib(d.allocated) + ", reserved " + mib(d.reserved) + " (peak allocated " +
+                  mib(d.max_allocated) + ")";
+  if (d.limit) s += ", limit " + mib(d.limit);
+  s += "; device has " + mib(int64_t(fr)) + " free of " + mib(int64_t(tot));
+  return s;
+}
+}  // namespace
+
+[[noreturn]] void fail(const std::string& kind, const std::string& msg) { throw CudaError(kind, msg); }
+
+void check_cuda(cudaError_t e, const char* what) {
+  if (e == cudaSuccess) return;
+  cudaGetLastError();  // clear sticky-free errors so the next call starts clean
+  std::string m = std::string(what) + ": CUDA error " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
+  fail(e == cudaErrorMemoryAllocation ? "MemoryError" : "DeviceError", m);
+}
+
+int set_error(const char* kind, const std::string& msg) {
+  t_kind = kind;
+  t_msg = msg;
+  return 1;
+}
+
+Device& device(int dev) {
+  std::lock_guard<std::mutex> lk(g_devices_mu);
+  if (dev < 0 || dev >= int(g_devices.size()))
+    fail("DeviceError", "cuda:" + std::to_string(dev) + " does not exist (" + std::to_string(g_devices.size()) +
+                            " CUDA device(s))");
+  if (g_current != dev) {
+    IGNIS_CUDA_CHECK(cudaSetDevice(dev), "cudaSetDevice");
+    g_current = dev;
+  }
+  Device& d = *g_devices[size_t(dev)];
+  if (!d.stream) IGNIS_CUDA_CHECK(cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  return d;
+}
+
+cudaStream_t stream(int dev) { return device(dev).stream; }
+
+void* dev_malloc(int dev, size_t nbytes) {
+  Device& d = device(dev);
+  std::lock_guard<std::mutex> lk(d.mu);
+  const size_t r = round_size(nbytes);
+  d.calls++;
+  // a cached block of this class, or up to 1/8 larger (2x for small blocks)
+  auto it = d.free_blocks.lower_bound(r);
+  if (it != d.free_blocks.end() && it->first <= (r < kSmall ? 2 * r : r + r / 8)) {
+    void* p = it->second;
+    size_t sz = it->first;
+    d.free_blocks.erase(it);
+    d.live[p] = sz;
+    d.allocated += int64_t(sz);
+    d.max_allocated = std::max(d.max_allocated, d.allocated);
+    d.hits++;
+    return p;
+  }
+  void* p = nullptr;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (d.limit && d.reserved + int64_t(r) > d.limit) {
+      if (attempt == 0) { release_cached(d); continue; }
+      fail("MemoryError", "cuda:" + std::to_string(dev) + " out of memory: tried to allocate " + mib(int64_t(r)) +
+                              ", over the limit set by setMemoryLimit; " + figures(d));
+    }
+    cudaError_t e = cudaMalloc(&p, r);
+    if (e == cudaSuccess) break;
+    cudaGetLastError();
+    p = nullptr;
+    if (attempt == 0) { release_cached(d); continue; }
+    fail("MemoryError", "cuda:" + std::to_string(dev) + " out of memory: tried to allocate " + mib(int64_t(r)) + "; " +
+                            figures(d) + ". Free tensors (dispose()) or call ignis.cuda.emptyCache(), then retry");
+  }
+  d.reserved += int64_t(r);
+  d.live[p] = r;
+  d.allocated += int64_t(r);
+  d.max_allocated = std::max(d.max_allocated, d.allocated);
+  return p;
+}
+
+void dev_free(int dev, void* p, size_t) {
+  if (!p) return;
+  Device* dp;
+  {
+    std::lock_guard<std::mutex> lk(g_devices_mu);
+    if (dev < 0 || dev >= int(g_devices.size())) return;
+    dp = g_devices[size_t(dev)].get();
+  }
+  std::lock_guard<std::mutex> lk(dp->mu);
+  auto it = dp->live.find(p);
+  if (it == dp->live.end()) return;  // not ours: ignore rather than corrupt the pools
+  dp->allocated -= int64_t(it->second);
+  dp->free_blocks.emplace(it->second, p);
+  dp->live.erase(it);
+}
+
+namespace {
+
+int init_impl() {
+  return guard([] {
+    std::lock_guard<std::mutex> lk(g_devices_mu);
+    if (!g_devices.empty()) return;
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e == cudaErrorNoDevice || (e == cudaSuccess && n == 0)) {
+      cudaGetLastError();
+      fail("DeviceError", "no CUDA device is visible (driver loaded; check CUDA_VISIBLE_DEVICES and nvidia-smi)");
+    }
+    if (e == cudaErrorInsufficientDriver) {
+      cudaGetLastError();
+      int drv = 0;
+      cudaDriverGetVersion(&drv);
+      fail("DeviceError", "the NVIDIA driver supports CUDA " + std::to_string(drv / 1000) + "." +
+                              std::to_string(drv % 1000 / 10) + " but this build needs CUDA " +
+                              std::to_string(CUDART_VERSION / 1000) + ".x: update the driver");
+    }
+    IGNIS_CUDA_CHECK(e, "cudaGetDeviceCount");
+    size_t dnn = cudnn_version();
+    if (dnn / 10000 != CUDNN_MAJOR && dnn / 1000 != CUDNN_MAJOR)
+      fail("DeviceError", "cuDNN " + std::to_string(dnn) + " was loaded but this build needs cuDNN " +
+                              std::to_string(CUDNN_MAJOR) + ".x (set CUDNN_PATH or LD_LIBRARY_PATH to a cuDNN " +
+                              std::to_string(CUDNN_MAJOR) + " install)");
+    int rt = 0;
+    cudaRuntimeGetVersion(&rt);
+    g_versions = "cudart " + std::to_string(rt) + ", cuDNN " + std::to_string(dnn) + " (built with " +
+                 std::to_string(CUDNN_VERSION) + "), cuBLAS " + std::to_string(cublas_version());
+    for (int i = 0; i < n; ++i) {
+      auto d = std::make_unique<Device>();
+      d->ordinal = i;
+      g_devices.push_back(std::move(d));
+    }
+  });
+}
+
+int device_count_impl(int* n) {
+  return guard([&] {
+    std::lock_guard<std::mutex> lk(g_devices_mu);
+    *n = int(g_devices.size());
+  });
+}
+
+int props_impl(int dev, IgnisCudaProps* o) {
+  return guard([&] {
+    device(dev);
+    cudaDeviceProp p;
+    IGNIS_CUDA_CHECK(cudaGetDeviceProperties(&p, dev), "getDeviceProperties");
+    std::memset(o, 0, sizeof *o);
+    std::snprintf(o->name, sizeof o->name, "%s", p.name);
+    o->major = p.major;
+    o->minor = p.minor;
+    o->multiProcessorCount = p.multiProcessorCount;
+    o->totalMemory = int64_t(p.totalGlobalMem);
+    o->maxThreadsPerBlock = p.maxThreadsPerBlock;
+    o->warpSize = p.warpSize;
+    o->l2CacheSize = p.l2CacheSize;
+    int clk = 0;
+    if (cudaDeviceGetAttribute(&clk, cudaDevAttrClockRate, dev) == cudaSuccess) o->clockRateKHz = clk;
+    cudaGetLastError();
+  });
+}
+
+int sync_impl(int dev) {
+  return guard([&] { IGNIS_CUDA_CHECK(cudaStreamSynchronize(stream(dev)), "synchronize"); });
+}
+
+int malloc_impl(int dev, size_t n, void** out) {
+  return guard([&] { *out = dev_malloc(dev, n); });
+}
+
+void free_impl(int dev, void* p, size_t n) {
+  try {
+    dev_free(dev, p, n);
+  } catch (...) {
+  }
+}
+
+int stats_impl(int dev, IgnisCudaMemStats* o) {
+  return guard([&] {
+    Device& d = device(dev);
+    std::lock_guard<std::mutex> lk(d.mu);
+    o->allocated = d.allocated;
+    o->reserved = d.reserved;
+    o->maxAllocated = d.max_allocated;
+    o->limit = d.limit;
+    o->allocCalls = d.calls;
+    o->cacheHits = d.hits;
+    size_t fr = 0, tot = 0;
+    if (cudaMemGetInfo(&fr, &tot) != cudaSuccess) cudaGetLastError();
+    o->deviceFree = int64_t(fr);
+    o->deviceTotal = int64_t(tot);
+  });
+}
+
+int reset_peak_impl(int dev) {
+  return guard([&] {
+    Device& d = device(dev);
+    std::lock_guard<std::mutex> lk(d.mu);
+    d.max_allocated = d.allocated;
+  });
+}
+
+int empty_cache_impl(int dev) {
+  return guard([&] {
+    Device& d = device(dev);
+    std::lock_guard<std::mutex> lk(d.mu);
+    release_cached(d);
+  });
+}
+
+int limit_impl(int dev, int64_t bytes) {
+  return guard([&] {
+    if (bytes < 0) fail("ValueError", "setMemoryLimit: the limit must be >= 0 bytes (0 = none)");
+    Device& d = device(dev);
+    std::lock_guard<std::mutex> lk(d.mu);
+    d.limit = bytes;
+    if (bytes && d.reserved > bytes) release_cached(d);
+  });
+}
+
+int h2d_impl(int dev, void* dst, const void* src, size_t n) {
+  return guard([&] {
+    Device& d = device(dev);
+    std::lock_guard<std::mutex> lk(d.mu);
+    for (int i = 0; i < 2; ++i)
+      if (!d.staging[i]) {
+        IGNIS_CUDA_CHECK(cudaMallocHost(&d.staging[i], kStagingBytes), "pinned staging buffer");
+        IGNIS_CUDA_CHECK(cudaEventCreateWithFlags(&d.staged[i], cudaEventDisableTiming), "cudaEventCreate");
+      }
+    // chunks alternate between the two pinned buffers: filling one overlaps the copy of the other
+    for (size_t off = 0; off < n; off += kStagingBytes) {
+      size_t len = std::min(kStagingBytes, n - off);
+      int b = d.next_staging;
+      d.next_staging ^= 1;
+      IGNIS_CUDA_CHECK(cudaEventSynchronize(d.staged[b]), "host to device copy");
+      std::memcpy(d.staging[b], static_cast<const char*>(src) + off, len);
+      IGNIS_CUDA_CHECK(cudaMemcpyAsync(static_cast<char*>(dst) + off, d.staging[b], len, cudaMemcpyHostToDevice, d.stream),
+                       "host to device copy");
+      IGNIS_CUDA_CHECK(cudaEventRecord(d.staged[b], d.stream), "host to device copy");
+    }
+  });
+}
+
+int d2h_impl(int dev, void* dst, const void* src, size_t n) {
+  return guard([&] {
+    cudaStream_t s = stream(dev);
+    if (n) IGNIS_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, s), "device to host copy");
+    IGNIS_CUDA_CHECK(cudaStreamSynchronize(s), "device to host copy");
+  });
+}
+
+int d2d_impl(int dev, void* dst, const void* src, size_t n) {
+  return guard([&] {
+    if (n) IGNIS_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, stream(dev)), "device copy");
+  });
+}
+
+struct ReadToken {
+  void* pinned = nullptr;
+  size_t n = 0;
+  cudaEvent_t ev = nullptr;
+};
+
+int read_start_impl(int dev, const void* src, size_t n, void** token) {
+  return guard([&] {
+    cudaStream_t s = stream(dev);
+    auto t = std::make_unique<ReadToken>();
+    t->n = n;
+    IGNIS_CUDA_CHECK(cudaMallocHost(&t->pinned, n ? n : 1), "async readback");
+    cudaError_t e = cudaEventCreateWithFlags(&t->ev, cudaEventDisableTiming);
+    if (e == cudaSuccess && n) e = cudaMemcpyAsync(t->pinned, src, n, cudaMemcpyDeviceToHost, s);
+    if (e == cudaSuccess) e = cudaEventRecord(t->ev, s);
+    if (e != cudaSuccess) {
+      if (t->ev) cudaEventDestroy(t->ev);
+      cudaFreeHost(t->pinned);
+      IGNIS_CUDA_CHECK(e, "async readback");
+    }
+    *token = t.release();
+  });
+}
+
+void read_cancel_impl(void* token) {
+  auto* t = static_cast<ReadToken*>(token);
+  if (!t) return;
+  cudaEventSynchronize(t->ev);
+  cudaEventDestroy(t->ev);
+  cudaFreeHost(t->pinned);
+  cudaGetLastError();
+  delete t;
+}
+
+int read_poll_impl(void* token, void* dst, int* done) {
+  return guard([&] {
+    auto* t = static_cast<ReadToken*>(token);
+    cudaError_t e = cudaEventQuery(t->ev);
+    if (e == cudaErrorNotReady) {
+      cudaGetLastError();
+      *done = 0;
+      return;
+    }
+    if (e != cudaSuccess) {
+      read_cancel_impl(t);
+      IGNIS_CUDA_CHECK(e, "async readback");
+    }
+    std::memcpy(dst, t->pinned, t->n);
+    read_cancel_impl(t);
+    *done = 1;
+  });
+}
+
+void seed_impl(uint64_t s) { g_seed = s; }
+void flags_impl(int a, int b, int c) {
+  g_flags.tf32_matmul = a != 0;
+  g_flags.tf32_conv = b != 0;
+  g_flags.cudnn_benchmark = c != 0;
+}
+
+const char* kind_impl() { return t_kind.c_str(); }
+const char* msg_impl() { return t_msg.c_str(); }
+const char* versions_impl() { return g_versions.c_str(); }
+
+IgnisCudaApi make_api() {
+  IgnisCudaApi a;
+  std::memset(&a, 0, sizeof a);
+  a.abi = IGNIS_CUDA_ABI_VERSION;
+  a.error_kind = kind_impl;
+  a.error_message = msg_impl;
+  a.init = init_impl;
+  a.versions = versions_impl;
+  a.device_count = device_count_impl;
+  a.device_props = props_impl;
+  a.synchronize = sync_impl;
+  a.malloc = malloc_impl;
+  a.free = free_impl;
+  a.memory_stats = stats_impl;
+  a.reset_peak = reset_peak_impl;
+  a.empty_cache = empty_cache_impl;
+  a.set_memory_limit = limit_impl;
+  a.h2d = h2d_impl;
+  a.d2h = d2h_impl;
+  a.d2d = d2d_impl;
+  a.read_start = read_start_impl;
+  a.read_poll = read_poll_impl;
+  a.read_cancel = read_cancel_impl;
+  a.manual_seed = seed_impl;
+  a.set_flags = flags_impl;
+  a.unary = [](int dev, int op, const IgnisCudaIter* it, double p0, double p1) {
+    return guard([&] { unary_cuda(dev, op, *it, p0, p1); });
+  };
+  a.binary = [](int dev, int op, const IgnisCudaIter* it) { return guard([&] { binary_cuda(dev, op, *it); }); };
+  a.where = [](int dev, const IgnisCudaIter* it) { return guard([&] { where_cuda(dev, *it); }); };
+  a.copy = [](int dev, const IgnisCudaIter* it) { return guard([&] { copy_cuda(dev, *it); }); };
+  a.act_fwd = [](int dev, int op, const IgnisCudaIter* it, const double* p) {
+    return guard([&] { act_fwd_cuda(dev, op, *it, p); });
+  };
+  a.act_bwd = [](int dev, int op, const IgnisCudaIter* it, const double* p) {
+    return guard([&] { act_bwd_cuda(dev, op, *it, p); });
+  };
+  a.reduce = [](int dev, int op, const IgnisCudaIter* in, int nkeep, void* out, int odt) {
+    return guard([&] { reduce_cuda(dev, op, *in, nkeep, out, odt); });
+  };
+  a.bmm = [](int dev, int dt, int64_t B, int64_t M, int64_t K, int64_t N, const void* x, const int64_t* sa,
+             const void* y, const int64_t* sb, void* c) {
+    return guard([&] { bmm_cuda(dev, dt, B, M, K, N, x, sa, y, sb, c); });
+  };
+  a.conv_fwd = [](int dev, const IgnisCudaConv* s, const void* x, const void* w, const void* b, void* y, int act,
+                  const double* ap) { return guard([&] { conv2d_fwd_cuda(dev, *s, x, w, b, y, act, ap); }); };
+  a.conv_bwd_data = [](int dev, const IgnisCudaConv* s, const void* dy, const void* w, void* dx) {
+    return guard([&] { conv2d_bwd_data_cuda(dev, *s, dy, w, dx); });
+  };
+  a.conv_bwd_filter = [](int dev, const IgnisCudaConv* s, const void* x, const void* dy, void* dw, void* db) {
+    return guard([&] { conv2d_bwd_filter_cuda(dev, *s, x, dy, dw, db); });
+  };
+  a.bias_act = [](int dev, int dt, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act, const double* p) {
+    return guard([&] { bias_act_cuda(dev, dt, y, b, N, C, S, act, p); });
+  };
+  a.optim_step = [](int dev, int kind, int dt, const double* h, const IgnisCudaOptimItem* items, int64_t count) {
+    return guard([&] { optim_step_cuda(dev, kind, dt, h, items, count); });
+  };
+  a.random = [](int dev, int kind, int dt, void* out, int64_t n, uint64_t seed, uint64_t off, double p0, double p1) {
+    return guard([&] { random_cuda(dev, kind, dt, out, n, seed, off, p0, p1); });
+  };
+  return a;
+}
+
+}  // namespace
+}  // namespace ignis_cuda
+
+extern "C" __attribute__((visibility("default"))) const IgnisCudaApi* ignis_cuda_api(void) {
+  static const IgnisCudaApi api = ignis_cuda::make_api();
+  return &api;
+}

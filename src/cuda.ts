@@ -1,0 +1,180 @@
+/**
+ * ignis.cuda: the optional CUDA backend (native/cuda, loaded by the addon on first use; see
+ * native/binding/cuda_loader.cpp). Everything here works without a GPU: isAvailable() is then
+ * false and unavailableReason() says exactly why (no driver, library not built, cuDNN not found
+ * and how to fix it, no device).
+ *
+ * @example
+ * if (ignis.cuda.isAvailable()) {
+ *   const x = ignis.randn([1024, 1024], { device: 'cuda' });
+ *   console.log(x.matmul(x).sum().item(), ignis.cuda.memoryAllocated());
+ * } else console.log(ignis.cuda.unavailableReason());
+ */
+import { DeviceError, fromNative, ValueError } from './errors';
+import { addon } from './native';
+import type { Device } from './storage';
+
+interface Status {
+  available: boolean;
+  reason: string;
+  library: string;
+  deviceCount: number;
+  versions: string;
+}
+
+let status: Status | null = null;
+
+function load(): Status {
+  if (status === null) {
+    try {
+      status = addon.cudaStatus();
+    } catch (e) {
+      status = { available: false, reason: `the CUDA backend failed to load: ${(e as Error).message}`, library: '', deviceCount: 0, versions: '' };
+    }
+  }
+  return status;
+}
+
+/** Whether CUDA tensors can be created (a driver, a device, the library, cuDNN and cuBLAS). */
+export function isAvailable(): boolean {
+  return load().available;
+}
+
+/** Why isAvailable() is false ('' when it is true), with the fix where there is one. */
+export function unavailableReason(): string {
+  return load().reason;
+}
+
+/** Number of visible CUDA devices (0 without CUDA). */
+export function deviceCount(): number {
+  return load().deviceCount;
+}
+
+/** Library versions in use: CUDA runtime, cuDNN (and the version built against), cuBLAS. */
+export function versions(): string {
+  return load().versions;
+}
+
+/** Where the addon looks for libignis_cuda.so. */
+export function libraryPath(): string {
+  return load().library;
+}
+
+function requireCuda(op: string): void {
+  const s = load();
+  if (!s.available) throw new DeviceError(`${op}: the CUDA backend is not available (${s.reason})`);
+}
+
+/**
+ * Device code used by the addon (0 cpu, 1 + n cuda:n) and the canonical name ('cpu', 'cuda:n')
+ * of a device argument. 'cuda' means cuda:0. Throws DeviceError for an unknown or absent device.
+ */
+export function parseDevice(d: unknown, op: string): { code: number; name: Device } {
+  if (d === 'cpu') return { code: 0, name: 'cpu' };
+  if (typeof d === 'string' && /^cuda(:\d+)?$/.test(d)) {
+    const idx = d === 'cuda' ? 0 : Number(d.slice(5));
+    requireCuda(op);
+    const n = deviceCount();
+    if (idx >= n) throw new DeviceError(`${op}: ${d} does not exist (${n} CUDA device${n === 1 ? '' : 's'})`);
+    return { code: idx + 1, name: `cuda:${idx}` };
+  }
+  throw new DeviceError(`${op}: unknown device ${JSON.stringify(d)}; expected 'cpu', 'cuda' or 'cuda:N'`);
+}
+
+function index(device: number | string | undefined, op: string): number {
+  if (device === undefined) device = 0;
+  if (typeof device === 'string') return parseDevice(device, op).code - 1;
+  if (!Number.isInteger(device) || device < 0) throw new ValueError(`${op}: bad device index ${device}`);
+  return parseDevice(`cuda:${device}`, op).code - 1;
+}
+
+function call<T>(op: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw fromNative(e, op);
+  }
+}
+
+export interface DeviceProperties {
+  name: string;
+  major: number;
+  minor: number;
+  multiProcessorCount: number;
+  totalMemory: number;
+  maxThreadsPerBlock: number;
+  warpSize: number;
+  l2CacheSize: number;
+  clockRateKHz: number;
+}
+
+export function getDeviceProperties(device?: number | string): DeviceProperties {
+  const i = index(device, 'getDeviceProperties');
+  return call('getDeviceProperties', () => addon.cudaProps(i));
+}
+
+export function getDeviceName(device?: number | string): string {
+  return getDeviceProperties(device).name;
+}
+
+/** Waits for all queued work on the device. */
+export function synchronize(device?: number | string): void {
+  const i = index(device, 'synchronize');
+  call('synchronize', () => addon.cudaSync(i));
+}
+
+export interface CudaMemoryStats {
+  allocated: number;
+  reserved: number;
+  maxAllocated: number;
+  limit: number;
+  allocCalls: number;
+  cacheHits: number;
+  deviceFree: number;
+  deviceTotal: number;
+}
+
+/** The caching allocator's figures (bytes) for one device. */
+export function memoryStats(device?: number | string): CudaMemoryStats {
+  const i = index(device, 'memoryStats');
+  return call('memoryStats', () => addon.cudaMemStats(i));
+}
+/** Bytes in blocks held by live tensors (rounded to the allocator's size classes). */
+export const memoryAllocated = (device?: number | string): number => memoryStats(device).allocated;
+/** Bytes obtained from the driver: live blocks plus the cache. */
+export const memoryReserved = (device?: number | string): number => memoryStats(device).reserved;
+/** High-water mark of memoryAllocated() since start or resetPeakMemoryStats(). */
+export const maxMemoryAllocated = (device?: number | string): number => memoryStats(device).maxAllocated;
+
+export function resetPeakMemoryStats(device?: number | string): void {
+  const i = index(device, 'resetPeakMemoryStats');
+  call('resetPeakMemoryStats', () => addon.cudaMemOp(1, i));
+}
+
+/** Returns cached blocks to the driver (after freeing the blocks of collected tensors). */
+export function emptyCache(device?: number | string): void {
+  if (!isAvailable()) return;
+  const i = index(device, 'emptyCache');
+  call('emptyCache', () => addon.cudaMemOp(0, i));
+}
+
+/** Caps memoryReserved(); allocations beyond it raise MemoryError. 0 removes the cap. */
+export function setMemoryLimit(bytes: number, device?: number | string): void {
+  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0)
+    throw new ValueError(`setMemoryLimit: expected a byte count >= 0 (0 = no limit), got ${String(bytes)}`);
+  const i = index(device, 'setMemoryLimit');
+  call('setMemoryLimit', () => addon.cudaMemOp(2, i, bytes));
+}
+
+/** Backend switches, PyTorch's names and defaults (torch.backends.cuda / torch.backends.cudnn). */
+export const flags = {
+  matmulAllowTf32: false,
+  cudnnAllowTf32: true,
+  cudnnBenchmark: false,
+};
+
+/** Sends `flags` to the backend (called by the setters of ignis.backends). */
+export function applyFlags(seed?: number): void {
+  if (!isAvailable()) return;
+  addon.cudaConfig(flags.matmulAllowTf32, flags.cudnnAllowTf32, flags.cudnnBenchmark, seed);
+}

@@ -1,0 +1,195 @@
+/**
+ * One test body per op, run on every available device (CPU always, cuda:0 when present) and
+ * compared with the CPU reference on contiguous inputs. On the CPU the inputs go in as strided
+ * views, so the CPU run checks the strided kernels against the contiguous ones; on CUDA it checks
+ * every CUDA kernel against its CPU twin. Activations, unary and binary ops loop over the native
+ * tables (native/ops/*.def), so a new row is tested on both devices without touching this file.
+ */
+import { describe, expect, it } from 'vitest';
+import * as ignis from '../../src';
+import type { Tensor } from '../../src';
+import { ACTIVATIONS } from '../../src/activations/table';
+import { info } from '../../src/native';
+import { devices, expectClose, on } from './helpers';
+
+const F = ignis.F;
+// float32 transcendental functions differ by a few ulp between libm/vmath and CUDA's libdevice
+const RT = 2e-5;
+const AT = 2e-6;
+
+function sample(shape: number[], lo = -4, hi = 4, seed = 1): Tensor {
+  ignis.manualSeed(seed);
+  return ignis.rand(shape).mul(hi - lo).add(lo);
+}
+
+for (const dev of devices) {
+  describe(`ops on ${dev}`, () => {
+    it('unary ops of unary.def (float32 and float64) match the CPU reference', () => {
+      const x = sample([7, 33], -3, 3);
+      const pos = sample([7, 33], 0.1, 4, 2);
+      for (const name of info.unaryOps) {
+        const fn = (ignis as unknown as Record<string, (t: Tensor, ...a: number[]) => Tensor>)[name === 'logical_not' ? 'logicalNot' : name];
+        if (!fn) continue;
+        const input = ['log', 'sqrt', 'rsqrt', 'log1p'].includes(name) ? pos : x;
+        const args = name === 'clamp' ? [-1, 1] : [];
+        for (const dt of ['float32', 'float64'] as const) {
+          const xi = input.to(dt);
+          expectClose(fn(on(xi, dev), ...args), fn(xi, ...args), RT, AT, `${name} ${dt}`);
+        }
+      }
+    });
+
+    it('binary ops of binary.def with broadcasting and scalars, float and int', () => {
+      const a = sample([4, 1, 6], -3, 3, 3);
+      const b = sample([5, 1], 0.5, 3, 4);
+      for (const name of info.binaryOps) {
+        const camel = name.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+        const fn = (ignis as unknown as Record<string, (x: Tensor, y: Tensor | number) => Tensor>)[camel];
+        if (!fn) continue;
+        expectClose(fn(on(a, dev), on(b, dev)), fn(a, b), RT, AT, `${name} broadcast`);
+        expectClose(fn(on(a, dev), 1.5), fn(a, 1.5), RT, AT, `${name} scalar`);
+        const ai = a.mul(3).round().to('int32'), bi = b.mul(3).round().to('int32');
+        expectClose(fn(on(ai, dev), on(bi, dev)), fn(ai, bi), 0, 0, `${name} int32`);
+      }
+    });
+
+    it('where, casts and strided copies', () => {
+      const x = sample([6, 8]);
+      const c = x.gt(0);
+      expectClose(ignis.where(on(c, dev), on(x, dev), 0), ignis.where(c, x, 0), 0, 0, 'where');
+      for (const dt of ['float64', 'int32', 'int64', 'bool'] as const)
+        expectClose(on(x, dev).to(dt), x.to(dt), 0, 0, `cast ${dt}`);
+      expectClose(on(x, dev).t().contiguous(), x.t().contiguous(), 0, 0, 'transpose copy');
+      expectClose(on(x, dev).slice(1, 1, 7, 2).contiguous(), x.slice(1, 1, 7, 2).contiguous(), 0, 0, 'slice copy');
+    });
+
+    it('every elementwise activation: forward and backward, with parameters, vs the CPU', () => {
+      const x = sample([3, 257], -6, 6, 5);
+      for (const row of ACTIVATIONS) {
+        if (!row.elementwise || !row.kernel) continue;
+        const fn = (F as unknown as Record<string, (t: Tensor, p?: object) => Tensor>)[row.fn];
+        if (!fn) continue;
+        // rows without defaults (threshold) get values inside the sampled range
+        const req = row.params.filter((s) => s.default === null);
+        const params = req.length ? Object.fromEntries(req.map((s, i) => [s.name, 0.5 - i])) : undefined;
+        for (const dt of ['float32', 'float64'] as const) {
+          const xr = x.to(dt).detach().clone().requiresGrad_();
+          const yr = fn(xr, params);
+          yr.mul(x.to(dt).cos()).sum().backward();
+          const xd = on(x.to(dt), dev).detach().requiresGrad_();
+          const yd = fn(xd, params);
+          yd.mul(on(x.to(dt), dev).cos()).sum().backward();
+          const tol = dt === 'float32' ? RT * 5 : 1e-12;
+          expectClose(yd, yr, tol, dt === 'float32' ? AT * 5 : 1e-12, `${row.name} ${dt} forward`);
+          expectClose(xd.grad!, xr.grad!, tol, dt === 'float32' ? AT * 5 : 1e-12, `${row.name} ${dt} backward`);
+        }
+      }
+    });
+
+    it('reductions: sum, mean, prod, amax/amin, argmax/argmin over dims, with NaN', () => {
+      const x = sample([5, 6, 7]);
+      for (const dims of [[0], [1], [2], [0, 2], [0, 1, 2]]) {
+        expectClose(on(x, dev).sum(dims), x.sum(dims), 1e-6, 1e-5, `sum ${dims}`);
+        expectClose(on(x, dev).mean(dims), x.mean(dims), 1e-6, 1e-5, `mean ${dims}`);
+        expectClose(on(x, dev).amax(dims), x.amax(dims), 0, 0, `amax ${dims}`);
+        expectClose(on(x, dev).amin(dims), x.amin(dims), 0, 0, `amin ${dims}`);
+      }
+      expectClose(on(x, dev).argmax(1), x.argmax(1), 0, 0, 'argmax');
+      expectClose(on(x, dev).argmin(2), x.argmin(2), 0, 0, 'argmin');
+      expectClose(on(x.div(4), dev).prod(2), x.div(4).prod(2), 1e-5, 1e-7, 'prod');
+      const big = sample([1 << 18]);
+      expectClose(on(big, dev).sum(), big.sum(), 1e-6, 1e-3, 'long sum (split across blocks)');
+      expectClose(on(big, dev).argmax(), big.argmax(), 0, 0, 'long argmax');
+      const withNan = ignis.tensor([[1, NaN, 3], [4, 5, 6]]);
+      expectClose(on(withNan, dev).amax(1), withNan.amax(1), 0, 0, 'amax NaN');
+      expectClose(on(withNan, dev).argmax(1), withNan.argmax(1), 0, 0, 'argmax NaN');
+      const ints = ignis.tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'int32' });
+      expectClose(on(ints, dev).sum(1), ints.sum(1), 0, 0, 'int sum is int64');
+    });
+
+    it('softmax / logSoftmax and their gradients', () => {
+      const x = sample([4, 10], -8, 8, 6);
+      for (const f of [ignis.softmax, ignis.logSoftmax]) {
+        const xr = x.clone().requiresGrad_();
+        f(xr, 1).mul(x).sum().backward();
+        const xd = on(x, dev).detach().requiresGrad_();
+        const y = f(xd, 1);
+        y.mul(on(x, dev)).sum().backward();
+        expectClose(y, f(x, 1), 1e-5, 1e-6, f.name);
+        expectClose(xd.grad!, xr.grad!, 1e-5, 1e-6, `${f.name} grad`);
+      }
+    });
+
+    it('matmul: plain, transposed operands, batched and broadcast, float64', () => {
+      const a = sample([17, 33], -1, 1, 7);
+      const b = sample([33, 9], -1, 1, 8);
+      expectClose(ignis.matmul(on(a, dev), on(b, dev)), ignis.matmul(a, b), 1e-5, 1e-5, 'mm');
+      expectClose(ignis.matmul(on(b, dev).t(), on(a, dev).t()), ignis.matmul(b.t(), a.t()), 1e-5, 1e-5, 'mm of transposes');
+      const ba = sample([3, 5, 6], -1, 1, 9), bb = sample([6, 4], -1, 1, 10);
+      expectClose(ignis.matmul(on(ba, dev), on(bb, dev)), ignis.matmul(ba, bb), 1e-5, 1e-5, 'batched @ broadcast');
+      const ad = a.to('float64'), bd = b.to('float64');
+      expectClose(ignis.matmul(on(ad, dev), on(bd, dev)), ignis.matmul(ad, bd), 1e-12, 1e-12, 'float64');
+      const ar = a.clone().requiresGrad_();
+      ignis.matmul(ar, b).sum().backward();
+      const adv = on(a, dev).detach().requiresGrad_();
+      ignis.matmul(adv, on(b, dev)).sum().backward();
+      expectClose(adv.grad!, ar.grad!, 1e-5, 1e-5, 'mm grad');
+    });
+
+    it('conv2d forward/backward and conv + bias + activation (fused vs unfused)', () => {
+      ignis.backends.cudnn.allowTf32 = false;
+      try {
+        const x = sample([2, 3, 9, 10], -1, 1, 11);
+        const w = sample([4, 3, 3, 3], -0.5, 0.5, 12);
+        const b = sample([4], -0.5, 0.5, 13);
+        const xr = x.clone().requiresGrad_(), wr = w.clone().requiresGrad_(), br = b.clone().requiresGrad_();
+        const yr = F.conv2d(xr, wr, br, { padding: 1, stride: [1, 2] });
+        yr.mul(yr).sum().backward();
+        const xd = on(x, dev).detach().requiresGrad_(), wd = on(w, dev).detach().requiresGrad_(), bd = on(b, dev).detach().requiresGrad_();
+        const yd = F.conv2d(xd, wd, bd, { padding: 1, stride: [1, 2] });
+        yd.mul(yd).sum().backward();
+        expectClose(yd, yr, 1e-5, 1e-5, 'conv forward');
+        expectClose(xd.grad!, xr.grad!, 1e-5, 1e-5, 'conv dx');
+        expectClose(wd.grad!, wr.grad!, 1e-5, 1e-5, 'conv dw');
+        expectClose(bd.grad!, br.grad!, 1e-5, 1e-5, 'conv db');
+        for (const [activation, activationParams] of [['relu', undefined], ['gelu', undefined], ['silu', undefined], ['leaky_relu', { negativeSlope: 0.2 }], ['elu', undefined], ['mish', undefined]] as const) {
+          const fused = ignis.noGrad(() => F.conv2d(on(x, dev), on(w, dev), on(b, dev), { padding: 1, activation, activationParams }));
+          const unfused = F.conv2d(x, w, b, { padding: 1 });
+          const ref = (F as unknown as Record<string, (t: Tensor, p?: object) => Tensor>)[activation === 'leaky_relu' ? 'leakyRelu' : activation](unfused, activationParams);
+          expectClose(fused, ref, 1e-5, 1e-5, `conv + bias + ${activation}`);
+        }
+      } finally {
+        ignis.backends.cudnn.allowTf32 = true;
+      }
+    });
+
+    it('optimizer steps (SGD with momentum, Adam, AdamW) match the CPU', () => {
+      for (const make of [
+        (p: Tensor[]) => new ignis.optim.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
+        (p: Tensor[]) => new ignis.optim.Adam(p, { lr: 0.01, amsgrad: true }),
+        (p: Tensor[]) => new ignis.optim.AdamW(p, { lr: 0.01, weightDecay: 0.1 }),
+      ]) {
+        const w0 = sample([5, 7], -1, 1, 14);
+        const pr = w0.clone().requiresGrad_(), pd = on(w0, dev).detach().requiresGrad_();
+        const or = make([pr]), od = make([pd]);
+        for (let step = 0; step < 3; step++) {
+          for (const [p, o] of [[pr, or], [pd, od]] as const) {
+            o.zeroGrad();
+            p.mul(p).mul(p.sin()).sum().backward();
+            o.step();
+          }
+        }
+        expectClose(pd, pr, 1e-5, 1e-6, or.constructor.name);
+      }
+    });
+
+    it('random: the same seed gives the same numbers on every device', () => {
+      ignis.manualSeed(42);
+      const a = ignis.randn([1000]);
+      ignis.manualSeed(42);
+      const b = ignis.randn([1000], { device: dev });
+      expect(b.device).toBe(dev);
+      expectClose(b, a, 0, 0, 'randn');
+    });
+  });
+}
