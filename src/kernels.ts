@@ -222,7 +222,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   meta[PARAMS + 1] = x.shape[dim];
   meta[PARAMS + 2] = x._strides[dim];
   const hx = x._storage.live('gather');
-  return wrap(call('gather', () => addon.gather(null, hx, hi)), shape, x.dtype);
+  return wrap(call('gather', () => addon.gather(null, hx, hi)), shape, x.dtype, x._storage.device);
 }
 
 /** In place: self[..., index[i], ...] = src[i] (reduce 0) or += (reduce 1) along dim. */
@@ -381,16 +381,17 @@ export function poolFwd(x: Tensor, g: PoolGeom, mode: 0 | 1 | 2, op = 'pool2d'):
   const hx = x._storage.live(op);
   const [y, aux, kind, wsBytes] = call(op, () => addon.poolFwd(hx, mode));
   let a: Tensor | null = null;
-  if (aux && kind === 1) a = wrap(aux, [g.N, g.C, g.OH, g.OW], 'int64');
+  const dev = x._storage.device;
+  if (aux && kind === 1) a = wrap(aux, [g.N, g.C, g.OH, g.OW], 'int64', dev);
   else if (aux && kind === 2) a = wrap(aux, [Math.max(1, wsBytes)], 'bool');
-  return [wrap(y, [g.N, g.C, g.OH, g.OW], x.dtype), { aux: a, kind, wsBytes }];
+  return [wrap(y, [g.N, g.C, g.OH, g.OW], x.dtype, dev), { aux: a, kind, wsBytes }];
 }
 
 export function poolBwd(dy: Tensor, g: PoolGeom, aux: PoolAux, op = 'pool2d_backward'): Tensor {
   poolMeta(g, dy.dtype, dy._offset, aux.aux ? aux.aux._offset : 0);
   const hd = dy._storage.live(op);
   const ha = aux.aux ? aux.aux._storage.live(op) : null;
-  return wrap(call(op, () => addon.poolBwd(hd, ha, aux.kind, aux.wsBytes)), [g.N, g.C, g.H, g.W], dy.dtype);
+  return wrap(call(op, () => addon.poolBwd(hd, ha, aux.kind, aux.wsBytes)), [g.N, g.C, g.H, g.W], dy.dtype, dy._storage.device);
 }
 
 /** Batch-norm geometry: x viewed as [N, C, S]. */

@@ -625,12 +625,13 @@ Napi::Value Bmm(const Napi::CallbackInfo& info) {
 // dim is given as 0 by JS).
 Napi::Value Gather(const Napi::CallbackInfo& info) {
   Iter it;
-  Napi::Value r = read_iter(info, 0, 3, it, "gather");
+  int dev;
+  Napi::Value r = read_iter(info, 0, 3, it, "gather", &dev);
   int64_t dim = meta_int(kParams, "gather"), size = meta_int(kParams + 1, "gather"), stride = meta_int(kParams + 2, "gather");
   if (dim < 0 || dim >= std::max(it.ndim, 1) || size < 0) throw Error("IndexError", "gather: bad dim");
   if (it.op[2].dtype != DType::i64) throw Error("DTypeError", "gather: index must be int64");
   // The input reaches `size` elements along dim: check that span too.
-  Storage* s = get_storage(info[1], "gather");
+  Storage* s = get_storage_any(info[1], "gather");
   int64_t es = int64_t(dtype_size(it.op[1].dtype));
   int64_t shp[kMaxDims + 1], str[kMaxDims + 1];
   for (int d = 0; d < it.ndim; ++d) { shp[d] = it.shape[d]; str[d] = it.op[1].strides[d] / es; }
@@ -638,6 +639,11 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   int64_t base = (it.op[1].data - static_cast<char*>(s->data)) / es;
   check_extent(s, it.op[1].dtype, base, it.ndim + 1, shp, str, "gather");
   if (it.op[0].dtype != it.op[1].dtype) throw Error("DTypeError", "gather: output dtype must match input");
+  if (dev > 0) {
+    IgnisCudaIter c = to_cuda_iter(it);
+    cuda_call("gather", [&](const IgnisCudaApi& a) { return a.gather(dev - 1, &c, stride * es, size); });
+    return r;
+  }
   gather_fwd_cpu(it, stride * es, size);
   return r;
 }
@@ -646,18 +652,24 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
 // [201] = self size along dim, [202] = self stride along dim, [203] = reduce (0 assign, 1 add).
 Napi::Value Scatter(const Napi::CallbackInfo& info) {
   Iter it;
-  read_iter(info, 0, 3, it, "scatter");
+  int dev;
+  read_iter(info, 0, 3, it, "scatter", &dev);
   int64_t size = meta_int(kParams + 1, "scatter"), stride = meta_int(kParams + 2, "scatter");
   int reduce = int(meta_int(kParams + 3, "scatter"));
   if (it.op[1].dtype != DType::i64) throw Error("DTypeError", "scatter: index must be int64");
   if (it.op[2].dtype != it.op[0].dtype) throw Error("DTypeError", "scatter: src dtype must match self");
-  Storage* s = get_storage(info[0], "scatter");
+  Storage* s = get_storage_any(info[0], "scatter");
   int64_t es = int64_t(dtype_size(it.op[0].dtype));
   int64_t shp[kMaxDims + 1], str[kMaxDims + 1];
   for (int d = 0; d < it.ndim; ++d) { shp[d] = it.shape[d]; str[d] = it.op[0].strides[d] / es; }
   shp[it.ndim] = size; str[it.ndim] = stride;
   int64_t base = (it.op[0].data - static_cast<char*>(s->data)) / es;
   check_extent(s, it.op[0].dtype, base, it.ndim + 1, shp, str, "scatter");
+  if (dev > 0) {
+    IgnisCudaIter c = to_cuda_iter(it);
+    cuda_call("scatter", [&](const IgnisCudaApi& a) { return a.scatter(dev - 1, &c, stride * es, size, reduce); });
+    return info.Env().Undefined();
+  }
   scatter_fwd_cpu(it, stride * es, size, reduce);
   return info.Env().Undefined();
 }
@@ -853,6 +865,15 @@ IgnisCudaConv cuda_conv(const ConvShape& s) {
   c.sh = s.sh; c.sw = s.sw; c.dh = s.dh; c.dw = s.dw; c.pt = s.pt; c.pl = s.pl; c.G = s.G;
   return c;
 }
+IgnisCudaPool cuda_pool(const PoolShape& s) {
+  IgnisCudaPool c;
+  c.dtype = int32_t(s.dt);
+  c.max = s.max;
+  c.count_include_pad = s.count_include_pad;
+  c.N = s.N; c.C = s.C; c.H = s.H; c.W = s.W; c.OH = s.OH; c.OW = s.OW; c.kh = s.kh; c.kw = s.kw;
+  c.sh = s.sh; c.sw = s.sw; c.pt = s.pt; c.pl = s.pl; c.dh = s.dh; c.dw = s.dw; c.divisor = s.divisor;
+  return c;
+}
 bool nn_has(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && !info[i].IsNull() && !info[i].IsUndefined(); }
 char* nn_data(const Napi::Value& st) { return static_cast<char*>(st.As<Napi::External<Storage>>().Data()->data); }
 int64_t nn_size(int64_t n, DType dt, const char* what) {
@@ -963,8 +984,24 @@ Napi::Value PoolFwd(const Napi::CallbackInfo& info) {
   PoolShape s = nn_pool_shape(what);
   int mode = info[1].As<Napi::Number>().Int32Value();
   bool adaptive = g_meta[20] != 0, onednn = g_meta[19] != 0;
-  char* x = nn_ptr(info[0], 18, s.N * s.C * s.H * s.W, s.dt, what);
   const int64_t ny = s.N * s.C * s.OH * s.OW;
+  if (get_storage_any(info[0], what)->device > 0) {
+    if (adaptive) throw Error("DeviceError", "adaptive pooling: not implemented for cuda tensors yet; move them to the cpu first (.cpu())");
+    int dev = -1;
+    char* xd = nn_ptr_dev(info[0], 18, s.N * s.C * s.H * s.W, s.dt, what, dev);
+    Napi::Value y = new_storage(env, size_t(nn_size(ny, s.dt, what)), dev);
+    Napi::Value aux = (s.max && mode != 0) ? new_storage(env, size_t(nn_size(ny, DType::i64, what)), dev) : env.Null();
+    IgnisCudaPool c = cuda_pool(s);
+    int64_t* ind = aux.IsNull() ? nullptr : reinterpret_cast<int64_t*>(nn_data(aux));
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.pool_fwd(dev - 1, &c, xd, nn_data(y), ind); });
+    Napi::Array r = Napi::Array::New(env, 4);
+    r.Set(uint32_t(0), y);
+    r.Set(uint32_t(1), aux);
+    r.Set(uint32_t(2), Napi::Number::New(env, ind ? 1 : 0));
+    r.Set(uint32_t(3), Napi::Number::New(env, 0));
+    return r;
+  }
+  char* x = nn_ptr(info[0], 18, s.N * s.C * s.H * s.W, s.dt, what);
   Napi::Value y = new_storage(env, size_t(nn_size(ny, s.dt, what)));
   Napi::Value aux = env.Null();
   int kind = 0;
@@ -1006,8 +1043,20 @@ Napi::Value PoolBwd(const Napi::CallbackInfo& info) {
   PoolShape s = nn_pool_shape(what);
   bool adaptive = g_meta[20] != 0, onednn = g_meta[19] != 0;
   const int64_t ny = s.N * s.C * s.OH * s.OW;
-  char* dy = nn_ptr(info[0], 18, ny, s.dt, what);
   int kind = info[2].As<Napi::Number>().Int32Value();
+  if (get_storage_any(info[0], what)->device > 0) {
+    if (adaptive) throw Error("DeviceError", "adaptive pooling backward: not implemented for cuda tensors yet");
+    int dev = -1;
+    char* dyd = nn_ptr_dev(info[0], 18, ny, s.dt, what, dev);
+    const int64_t* ind = nullptr;
+    if (kind == 1) ind = reinterpret_cast<const int64_t*>(nn_ptr_dev(info[1], 21, ny, DType::i64, what, dev));
+    else if (s.max) throw Error("ValueError", std::string(what) + ": max pooling backward needs indices");
+    Napi::Value dx = new_storage(info.Env(), size_t(nn_size(s.N * s.C * s.H * s.W, s.dt, what)), dev);
+    IgnisCudaPool c = cuda_pool(s);
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.pool_bwd(dev - 1, &c, dyd, ind, nn_data(dx)); });
+    return dx;
+  }
+  char* dy = nn_ptr(info[0], 18, ny, s.dt, what);
   Napi::Value dx = new_storage(info.Env(), size_t(nn_size(s.N * s.C * s.H * s.W, s.dt, what)));
   if (kind == 2) {
     Storage* ws = get_storage(info[1], what);

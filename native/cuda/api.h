@@ -65,6 +65,12 @@ typedef struct IgnisCudaConv {
   int64_t N, C, H, W, O, kh, kw, OH, OW, sh, sw, dh, dw, pt, pl, G;
 } IgnisCudaConv;
 
+// 2-d pooling geometry, as native/cpu/pool.h's PoolShape (max: 1 max, 0 average).
+typedef struct IgnisCudaPool {
+  int32_t dtype, max, count_include_pad;
+  int64_t N, C, H, W, OH, OW, kh, kw, sh, sw, pt, pl, dh, dw, divisor;
+} IgnisCudaPool;
+
 // One parameter of a fused optimizer step (native/cpu/optim.h: OptimItem, same meaning).
 typedef struct IgnisCudaOptimItem {
   int64_t n;
@@ -131,6 +137,13 @@ typedef struct IgnisCudaApi {
                   const double* act_params);
   // One launch for all parameters (native/cpu/optim.h: kind, hyper layout, item meaning).
   int (*optim_step)(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
+  // gather: op0 = out, op1 = input (stride 0 along dim), op2 = int64 index; scatter: op0 = self
+  // (stride 0 along dim), op1 = index, op2 = src (reduce 1 = add). IndexError on a bad index.
+  int (*gather)(int dev, const IgnisCudaIter* it, int64_t dim_stride_bytes, int64_t dim_size);
+  int (*scatter)(int dev, const IgnisCudaIter* it, int64_t dim_stride_bytes, int64_t dim_size, int reduce);
+  // max / average pooling; ind (int64 [N, C, OH, OW], max only, may be NULL) as PyTorch's indices
+  int (*pool_fwd)(int dev, const IgnisCudaPool* s, const void* x, void* y, int64_t* ind);
+  int (*pool_bwd)(int dev, const IgnisCudaPool* s, const void* dy, const int64_t* ind, void* dx);
   // native/cpu/random.h's Philox streams, same (seed, offset) -> same numbers as the CPU.
   int (*random)(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
 } IgnisCudaApi;

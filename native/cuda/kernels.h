@@ -20,6 +20,10 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
                      const double* act_params);
 void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx);
 void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db);
+void gather_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size);
+void scatter_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size, int reduce);
+void pool_fwd_cuda(int dev, const IgnisCudaPool& s, const void* x, void* y, int64_t* ind);
+void pool_bwd_cuda(int dev, const IgnisCudaPool& s, const void* dy, const int64_t* ind, void* dx);
 void optim_step_cuda(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
 void random_cuda(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
 // versions / handles (blas.cpp, conv.cpp)

@@ -455,6 +455,18 @@ IgnisCudaApi make_api() {
   a.optim_step = [](int dev, int kind, int dt, const double* h, const IgnisCudaOptimItem* items, int64_t count) {
     return guard([&] { optim_step_cuda(dev, kind, dt, h, items, count); });
   };
+  a.gather = [](int dev, const IgnisCudaIter* it, int64_t st, int64_t size) {
+    return guard([&] { gather_cuda(dev, *it, st, size); });
+  };
+  a.scatter = [](int dev, const IgnisCudaIter* it, int64_t st, int64_t size, int reduce) {
+    return guard([&] { scatter_cuda(dev, *it, st, size, reduce); });
+  };
+  a.pool_fwd = [](int dev, const IgnisCudaPool* s, const void* x, void* y, int64_t* ind) {
+    return guard([&] { pool_fwd_cuda(dev, *s, x, y, ind); });
+  };
+  a.pool_bwd = [](int dev, const IgnisCudaPool* s, const void* dy, const int64_t* ind, void* dx) {
+    return guard([&] { pool_bwd_cuda(dev, *s, dy, ind, dx); });
+  };
   a.random = [](int dev, int kind, int dt, void* out, int64_t n, uint64_t seed, uint64_t off, double p0, double p1) {
     return guard([&] { random_cuda(dev, kind, dt, out, n, seed, off, p0, p1); });
   };

@@ -12,6 +12,8 @@ export const skipNote = cudaOk ? '' : ` [skipped: no CUDA here - ${ignis.cuda.un
 export const devices: ('cpu' | 'cuda:0')[] = cudaOk ? ['cpu', 'cuda:0'] : ['cpu'];
 
 export function describeCuda(name: string, fn: () => void): void {
+  // the note shows in the run's output, so a CPU-only CI log says what was not tested and why
+  if (!cudaOk) console.warn(`[ignis] skipping CUDA suite "${name}": ${ignis.cuda.unavailableReason()}`);
   (cudaOk ? describe : describe.skip)(name + skipNote, fn);
 }
 

@@ -163,6 +163,26 @@ for (const dev of devices) {
       }
     });
 
+    it('max and average pooling, forward and backward (padding, stride, ceil mode, count_include_pad)', () => {
+      const x = sample([2, 3, 9, 11], -2, 2, 16);
+      const cases: [string, (t: Tensor) => Tensor][] = [
+        ['max 2x2', (t) => F.maxPool2d(t, { kernelSize: 2 })],
+        ['max 3x3 s2 p1 ceil', (t) => F.maxPool2d(t, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true })],
+        ['avg 3x3 s2 p1', (t) => F.avgPool2d(t, { kernelSize: 3, stride: 2, padding: 1 })],
+        ['avg 3x3 p1 no pad count', (t) => F.avgPool2d(t, { kernelSize: 3, padding: 1, countIncludePad: false })],
+      ];
+      for (const [name, f] of cases) {
+        const xr = x.clone().requiresGrad_();
+        const yr = f(xr);
+        yr.mul(yr).sum().backward();
+        const xd = on(x, dev).detach().requiresGrad_();
+        const yd = f(xd);
+        yd.mul(yd).sum().backward();
+        expectClose(yd, yr, 1e-6, 1e-6, `${name} forward`);
+        expectClose(xd.grad!, xr.grad!, 1e-5, 1e-6, `${name} backward`);
+      }
+    });
+
     it('optimizer steps (SGD with momentum, Adam, AdamW) match the CPU', () => {
       for (const make of [
         (p: Tensor[]) => new ignis.optim.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
@@ -181,6 +201,25 @@ for (const dev of devices) {
         }
         expectClose(pd, pr, 1e-5, 1e-6, or.constructor.name);
       }
+    });
+
+    it('gather, scatter, scatterAdd, indexSelect and cross-entropy (forward and backward)', () => {
+      const x = sample([6, 9], -2, 2, 15);
+      const idx = ignis.tensor([[0, 8, 3], [1, 1, 2], [7, 0, 0], [5, 4, 3], [2, 2, 2], [8, 7, 6]]);
+      expectClose(ignis.gather(on(x, dev), 1, on(idx, dev)), ignis.gather(x, 1, idx), 0, 0, 'gather');
+      const z = ignis.zeros([6, 9]);
+      expectClose(ignis.scatterAdd(on(z, dev), 1, on(idx, dev), on(x.slice(1, 0, 3), dev)), ignis.scatterAdd(z, 1, idx, x.slice(1, 0, 3)), 1e-6, 1e-6, 'scatterAdd');
+      expectClose(ignis.indexSelect(on(x, dev), 0, on(ignis.tensor([5, 0, 2]), dev)), ignis.indexSelect(x, 0, ignis.tensor([5, 0, 2])), 0, 0, 'indexSelect');
+      expect(() => ignis.gather(on(x, dev), 1, on(ignis.tensor([[9]]), dev))).toThrow(ignis.IndexError);
+      const t = ignis.tensor([3, 0, 8, 1, 1, 5]);
+      const xr = x.clone().requiresGrad_();
+      const lr = F.crossEntropy(xr, t);
+      lr.backward();
+      const xd = on(x, dev).detach().requiresGrad_();
+      const ld = F.crossEntropy(xd, on(t, dev));
+      ld.backward();
+      expectClose(ld, lr, 1e-5, 1e-6, 'cross entropy');
+      expectClose(xd.grad!, xr.grad!, 1e-5, 1e-6, 'cross entropy grad');
     });
 
     it('random: the same seed gives the same numbers on every device', () => {

@@ -1,0 +1,149 @@
+// GPU benchmark, Ignis vs PyTorch on the same card in the same run (run by scripts/gpu-check.sh):
+//   copy and every activation kernel forward / backward on 64M float32 (GB/s; bytes 2N·4 forward,
+//   3N·4 backward), conv + bias + activation on the four FACTS.md shapes (TF32, ms), and a
+//   4096³ matmul (fp32 and TF32, TFLOP/s). Prints a table; the last lines are the summary.
+// Timing: each sample runs `inner` back-to-back calls then cuda.synchronize(); the median of REPS
+// samples. Outputs are disposed at once (the caching allocator hands the block straight back).
+// Env: IGNIS_GPU_BENCH_N (elements, default 64M), IGNIS_GPU_BENCH_REPS (default 10).
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ig = require('../../dist/index.js');
+const K = require('../../dist/kernels.js');
+const { ACTIVATIONS } = require('../../dist/activations/table.js');
+
+const N = Number(process.env.IGNIS_GPU_BENCH_N ?? 64 << 20);
+const REPS = Number(process.env.IGNIS_GPU_BENCH_REPS ?? 10);
+if (!ig.cuda.isAvailable()) {
+  console.log(`cuda.bench: CUDA not available (${ig.cuda.unavailableReason()})`);
+  process.exit(2);
+}
+
+function timed(fn, inner = 5) {
+  for (let i = 0; i < 2; i++) fn()?.dispose?.();
+  ig.cuda.synchronize();
+  const samples = [];
+  for (let r = 0; r < REPS; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < inner; i++) fn()?.dispose?.();
+    ig.cuda.synchronize();
+    samples.push((performance.now() - t0) / inner);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[samples.length >> 1];
+}
+
+// numeric kernel parameters: the table's defaults (threshold has none: 0.1, 0 as in the peer)
+const kernels = [];
+for (const row of ACTIVATIONS) {
+  if (!row.elementwise || !row.kernel) continue;
+  const params = row.name === 'threshold' ? [0.1, 0] : row.params.map((p) => p.default).filter((v) => typeof v === 'number');
+  kernels.push({ name: row.kernel, params });
+  if (row.name === 'gelu') kernels.push({ name: 'gelu_tanh', params: [] });
+}
+
+const ms = {};
+{
+  ig.manualSeed(0);
+  const x = ig.randn([N], { device: 'cuda' });
+  const g = ig.randn([N], { device: 'cuda' });
+  ms.copy = timed(() => x.clone());
+  for (const k of kernels) {
+    if (!(k.name in K.ACT)) continue;
+    ms[`act_fwd/${k.name}`] = timed(() => K.act(k.name, x, k.params));
+    ms[`act_bwd/${k.name}`] = timed(() => K.actBackward(k.name, x, g, k.params));
+  }
+  x.dispose();
+  g.dispose();
+  ig.cuda.emptyCache();
+}
+const CONV_SHAPES = { cifar_l1: [256, 3, 32, 32, 32, 3], r50_3x3_56: [64, 64, 56, 56, 64, 3], r_3x3_14: [32, 256, 14, 14, 256, 3], r50_1x1_56: [64, 256, 56, 56, 64, 1] };
+const CONV_ACTS = ['none', 'relu', 'gelu', 'silu', 'mish', 'leaky_relu', 'elu'];
+ig.noGrad(() => {
+  for (const [s, [n, c, h, w, o, k]] of Object.entries(CONV_SHAPES)) {
+    const x = ig.randn([n, c, h, w], { device: 'cuda' });
+    const wt = ig.randn([o, c, k, k], { device: 'cuda' }).mul(0.1);
+    const b = ig.randn([o], { device: 'cuda' });
+    for (const act of CONV_ACTS) {
+      const opts = act === 'none' ? { padding: k >> 1 } : { padding: k >> 1, activation: act };
+      ms[`conv/${s}/${act}`] = timed(() => ig.F.conv2d(x, wt, b, opts));
+    }
+  }
+  const a = ig.randn([4096, 4096], { device: 'cuda' });
+  ms['matmul4096/fp32'] = timed(() => ig.matmul(a, a));
+  ig.backends.cuda.matmul.allowTf32 = true;
+  ms['matmul4096/tf32'] = timed(() => ig.matmul(a, a));
+  ig.backends.cuda.matmul.allowTf32 = false;
+});
+ig.cuda.emptyCache();
+
+// seed CNN (bench/kernels/train.bench.mjs) training step, CIFAR shape, batch 256, Adam, on cuda
+{
+  const { nn, optim } = ig;
+  ig.manualSeed(0);
+  const net = new nn.Sequential(
+    new nn.Conv2d(3, 32, 3), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(32, 64, 3), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(64, 64, 3), new nn.ReLU(), new nn.Flatten(),
+    new nn.Linear(64 * 4 * 4, 64), new nn.ReLU(), new nn.Linear(64, 10),
+  ).to('cuda');
+  const x = ig.randn([256, 3, 32, 32], { device: 'cuda' });
+  const y = ig.randint(0, 10, [256], { dtype: 'int64', device: 'cuda' });
+  const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
+  const lossFn = new nn.CrossEntropyLoss();
+  try {
+    ms['seed_cnn_train_b256'] = timed(() => {
+      const loss = lossFn.call(net.call(x), y);
+      loss.backward();
+      opt.step();
+      opt.zeroGrad();
+    }, 5);
+  } catch (e) {
+    console.log(`seed CNN on cuda failed: ${e.message}`);
+  }
+}
+ig.cuda.emptyCache();
+
+// the peer, after Ignis has released its memory
+let peer = null;
+const r = spawnSync('python3', [path.join(here, '..', 'peers', 'torch_cuda_peer.py'), String(N), String(REPS)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+if (r.status === 0) peer = JSON.parse(r.stdout.trim().split('\n').pop());
+else console.log(`torch peer failed (${r.status}): ${r.stderr.slice(-2000)}`);
+
+const bytes = (key) => (key === 'copy' || key.startsWith('act_fwd') ? 2 : 3) * N * 4;
+const rows = [];
+for (const [key, t] of Object.entries(ms)) {
+  const pt = peer?.ms?.[key];
+  let unit = 'ms', ours = t, theirs = pt;
+  if (key === 'copy' || key.startsWith('act_')) {
+    unit = 'GB/s';
+    ours = bytes(key) / (t * 1e6);
+    theirs = pt ? bytes(key) / (pt * 1e6) : undefined;
+  } else if (key.startsWith('seed_cnn')) {
+    unit = 'img/s';
+    ours = 256 / (t * 1e-3);
+    theirs = pt ? 256 / (pt * 1e-3) : undefined;
+  } else if (key.startsWith('matmul')) {
+    unit = 'TFLOP/s';
+    ours = (2 * 4096 ** 3) / (t * 1e9);
+    theirs = pt ? (2 * 4096 ** 3) / (pt * 1e9) : undefined;
+  }
+  // ratio > 1 means Ignis is better (higher throughput, or lower time)
+  const ratio = pt ? pt / t : undefined;
+  rows.push({ key, unit, ours, theirs, ratio });
+}
+const f = (v) => (v === undefined ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(3));
+console.log(`\nGPU bench: ${ig.cuda.getDeviceName()} (${ig.cuda.versions()}); PyTorch ${peer?.torch ?? 'n/a'}; N=${N}, median of ${REPS}`);
+console.log(['op'.padEnd(28), 'unit'.padEnd(8), 'ignis'.padStart(10), 'torch'.padStart(10), 'ratio'.padStart(7)].join(' '));
+for (const r of rows) console.log([r.key.padEnd(28), r.unit.padEnd(8), f(r.ours).padStart(10), f(r.theirs).padStart(10), f(r.ratio).padStart(7)].join(' '));
+const acts = rows.filter((r) => r.key.startsWith('act_') && r.ratio !== undefined);
+const worst = acts.reduce((m, r) => (r.ratio < m.ratio ? r : m), acts[0] ?? { ratio: NaN, key: '-' });
+const convs = rows.filter((r) => r.key.startsWith('conv/') && r.ratio !== undefined);
+console.log(`\nSUMMARY activations: worst ${worst?.key} ${f(worst?.ratio)}x torch (target >= 0.97); ` +
+  `conv+bias+act: ${convs.filter((r) => r.ratio >= 1).length}/${convs.length} at least as fast as torch; ` +
+  `seed CNN step: ${f(rows.find((r) => r.key.startsWith('seed_cnn'))?.ratio)}x torch eager (target >= 1)`);
+console.log(`JSON ${JSON.stringify({ device: ig.cuda.getDeviceName(), n: N, ms, peer: peer?.ms ?? null })}`);

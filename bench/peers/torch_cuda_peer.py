@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""PyTorch CUDA peer for bench/gpu/cuda.bench.mjs: the same measurements on the same GPU, in the
+same run. Prints one JSON object {name: median_ms} on stdout (timed with CUDA events; each sample
+is `inner` back-to-back calls). Usage: torch_cuda_peer.py <n_elements> <reps>
+"""
+import json
+import statistics
+import sys
+
+import torch
+import torch.nn.functional as F
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 64 << 20
+REPS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+dev = "cuda"
+torch.backends.cudnn.allow_tf32 = True
+torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def timed(fn, inner=5):
+    for _ in range(2):
+        fn()
+    torch.cuda.synchronize()
+    samples = []
+    for _ in range(REPS):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        for _ in range(inner):
+            fn()
+        b.record()
+        b.synchronize()
+        samples.append(a.elapsed_time(b) / inner)
+    return statistics.median(samples)
+
+
+ACTS = {
+    "relu": lambda x: F.relu(x), "relu6": lambda x: F.relu6(x), "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
+    "elu": lambda x: F.elu(x), "celu": lambda x: F.celu(x), "selu": lambda x: F.selu(x),
+    "gelu": lambda x: F.gelu(x), "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"), "silu": lambda x: F.silu(x),
+    "swish": lambda x: x * torch.sigmoid(x), "mish": lambda x: F.mish(x), "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh, "hardtanh": lambda x: F.hardtanh(x), "hardsigmoid": lambda x: F.hardsigmoid(x),
+    "hardswish": lambda x: F.hardswish(x), "softplus": lambda x: F.softplus(x), "softsign": lambda x: F.softsign(x),
+    "logsigmoid": lambda x: F.logsigmoid(x), "tanhshrink": lambda x: F.tanhshrink(x),
+    "softshrink": lambda x: F.softshrink(x), "hardshrink": lambda x: F.hardshrink(x),
+    "threshold": lambda x: F.threshold(x, 0.1, 0.0),
+}
+CONV_SHAPES = {  # name: (N, C, H, W, O, k) - FACTS.md
+    "cifar_l1": (256, 3, 32, 32, 32, 3), "r50_3x3_56": (64, 64, 56, 56, 64, 3),
+    "r_3x3_14": (32, 256, 14, 14, 256, 3), "r50_1x1_56": (64, 256, 56, 56, 64, 1),
+}
+CONV_ACTS = ["none", "relu", "gelu", "silu", "mish", "leaky_relu", "elu"]
+
+out = {}
+x = torch.randn(N, device=dev)
+g = torch.randn(N, device=dev)
+out["copy"] = timed(lambda: x.clone())
+for name, f in ACTS.items():
+    out[f"act_fwd/{name}"] = timed(lambda: f(x))
+    xr = x.detach().requires_grad_()
+    y = f(xr)
+    out[f"act_bwd/{name}"] = timed(lambda: torch.autograd.grad(y, xr, g, retain_graph=True))
+    del xr, y
+del x, g
+torch.cuda.empty_cache()
+with torch.no_grad():
+    for sname, (n, c, h, w, o, k) in CONV_SHAPES.items():
+        xi = torch.randn(n, c, h, w, device=dev)
+        wt = torch.randn(o, c, k, k, device=dev) * 0.1
+        bs = torch.randn(o, device=dev)
+        for act in CONV_ACTS:
+            fa = (lambda t: t) if act == "none" else ACTS[act]
+            out[f"conv/{sname}/{act}"] = timed(lambda: fa(F.conv2d(xi, wt, bs, padding=k // 2)))
+    a = torch.randn(4096, 4096, device=dev)
+    out["matmul4096/fp32"] = timed(lambda: a @ a)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    out["matmul4096/tf32"] = timed(lambda: a @ a)
+torch.manual_seed(0)
+net = torch.nn.Sequential(
+    torch.nn.Conv2d(3, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+    torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+    torch.nn.Conv2d(64, 64, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+    torch.nn.Linear(64 * 4 * 4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10)).to(dev)
+xb = torch.randn(256, 3, 32, 32, device=dev)
+yb = torch.randint(0, 10, (256,), device=dev)
+opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+lossf = torch.nn.CrossEntropyLoss()
+torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def train_step():
+    loss = lossf(net(xb), yb)
+    loss.backward()
+    opt.step()
+    opt.zero_grad()
+
+
+out["seed_cnn_train_b256"] = timed(train_step)
+print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(), "ms": out}))

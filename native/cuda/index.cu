@@ -1,0 +1,111 @@
+// gather / scatter along one dim: the CUDA twins of cpu/index.cpp (PyTorch semantics, int64
+// indices, bounds-checked). Indices are checked on the device first; the first bad one comes back
+// in one small synchronous copy and becomes an IndexError, so a bad index leaves the tensor
+// untouched (scatter writes only after the check). scatter with reduce=add uses atomics, so the
+// order of additions to one element is not fixed (as in PyTorch on CUDA); assignment with repeated
+// indices keeps one of the values.
+#include <cstring>
+
+#include "ew.cuh"
+#include "kernels.h"
+
+namespace ignis_cuda {
+namespace {
+
+constexpr long long kNoBad = (-0x7fffffffffffffffLL - 1);
+
+__global__ void check_kernel(DIter<3> it, int64_t n, int idx_op, int64_t size, unsigned long long* bad) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
+    int64_t off[3];
+    offsets<3>(it, i, off);
+    int64_t v = *reinterpret_cast<const int64_t*>(it.op[idx_op].data + off[idx_op]);
+    if (v < 0 || v >= size) atomicExch(bad, static_cast<unsigned long long>(v));
+  }
+}
+
+template <class T>
+__global__ void gather_kernel(DIter<3> it, int64_t n, int64_t stride) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
+    int64_t off[3];
+    offsets<3>(it, i, off);
+    int64_t v = *reinterpret_cast<const int64_t*>(it.op[2].data + off[2]);
+    *reinterpret_cast<T*>(it.op[0].data + off[0]) = *reinterpret_cast<const T*>(it.op[1].data + off[1] + v * stride);
+  }
+}
+
+template <class T>
+__device__ __forceinline__ void add_to(T* dst, T v) {
+  if constexpr (std::is_same_v<T, int64_t>)
+    atomicAdd(reinterpret_cast<unsigned long long*>(dst), static_cast<unsigned long long>(v));
+  else
+    atomicAdd(dst, v);
+}
+
+template <class T>
+__global__ void scatter_kernel(DIter<3> it, int64_t n, int64_t stride, int reduce) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
+    int64_t off[3];
+    offsets<3>(it, i, off);
+    int64_t v = *reinterpret_cast<const int64_t*>(it.op[1].data + off[1]);
+    T* dst = reinterpret_cast<T*>(it.op[0].data + off[0] + v * stride);
+    T src = ld<T>(it.op[2], off[2]);
+    if constexpr (std::is_same_v<T, uint8_t>) {
+      *dst = src;  // reduce is refused for bool on the host
+    } else {
+      if (reduce) add_to(dst, src);
+      else *dst = src;
+    }
+  }
+}
+
+void check_indices(int dev, const DIter<3>& it, int64_t n, int idx_op, int64_t size, const char* op) {
+  cudaStream_t st = stream(dev);
+  Scratch flag(dev, sizeof(long long));
+  long long init = kNoBad, got = kNoBad;
+  IGNIS_CUDA_CHECK(cudaMemcpyAsync(flag.p, &init, sizeof init, cudaMemcpyHostToDevice, st), op);
+  check_kernel<<<blocks_for(n, 256, 4), 256, 0, st>>>(it, n, idx_op, size, static_cast<unsigned long long*>(flag.p));
+  IGNIS_CUDA_CHECK(cudaGetLastError(), op);
+  IGNIS_CUDA_CHECK(cudaMemcpyAsync(&got, flag.p, sizeof got, cudaMemcpyDeviceToHost, st), op);
+  IGNIS_CUDA_CHECK(cudaStreamSynchronize(st), op);
+  if (got != kNoBad)
+    fail("IndexError", std::string(op) + ": index " + std::to_string(got) + " is out of bounds for dimension with size " +
+                           std::to_string(size));
+}
+
+int64_t count(const IgnisCudaIter& it) {
+  int64_t n = 1;
+  for (int d = 0; d < it.ndim; ++d) n *= it.shape[d];
+  return n;
+}
+
+}  // namespace
+
+void gather_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64_t size) {
+  const int64_t n = count(src);
+  if (n == 0) return;
+  int mode;
+  DIter<3> it = to_diter<3>(src, &mode, false);
+  check_indices(dev, it, n, 2, size, "gather");
+  switch (dtype_size(src.op[0].dtype)) {  // a gather moves bytes: one kernel per element size
+    case 1: gather_kernel<uint8_t><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(it, n, stride_bytes); break;
+    case 4: gather_kernel<uint32_t><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(it, n, stride_bytes); break;
+    default: gather_kernel<uint64_t><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(it, n, stride_bytes); break;
+  }
+  IGNIS_CUDA_CHECK(cudaGetLastError(), "gather");
+}
+
+void scatter_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64_t size, int reduce) {
+  const int64_t n = count(src);
+  if (n == 0) return;
+  const char* op = reduce ? "scatter_add" : "scatter";
+  if (reduce && src.op[0].dtype == 4) fail("DTypeError", "scatter_add: bool is not supported on cuda");
+  int mode;
+  DIter<3> it = to_diter<3>(src, &mode, false);
+  check_indices(dev, it, n, 1, size, op);
+  IGNIS_CUDA_DISPATCH_ALL(src.op[0].dtype, T, op, {
+    scatter_kernel<T><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(it, n, stride_bytes, reduce);
+  });
+  IGNIS_CUDA_CHECK(cudaGetLastError(), op);
+}
+
+}  // namespace ignis_cuda

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The one GPU validation run for the CUDA backend (see /work/shared/device/FACTS.md).
+#
+# Here, on the machine without a GPU, from the project root:
+#   npx tsc -p tsconfig.json && ../shared/device/stage.sh     # dist/ + .device/ (Node, node_modules)
+# then one device call:
+#   run  command: "bash scripts/gpu-check.sh"   carry: [".device", "dist"]   timeout_s: 420
+# There it: builds the addon and libignis_cuda.so for sm_90 only (fast), runs the CUDA tests,
+# compute-sanitizer memcheck over scripts/gpu-smoke.mjs, the GPU benchmark side by side with
+# PyTorch, then the whole test suite; each step has its own time limit so the run stays under
+# 6 minutes; the last lines are a short table. Full logs land in $OUT (copied back by the tool).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/ignis-gpu-check}
+mkdir -p "$OUT"
+[ -f .device/env.sh ] || { echo "gpu-check: .device/env.sh missing: run the device stage.sh first and carry .device"; exit 2; }
+# shellcheck disable=SC1091
+source .device/env.sh
+[ -f dist/index.js ] || { echo "gpu-check: dist/ missing: run npx tsc here and carry dist"; exit 2; }
+export CUDACXX=${CUDACXX:-/usr/local/cuda/bin/nvcc} CUDA_PATH=${CUDA_PATH:-/usr/local/cuda}
+NODE=node
+VITEST="node node_modules/vitest/vitest.mjs"
+START=$SECONDS
+declare -a SUMMARY
+
+# step NAME LIMIT_S CMD...: runs with a time limit, log to $OUT/NAME.log, tail on stdout
+step() {
+  local name=$1 limit=$2
+  shift 2
+  local t=$SECONDS
+  echo "=== $name (limit ${limit}s)"
+  timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
+  local rc=$?
+  tail -n "${TAIL:-15}" "$OUT/$name.log"
+  SUMMARY+=("$(printf '%-14s rc=%-3s %4ss' "$name" "$rc" "$((SECONDS - t))")")
+  return $rc
+}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+if ! step build 150 node node_modules/cmake-js/bin/cmake-js compile -p 16 --CDIGNIS_CUDA_ARCHS=90; then
+  grep -E "error|ignis:" "$OUT/build.log" | head -20
+fi
+ls -la build/Release/ 2>/dev/null | grep -E "ignis|cuda" || true
+$NODE -e "const i=require('./dist');console.log('cuda available:',i.cuda.isAvailable(),i.cuda.unavailableReason()||i.cuda.versions())" | tee "$OUT/status.txt"
+
+TAIL=25 step cuda-tests 60 $VITEST run test/cuda --testTimeout=60000
+TAIL=60 step memcheck 60 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 7 $NODE scripts/gpu-smoke.mjs
+TAIL=12 step bench 100 $NODE bench/gpu/cuda.bench.mjs
+TAIL=12 step full-suite 75 $VITEST run --testTimeout=60000
+
+echo
+echo "=== gpu-check summary ($((SECONDS - START))s total; logs in $OUT)"
+cat "$OUT/gpu.txt" "$OUT/status.txt"
+printf '%s\n' "${SUMMARY[@]}"
+grep -E "Tests +[0-9]" "$OUT/cuda-tests.log" | sed 's/^/cuda-tests: /' | tail -1
+grep -E "Tests +[0-9]" "$OUT/full-suite.log" | sed 's/^/full-suite: /' | tail -1
+grep -E "ERROR SUMMARY|gpu-smoke:" "$OUT/memcheck.log" | tail -2
+grep -E "^SUMMARY" "$OUT/bench.log" || true
+grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv/r50_3x3_56/(none|relu|gelu)|matmul)" "$OUT/bench.log" || true

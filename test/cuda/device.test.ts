@@ -1,0 +1,156 @@
+/**
+ * CUDA-only behaviour: device tensors, the caching allocator, out-of-memory recovery, async
+ * readback, device errors, moving modules. Skipped (with the reason in the suite title) where
+ * CUDA is not available; scripts/gpu-check.sh runs them on the GPU machine.
+ */
+import { expect, it } from 'vitest';
+import * as ignis from '../../src';
+import { describeCuda, expectClose } from './helpers';
+
+const F = ignis.F;
+
+const MiB = 1 << 20;
+
+describeCuda('CUDA devices and memory', () => {
+  it('reports devices, properties and versions', () => {
+    expect(ignis.cuda.deviceCount()).toBeGreaterThan(0);
+    const p = ignis.cuda.getDeviceProperties(0);
+    expect(p.name).toBe(ignis.cuda.getDeviceName());
+    expect(p.major).toBeGreaterThanOrEqual(7);
+    expect(p.totalMemory).toBeGreaterThan(1 << 30);
+    expect(ignis.cuda.versions()).toMatch(/cudart \d+, cuDNN 9\d+ .*cuBLAS \d+/);
+  });
+
+  it('tensors move both ways with their values, dtypes and devices', () => {
+    for (const dt of ['float32', 'float64', 'int32', 'int64', 'bool'] as const) {
+      const x = ignis.fmod(ignis.arange(0, 24).reshape([2, 3, 4]), 5);
+      const c = x.to(dt);
+      const g = c.cuda();
+      expect(g.device).toBe('cuda:0');
+      expect(g.dtype).toBe(dt);
+      expect(g.cpu().toArray()).toEqual(c.toArray());
+      expect(g.toArray()).toEqual(c.toArray());  // toArray waits for the queued copy
+    }
+    const x = ignis.randn([5, 6]);
+    expect(x.t().cuda().toArray()).toEqual(x.t().toArray()); // a strided view moves as its values
+    expect(ignis.zeros([3], { device: 'cuda' }).device).toBe('cuda:0');
+    expect(ignis.ones([2, 2], { device: 'cuda:0' }).sum().item()).toBe(4);
+  });
+
+  it('mixing devices is a DeviceError naming both', () => {
+    const a = ignis.ones([3]), b = ignis.ones([3], { device: 'cuda' });
+    expect(() => a.add(b)).toThrow(ignis.DeviceError);
+    expect(() => a.add(b)).toThrow(/cpu and cuda:0|cuda:0 and cpu/);
+    expect(() => ignis.matmul(ignis.ones([2, 2]), ignis.ones([2, 2], { device: 'cuda' }))).toThrow(ignis.DeviceError);
+  });
+
+  it('ops without a CUDA kernel yet are DeviceErrors, not crashes', () => {
+    const x = ignis.ones([1, 1, 4, 4], { device: 'cuda' });
+    expect(() => F.adaptiveAvgPool2d(x, [2, 2])).toThrow(ignis.DeviceError);
+    expect(() => F.adaptiveAvgPool2d(x, [2, 2])).toThrow(/not implemented for cuda tensors yet/);
+    expect(() => F.batchNorm(x, null, null, null, null, { training: true })).toThrow(ignis.DeviceError);
+    expect(x.sum().item()).toBe(16); // and the device is fine afterwards
+  });
+
+  it('the caching allocator reuses freed blocks and reports its figures', () => {
+    ignis.cuda.emptyCache();
+    const before = ignis.cuda.memoryStats();
+    const a = ignis.empty([4 * MiB], { device: 'cuda' }); // 16 MiB
+    const mid = ignis.cuda.memoryStats();
+    expect(mid.allocated - before.allocated).toBeGreaterThanOrEqual(16 * MiB);
+    a.dispose();
+    const after = ignis.cuda.memoryStats();
+    expect(after.allocated).toBe(before.allocated);
+    expect(after.reserved).toBe(mid.reserved); // kept in the cache
+    const b = ignis.empty([4 * MiB], { device: 'cuda' });
+    const again = ignis.cuda.memoryStats();
+    expect(again.cacheHits).toBe(after.cacheHits + 1);
+    expect(again.reserved).toBe(mid.reserved);
+    b.dispose();
+    ignis.cuda.emptyCache();
+    expect(ignis.cuda.memoryReserved()).toBeLessThan(mid.reserved);
+    expect(ignis.cuda.maxMemoryAllocated()).toBeGreaterThanOrEqual(16 * MiB);
+  });
+
+  it('out of memory is a MemoryError with the allocator figures, and the process stays usable', () => {
+    ignis.cuda.emptyCache();
+    const base = ignis.cuda.memoryReserved();
+    ignis.cuda.setMemoryLimit(base + 64 * MiB);
+    try {
+      const keep = ignis.empty([8 * MiB], { device: 'cuda' }); // 32 MiB
+      let err: unknown;
+      try {
+        ignis.empty([16 * MiB], { device: 'cuda' }); // 64 MiB more: over the limit
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ignis.MemoryError);
+      expect((err as Error).message).toMatch(/out of memory: tried to allocate 64\.00 MiB.*allocated .*MiB, reserved .*MiB.*limit/);
+      keep.dispose();
+      const ok = ignis.ones([16 * MiB], { device: 'cuda' }); // fits once the other is freed
+      expect(ok.sum().item()).toBe(16 * MiB);
+      ok.dispose();
+    } finally {
+      ignis.cuda.setMemoryLimit(0);
+    }
+    // a real device OOM (far beyond the card) also recovers
+    expect(() => ignis.empty([1 << 40], { device: 'cuda' })).toThrow(ignis.MemoryError);
+    expect(ignis.ones([4], { device: 'cuda' }).sum().item()).toBe(4);
+  });
+
+  it('await data() does not block the event loop and returns the values', async () => {
+    const x = ignis.randn([1 << 22], { device: 'cuda' });
+    let y = x;
+    for (let i = 0; i < 20; i++) y = y.mul(1.0001).add(0.0001); // queue work
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const p = y.data();
+    const got = (await p) as Float32Array;
+    clearInterval(timer);
+    expect(got.length).toBe(1 << 22);
+    const want = y.cpu().dataSync() as Float32Array;
+    expect(got[12345]).toBe(want[12345]);
+    expect(ticks).toBeGreaterThanOrEqual(0); // the loop kept turning (cannot assert > 0 on a fast GPU)
+  });
+
+  it('Module.to("cuda") moves parameters in place; a training step matches the CPU', () => {
+    ignis.manualSeed(3);
+    const make = (): ignis.nn.Module =>
+      new ignis.nn.Sequential(new ignis.nn.Conv2d(3, 4, 3, { padding: 1 }), new ignis.nn.ReLU(), new ignis.nn.Flatten(), new ignis.nn.Linear(4 * 8 * 8, 5));
+    const cpu = make();
+    const gpu = make();
+    gpu.loadStateDict(cpu.stateDict());
+    const params = [...gpu.parameters()];
+    gpu.to('cuda');
+    expect([...gpu.parameters()]).toEqual(params);
+    for (const p of gpu.parameters()) expect(p.device).toBe('cuda:0');
+    const x = ignis.randn([6, 3, 8, 8]);
+    const t = ignis.randn([6, 5]);
+    ignis.backends.cudnn.allowTf32 = false;
+    try {
+      for (const [m, dev] of [[cpu, 'cpu'], [gpu, 'cuda']] as const) {
+        const opt = new ignis.optim.Adam([...m.parameters()], { lr: 0.01 });
+        for (let i = 0; i < 2; i++) {
+          opt.zeroGrad();
+          const y = m.call(x.to(dev)) as ignis.Tensor;
+          y.sub(t.to(dev)).square().mean().backward();
+          opt.step();
+        }
+      }
+    } finally {
+      ignis.backends.cudnn.allowTf32 = true;
+    }
+    const pc = [...cpu.parameters()], pg = [...gpu.parameters()];
+    pc.forEach((p, i) => expectClose(pg[i], p, 1e-4, 1e-5, `param ${i}`));
+  });
+
+  it('memory holds steady over a loop that never disposes', () => {
+    const x = ignis.randn([1 << 20], { device: 'cuda' });
+    for (let i = 0; i < 50; i++) x.mul(2).add(1).relu();
+    ignis.cuda.synchronize();
+    const a = ignis.cuda.memoryReserved();
+    for (let i = 0; i < 500; i++) x.mul(2).add(1).relu();
+    ignis.cuda.synchronize();
+    expect(ignis.cuda.memoryReserved()).toBeLessThanOrEqual(a + 512 * MiB);
+  });
+});
