@@ -11,6 +11,10 @@
 //             tensor). PyTorch: the aten backward kernel autograd calls (sigmoid/tanh/relu take
 //             the saved output, the rest x), or torch.autograd.grad through the composite where
 //             PyTorch has no fused op (swish, softsign, tanhshrink). Bytes = 3 × 4M × 4.
+// Every timed call disposes its output at once (`.dispose()`), which is what PyTorch's reference
+// counting does to the unused result of `F.relu(x)` in Python: both libraries then recycle the same
+// block through their allocator. The diagnostic row "relu forward, output left to the GC" shows
+// the cost when a loop never disposes and freeing waits for V8's garbage collector.
 // Input: randn × 1 (same distribution in both; the kernels are branch-free, so the figures do
 // not depend on it). Targets: ≥ 1.0× PyTorch for every row; relu, leaky_relu, hardswish,
 // hardtanh forward ≥ 0.9 × the copy bandwidth measured in the same run.
@@ -74,7 +78,7 @@ function forward(r) {
     async ignis() {
       const { x } = inputs();
       const f = ig.F[r.fn];
-      return measure(() => f(x, r.opts), timing());
+      return measure(() => f(x, r.opts).dispose(), timing());
     },
     peer: { name: 'act', sizes: { op: r.kernel, dir: 'fwd', n: N }, ...peerTiming() },
   };
@@ -89,7 +93,7 @@ function backward(r) {
     figure: gb(3),
     async ignis() {
       const { x, g } = inputs();
-      return measure(() => K.actBackward(r.kernel, x, g, r.params), timing());
+      return measure(() => K.actBackward(r.kernel, x, g, r.params).dispose(), timing());
     },
     peer: { name: 'act', sizes: { op: r.kernel, dir: 'bwd', n: N }, ...peerTiming() },
   };
@@ -107,13 +111,25 @@ export const benchmarks = [
     figure: gb(2),
     async ignis() {
       const { x } = inputs();
-      const r = await measure(() => x.clone(), timing());
+      const r = await measure(() => x.clone().dispose(), timing());
       copyGBs = gb(2)(r.median_s);
       return r;
     },
     peer: { name: 'act_copy', sizes: { n: N }, ...peerTiming() },
   },
   ...rows.filter((r) => !FILTER || FILTER.has(r.kernel)).flatMap((r) => [forward(r), backward(r)]),
+  {
+    name: 'relu forward, output left to the GC (diagnostic)',
+    unit: 'GB/s',
+    better: 'higher',
+    target: { text: '(diagnostic)' },
+    figure: gb(2),
+    async ignis() {
+      const { x } = inputs();
+      return measure(() => ig.F.relu(x), timing());
+    },
+    peer: { name: 'act', sizes: { op: 'relu', dir: 'fwd', n: N }, ...peerTiming() },
+  },
 ];
 
 export function backendInfo() {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/allocator.h"
 #include "../core/error.h"
 #include "../core/iter.h"
 #include "../core/parallel.h"
@@ -190,7 +191,7 @@ void conv_bwd_weight_ref(const ConvShape& s, const T* x, const T* dy, T* dw, T* 
 // The primitives are created with format_tag::any so oneDNN picks its fast blocked layouts (e.g.
 // nChw16c / OIhw16i16o with the jit:avx512 kernels) instead of the slow gemm path it uses for plain
 // NCHW. Ignis tensors stay NCHW/OIHW: each cached plan holds the reorders between the user layout and
-// the primitive's, and the scratch memory for the reordered copies, allocated once per shape.
+// the primitive's (as PyTorch's ideep does); the reordered copies live in the caching allocator.
 #ifdef IGNIS_HAVE_DNNL
 using namespace dnnl;
 using Key = std::array<int64_t, 24>;
@@ -261,13 +262,14 @@ bool dnnl_eltwise(const ActSpec& a, algorithm& alg, float& alpha, float& beta) {
 }
 
 // One argument of a primitive: the user's buffer layout, the primitive's, and (when they differ)
-// the reorder and the scratch memory holding the primitive-layout copy.
+// the reorder between them. The primitive-layout copy lives in a block of the caching allocator for
+// the duration of one call, so a cached plan holds no activation-sized memory.
 struct PlanArg {
   int arg = 0;
   bool out = false;
-  memory::desc user;
-  memory scratch;      // empty when the layouts agree
-  primitive reorder;   // user -> scratch (inputs) or scratch -> user (outputs)
+  memory::desc user, prim;
+  bool reordered = false;
+  primitive reorder;  // user -> prim (inputs) or prim -> user (outputs)
 };
 
 struct Plan {
@@ -281,37 +283,58 @@ void add_arg(Plan& p, int arg, bool out, const memory::desc& user, const memory:
   a.arg = arg;
   a.out = out;
   a.user = user;
+  a.prim = prim;
   if (user != prim) {
     auto& eng = dnnl_ctx().eng;
-    a.scratch = memory(prim, eng);
-    memory u(user, eng, DNNL_MEMORY_NONE);
-    a.reorder = out ? primitive(dnnl::reorder(a.scratch, u)) : primitive(dnnl::reorder(u, a.scratch));
+    memory u(user, eng, DNNL_MEMORY_NONE), q(prim, eng, DNNL_MEMORY_NONE);
+    a.reordered = true;
+    a.reorder = out ? primitive(dnnl::reorder(q, u)) : primitive(dnnl::reorder(u, q));
   }
   p.args.push_back(std::move(a));
 }
 
+// Scratch blocks for one call, returned to the caching allocator on every exit path.
+struct Scratch {
+  std::vector<std::pair<void*, size_t>> blocks;
+  void* get(size_t n) {
+    void* p = cpu_alloc(n);
+    if (!p) throw Error("MemoryError", "conv2d: out of memory allocating " + std::to_string(n) + " bytes for a layout reorder");
+    blocks.emplace_back(p, n);
+    return p;
+  }
+  ~Scratch() {
+    for (auto& b : blocks) cpu_free(b.first, b.second);
+  }
+};
+
 // Runs plan p over the user buffers ptrs[i] (in p.args order): reorders in, primitive, reorders out.
 void run_plan(Plan& p, const std::vector<void*>& ptrs) {
   DnnlCtx& c = dnnl_ctx();
+  Scratch scratch;
   std::unordered_map<int, memory> args;
-  std::vector<std::pair<size_t, memory>> outs;
+  std::vector<std::pair<memory, memory>> outs;  // (primitive layout, user)
   for (size_t i = 0; i < p.args.size(); ++i) {
     PlanArg& a = p.args[i];
     memory u(a.user, c.eng, ptrs[i]);
-    if (!a.scratch) {
+    if (!a.reordered) {
       args.emplace(a.arg, u);
       continue;
     }
-    if (!a.out) a.reorder.execute(c.strm, {{DNNL_ARG_FROM, u}, {DNNL_ARG_TO, a.scratch}});
-    else outs.emplace_back(i, u);
-    args.emplace(a.arg, a.scratch);
+    memory q(a.prim, c.eng, scratch.get(a.prim.get_size()));
+    if (!a.out) a.reorder.execute(c.strm, {{DNNL_ARG_FROM, u}, {DNNL_ARG_TO, q}});
+    else outs.emplace_back(q, u);
+    args.emplace(a.arg, q);
   }
   p.prim.execute(c.strm, args);
-  for (auto& o : outs) p.args[o.first].reorder.execute(c.strm, {{DNNL_ARG_FROM, p.args[o.first].scratch}, {DNNL_ARG_TO, o.second}});
+  size_t k = 0;
+  for (size_t i = 0; i < p.args.size(); ++i)
+    if (p.args[i].reordered && p.args[i].out) {
+      p.args[i].reorder.execute(c.strm, {{DNNL_ARG_FROM, outs[k].first}, {DNNL_ARG_TO, outs[k].second}});
+      ++k;
+    }
   c.strm.wait();
 }
 
-// Plans hold scratch memory the size of the activations, so the cache is kept small.
 std::map<Key, Plan> g_plans;
 
 Plan* find_or_make(const Key& key, const std::function<Plan()>& make) {
@@ -323,7 +346,7 @@ Plan* find_or_make(const Key& key, const std::function<Plan()>& make) {
   } catch (const dnnl::error&) {
     return nullptr;
   }
-  if (g_plans.size() >= 64) g_plans.clear();
+  if (g_plans.size() >= 256) g_plans.clear();
   return &g_plans.emplace(key, std::move(p)).first->second;
 }
 
