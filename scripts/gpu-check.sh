@@ -37,16 +37,18 @@ step() {
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
-if ! step build 150 node node_modules/cmake-js/bin/cmake-js compile -p 16 --CDIGNIS_CUDA_ARCHS=90; then
+if ! step build 120 node node_modules/cmake-js/bin/cmake-js compile -p 16 --CDIGNIS_CUDA_ARCHS=90; then
   grep -E "error|ignis:" "$OUT/build.log" | head -20
 fi
 ls -la build/Release/ 2>/dev/null | grep -E "ignis|cuda" || true
 $NODE -e "const i=require('./dist');console.log('cuda available:',i.cuda.isAvailable(),i.cuda.unavailableReason()||i.cuda.versions())" | tee "$OUT/status.txt"
 
-TAIL=25 step cuda-tests 60 $VITEST run test/cuda --testTimeout=60000
-TAIL=60 step memcheck 60 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 7 $NODE scripts/gpu-smoke.mjs
-TAIL=12 step bench 100 $NODE bench/gpu/cuda.bench.mjs
-TAIL=12 step full-suite 75 $VITEST run --testTimeout=60000
+# what is left of the 6-minute budget (345 s, a margin for the tool), at least `min` seconds
+left() { local l=$((345 - (SECONDS - START))); [ "$l" -lt "$1" ] && l=$1; [ "$l" -gt "$2" ] && l=$2; echo "$l"; }
+TAIL=25 step cuda-tests "$(left 30 60)" $VITEST run test/cuda --testTimeout=60000
+TAIL=60 step memcheck "$(left 30 75)" compute-sanitizer --tool memcheck --leak-check no --error-exitcode 7 $NODE scripts/gpu-smoke.mjs
+TAIL=12 step bench "$(left 30 90)" $NODE bench/gpu/cuda.bench.mjs
+TAIL=12 step full-suite "$(left 15 120)" $VITEST run --testTimeout=60000
 
 echo
 echo "=== gpu-check summary ($((SECONDS - START))s total; logs in $OUT)"

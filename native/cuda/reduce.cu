@@ -80,12 +80,10 @@ __global__ void reduce_kernel(int op, const char* in, RShape s, int parts, char*
   int64_t rem = o;
   for (int d = s.nk - 1; d >= 0; --d) { base += (rem % s.kshape[d]) * s.kstride[d]; rem /= s.kshape[d]; }
   const int64_t rb = s.nred * c / parts, re = s.nred * (c + 1) / parts;
-  // each thread reduces a contiguous run of the slice, so combining threads in order keeps index order
-  const int64_t len = re - rb;
-  const int64_t per = (len + kThreads - 1) / kThreads;
-  const int64_t tb = rb + per * threadIdx.x, te = min(re, tb + per);
+  // threads interleave (coalesced loads); combine() breaks ties by index, so argmax/argmin still
+  // return the first extreme whatever order the partial results meet in
   Part<T> acc = empty_part<T>(op);
-  for (int64_t r = tb; r < te; ++r) {
+  for (int64_t r = rb + threadIdx.x; r < re; r += kThreads) {
     const char* p = base;
     int64_t q = r;
     for (int d = s.nr - 1; d >= 0; --d) { p += (q % s.rshape[d]) * s.rstride[d]; q /= s.rshape[d]; }

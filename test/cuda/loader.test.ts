@@ -94,6 +94,15 @@ describe('ignis.cuda status', () => {
     expect(v.reason).toMatch(/libcuda\.so\.1 does not export ignis_cuda_api: a stale or foreign library; rebuild ignis/);
   });
 
+  // The real libignis_cuda.so (when this build made one): it loads, its cuDNN / cuBLAS resolve, the
+  // ABI matches, and with a stand-in driver its init() fails cleanly with the runtime's verdict.
+  const builtLib = ignis.cuda.libraryPath();
+  it.skipIf(!fs.existsSync(builtLib) || driverPresent)('the built library loads and reports a stand-in driver as unusable', () => {
+    const v = verdict({ LD_LIBRARY_PATH: path.join(tmp, 'driver'), IGNIS_CUDA_LIB: builtLib });
+    expect(v.available).toBe(false);
+    expect(v.reason).toMatch(/driver supports CUDA .* needs CUDA 13|no CUDA device|CUDA error/);
+  });
+
   it('IGNIS_CUDA_DISABLE=1 turns CUDA off with that reason', () => {
     const v = verdict({ IGNIS_CUDA_DISABLE: '1' });
     expect(v).toEqual({ available: false, reason: 'CUDA disabled by the environment (IGNIS_CUDA_DISABLE=1)' });
