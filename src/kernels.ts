@@ -26,14 +26,14 @@ export function wrap(h: Handle, shape: Shape, dtype: DType, device: Device = 'cp
 // allocates the output there, so the JS wrapper must say the same.
 let opDevice: Device = 'cpu';
 
-export function empty(shape: Shape, dtype: DType): Tensor {
+export function empty(shape: Shape, dtype: DType, device: Device = 'cpu'): Tensor {
   let h: Handle;
   try {
-    h = addon.alloc(numel(shape) * DTYPE_SIZE[dtype]);
+    h = addon.alloc(numel(shape) * DTYPE_SIZE[dtype], deviceCode(device));
   } catch (e) {
     throw fromNative(e, 'empty');
   }
-  return wrap(h, shape, dtype);
+  return wrap(h, shape, dtype, device);
 }
 
 function writeShape(shape: Shape): void {

@@ -26,7 +26,7 @@ export interface NativeInfo {
 
 interface Addon {
   init(meta: Float64Array): NativeInfo;
-  alloc(nbytes: number): Handle;
+  alloc(nbytes: number, device?: number): Handle;
   free(h: Handle): void;
   fromTyped(a: ArrayBufferView): Handle;
   read(h: Handle, offset: number, n: number, dtype: number): ArrayBufferView;

@@ -112,11 +112,12 @@ void finalize_storage(Napi::Env env, Storage* s) {
 }
 
 // CUDA allocation through the backend's caching allocator; nullptr + message on failure.
-void* cuda_alloc(int device, size_t nbytes, std::string* err) {
+void* cuda_alloc(int device, size_t nbytes, std::string* err, std::string* kind) {
   const IgnisCudaApi& api = cuda_require("alloc");
   void* p = nullptr;
   if (api.malloc(device - 1, nbytes, &p) != 0) {
     *err = api.error_message();
+    *kind = api.error_kind();
     return nullptr;
   }
   return p;
@@ -124,13 +125,13 @@ void* cuda_alloc(int device, size_t nbytes, std::string* err) {
 
 Napi::Value new_storage(Napi::Env env, size_t nbytes, int device = 0) {
   if (g_tracked_bytes + int64_t(nbytes) > g_sweep_bytes || g_tracked.size() >= g_sweep_count) sweep(env);
-  std::string err;
-  void* p = device > 0 ? cuda_alloc(device, nbytes, &err) : cpu_alloc(nbytes);
-  if (!p && !g_tracked.empty()) {  // garbage may be holding the memory: free it and retry once
-    sweep(env);
-    p = device > 0 ? cuda_alloc(device, nbytes, &err) : cpu_alloc(nbytes);
+  std::string err, kind;
+  void* p = device > 0 ? cuda_alloc(device, nbytes, &err, &kind) : cpu_alloc(nbytes);
+  if (!p && !g_tracked.empty() && (device == 0 || kind == "MemoryError")) {
+    sweep(env);  // garbage may be holding the memory: free it and retry once
+    p = device > 0 ? cuda_alloc(device, nbytes, &err, &kind) : cpu_alloc(nbytes);
   }
-  if (!p && device > 0) throw Error("MemoryError", err);
+  if (!p && device > 0) throw Error(kind.empty() ? "MemoryError" : kind, err);
   if (!p)
     throw Error("MemoryError", "cannot allocate " + std::to_string(nbytes) + " bytes on cpu");
   auto* s = new Storage{p, nbytes, device};
@@ -407,10 +408,14 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// alloc(nbytes[, device]): uninitialised memory (device code 0 cpu, 1 + n cuda:n)
 Napi::Value Alloc(const Napi::CallbackInfo& info) {
   double n = info[0].As<Napi::Number>().DoubleValue();
-  if (!(n >= 0) || n != std::floor(n) || n > 7.0e13) throw Error("MemoryError", "cannot allocate " + std::to_string(n) + " bytes on cpu");
-  return new_storage(info.Env(), size_t(n));
+  int dev = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  if (dev < 0) throw Error("ValueError", "alloc: bad device");
+  if (!(n >= 0) || n != std::floor(n) || n > 7.0e13)
+    throw Error("MemoryError", "cannot allocate " + std::to_string(n) + " bytes on " + device_name(dev));
+  return new_storage(info.Env(), size_t(n), dev);
 }
 
 Napi::Value Free(const Napi::CallbackInfo& info) {

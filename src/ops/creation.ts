@@ -155,7 +155,9 @@ export function ones(...args: SizeArgs): Tensor {
 /** Uninitialised memory (reused blocks hold old values), like torch.empty. */
 export function empty(...args: SizeArgs): Tensor {
   const [s, o] = sizes(args, 'empty');
-  return finish(K.empty(s, opt(o, 'empty')), o);
+  const dtype = opt(o, 'empty');
+  const dev = o?.device === undefined || o.device === 'cpu' ? 'cpu' : parseDevice(o.device, 'empty').name;
+  return finish(K.empty(s, dtype, dev), o);
 }
 
 const likeOpts = (x: Tensor, opts?: TensorOptions): TensorOptions => ({ dtype: x.dtype, device: x.device, ...opts });
