@@ -18,6 +18,8 @@ mkdir -p "$OUT"
 source .device/env.sh
 [ -f dist/index.js ] || { echo "gpu-check: dist/ missing: run npx tsc here and carry dist"; exit 2; }
 export CUDACXX=${CUDACXX:-/usr/local/cuda/bin/nvcc} CUDA_PATH=${CUDA_PATH:-/usr/local/cuda}
+export PATH=$PATH:/usr/local/cuda/bin  # compute-sanitizer
+export NO_COLOR=1 FORCE_COLOR=0  # plain logs, so the summary greps match
 NODE=node
 VITEST="node node_modules/vitest/vitest.mjs"
 START=$SECONDS
@@ -36,8 +38,11 @@ step() {
   return $rc
 }
 
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
-if ! step build 120 node node_modules/cmake-js/bin/cmake-js compile -p 16 --CDIGNIS_CUDA_ARCHS=90; then
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || echo "no nvidia-smi"; } | tee "$OUT/gpu.txt"
+# GPU_CHECK_SKIP_BUILD=1 reuses build/ (a dry run of this script on a machine without a GPU)
+if [ "${GPU_CHECK_SKIP_BUILD:-0}" = 1 ]; then
+  echo "=== build skipped (GPU_CHECK_SKIP_BUILD=1)"
+elif ! step build 120 node node_modules/cmake-js/bin/cmake-js compile -p 16 --CDIGNIS_CUDA_ARCHS=90; then
   grep -E "error|ignis:" "$OUT/build.log" | head -20
 fi
 ls -la build/Release/ 2>/dev/null | grep -E "ignis|cuda" || true
