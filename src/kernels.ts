@@ -121,6 +121,14 @@ export function copy(src: Tensor | number, dtype: DType, shape: Shape, dst: Tens
   return dst ?? wrap(r as Handle, shape, dtype, dev);
 }
 
+/** A tensor of `shape` filled with v, made on `device` (on CUDA one fill kernel, no host copy). */
+export function full(v: number, dtype: DType, shape: Shape, device: Device = 'cpu'): Tensor {
+  if (device === 'cpu') return copy(v, dtype, shape, null, 'float64');
+  const t = empty(shape, dtype, device);
+  copy(v, dtype, shape, t, 'float64');
+  return t;
+}
+
 export function contiguous(x: Tensor): Tensor {
   return x.isContiguous() ? x : copy(x, x.dtype, x.shape);
 }

@@ -349,7 +349,7 @@ const constantPadDef: OpDef<{ pads: number[]; value: number }> = {
       dstStart[d] = Math.max(0, l);
       len[d] = Math.max(0, x.shape[d] - Math.max(0, -l) - Math.max(0, -r));
     }
-    const out = K.copy(value, x.dtype, outShape, null, 'float64');
+    const out = K.full(value, x.dtype, outShape, x.device);
     if (len.every((n) => n > 0)) {
       const os = out._strides;
       let oo = out._offset;
@@ -429,7 +429,7 @@ export function pad(x: Tensor, pads: readonly number[], mode: PadMode = 'constan
       throw new ValueError(`${op}: padding (${l}, ${r}) should be at most the input dimension ${d} (size ${n}) for circular mode`);
     if (mode === 'replicate' && n === 0 && l + r > 0) throw new ShapeError(`${op}: cannot replicate-pad an empty dim of ${fmtShape(x.shape)}`);
     if (l === 0 && r === 0) continue;
-    y = o.indexSelect(y, d, o.tensor(padIndex(mode, n, l, r), { dtype: 'int64' }));
+    y = o.indexSelect(y, d, o.tensor(padIndex(mode, n, l, r), { dtype: 'int64', device: y.device }));
   }
   return y;
 }

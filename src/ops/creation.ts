@@ -135,29 +135,35 @@ function sizes(args: unknown[], op: string): [number[], TensorOptions | undefine
 
 type SizeArgs = (number | number[] | TensorOptions)[];
 
+/** The canonical device of the options ('cpu' when absent); DeviceError for absent CUDA. */
+function deviceOf(opts: TensorOptions | undefined, op: string): Device {
+  return opts?.device === undefined || opts.device === 'cpu' ? 'cpu' : parseDevice(opts.device, op).name;
+}
+
+const filled = K.full;
+
 export function full(shape: number[] | number, value: number | boolean, opts?: TensorOptions): Tensor {
   const s = checkShape(shape, 'full');
   const v = typeof value === 'boolean' ? (value ? 1 : 0) : checkNumber(value, 'full', 'fill value');
   const inferred: DType = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : 'float32';
   const dtype = opt(opts, 'full', inferred);
   if (!isFloating(dtype) && !Number.isFinite(v)) throw new DTypeError(`full: value ${v} cannot be represented as ${dtype}`);
-  return finish(K.copy(v, dtype, s, null, 'float64'), opts);
+  return finish(filled(v, dtype, s, deviceOf(opts, 'full')), opts);
 }
 
 export function zeros(...args: SizeArgs): Tensor {
   const [s, o] = sizes(args, 'zeros');
-  return finish(K.copy(0, opt(o, 'zeros'), s, null, 'float64'), o);
+  return finish(filled(0, opt(o, 'zeros'), s, deviceOf(o, 'zeros')), o);
 }
 export function ones(...args: SizeArgs): Tensor {
   const [s, o] = sizes(args, 'ones');
-  return finish(K.copy(1, opt(o, 'ones'), s, null, 'float64'), o);
+  return finish(filled(1, opt(o, 'ones'), s, deviceOf(o, 'ones')), o);
 }
 /** Uninitialised memory (reused blocks hold old values), like torch.empty. */
 export function empty(...args: SizeArgs): Tensor {
   const [s, o] = sizes(args, 'empty');
   const dtype = opt(o, 'empty');
-  const dev = o?.device === undefined || o.device === 'cpu' ? 'cpu' : parseDevice(o.device, 'empty').name;
-  return finish(K.empty(s, dtype, dev), o);
+  return finish(K.empty(s, dtype, deviceOf(o, 'empty')), o);
 }
 
 const likeOpts = (x: Tensor, opts?: TensorOptions): TensorOptions => ({ dtype: x.dtype, device: x.device, ...opts });
@@ -211,9 +217,10 @@ export function eye(n: number, m?: number | TensorOptions, opts?: TensorOptions)
   return finish(K.cast(K.fromTyped(data, [n, cols], 'float64'), dtype), opts);
 }
 
-function randomTensor(kind: 'uniform' | 'normal' | 'randint' | 'bernoulli', shape: number[], dtype: DType, g: Generator, p0: number, p1: number): Tensor {
+// Philox on the tensor's device: the same (seed, offset) gives the same numbers on CPU and CUDA.
+function randomTensor(kind: 'uniform' | 'normal' | 'randint' | 'bernoulli', shape: number[], dtype: DType, g: Generator, p0: number, p1: number, device: Device = 'cpu'): Tensor {
   const [seed, off] = g.next(numel(shape));
-  return K.random(kind, shape, dtype, seed, off, p0, p1);
+  return K.random(kind, shape, dtype, seed, off, p0, p1, device);
 }
 
 function genOf(opts: RandomOptions | undefined, op: string): Generator {
@@ -227,7 +234,7 @@ export function rand(...args: (number | number[] | RandomOptions)[]): Tensor {
   const [s, o] = sizes(args, 'rand');
   const dtype = opt(o, 'rand');
   if (!isFloating(dtype)) throw new DTypeError(`rand: expected a floating dtype, got ${dtype}`);
-  return finish(randomTensor('uniform', s, dtype, genOf(o, 'rand'), 0, 1), o);
+  return finish(randomTensor('uniform', s, dtype, genOf(o, 'rand'), 0, 1, deviceOf(o, 'rand')), o);
 }
 
 /** Standard normal. */
@@ -235,7 +242,7 @@ export function randn(...args: (number | number[] | RandomOptions)[]): Tensor {
   const [s, o] = sizes(args, 'randn');
   const dtype = opt(o, 'randn');
   if (!isFloating(dtype)) throw new DTypeError(`randn: expected a floating dtype, got ${dtype}`);
-  return finish(randomTensor('normal', s, dtype, genOf(o, 'randn'), 0, 1), o);
+  return finish(randomTensor('normal', s, dtype, genOf(o, 'randn'), 0, 1, deviceOf(o, 'randn')), o);
 }
 
 /** Integers uniform on [low, high): randint(high, shape) or randint(low, high, shape). */
@@ -249,7 +256,7 @@ export function randint(a: number, b: number | number[], c?: number[] | RandomOp
   if (high <= low) throw new ValueError(`randint: expected low < high, got low=${low}, high=${high}`);
   const s = checkShape(shape, 'randint');
   const dtype = opt(o, 'randint', 'int64');
-  return finish(randomTensor('randint', s, dtype, genOf(o, 'randint'), low, high), o);
+  return finish(randomTensor('randint', s, dtype, genOf(o, 'randint'), low, high, deviceOf(o, 'randint')), o);
 }
 
 /** Bernoulli(p) samples as the given dtype (float32 by default). */
@@ -257,13 +264,13 @@ export function bernoulli(shape: number[], p: number, opts?: RandomOptions): Ten
   const s = checkShape(shape, 'bernoulli');
   checkNumber(p, 'bernoulli', 'p');
   if (p < 0 || p > 1) throw new ValueError(`bernoulli: p must be in [0, 1], got ${p}`);
-  return finish(randomTensor('bernoulli', s, opt(opts, 'bernoulli'), genOf(opts, 'bernoulli'), p, 0), opts);
+  return finish(randomTensor('bernoulli', s, opt(opts, 'bernoulli'), genOf(opts, 'bernoulli'), p, 0, deviceOf(opts, 'bernoulli')), opts);
 }
 
 function fillRandom<T extends Tensor>(self: T, kind: 'uniform' | 'normal', p0: number, p1: number, op: string, g?: Generator): T {
   checkTensor(self, op);
   if (!isFloating(self.dtype)) throw new DTypeError(`${op}: expected a floating tensor, got ${self.dtype}`);
-  const r = randomTensor(kind, self.shape as number[], self.dtype, g ?? defaultGenerator, p0, p1);
+  const r = randomTensor(kind, self.shape as number[], self.dtype, g ?? defaultGenerator, p0, p1, self.device);
   const prev = mode.grad;
   mode.grad = false;
   try {

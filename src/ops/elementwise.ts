@@ -395,7 +395,7 @@ export function fill_<T extends Tensor>(self: T, v: number | boolean): T {
   if (!isFloating(self.dtype) && !Number.isInteger(val) && Number.isFinite(val))
     throw new DTypeError(`fill_: value ${val} cannot be cast to ${self.dtype} without loss`);
   if (!isFloating(self.dtype) && !Number.isFinite(val)) throw new DTypeError(`fill_: value ${val} cannot be cast to ${self.dtype}`);
-  return inplace(self, 'fill_', () => K.copy(val, self.dtype, self.shape, null, 'float64'));
+  return inplace(self, 'fill_', () => K.full(val, self.dtype, self.shape, self.device));
 }
 
 export function copy_<T extends Tensor>(self: T, src: Tensor): T {
@@ -403,9 +403,8 @@ export function copy_<T extends Tensor>(self: T, src: Tensor): T {
   const shape = broadcastShapes(self.shape, src.shape, 'copy_');
   if (!sameShape(shape, self.shape))
     throw new ShapeError(`copy_: source of shape ${fmtShape(src.shape)} cannot be broadcast to ${fmtShape(self.shape)}`);
-  if (self._storage.device !== src._storage.device) {
-    // cross-device copies arrive with the CUDA backend
-  }
+  // across devices: move the source first (differentiable: its gradient moves back)
+  if (self._storage.device !== src._storage.device) src = ops().to(src, self.device);
   return inplace(self, 'copy_', () => {
     const e = sameShape(src.shape, self.shape) ? src : ops().expand(src, self.shape as number[]);
     return e.dtype === self.dtype ? ops().clone(e) : ops().to(e, self.dtype);

@@ -31,7 +31,7 @@ const gatherDef: OpDef<{ dim: number }> = {
     return K.gather(x, dim, index);
   },
   backward(ctx, [g]) {
-    const z = ops().zeros(ctx.inShape as number[], { dtype: g!.dtype });
+    const z = ops().zeros(ctx.inShape as number[], { dtype: g!.dtype, device: g!.device });
     return [scatterAdd(z, ctx.dim as number, ctx.index as Tensor, g!), null];
   },
 };
@@ -77,7 +77,7 @@ const scatterDef: OpDef<ScatterAttrs> = {
       const shape = ctx.srcShape as number[];
       // src entries outside index's shape get zero gradient
       if (gs.shape.some((s, i) => s !== shape[i])) {
-        const z = o.zeros(shape, { dtype: g!.dtype });
+        const z = o.zeros(shape, { dtype: g!.dtype, device: g!.device });
         let view = z;
         for (let i = 0; i < gs.ndim; i++) view = o.narrow(view, i, 0, gs.shape[i]);
         o.noGrad(() => K.copy(gs, gs.dtype, gs.shape, view));
@@ -141,6 +141,6 @@ export function oneHot(x: Tensor, numClasses = -1): Tensor {
     if (numClasses === -1) numClasses = hi + 1;
     else if (hi >= numClasses) throw new IndexError(`oneHot: class values must be smaller than numClasses (${numClasses}), got ${hi}`);
   } else if (numClasses === -1) throw new ValueError('oneHot: cannot infer the number of classes from an empty tensor');
-  const classes = o.arange(numClasses, { dtype: x.dtype });
+  const classes = o.to(o.arange(numClasses, { dtype: x.dtype }), x.device);
   return o.to(o.eq(o.unsqueeze(x, -1), classes), 'int64');
 }

@@ -221,7 +221,7 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
       const s = f(sc ? 1 / sc : inp / out);
       const idx = new BigInt64Array(out);
       for (let k = 0; k < out; k++) idx[k] = BigInt(Math.min(Math.floor(f(k * s)), inp - 1));
-      y = o.indexSelect(y, d, o.tensor(idx, { dtype: 'int64' }));
+      y = o.indexSelect(y, d, o.tensor(idx, { dtype: 'int64', device: y.device }));
       continue;
     }
     const s = align ? (out > 1 ? f((inp - 1) / (out - 1)) : 0) : f(sc ? 1 / sc : inp / out);
@@ -241,10 +241,10 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
     }
     const wshape = new Array<number>(x.ndim).fill(1);
     wshape[d] = out;
-    const w0 = o.tensor(l0, { dtype: x.dtype, shape: wshape });
-    const w1 = o.tensor(l1, { dtype: x.dtype, shape: wshape });
-    const a0 = o.indexSelect(y, d, o.tensor(i0, { dtype: 'int64' }));
-    const a1 = o.indexSelect(y, d, o.tensor(i1, { dtype: 'int64' }));
+    const w0 = o.tensor(l0, { dtype: x.dtype, shape: wshape, device: x.device });
+    const w1 = o.tensor(l1, { dtype: x.dtype, shape: wshape, device: x.device });
+    const a0 = o.indexSelect(y, d, o.tensor(i0, { dtype: 'int64', device: y.device }));
+    const a1 = o.indexSelect(y, d, o.tensor(i1, { dtype: 'int64', device: y.device }));
     y = o.add(o.mul(a0, w0), o.mul(a1, w1));
   }
   return y;

@@ -115,7 +115,7 @@ function dimOutDef(name: 'max' | 'min'): OpDef<{ dim: number; keepdim: boolean }
         idx = o.unsqueeze(idx, at.dim);
         gg = o.unsqueeze(gg, at.dim);
       }
-      const z = o.zeros(ctx.inShape as number[], { dtype: gg.dtype });
+      const z = o.zeros(ctx.inShape as number[], { dtype: gg.dtype, device: gg.device });
       return [o.scatter(z, at.dim, idx, gg)];
     },
   };

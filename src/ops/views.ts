@@ -253,7 +253,7 @@ const sliceBackwardDef: OpDef<SliceAttrs & { inShape: number[] }> = {
   name: 'slice_backward',
   forward(ctx, [g], at) {
     ctx.at = at;
-    const z = K.copy(0, g.dtype, at.inShape, null, 'float64');
+    const z = K.full(0, g.dtype, at.inShape, g.device);
     K.copy(g, g.dtype, g.shape, sliceView(z, at));
     return z;
   },
@@ -420,7 +420,7 @@ export function contiguous(x: Tensor): Tensor {
 const catDef: OpDef<{ dim: number; shape: number[]; dtype: DType }> = {
   name: 'cat',
   forward(ctx, inputs, at) {
-    const out = K.empty(at.shape, at.dtype);
+    const out = K.empty(at.shape, at.dtype, inputs[0].device);
     let off = 0;
     const sizes: number[] = [];
     for (const t of inputs) {

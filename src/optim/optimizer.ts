@@ -54,7 +54,7 @@ const MAX_HYPER = 14;
 
 /** A zero-filled (or `value`-filled) contiguous tensor like p: optimizer state. */
 export function stateLike(p: Tensor, value = 0): Tensor {
-  return K.copy(value, p.dtype, p.shape, null, 'float64');
+  return K.full(value, p.dtype, p.shape, p.device);
 }
 
 function isTensorIterable(x: unknown): x is Iterable<unknown> {
@@ -281,7 +281,8 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> {
         if (v instanceof Tensor) {
           if (v.shape.length !== p.shape.length || v.shape.some((d, j) => d !== p.shape[j]))
             throw new ShapeError(`${this.name}: loadStateDict: state '${name}' of parameter ${k} has shape [${v.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`);
-          copy[name] = K.copy(v, p.dtype, p.shape, null);
+          const c = K.copy(v, p.dtype, p.shape, null);
+          copy[name] = c.device === p.device ? c : K.transfer(c, p.device);
         } else copy[name] = v;
       }
       newState.set(p, copy);

@@ -72,7 +72,7 @@ function values(t: Tensor): Float64Array {
 }
 
 function maskTensor(m: Float64Array, like: Tensor): Tensor {
-  return ops.tensor(m, { dtype: like.dtype, shape: like.shape as number[] });
+  return ops.tensor(m, { dtype: like.dtype, shape: like.shape as number[], device: like.device });
 }
 
 /** Zeroes, among the positions where `mask` is 1, the k with the smallest `score`. */
