@@ -50,9 +50,9 @@ function entries(dict: Record<string, Tensor> | Map<string, Tensor>, who: string
     if (!(v instanceof Tensor)) throw new ValueError(`${who}: value for '${k}' is not a Tensor`);
     if (k === '__metadata__') throw new ValueError(`${who}: '__metadata__' is reserved and cannot name a tensor`);
     if (v.isDisposed) throw new ValueError(`${who}: tensor '${k}' has been disposed`);
-    if (v.device !== 'cpu') throw new ValueError(`${who}: tensor '${k}' is on ${v.device}; move it to the CPU first`);
   }
-  return list;
+  // device tensors are written from a host copy, as torch.save / safetensors do
+  return list.map(([k, v]) => [k, v.device === 'cpu' ? v : v.detach().cpu()]);
 }
 
 /** The header and the tensor bytes (in file order) of a safetensors file. */

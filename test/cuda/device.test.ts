@@ -144,6 +144,14 @@ describeCuda('CUDA devices and memory', () => {
     pc.forEach((p, i) => expectClose(pg[i], p, 1e-4, 1e-5, `param ${i}`));
   });
 
+  it('prints, serialises and reloads CUDA tensors through host copies', () => {
+    const x = ignis.tensor([[1.5, -2], [3, 4]], { device: 'cuda' });
+    expect(String(x)).toBe(String(x.cpu()).replace('device=cpu', 'device=cuda:0'));
+    const bytes = ignis.serialize({ w: x });
+    const back = ignis.deserialize(bytes);
+    expect(back.tensors.w.toArray()).toEqual([[1.5, -2], [3, 4]]);
+  });
+
   it('memory holds steady over a loop that never disposes', () => {
     const x = ignis.randn([1 << 20], { device: 'cuda' });
     for (let i = 0; i < 50; i++) x.mul(2).add(1).relu();
