@@ -420,7 +420,8 @@ export function bnFwd(x: Tensor, w: Tensor | null, b: Tensor | null, rm: Tensor 
   bnMeta(g, x.dtype, [x._offset, off(w), off(b), off(rm), off(rv)]);
   const h = (t: Tensor | null): Handle | null => (t ? t._storage.live(op) : null);
   const [y, sm, sv] = call(op, () => addon.bnFwd(h(x)!, h(w), h(b), h(rm), h(rv)));
-  return [wrap(y, x.shape, x.dtype), wrap(sm, [g.C], x.dtype), wrap(sv, [g.C], x.dtype)];
+  const dev = x._storage.device;
+  return [wrap(y, x.shape, x.dtype, dev), wrap(sm, [g.C], x.dtype, dev), wrap(sv, [g.C], x.dtype, dev)];
 }
 
 /** [dx, dw | null, db | null]. */
@@ -429,7 +430,8 @@ export function bnBwd(x: Tensor, dy: Tensor, w: Tensor | null, sm: Tensor, sv: T
   const hx = x._storage.live(op), hd = dy._storage.live(op), hw = w ? w._storage.live(op) : null;
   const hm = sm._storage.live(op), hv = sv._storage.live(op);
   const [dx, dw, db] = call(op, () => addon.bnBwd(hx, hd, hw, hm, hv, wantW, wantB));
-  return [wrap(dx, x.shape, x.dtype), dw ? wrap(dw, [g.C], x.dtype) : null, db ? wrap(db, [g.C], x.dtype) : null];
+  const dev = x._storage.device;
+  return [wrap(dx, x.shape, x.dtype, dev), dw ? wrap(dw, [g.C], x.dtype, dev) : null, db ? wrap(db, [g.C], x.dtype, dev) : null];
 }
 
 /**

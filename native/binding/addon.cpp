@@ -887,6 +887,22 @@ IgnisCudaPool cuda_pool(const PoolShape& s) {
   c.sh = s.sh; c.sw = s.sw; c.pt = s.pt; c.pl = s.pl; c.dh = s.dh; c.dw = s.dw; c.divisor = s.divisor;
   return c;
 }
+IgnisCudaBn cuda_bn(const BnShape& s) {
+  IgnisCudaBn c;
+  c.dtype = int32_t(s.dt);
+  c.training = s.training;
+  c.N = s.N; c.C = s.C; c.S = s.S;
+  c.eps = s.eps;
+  c.momentum = s.momentum;
+  return c;
+}
+// the validation batchnorm_fwd_cpu / _bwd_cpu do (cpu/batchnorm.cpp: check)
+void bn_check_cuda(const BnShape& s, const char* what) {
+  if (s.training && s.N * s.S <= 1)
+    throw Error("ValueError", std::string(what) + ": expected more than 1 value per channel when training, got input with " +
+                                  std::to_string(s.N * s.S) + " value(s) per channel");
+  if (!(s.eps >= 0)) throw Error("ValueError", std::string(what) + ": eps must be non-negative");
+}
 bool nn_has(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && !info[i].IsNull() && !info[i].IsUndefined(); }
 char* nn_data(const Napi::Value& st) { return static_cast<char*>(st.As<Napi::External<Storage>>().Data()->data); }
 int64_t nn_size(int64_t n, DType dt, const char* what) {
@@ -1112,6 +1128,29 @@ Napi::Value BnFwd(const Napi::CallbackInfo& info) {
   const char* what = "batch_norm";
   BnShape s = nn_bn_shape(what);
   const int64_t n = s.N * s.C * s.S;
+  if (get_storage_any(info[0], what)->device > 0) {
+    bn_check_cuda(s, what);
+    int dev = -1;
+    char* xd = nn_ptr_dev(info[0], 8, n, s.dt, what, dev);
+    char* wd = nn_has(info, 1) ? nn_ptr_dev(info[1], 9, s.C, s.dt, what, dev) : nullptr;
+    char* bd = nn_has(info, 2) ? nn_ptr_dev(info[2], 10, s.C, s.dt, what, dev) : nullptr;
+    char* rmd = nn_has(info, 3) ? nn_ptr_dev(info[3], 11, s.C, s.dt, what, dev) : nullptr;
+    char* rvd = nn_has(info, 4) ? nn_ptr_dev(info[4], 12, s.C, s.dt, what, dev) : nullptr;
+    if (!s.training && (!rmd || !rvd))
+      throw Error("ValueError", "batch_norm: running_mean and running_var must be defined in evaluation mode");
+    Napi::Value y = new_storage(env, size_t(nn_size(n, s.dt, what)), dev);
+    Napi::Value sm = new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev);
+    Napi::Value sv = new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev);
+    IgnisCudaBn c = cuda_bn(s);
+    cuda_call(what, [&](const IgnisCudaApi& a) {
+      return a.bn_fwd(dev - 1, &c, xd, wd, bd, rmd, rvd, nn_data(y), nn_data(sm), nn_data(sv));
+    });
+    Napi::Array r = Napi::Array::New(env, 3);
+    r.Set(uint32_t(0), y);
+    r.Set(uint32_t(1), sm);
+    r.Set(uint32_t(2), sv);
+    return r;
+  }
   char* x = nn_ptr(info[0], 8, n, s.dt, what);
   char* w = nn_has(info, 1) ? nn_ptr(info[1], 9, s.C, s.dt, what) : nullptr;
   char* b = nn_has(info, 2) ? nn_ptr(info[2], 10, s.C, s.dt, what) : nullptr;
@@ -1134,6 +1173,29 @@ Napi::Value BnBwd(const Napi::CallbackInfo& info) {
   const char* what = "batch_norm backward";
   BnShape s = nn_bn_shape(what);
   const int64_t n = s.N * s.C * s.S;
+  if (get_storage_any(info[0], what)->device > 0) {
+    bn_check_cuda(s, what);
+    int dev = -1;
+    char* xd = nn_ptr_dev(info[0], 8, n, s.dt, what, dev);
+    char* dyd = nn_ptr_dev(info[1], 9, n, s.dt, what, dev);
+    char* wd = nn_has(info, 2) ? nn_ptr_dev(info[2], 10, s.C, s.dt, what, dev) : nullptr;
+    char* smd = nn_ptr_dev(info[3], 11, s.C, s.dt, what, dev);
+    char* svd = nn_ptr_dev(info[4], 12, s.C, s.dt, what, dev);
+    bool want_w = info[5].ToBoolean().Value(), want_b = info[6].ToBoolean().Value();
+    Napi::Value dx = new_storage(env, size_t(nn_size(n, s.dt, what)), dev);
+    Napi::Value dw = want_w ? new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev) : env.Null();
+    Napi::Value db = want_b ? new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev) : env.Null();
+    IgnisCudaBn c = cuda_bn(s);
+    cuda_call(what, [&](const IgnisCudaApi& a) {
+      return a.bn_bwd(dev - 1, &c, xd, dyd, wd, smd, svd, nn_data(dx), want_w ? nn_data(dw) : nullptr,
+                      want_b ? nn_data(db) : nullptr);
+    });
+    Napi::Array r = Napi::Array::New(env, 3);
+    r.Set(uint32_t(0), dx);
+    r.Set(uint32_t(1), dw);
+    r.Set(uint32_t(2), db);
+    return r;
+  }
   char* x = nn_ptr(info[0], 8, n, s.dt, what);
   char* dy = nn_ptr(info[1], 9, n, s.dt, what);
   char* w = nn_has(info, 2) ? nn_ptr(info[2], 10, s.C, s.dt, what) : nullptr;

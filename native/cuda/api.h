@@ -71,6 +71,13 @@ typedef struct IgnisCudaPool {
   int64_t N, C, H, W, OH, OW, kh, kw, sh, sw, pt, pl, dh, dw, divisor;
 } IgnisCudaPool;
 
+// Batch norm over x viewed as [N, C, S] (native/cpu/batchnorm.h's BnShape).
+typedef struct IgnisCudaBn {
+  int32_t dtype, training;
+  int64_t N, C, S;
+  double eps, momentum;
+} IgnisCudaBn;
+
 // One parameter of a fused optimizer step (native/cpu/optim.h: OptimItem, same meaning).
 typedef struct IgnisCudaOptimItem {
   int64_t n;
@@ -144,6 +151,11 @@ typedef struct IgnisCudaApi {
   // max / average pooling; ind (int64 [N, C, OH, OW], max only, may be NULL) as PyTorch's indices
   int (*pool_fwd)(int dev, const IgnisCudaPool* s, const void* x, void* y, int64_t* ind);
   int (*pool_bwd)(int dev, const IgnisCudaPool* s, const void* dy, const int64_t* ind, void* dx);
+  // batch norm (cpu/batchnorm.h semantics; w, b, rm, rv may be NULL; training updates rm / rv)
+  int (*bn_fwd)(int dev, const IgnisCudaBn* s, const void* x, const void* w, const void* b, void* rm, void* rv, void* y,
+                void* smean, void* svar);
+  int (*bn_bwd)(int dev, const IgnisCudaBn* s, const void* x, const void* dy, const void* w, const void* smean,
+                const void* svar, void* dx, void* dw, void* db);
   // native/cpu/random.h's Philox streams, same (seed, offset) -> same numbers as the CPU.
   int (*random)(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
 } IgnisCudaApi;

@@ -24,6 +24,10 @@ void gather_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t
 void scatter_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size, int reduce);
 void pool_fwd_cuda(int dev, const IgnisCudaPool& s, const void* x, void* y, int64_t* ind);
 void pool_bwd_cuda(int dev, const IgnisCudaPool& s, const void* dy, const int64_t* ind, void* dx);
+void bn_fwd_cuda(int dev, const IgnisCudaBn& s, const void* x, const void* w, const void* b, void* rm, void* rv, void* y,
+                 void* smean, void* svar);
+void bn_bwd_cuda(int dev, const IgnisCudaBn& s, const void* x, const void* dy, const void* w, const void* smean,
+                 const void* svar, void* dx, void* dw, void* db);
 void optim_step_cuda(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
 void random_cuda(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
 // versions / handles (blas.cpp, conv.cpp)

@@ -467,6 +467,12 @@ IgnisCudaApi make_api() {
   a.pool_bwd = [](int dev, const IgnisCudaPool* s, const void* dy, const int64_t* ind, void* dx) {
     return guard([&] { pool_bwd_cuda(dev, *s, dy, ind, dx); });
   };
+  a.bn_fwd = [](int dev, const IgnisCudaBn* s, const void* x, const void* w, const void* b, void* rm, void* rv, void* y,
+                void* sm, void* sv) { return guard([&] { bn_fwd_cuda(dev, *s, x, w, b, rm, rv, y, sm, sv); }); };
+  a.bn_bwd = [](int dev, const IgnisCudaBn* s, const void* x, const void* dy, const void* w, const void* sm,
+                const void* sv, void* dx, void* dw, void* db) {
+    return guard([&] { bn_bwd_cuda(dev, *s, x, dy, w, sm, sv, dx, dw, db); });
+  };
   a.random = [](int dev, int kind, int dt, void* out, int64_t n, uint64_t seed, uint64_t off, double p0, double p1) {
     return guard([&] { random_cuda(dev, kind, dt, out, n, seed, off, p0, p1); });
   };

@@ -183,6 +183,28 @@ for (const dev of devices) {
       }
     });
 
+    it('batch norm: training (batch stats, running update) and eval, forward and backward', () => {
+      const x = sample([4, 3, 5, 6], -2, 3, 17);
+      const w = sample([3], 0.5, 1.5, 18), b = sample([3], -1, 1, 19);
+      for (const training of [true, false]) {
+        const rmR = ignis.full([3], 0.1), rvR = ignis.full([3], 1.5);
+        const rmD = on(rmR, dev).clone(), rvD = on(rvR, dev).clone();
+        const xr = x.clone().requiresGrad_(), wr = w.clone().requiresGrad_(), br = b.clone().requiresGrad_();
+        const yr = F.batchNorm(xr, rmR, rvR, wr, br, { training, momentum: 0.2 });
+        yr.mul(x.cos()).sum().backward();
+        const xd = on(x, dev).detach().requiresGrad_(), wd = on(w, dev).detach().requiresGrad_(), bd = on(b, dev).detach().requiresGrad_();
+        const yd = F.batchNorm(xd, rmD, rvD, wd, bd, { training, momentum: 0.2 });
+        yd.mul(on(x, dev).cos()).sum().backward();
+        const tag = training ? 'train' : 'eval';
+        expectClose(yd, yr, 1e-5, 1e-5, `bn ${tag} forward`);
+        expectClose(xd.grad!, xr.grad!, 1e-4, 1e-5, `bn ${tag} dx`);
+        expectClose(wd.grad!, wr.grad!, 1e-4, 1e-5, `bn ${tag} dw`);
+        expectClose(bd.grad!, br.grad!, 1e-5, 1e-5, `bn ${tag} db`);
+        expectClose(rmD, rmR, 1e-6, 1e-6, `bn ${tag} running mean`);
+        expectClose(rvD, rvR, 1e-6, 1e-6, `bn ${tag} running var`);
+      }
+    });
+
     it('optimizer steps (SGD with momentum, Adam, AdamW) match the CPU', () => {
       for (const make of [
         (p: Tensor[]) => new ignis.optim.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
