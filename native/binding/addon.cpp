@@ -883,6 +883,7 @@ IgnisCudaPool cuda_pool(const PoolShape& s) {
   c.dtype = int32_t(s.dt);
   c.max = s.max;
   c.count_include_pad = s.count_include_pad;
+  c.adaptive = 0;
   c.N = s.N; c.C = s.C; c.H = s.H; c.W = s.W; c.OH = s.OH; c.OW = s.OW; c.kh = s.kh; c.kw = s.kw;
   c.sh = s.sh; c.sw = s.sw; c.pt = s.pt; c.pl = s.pl; c.dh = s.dh; c.dw = s.dw; c.divisor = s.divisor;
   return c;
@@ -1015,12 +1016,12 @@ Napi::Value PoolFwd(const Napi::CallbackInfo& info) {
   bool adaptive = g_meta[20] != 0, onednn = g_meta[19] != 0;
   const int64_t ny = s.N * s.C * s.OH * s.OW;
   if (get_storage_any(info[0], what)->device > 0) {
-    if (adaptive) throw Error("DeviceError", "adaptive pooling: not implemented for cuda tensors yet; move them to the cpu first (.cpu())");
     int dev = -1;
     char* xd = nn_ptr_dev(info[0], 18, s.N * s.C * s.H * s.W, s.dt, what, dev);
     Napi::Value y = new_storage(env, size_t(nn_size(ny, s.dt, what)), dev);
     Napi::Value aux = (s.max && mode != 0) ? new_storage(env, size_t(nn_size(ny, DType::i64, what)), dev) : env.Null();
     IgnisCudaPool c = cuda_pool(s);
+    c.adaptive = adaptive;
     int64_t* ind = aux.IsNull() ? nullptr : reinterpret_cast<int64_t*>(nn_data(aux));
     cuda_call(what, [&](const IgnisCudaApi& a) { return a.pool_fwd(dev - 1, &c, xd, nn_data(y), ind); });
     Napi::Array r = Napi::Array::New(env, 4);
@@ -1074,7 +1075,6 @@ Napi::Value PoolBwd(const Napi::CallbackInfo& info) {
   const int64_t ny = s.N * s.C * s.OH * s.OW;
   int kind = info[2].As<Napi::Number>().Int32Value();
   if (get_storage_any(info[0], what)->device > 0) {
-    if (adaptive) throw Error("DeviceError", "adaptive pooling backward: not implemented for cuda tensors yet");
     int dev = -1;
     char* dyd = nn_ptr_dev(info[0], 18, ny, s.dt, what, dev);
     const int64_t* ind = nullptr;
@@ -1082,6 +1082,7 @@ Napi::Value PoolBwd(const Napi::CallbackInfo& info) {
     else if (s.max) throw Error("ValueError", std::string(what) + ": max pooling backward needs indices");
     Napi::Value dx = new_storage(info.Env(), size_t(nn_size(s.N * s.C * s.H * s.W, s.dt, what)), dev);
     IgnisCudaPool c = cuda_pool(s);
+    c.adaptive = adaptive;
     cuda_call(what, [&](const IgnisCudaApi& a) { return a.pool_bwd(dev - 1, &c, dyd, ind, nn_data(dx)); });
     return dx;
   }

@@ -111,9 +111,11 @@ void load() {
     return;
   }
   const IgnisCudaApi* api = fn();
-  if (!api || api->abi != IGNIS_CUDA_ABI_VERSION) {
-    g_reason = lib + " speaks ABI " + std::to_string(api ? api->abi : -1) + " but this addon needs " +
-               std::to_string(IGNIS_CUDA_ABI_VERSION) + ": rebuild ignis";
+  if (!api || api->abi != IGNIS_CUDA_ABI_VERSION || api->table_size != sizeof(IgnisCudaApi)) {
+    g_reason = lib + " speaks ABI " + std::to_string(api ? api->abi : -1) + " (table of " +
+               std::to_string(api ? api->table_size : 0) + " bytes) but this addon needs " +
+               std::to_string(IGNIS_CUDA_ABI_VERSION) + " (" + std::to_string(sizeof(IgnisCudaApi)) +
+               " bytes): a stale library; rebuild ignis";
     return;
   }
   // 4. devices and versions

@@ -67,7 +67,7 @@ typedef struct IgnisCudaConv {
 
 // 2-d pooling geometry, as native/cpu/pool.h's PoolShape (max: 1 max, 0 average).
 typedef struct IgnisCudaPool {
-  int32_t dtype, max, count_include_pad;
+  int32_t dtype, max, count_include_pad, adaptive;  // adaptive: OH/OW given, kernel fields unused
   int64_t N, C, H, W, OH, OW, kh, kw, sh, sw, pt, pl, dh, dw, divisor;
 } IgnisCudaPool;
 
@@ -88,7 +88,8 @@ typedef struct IgnisCudaOptimItem {
 } IgnisCudaOptimItem;
 
 typedef struct IgnisCudaApi {
-  int32_t abi;  // IGNIS_CUDA_ABI_VERSION
+  int32_t abi;          // IGNIS_CUDA_ABI_VERSION
+  uint32_t table_size;  // sizeof(IgnisCudaApi) as built: a stale library with another layout is refused
   const char* (*error_kind)(void);
   const char* (*error_message)(void);
   // Checks the runtime, the devices and the cuDNN / cuBLAS versions; 0 when usable.

@@ -401,6 +401,7 @@ IgnisCudaApi make_api() {
   IgnisCudaApi a;
   std::memset(&a, 0, sizeof a);
   a.abi = IGNIS_CUDA_ABI_VERSION;
+  a.table_size = uint32_t(sizeof(IgnisCudaApi));
   a.error_kind = kind_impl;
   a.error_message = msg_impl;
   a.init = init_impl;

@@ -42,6 +42,9 @@ beforeAll(() => {
   // a stand-in cuDNN, and a "backend" linked against it (its DT_NEEDED names libcudnn.so.9)
   cc(['-shared', '-fPIC', '-Wl,-soname,libcudnn.so.9', '-o', path.join(tmp, 'cudnn/lib/libcudnn.so.9'), path.join(tmp, 'empty.c')]);
   cc(['-shared', '-fPIC', '-o', path.join(tmp, 'libignis_cuda.so'), path.join(tmp, 'empty.c'), `-L${path.join(tmp, 'cudnn/lib')}`, '-Wl,--no-as-needed', '-l:libcudnn.so.9']);
+  // a "backend" from another build: the entry point exists, the table layout does not match
+  fs.writeFileSync(path.join(tmp, 'stale.c'), 'struct T { int abi; unsigned size; } t = {1, 8};\nconst void* ignis_cuda_api(void) { return &t; }\n');
+  cc(['-shared', '-fPIC', '-o', path.join(tmp, 'stale.so'), path.join(tmp, 'stale.c')]);
 });
 
 afterAll(() => {
@@ -101,6 +104,11 @@ describe('ignis.cuda status', () => {
     const v = verdict({ LD_LIBRARY_PATH: path.join(tmp, 'driver'), IGNIS_CUDA_LIB: builtLib });
     expect(v.available).toBe(false);
     expect(v.reason).toMatch(/driver supports CUDA .* needs CUDA 13|no CUDA device|CUDA error/);
+  });
+
+  it('a library from another build (table layout differs) is refused as stale', () => {
+    const v = verdict({ LD_LIBRARY_PATH: path.join(tmp, 'driver'), IGNIS_CUDA_LIB: path.join(tmp, 'stale.so') });
+    expect(v.reason).toMatch(/stale\.so speaks ABI 1 \(table of 8 bytes\) but this addon needs 1 \(\d+ bytes\): a stale library; rebuild ignis/);
   });
 
   it('IGNIS_CUDA_DISABLE=1 turns CUDA off with that reason', () => {

@@ -163,13 +163,15 @@ for (const dev of devices) {
       }
     });
 
-    it('max and average pooling, forward and backward (padding, stride, ceil mode, count_include_pad)', () => {
+    it('max, average and adaptive pooling, forward and backward (padding, stride, ceil mode, count_include_pad)', () => {
       const x = sample([2, 3, 9, 11], -2, 2, 16);
       const cases: [string, (t: Tensor) => Tensor][] = [
         ['max 2x2', (t) => F.maxPool2d(t, { kernelSize: 2 })],
         ['max 3x3 s2 p1 ceil', (t) => F.maxPool2d(t, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true })],
         ['avg 3x3 s2 p1', (t) => F.avgPool2d(t, { kernelSize: 3, stride: 2, padding: 1 })],
         ['avg 3x3 p1 no pad count', (t) => F.avgPool2d(t, { kernelSize: 3, padding: 1, countIncludePad: false })],
+        ['adaptive avg 4x3', (t) => F.adaptiveAvgPool2d(t, [4, 3])],
+        ['adaptive max 2x5', (t) => F.adaptiveMaxPool2d(t, [2, 5])],
       ];
       for (const [name, f] of cases) {
         const xr = x.clone().requiresGrad_();
