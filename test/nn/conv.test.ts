@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import * as ops from '../../src/ops/all';
-import { checkCase, expectClose, fixtures, U, withOnednn } from './nn_fixtures';
+import { expectClose } from '../util/fixtures';
+import { checkCase, fixtures, U, withOnednn } from './nn_fixtures';
 
 const CONV = new Set(['conv2d', 'conv1d', 'convTranspose2d', 'pad']);
 const cases = fixtures.filter((c) => CONV.has(c.op));

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import * as ops from '../../src/ops/all';
-import { checkCase, expectClose, fixtures, U, values, withOnednn as withOnednnBase } from './nn_fixtures';
+import { expectClose, values } from '../util/fixtures';
+import { checkCase, fixtures, U, withOnednn as withOnednnBase } from './nn_fixtures';
 
 // batch norm takes oneDNN only with IGNIS_ONEDNN_BNORM=1 (native/cpu/batchnorm.cpp): set it for the oneDNN runs
 function withOnednn<T>(on: boolean, fn: () => T): T {

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import * as ops from '../../src/ops/all';
-import { checkCase, distinct, expectClose, fixtures, U, values, withOnednn } from './nn_fixtures';
+import { expectClose, values } from '../util/fixtures';
+import { checkCase, distinct, fixtures, U, withOnednn } from './nn_fixtures';
 
 const POOL = new Set(['maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'interpolate']);
 const cases = fixtures.filter((c) => POOL.has(c.op));
