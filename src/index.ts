@@ -11,17 +11,7 @@ export { Tensor } from './tensor';
 export type { DType } from './dtype';
 export { DTYPES } from './dtype';
 export type { Device } from './storage';
-export {
-  IgnisError,
-  ShapeError,
-  DTypeError,
-  DeviceError,
-  IndexError,
-  ValueError,
-  MemoryError,
-  DisposedError,
-  AutogradError,
-} from './errors';
+export * from './errors';
 export {
   tensor, zeros, ones, full, empty, zerosLike, onesLike, emptyLike, fullLike, arange, linspace, eye,
   rand, randn, randint, bernoulli, randLike, randnLike, uniform_, normal_,
