@@ -101,13 +101,6 @@ template <class T> IGNIS_VM_INLINE T mish_grad(T x) {
   return ts + x * s * sech2;
 }
 
-// PyTorch: max_deriv - sign * z / (1 + z) with z = exp(-|x|).
-template <class T> IGNIS_VM_INLINE T logsigmoid_grad(T x) {
-  T z = exp_(-std::abs(x));
-  T q = z / (T(1) + z);
-  return sel_(x < T(0), T(1) - q, q);
-}
-
 enum ActOp {
 #define ACT(name, np, fwd, bwd) A_##name,
 #include "../ops/activations.def"
