@@ -67,15 +67,27 @@ IGNIS_PROFILE=1 node app.js prints the same table at exit without this command.`
 type Opts = Record<string, string | boolean | string[] | undefined>;
 
 function parse(cmd: string, argv: string[], options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>, positionals: boolean): { values: Opts; positionals: string[] } {
+  // `--lr -0.1`: a negative number is the option's value (parseArgs would call it ambiguous)
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
+    if (name && options[name]?.type === 'string' && /^-[\d.]/.test(argv[i + 1] ?? '')) args.push(`${argv[i]}=${argv[++i]}`);
+    else args.push(argv[i]);
+  }
   try {
-    const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true, allowPositionals: positionals });
+    const r = parseArgs({ args, options: { ...options, help: { type: 'boolean' } }, strict: true, allowPositionals: positionals });
     return { values: r.values as Opts, positionals: r.positionals };
   } catch (e) {
     const err = e as Error & { code?: string };
     const m = /'(-{1,2}[^']*)'/.exec(err.message);
     const flag = m ? m[1] : '';
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${flag.split(/[ =]/)[0]}; see ignis ${cmd} --help`);
-    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`option ${flag.split(/[ ,]/)[0]} ${/argument missing/.test(err.message) ? 'needs a value' : 'takes no value'}`);
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const f = flag.split(/[ ,]/)[0];
+      if (/does not take an argument/.test(err.message)) throw new UsageError(`option ${f} takes no value`);
+      if (/ambiguous/.test(err.message)) throw new UsageError(`option ${f} needs a value (write ${f}=-VALUE for a value starting with '-')`);
+      throw new UsageError(`option ${f} needs a value`);
+    }
     if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument ${m ? m[1] : ''}; see ignis ${cmd} --help`);
     throw new UsageError(err.message.split('\n')[0]);
   }
