@@ -57,7 +57,7 @@ const DOCTOR_HELP = `Usage: ignis doctor [--json]
 
 Checks the native addon, the CPU kernels, oneDNN and the CUDA libraries. Exits 0 when the CPU works.`;
 
-const PROFILE_HELP = `Usage: ignis profile <script.js|script.ts> [--out DIR] [--sort KEY] [--rows N] [--shapes] [--memory] [--flops] [-- script args]
+const PROFILE_HELP = `Usage: ignis profile <script.js|script.ts> [--out DIR] [--sort KEY] [--rows N] [--shapes] [--memory] [--flops] [script args] [-- --script-flags]
 
 Runs the script in this process under ignis.profiler (its \`require('ignis')\` is this package), then
 prints the op table and writes DIR/table.txt and DIR/trace.json (chrome://tracing, Perfetto).
@@ -349,19 +349,17 @@ function doctorCmd(argv: string[]): number {
 // --------------------------------------------------------------------------------------- profile
 
 function profileCmd(argv: string[]): number | null {
+  // own options anywhere before `--`; the first positional is the script, the others and all after `--` are its arguments
   const dd = argv.indexOf('--');
   const own = dd >= 0 ? argv.slice(0, dd) : argv;
-  let scriptArgs = dd >= 0 ? argv.slice(dd + 1) : [];
-  // everything after the script path belongs to the script
-  const firstPos = own.findIndex((a, i) => !a.startsWith('-') && !['--out', '--sort', '--rows'].includes(own[i - 1] ?? ''));
-  const mine = firstPos >= 0 ? own.slice(0, firstPos + 1) : own;
-  if (firstPos >= 0) scriptArgs = [...own.slice(firstPos + 1), ...scriptArgs];
+  const after = dd >= 0 ? argv.slice(dd + 1) : [];
   const { values, positionals } = parse(
     'profile',
-    mine,
+    own,
     { out: { type: 'string' }, sort: { type: 'string' }, rows: { type: 'string' }, shapes: { type: 'boolean' }, memory: { type: 'boolean' }, flops: { type: 'boolean' } },
     true,
   );
+  const scriptArgs = [...positionals.slice(1), ...after];
   if (values.help) return void console.log(PROFILE_HELP), 0;
   if (!positionals.length) throw new UsageError('expected a script to run: ignis profile <script.js> [--out DIR]');
   const script = positionals[0];
