@@ -1,4 +1,9 @@
-/** Late-bound access to the package root from inside src/cli (the index imports the experiment API). */
+/**
+ * Late-bound access to the package root from inside src/cli: the index imports the experiment API,
+ * so this import is circular and is read only when called (by then the index is complete).
+ */
+import * as root from '../index';
+
 export interface CudaApi {
   isAvailable(): boolean;
   reason(): string;
@@ -6,9 +11,7 @@ export interface CudaApi {
   deviceCount?(): number;
 }
 
-/** ignis.cuda, read when called so that src/cli needs no import cycle with src/index. */
+/** ignis.cuda */
 export function cudaApi(): CudaApi {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const root = require('../index') as { cuda: CudaApi };
   return root.cuda;
 }
