@@ -23,6 +23,7 @@ import { noGrad } from '../autograd/mode';
 import { manualSeed, Generator } from '../random';
 import { info as nativeInfo } from '../native';
 import type { Tensor } from '../tensor';
+import { zeros } from '../ops/creation';
 
 export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -204,7 +205,15 @@ export function resolveOptions(o: CompareOptions): CompareResult['config'] & { d
   if (!Array.isArray(acts) || acts.length === 0) throw new ValueError('give at least one activation');
   for (const a of acts) {
     const { row } = lookupActivation(a); // throws "unknown activation 'x'; valid names: ..."
-    if (!row.elementwise) throw new ValueError(`activation '${a}' is not elementwise (${row.formula}); the seed CNN needs an elementwise activation`);
+    // glu halves a dim, softmax & co. normalise over one: they do not fit between the CNN's layers (prelu does)
+    if (row.params.some((p) => p.name === 'dim'))
+      throw new ValueError(`activation '${a}' is not elementwise (${row.formula}); the seed CNN needs an activation that keeps the shape`);
+    try {
+      const y = noGrad(() => nn.activation(a).call(zeros([1, 2, 2, 2])) as Tensor);
+      if (y.shape.join() !== '1,2,2,2') throw new ValueError(`it maps shape [1, 2, 2, 2] to [${y.shape.join(', ')}]`);
+    } catch (e) {
+      throw new ValueError(`activation '${a}' cannot be built with its defaults: ${(e as Error).message}`);
+    }
   }
   if (new Set(acts).size !== acts.length) throw new ValueError(`activation listed twice: ${acts.join(', ')}`);
   const cfg = {
@@ -360,7 +369,7 @@ function runOne(
   let note: string;
   const opNames = activationOpNames(activation);
   if (cfg.profileSteps === 0) note = 'not measured (profileSteps 0)';
-  else if (!opNames) note = 'not measured: a composition activation runs as generic ops that cannot be told apart from the rest of the model';
+  else if (!opNames) note = `not measured: ${activation} has no activation op of its own (it runs as generic ops that cannot be told apart from the rest of the model)`;
   else {
     emit({ type: 'profile', activation });
     share = profileShare(loader, step, cfg.profileSteps, new Set(opNames));

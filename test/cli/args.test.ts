@@ -45,6 +45,7 @@ const cases: [string, () => string[], RegExp][] = [
   ['an unknown activation', () => ['compare', '--activations', 'relu,nosuch'], /unknown activation 'nosuch'; valid names: relu/],
   ['an empty activation list', () => ['compare', '--activations', ','], /at least one/],
   ['a non-elementwise activation', () => ['compare', '--activations', 'softmax'], /not elementwise/],
+  ['an activation that needs parameters', () => ['compare', '--activations', 'threshold'], /'threshold' cannot be built with its defaults: threshold: threshold and value are required/],
   ['an activation listed twice', () => ['compare', '--activations', 'relu,relu'], /listed twice/],
   ['a missing data directory', () => ['compare', '--data-dir', '/nonexistent/mnist'], /--data-dir \/nonexistent\/mnist: no such directory/],
   ['a data directory without the files', () => ['compare', '--data-dir', empty], /cannot find train-images-idx3-ubyte/],
