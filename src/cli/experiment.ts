@@ -52,7 +52,7 @@ export interface CompareOptions {
   /** accuracy-curve points per epoch, each on `curveSamples` test images (default 8 and 1000) */
   evalPoints?: number;
   curveSamples?: number;
-  /** training steps profiled per activation for the activation share (default 3; 0: skip) */
+  /** training steps profiled per activation for the activation share (default 5; 0: skip) */
   profileSteps?: number;
   onProgress?: (e: ProgressEvent) => void;
 }
@@ -92,7 +92,7 @@ export interface ActivationResult {
   stepsTo95: number;
   secondsPerEpoch: number;
   imagesPerSec: number;
-  /** self time of the activation ops (forward and backward) / training step time; null when not measured */
+  /** self time of the activation ops (forward and backward) / training step time (median over the profiled steps); null when not measured */
   activationShare: number | null;
   /** why activationShare is null, or how it was measured */
   activationShareNote: string;
@@ -231,7 +231,7 @@ export function resolveOptions(o: CompareOptions): CompareResult['config'] & { d
     testLimit: o.testLimit ?? null,
     evalPoints: o.evalPoints ?? 8,
     curveSamples: o.curveSamples ?? 1000,
-    profileSteps: o.profileSteps ?? 3,
+    profileSteps: o.profileSteps ?? 5,
   } as CompareResult['config'];
   checkPositiveInt(cfg.epochs, 'epochs');
   checkPositiveInt(cfg.batchSize, 'batch size');
@@ -373,7 +373,7 @@ function runOne(
   else {
     emit({ type: 'profile', activation });
     share = profileShare(loader, step, cfg.profileSteps, new Set(opNames));
-    note = `self CPU time of ${opNames.join(', ')} over ${cfg.profileSteps} profiled training steps`;
+    note = `self CPU time of ${opNames.join(', ')} over the step time, median of ${cfg.profileSteps} profiled training steps`;
   }
   const best = epochs.reduce((b, e) => (e.testAccuracy > b.testAccuracy ? e : b), epochs[0]);
   const bestCurve = Math.max(...accuracyCurve.map((p) => p.accuracy));
@@ -398,7 +398,7 @@ function runOne(
   return result;
 }
 
-/** Profiles `steps` training steps (after one warm-up step) and returns activation self time / step time. */
+/** Profiles `steps` training steps (after one warm-up step): the median of activation self time / step time. */
 function profileShare(loader: data.DataLoader<data.ImageSample>, step: (x: Tensor, y: Tensor) => number, steps: number, ops: Set<string>): number {
   const it = loader[Symbol.iterator]();
   const next = (): [Tensor, Tensor] => {
@@ -410,16 +410,19 @@ function profileShare(loader: data.DataLoader<data.ImageSample>, step: (x: Tenso
   profiler.profile({ activities: ['cpu'] }, () => step(x, y));
   x.dispose();
   y.dispose();
-  let stepMs = 0;
-  let actUs = 0;
+  // per step: activation self time / step wall time; the median resists a step slowed by other processes
+  const shares: number[] = [];
   for (let s = 0; s < steps; s++) {
     [x, y] = next();
     const t0 = performance.now();
     const prof = profiler.profile({ activities: ['cpu'] }, () => step(x, y));
-    stepMs += performance.now() - t0;
+    const stepMs = performance.now() - t0;
+    let actUs = 0;
     for (const e of prof.events) if (e.kind === 'op' && ops.has(e.name)) actUs += e.selfDuration;
+    shares.push(actUs / 1000 / stepMs);
     x.dispose();
     y.dispose();
   }
-  return actUs / 1000 / stepMs;
+  shares.sort((a, b) => a - b);
+  return shares.length % 2 ? shares[(shares.length - 1) / 2] : (shares[shares.length / 2 - 1] + shares[shares.length / 2]) / 2;
 }

@@ -43,7 +43,7 @@ Options:
   --seed N                default 0; the same seed gives the same numbers
   --limit N               train on the first N training images
   --test-limit N          evaluate on the first N test images
-  --profile-steps N       training steps profiled for the activation share (default 3, 0: skip)
+  --profile-steps N       training steps profiled for the activation share (default 5, 0: skip)
   --out DIR               report directory (default ignis-report)
   --json                  print results.json to stdout; progress goes to stderr as plain lines`;
 
