@@ -88,7 +88,7 @@ function parse(cmd: string, argv: string[], options: Record<string, { type: 'str
       if (/ambiguous/.test(err.message)) throw new UsageError(`option ${f} needs a value (write ${f}=-VALUE for a value starting with '-')`);
       throw new UsageError(`option ${f} needs a value`);
     }
-    if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument ${m ? m[1] : ''}; see ignis ${cmd} --help`);
+    if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument '${/'([^']*)'/.exec(err.message)?.[1] ?? ''}'; see ignis ${cmd} --help`);
     throw new UsageError(err.message.split('\n')[0]);
   }
 }

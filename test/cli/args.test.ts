@@ -41,7 +41,7 @@ const cases: [string, () => string[], RegExp][] = [
   ['a flag without its value', () => ['compare', '--epochs'], /--epochs needs a value/],
   ['a value for a boolean flag', () => ['compare', '--json=yes'], /--json takes no value/],
   ['a dash value for a word option', () => ['compare', '--dataset', '-m'], /--dataset needs a value/],
-  ['a stray argument', () => ['compare', 'relu'], /unexpected argument/],
+  ['a stray argument', () => ['compare', 'relu'], /unexpected argument 'relu'; see ignis compare --help/],
   ['an unknown activation', () => ['compare', '--activations', 'relu,nosuch'], /unknown activation 'nosuch'; valid names: relu/],
   ['an empty activation list', () => ['compare', '--activations', ','], /at least one/],
   ['a non-elementwise activation', () => ['compare', '--activations', 'softmax'], /not elementwise/],
