@@ -16,6 +16,8 @@ export interface NativeInfo {
   reduceOps: string[];
   activations: string[];
   activationParams: number[];
+  /** kernels whose backward reads the forward output instead of the input (ACT_OUT rows) */
+  activationsFromOutput: string[];
   exprOps: string[];
   onednn: boolean;
   isa: string;

@@ -8,9 +8,14 @@
 //             writes a fresh tensor). PyTorch: the torch.nn.functional op. Bytes = 2 × 4M × 4.
 //   backward  Ignis: the native backward kernel that the autograd node of the op calls,
 //             kernels.actBackward(kernel, x, g, params) (recomputes from x, writes a fresh
-//             tensor). PyTorch: the aten backward kernel autograd calls (sigmoid/tanh/relu take
-//             the saved output, the rest x), or torch.autograd.grad through the composite where
+//             tensor; sigmoid and tanh take the saved output y instead, as in PyTorch).
+//             PyTorch: the aten backward kernel autograd calls (sigmoid/tanh/relu take the
+//             saved output, the rest x), or torch.autograd.grad through the composite where
 //             PyTorch has no fused op (swish, softsign, tanhshrink). Bytes = 3 × 4M × 4.
+// Every timed call disposes its output at once (`.dispose()`), which is what PyTorch's reference
+// counting does to the unused result of `F.relu(x)` in Python: both libraries then recycle the same
+// block through their allocator. The diagnostic row "relu forward, output left to the GC" shows
+// the cost when a loop never disposes and freeing waits for V8's garbage collector.
 // Input: randn × 1 (same distribution in both; the kernels are branch-free, so the figures do
 // not depend on it). Targets: ≥ 1.0× PyTorch for every row; relu, leaky_relu, hardswish,
 // hardtanh forward ≥ 0.9 × the copy bandwidth measured in the same run.
@@ -20,6 +25,7 @@ import { budget, measure } from '../lib/common.mjs';
 const require = createRequire(import.meta.url);
 const ig = require('../../dist/index.js');
 const K = require('../../dist/kernels.js');
+const FROM_OUTPUT = new Set(require('../../dist/native.js').info.activationsFromOutput);
 
 export const family = 'activations';
 export const title = 'Activations (CPU): 4M float32 forward / backward';
@@ -74,7 +80,7 @@ function forward(r) {
     async ignis() {
       const { x } = inputs();
       const f = ig.F[r.fn];
-      return measure(() => f(x, r.opts), timing());
+      return measure(() => f(x, r.opts).dispose(), timing());
     },
     peer: { name: 'act', sizes: { op: r.kernel, dir: 'fwd', n: N }, ...peerTiming() },
   };
@@ -89,7 +95,11 @@ function backward(r) {
     figure: gb(3),
     async ignis() {
       const { x, g } = inputs();
-      return measure(() => K.actBackward(r.kernel, x, g, r.params), timing());
+      // ACT_OUT kernels (sigmoid, tanh) take the forward output, as autograd passes it
+      const a = FROM_OUTPUT.has(r.kernel) ? ig.F[r.fn](x, r.opts) : x;
+      const res = await measure(() => K.actBackward(r.kernel, a, g, r.params).dispose(), timing());
+      if (a !== x) a.dispose();
+      return res;
     },
     peer: { name: 'act', sizes: { op: r.kernel, dir: 'bwd', n: N }, ...peerTiming() },
   };
@@ -107,13 +117,25 @@ export const benchmarks = [
     figure: gb(2),
     async ignis() {
       const { x } = inputs();
-      const r = await measure(() => x.clone(), timing());
+      const r = await measure(() => x.clone().dispose(), timing());
       copyGBs = gb(2)(r.median_s);
       return r;
     },
     peer: { name: 'act_copy', sizes: { n: N }, ...peerTiming() },
   },
   ...rows.filter((r) => !FILTER || FILTER.has(r.kernel)).flatMap((r) => [forward(r), backward(r)]),
+  {
+    name: 'relu forward, output left to the GC (diagnostic)',
+    unit: 'GB/s',
+    better: 'higher',
+    target: { text: '(diagnostic)' },
+    figure: gb(2),
+    async ignis() {
+      const { x } = inputs();
+      return measure(() => ig.F.relu(x), timing());
+    },
+    peer: { name: 'act', sizes: { op: 'relu', dir: 'fwd', n: N }, ...peerTiming() },
+  },
 ];
 
 export function backendInfo() {

@@ -313,6 +313,14 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
 #include "../ops/activations.def"
 #undef ACT
   o.Set("activationParams", nparams);
+  // kernels whose backward takes the forward output instead of the input (ACT_OUT rows)
+  o.Set("activationsFromOutput", list({
+#define ACT(name, np, fwd, bwd)
+#define ACT_OUT(name) #name,
+#include "../ops/activations.def"
+#undef ACT_OUT
+#undef ACT
+  }));
   o.Set("exprOps", list({
 #define EXPR(name, arity) #name,
 #include "../ops/expr.def"

@@ -3,11 +3,13 @@
 
 #include <array>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <unordered_map>
 #include <string>
 #include <vector>
 
+#include "../core/allocator.h"
 #include "../core/error.h"
 #include "../core/iter.h"
 #include "../core/parallel.h"
@@ -186,6 +188,10 @@ void conv_bwd_weight_ref(const ConvShape& s, const T* x, const T* dy, T* dw, T* 
 }
 
 // ---- oneDNN ------------------------------------------------------------------------------------
+// The primitives are created with format_tag::any so oneDNN picks its fast blocked layouts (e.g.
+// nChw16c / OIhw16i16o with the jit:avx512 kernels) instead of the slow gemm path it uses for plain
+// NCHW. Ignis tensors stay NCHW/OIHW: each cached plan holds the reorders between the user layout and
+// the primitive's (as PyTorch's ideep does); the reordered copies live in the caching allocator.
 #ifdef IGNIS_HAVE_DNNL
 using namespace dnnl;
 using Key = std::array<int64_t, 24>;
@@ -195,20 +201,24 @@ Key conv_key(const ConvShape& s, int64_t kind, int64_t extra = 0) {
 }
 
 struct Descs {
-  memory::desc src, wei, bias, dst;
+  memory::desc src, wei, bias, dst;           // the user's layouts (NCHW, OIHW / GOIHW)
+  memory::desc src_a, wei_a, dst_a;           // format_tag::any: the primitive chooses
   memory::dims strides, dil, pl, pr;
 };
 
 Descs descs(const ConvShape& s) {
   Descs d;
   auto f = memory::data_type::f32;
-  d.src = memory::desc({s.N, s.C, s.H, s.W}, f, memory::format_tag::nchw);
-  if (s.G > 1)
-    d.wei = memory::desc({s.G, s.O / s.G, s.C / s.G, s.kh, s.kw}, f, memory::format_tag::goihw);
-  else
-    d.wei = memory::desc({s.O, s.C, s.kh, s.kw}, f, memory::format_tag::oihw);
+  auto any = memory::format_tag::any;
+  memory::dims sd{s.N, s.C, s.H, s.W}, dd{s.N, s.O, s.OH, s.OW};
+  memory::dims wd = s.G > 1 ? memory::dims{s.G, s.O / s.G, s.C / s.G, s.kh, s.kw} : memory::dims{s.O, s.C, s.kh, s.kw};
+  d.src = memory::desc(sd, f, memory::format_tag::nchw);
+  d.wei = memory::desc(wd, f, s.G > 1 ? memory::format_tag::goihw : memory::format_tag::oihw);
   d.bias = memory::desc({s.O}, f, memory::format_tag::x);
-  d.dst = memory::desc({s.N, s.O, s.OH, s.OW}, f, memory::format_tag::nchw);
+  d.dst = memory::desc(dd, f, memory::format_tag::nchw);
+  d.src_a = memory::desc(sd, f, any);
+  d.wei_a = memory::desc(wd, f, any);
+  d.dst_a = memory::desc(dd, f, any);
   d.strides = {s.sh, s.sw};
   d.dil = {s.dh - 1, s.dw - 1};
   d.pl = {s.pt, s.pl};
@@ -217,13 +227,14 @@ Descs descs(const ConvShape& s) {
   return d;
 }
 
-convolution_forward::primitive_desc fwd_pd(const ConvShape& s, const Descs& d, bool bias, prop_kind pk,
-                                           const primitive_attr& attr = primitive_attr()) {
+convolution_forward::primitive_desc fwd_pd(const Descs& d, bool bias, const primitive_attr& attr = primitive_attr()) {
+  auto pk = prop_kind::forward_training;
   if (bias)
-    return {convolution_forward::desc(pk, algorithm::convolution_direct, d.src, d.wei, d.bias, d.dst, d.strides, d.dil,
-                                      d.pl, d.pr),
+    return {convolution_forward::desc(pk, algorithm::convolution_direct, d.src_a, d.wei_a, d.bias, d.dst_a, d.strides,
+                                      d.dil, d.pl, d.pr),
             attr, dnnl_ctx().eng};
-  return {convolution_forward::desc(pk, algorithm::convolution_direct, d.src, d.wei, d.dst, d.strides, d.dil, d.pl, d.pr),
+  return {convolution_forward::desc(pk, algorithm::convolution_direct, d.src_a, d.wei_a, d.dst_a, d.strides, d.dil, d.pl,
+                                    d.pr),
           attr, dnnl_ctx().eng};
 }
 
@@ -250,106 +261,175 @@ bool dnnl_eltwise(const ActSpec& a, algorithm& alg, float& alpha, float& beta) {
   return true;
 }
 
-struct FwdEntry {
-  convolution_forward prim;
-  bool post_op;  // the activation runs inside the primitive
+// One argument of a primitive: the user's buffer layout, the primitive's, and (when they differ)
+// the reorder between them. The primitive-layout copy lives in a block of the caching allocator for
+// the duration of one call, so a cached plan holds no activation-sized memory.
+struct PlanArg {
+  int arg = 0;
+  bool out = false;
+  memory::desc user, prim;
+  bool reordered = false;
+  primitive reorder;  // user -> prim (inputs) or prim -> user (outputs)
 };
-std::map<Key, FwdEntry> g_fwd;
-std::map<Key, convolution_backward_data> g_bwd_data;
-std::map<Key, convolution_backward_weights> g_bwd_weights;
 
-template <class M>
-void bound(M& m) {
-  if (m.size() > 256) m.clear();
+struct Plan {
+  primitive prim;
+  std::vector<PlanArg> args;
+  bool post_op = false;  // forward: the activation runs inside the primitive
+};
+
+void add_arg(Plan& p, int arg, bool out, const memory::desc& user, const memory::desc& prim) {
+  PlanArg a;
+  a.arg = arg;
+  a.out = out;
+  a.user = user;
+  a.prim = prim;
+  if (user != prim) {
+    auto& eng = dnnl_ctx().eng;
+    memory u(user, eng, DNNL_MEMORY_NONE), q(prim, eng, DNNL_MEMORY_NONE);
+    a.reordered = true;
+    a.reorder = out ? primitive(dnnl::reorder(q, u)) : primitive(dnnl::reorder(u, q));
+  }
+  p.args.push_back(std::move(a));
+}
+
+// Scratch blocks for one call, returned to the caching allocator on every exit path.
+struct Scratch {
+  std::vector<std::pair<void*, size_t>> blocks;
+  void* get(size_t n) {
+    void* p = cpu_alloc(n);
+    if (!p) throw Error("MemoryError", "conv2d: out of memory allocating " + std::to_string(n) + " bytes for a layout reorder");
+    blocks.emplace_back(p, n);
+    return p;
+  }
+  ~Scratch() {
+    for (auto& b : blocks) cpu_free(b.first, b.second);
+  }
+};
+
+// Runs plan p over the user buffers ptrs[i] (in p.args order): reorders in, primitive, reorders out.
+void run_plan(Plan& p, const std::vector<void*>& ptrs) {
+  DnnlCtx& c = dnnl_ctx();
+  Scratch scratch;
+  std::unordered_map<int, memory> args;
+  std::vector<std::pair<memory, memory>> outs;  // (primitive layout, user)
+  for (size_t i = 0; i < p.args.size(); ++i) {
+    PlanArg& a = p.args[i];
+    memory u(a.user, c.eng, ptrs[i]);
+    if (!a.reordered) {
+      args.emplace(a.arg, u);
+      continue;
+    }
+    memory q(a.prim, c.eng, scratch.get(a.prim.get_size()));
+    if (!a.out) a.reorder.execute(c.strm, {{DNNL_ARG_FROM, u}, {DNNL_ARG_TO, q}});
+    else outs.emplace_back(q, u);
+    args.emplace(a.arg, q);
+  }
+  p.prim.execute(c.strm, args);
+  size_t k = 0;
+  for (size_t i = 0; i < p.args.size(); ++i)
+    if (p.args[i].reordered && p.args[i].out) {
+      p.args[i].reorder.execute(c.strm, {{DNNL_ARG_FROM, outs[k].first}, {DNNL_ARG_TO, outs[k].second}});
+      ++k;
+    }
+  c.strm.wait();
+}
+
+std::map<Key, Plan> g_plans;
+
+Plan* find_or_make(const Key& key, const std::function<Plan()>& make) {
+  auto it = g_plans.find(key);
+  if (it != g_plans.end()) return &it->second;
+  Plan p;
+  try {
+    p = make();
+  } catch (const dnnl::error&) {
+    return nullptr;
+  }
+  if (g_plans.size() >= 256) g_plans.clear();
+  return &g_plans.emplace(key, std::move(p)).first->second;
 }
 
 bool conv_fwd_dnnl(const ConvShape& s, const float* x, const float* w, const float* b, float* y, const ActSpec& act) {
   DnnlCtx& c = dnnl_ctx();
   Key key = conv_key(s, 1, b ? 1 : 0);
-  double pk[3] = {act.p[0], act.p[1], 0};
   key[18] = act.op;
-  std::memcpy(&key[19], &pk[0], 8);
-  std::memcpy(&key[20], &pk[1], 8);
+  std::memcpy(&key[19], &act.p[0], 8);
+  std::memcpy(&key[20], &act.p[1], 8);
   std::lock_guard<std::mutex> g(c.mu);
-  auto it = g_fwd.find(key);
-  Descs d = descs(s);
-  if (it == g_fwd.end()) {
-    try {
-      primitive_attr attr;
-      bool post = false;
-      algorithm alg;
-      float alpha, beta;
-      if (act.op >= 0 && dnnl_eltwise(act, alg, alpha, beta)) {
-        post_ops po;
-        po.append_eltwise(1.f, alg, alpha, beta);
-        attr.set_post_ops(po);
-        post = true;
-      }
-      auto pd = fwd_pd(s, d, b != nullptr, prop_kind::forward_training, attr);
-      bound(g_fwd);
-      it = g_fwd.emplace(key, FwdEntry{convolution_forward(pd), post}).first;
-    } catch (const dnnl::error&) {
-      return false;
+  Plan* p = find_or_make(key, [&] {
+    Descs d = descs(s);
+    primitive_attr attr;
+    Plan pl;
+    algorithm alg;
+    float alpha, beta;
+    if (act.op >= 0 && dnnl_eltwise(act, alg, alpha, beta)) {
+      post_ops po;
+      po.append_eltwise(1.f, alg, alpha, beta);
+      attr.set_post_ops(po);
+      pl.post_op = true;
     }
-  }
-  memory xm(d.src, c.eng, const_cast<float*>(x)), wm(d.wei, c.eng, const_cast<float*>(w)), ym(d.dst, c.eng, y);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}};
-  if (b) args.emplace(DNNL_ARG_BIAS, memory(d.bias, c.eng, const_cast<float*>(b)));
-  it->second.prim.execute(c.strm, args);
-  c.strm.wait();
-  if (!it->second.post_op) apply_act_inplace(DType::f32, reinterpret_cast<char*>(y), s.N * s.O * s.OH * s.OW, act);
+    auto pd = fwd_pd(d, b != nullptr, attr);
+    pl.prim = convolution_forward(pd);
+    add_arg(pl, DNNL_ARG_SRC, false, d.src, pd.src_desc());
+    add_arg(pl, DNNL_ARG_WEIGHTS, false, d.wei, pd.weights_desc());
+    if (b) add_arg(pl, DNNL_ARG_BIAS, false, d.bias, pd.bias_desc());
+    add_arg(pl, DNNL_ARG_DST, true, d.dst, pd.dst_desc());
+    return pl;
+  });
+  if (!p) return false;
+  std::vector<void*> ptrs{const_cast<float*>(x), const_cast<float*>(w)};
+  if (b) ptrs.push_back(const_cast<float*>(b));
+  ptrs.push_back(y);
+  run_plan(*p, ptrs);
+  if (!p->post_op) apply_act_inplace(DType::f32, reinterpret_cast<char*>(y), s.N * s.O * s.OH * s.OW, act);
   return true;
 }
 
 bool conv_bwd_data_dnnl(const ConvShape& s, const float* dy, const float* w, float* dx) {
   DnnlCtx& c = dnnl_ctx();
-  Key key = conv_key(s, 2);
   std::lock_guard<std::mutex> g(c.mu);
-  Descs d = descs(s);
-  auto it = g_bwd_data.find(key);
-  if (it == g_bwd_data.end()) {
-    try {
-      auto hint = fwd_pd(s, d, false, prop_kind::forward_training);
-      convolution_backward_data::primitive_desc pd(
-          convolution_backward_data::desc(algorithm::convolution_direct, d.src, d.wei, d.dst, d.strides, d.dil, d.pl, d.pr),
-          c.eng, hint);
-      bound(g_bwd_data);
-      it = g_bwd_data.emplace(key, convolution_backward_data(pd)).first;
-    } catch (const dnnl::error&) {
-      return false;
-    }
-  }
-  memory dym(d.dst, c.eng, const_cast<float*>(dy)), wm(d.wei, c.eng, const_cast<float*>(w)), dxm(d.src, c.eng, dx);
-  it->second.execute(c.strm, {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
-  c.strm.wait();
+  Plan* p = find_or_make(conv_key(s, 2), [&] {
+    Descs d = descs(s);
+    auto hint = fwd_pd(d, false);
+    convolution_backward_data::primitive_desc pd(
+        convolution_backward_data::desc(algorithm::convolution_direct, d.src_a, d.wei_a, d.dst_a, d.strides, d.dil, d.pl, d.pr),
+        c.eng, hint);
+    Plan pl;
+    pl.prim = convolution_backward_data(pd);
+    add_arg(pl, DNNL_ARG_DIFF_DST, false, d.dst, pd.diff_dst_desc());
+    add_arg(pl, DNNL_ARG_WEIGHTS, false, d.wei, pd.weights_desc());
+    add_arg(pl, DNNL_ARG_DIFF_SRC, true, d.src, pd.diff_src_desc());
+    return pl;
+  });
+  if (!p) return false;
+  run_plan(*p, {const_cast<float*>(dy), const_cast<float*>(w), dx});
   return true;
 }
 
 bool conv_bwd_weight_dnnl(const ConvShape& s, const float* x, const float* dy, float* dw, float* db) {
   DnnlCtx& c = dnnl_ctx();
-  Key key = conv_key(s, 3, db ? 1 : 0);
   std::lock_guard<std::mutex> g(c.mu);
-  Descs d = descs(s);
-  auto it = g_bwd_weights.find(key);
-  if (it == g_bwd_weights.end()) {
-    try {
-      auto hint = fwd_pd(s, d, db != nullptr, prop_kind::forward_training);
-      auto desc = db ? convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.wei, d.bias, d.dst, d.strides,
-                                                           d.dil, d.pl, d.pr)
-                     : convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.wei, d.dst, d.strides, d.dil,
-                                                           d.pl, d.pr);
-      convolution_backward_weights::primitive_desc pd(desc, c.eng, hint);
-      bound(g_bwd_weights);
-      it = g_bwd_weights.emplace(key, convolution_backward_weights(pd)).first;
-    } catch (const dnnl::error&) {
-      return false;
-    }
-  }
-  memory xm(d.src, c.eng, const_cast<float*>(x)), dym(d.dst, c.eng, const_cast<float*>(dy)), dwm(d.wei, c.eng, dw);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_WEIGHTS, dwm}};
-  if (db) args.emplace(DNNL_ARG_DIFF_BIAS, memory(d.bias, c.eng, db));
-  it->second.execute(c.strm, args);
-  c.strm.wait();
+  Plan* p = find_or_make(conv_key(s, 3, db ? 1 : 0), [&] {
+    Descs d = descs(s);
+    auto hint = fwd_pd(d, db != nullptr);
+    auto desc = db ? convolution_backward_weights::desc(algorithm::convolution_direct, d.src_a, d.wei_a, d.bias, d.dst_a,
+                                                         d.strides, d.dil, d.pl, d.pr)
+                   : convolution_backward_weights::desc(algorithm::convolution_direct, d.src_a, d.wei_a, d.dst_a, d.strides,
+                                                         d.dil, d.pl, d.pr);
+    convolution_backward_weights::primitive_desc pd(desc, c.eng, hint);
+    Plan pl;
+    pl.prim = convolution_backward_weights(pd);
+    add_arg(pl, DNNL_ARG_SRC, false, d.src, pd.src_desc());
+    add_arg(pl, DNNL_ARG_DIFF_DST, false, d.dst, pd.diff_dst_desc());
+    add_arg(pl, DNNL_ARG_DIFF_WEIGHTS, true, d.wei, pd.diff_weights_desc());
+    if (db) add_arg(pl, DNNL_ARG_DIFF_BIAS, true, d.bias, pd.diff_bias_desc());
+    return pl;
+  });
+  if (!p) return false;
+  std::vector<void*> ptrs{const_cast<float*>(x), const_cast<float*>(dy), dw};
+  if (db) ptrs.push_back(db);
+  run_plan(*p, ptrs);
   return true;
 }
 #endif

@@ -8,12 +8,15 @@ import type { OpDef } from '../dispatch';
 import { isFloating } from '../dtype';
 import { AutogradError, DTypeError, ShapeError, ValueError } from '../errors';
 import * as K from '../kernels';
+import { info } from '../native';
 import * as ops from '../ops/all';
 import { fmtShape, normDim } from '../shape';
 import { Tensor } from '../tensor';
 import { ACTIVATIONS, ActivationRow } from './table';
 
 const bwdDefs = new Map<string, OpDef<number[]>>();
+/** kernels whose native backward reads the forward output (ACT_OUT rows of activations.def) */
+const FROM_OUTPUT = new Set(info.activationsFromOutput);
 const fwdDefs = new Map<string, OpDef<number[]>>();
 
 function bwdDef(kernel: string): OpDef<number[]> {
@@ -39,9 +42,12 @@ function fwdDef(kernel: string): OpDef<number[]> {
     d = {
       name: kernel,
       forward(ctx, [x], params) {
-        ctx.x = x;
+        const y = K.act(kernel, x, params);
+        // the backward kernel's operand: the input, or for ACT_OUT rows the output (as PyTorch's
+        // sigmoid_backward(g, y)), which saves the recomputation
+        ctx.x = FROM_OUTPUT.has(kernel) ? y : x;
         ctx.params = params;
-        return K.act(kernel, x, params);
+        return y;
       },
       backward(ctx, [g]) {
         return [ops.dispatch(bwdDef(kernel), [ctx.x as Tensor, g!], ctx.params as number[])];

@@ -45,6 +45,11 @@ describe('activation table drift (activations.def vs table.ts)', () => {
     expect(native.has(kernel), `table.ts names kernel '${kernel}' that activations.def lacks`).toBe(true);
   });
 
+  it('ACT_OUT rows (backward from the output) are native kernels', () => {
+    expect(info.activationsFromOutput).toEqual(['sigmoid', 'tanh']);
+    for (const k of info.activationsFromOutput) expect(native.has(k), `ACT_OUT(${k})`).toBe(true);
+  });
+
   it('every KERNEL_VARIANTS entry exists natively and is not also a row kernel', () => {
     for (const k of Object.keys(KERNEL_VARIANTS)) {
       expect(native.has(k), `variant ${k}`).toBe(true);
