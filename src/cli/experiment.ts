@@ -145,19 +145,30 @@ export function evaluate(model: nn.Module, ds: data.Dataset<data.ImageSample>, b
   return cm.accuracy();
 }
 
-/** The training and test splits of a dataset, limited. */
+/**
+ * Per-channel mean and std of each dataset's training pixels (in [0, 1]), the usual normalisation
+ * (PyTorch's MNIST example, torchvision's CIFAR-10 recipes; examples/mnist_cnn.ts uses the same).
+ */
+export const NORMALIZATION: Record<DatasetName, { mean: number[]; std: number[] }> = {
+  mnist: { mean: [0.1307], std: [0.3081] },
+  'fashion-mnist': { mean: [0.286], std: [0.353] },
+  cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+};
+
+/** The training and test splits of a dataset, limited and normalised (NORMALIZATION). */
 export function loadDataset(name: DatasetName, dataDir: string | undefined, limit?: number, testLimit?: number): { train: data.ImageBytesDataset; test: data.ImageBytesDataset } {
   if (dataDir !== undefined && !fs.existsSync(dataDir)) throw new data.DataNotFoundError(`data directory ${dataDir} does not exist`);
+  const norm = NORMALIZATION[name];
+  if (!norm) throw new ValueError(`unknown dataset '${String(name)}'; expected ${DATASETS.join(', ')}`);
+  const transform = data.transforms.normalize(norm.mean, norm.std);
   switch (name) {
     case 'mnist':
-      return { train: new data.MNIST({ train: true, dataDir, limit }), test: new data.MNIST({ train: false, dataDir, limit: testLimit }) };
+      return { train: new data.MNIST({ train: true, dataDir, limit, transform }), test: new data.MNIST({ train: false, dataDir, limit: testLimit, transform }) };
     case 'fashion-mnist':
-      return { train: new data.FashionMNIST({ train: true, dataDir, limit }), test: new data.FashionMNIST({ train: false, dataDir, limit: testLimit }) };
-    case 'cifar10':
-      if (dataDir === undefined) throw new data.DataNotFoundError('cifar10: no package ships CIFAR-10; pass --data-dir pointing at the cifar-10-batches-bin folder');
-      return { train: new data.CIFAR10({ train: true, dataDir, limit }), test: new data.CIFAR10({ train: false, dataDir, limit: testLimit }) };
+      return { train: new data.FashionMNIST({ train: true, dataDir, limit, transform }), test: new data.FashionMNIST({ train: false, dataDir, limit: testLimit, transform }) };
     default:
-      throw new ValueError(`unknown dataset '${String(name)}'; expected ${DATASETS.join(', ')}`);
+      if (dataDir === undefined) throw new data.DataNotFoundError('cifar10: no package ships CIFAR-10; pass --data-dir pointing at the cifar-10-batches-bin folder');
+      return { train: new data.CIFAR10({ train: true, dataDir, limit, transform }), test: new data.CIFAR10({ train: false, dataDir, limit: testLimit, transform }) };
   }
 }
 
