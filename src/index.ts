@@ -70,6 +70,8 @@ export const backends = {
 export const cuda = {
   isAvailable: (): boolean => false,
   reason: (): string => 'this build of ignis has no CUDA backend (libignis_cuda.so not built)',
+  /** why CUDA cannot be used, or null when it can */
+  unavailableReason: (): string | null => (cuda.isAvailable() ? null : cuda.reason()),
   deviceCount: (): number => 0,
 };
 
@@ -85,3 +87,6 @@ export { metrics };
 /** Checkpoints in the safetensors format: save(stateDict, path) (atomic) and load(path). */
 export { save, load, loadFile, serialize, deserialize, SafetensorsError } from './serialize';
 export type { SaveOptions, Loaded } from './serialize';
+import * as experiments from './cli/experiment';
+/** The activation comparison behind `ignis compare`: compareActivations, seedCnn, evaluate. */
+export { experiments };
