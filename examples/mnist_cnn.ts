@@ -65,40 +65,12 @@ export interface TrainResult {
   model: ignis.nn.Module;
 }
 
-/** The seed CNN for 1 x 28 x 28 inputs. */
-export function seedCnn(activation = 'relu'): ignis.nn.Module {
-  const act = (): ignis.nn.Module => nn.activation(activation);
-  return new nn.Sequential(
-    new nn.Conv2d(1, 32, 3), act(), new nn.MaxPool2d(2), // 26 -> 13
-    new nn.Conv2d(32, 64, 3), act(), new nn.MaxPool2d(2), // 11 -> 5
-    new nn.Conv2d(64, 64, 3), act(), // 3
-    new nn.Flatten(),
-    new nn.Linear(64 * 3 * 3, 64), act(),
-    new nn.Linear(64, 10),
-  );
-}
+/** The seed CNN and its evaluation live in the library (ignis.experiments, also behind `ignis compare`). */
+export const { seedCnn, evaluate } = ignis.experiments;
 
 function median(v: number[]): number {
   const s = v.slice().sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
-}
-
-/** Accuracy of the model on a dataset (eval mode, no grad). */
-export function evaluate(model: ignis.nn.Module, ds: ignis.data.Dataset<ignis.data.ImageSample>, batchSize = 1000): number {
-  const wasTraining = model.training;
-  model.eval();
-  const cm = new ignis.metrics.ConfusionMatrix(10);
-  ignis.noGrad(() => {
-    for (const [x, y] of new data.DataLoader(ds, { batchSize })) {
-      const out = model.call(x) as Tensor;
-      cm.update(out, y);
-      out.dispose();
-      x.dispose();
-      y.dispose();
-    }
-  });
-  model.train(wasTraining);
-  return cm.accuracy();
 }
 
 /** Trains the seed CNN on MNIST and reports per-epoch loss, test accuracy and speed. */

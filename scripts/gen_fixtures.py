@@ -36,9 +36,9 @@ File format
     TENSOR = { "shape": [...], "dtype": "float32"|"float64"|"int32"|"int64"|"bool",
                "data": [flat row-major values] }
 
-Floats are written with full precision (Python repr of the value; float32 values are the exact
-float32 number widened to double). Non-finite floats are encoded as the strings "nan", "inf",
-"-inf". Booleans are true/false. Every tensor has at most 60 elements.
+Tensors are encoded by scripts/fixture_util.py: floats at full precision (Python repr of the
+value; float32 values are the exact float32 number widened to double), non-finite floats as the
+strings "nan", "inf", "-inf", booleans as true/false. Every tensor has at most 60 elements.
 """
 
 import json
@@ -49,49 +49,18 @@ import sys
 import torch
 import torch.nn.functional as F
 
-torch.manual_seed(0)
+from fixture_util import DTYPE_NAMES, FIXTURE_DIR, ROOT, generator, enc as encode
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_DIR = os.path.join(ROOT, "test", "fixtures")
+torch.manual_seed(0)
 
 F32 = torch.float32
 F64 = torch.float64
-DTYPE_NAMES = {
-    torch.float32: "float32",
-    torch.float64: "float64",
-    torch.int32: "int32",
-    torch.int64: "int64",
-    torch.bool: "bool",
-}
 NAME_DTYPES = {v: k for k, v in DTYPE_NAMES.items()}
 MAX_ELEMS = 60
 
 
-# ----------------------------------------------------------------------------- encoding
-
-def enc_float(v):
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return float(v)
-
-
 def enc(t):
-    if t is None:
-        return None
-    t = t.detach()
-    if t.dtype not in DTYPE_NAMES:
-        raise ValueError("unsupported dtype %s" % t.dtype)
-    assert t.numel() <= MAX_ELEMS, "tensor too large: %s" % (list(t.shape),)
-    flat = t.contiguous().reshape(-1).tolist()
-    if t.dtype.is_floating_point:
-        data = [enc_float(v) for v in flat]
-    elif t.dtype == torch.bool:
-        data = [bool(v) for v in flat]
-    else:
-        data = [int(v) for v in flat]
-    return {"shape": list(t.shape), "dtype": DTYPE_NAMES[t.dtype], "data": data}
+    return encode(t, MAX_ELEMS)
 
 
 # ----------------------------------------------------------------------------- case builder
@@ -169,7 +138,7 @@ class Collector:
         return res
 
     def write(self, path):
-        doc = {"generator": "torch " + torch.__version__, "cases": self.cases}
+        doc = {"generator": generator(), "cases": self.cases}
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write('{"generator":%s,"cases":[\n' % json.dumps(doc["generator"]))
@@ -606,9 +575,9 @@ def gen_activations():
 
 def main():
     core = gen_core()
-    core.write(os.path.join(OUT_DIR, "core.json"))
+    core.write(os.path.join(FIXTURE_DIR, "core.json"))
     acts = gen_activations()
-    acts.write(os.path.join(OUT_DIR, "activations.json"))
+    acts.write(os.path.join(FIXTURE_DIR, "activations.json"))
 
 
 if __name__ == "__main__":

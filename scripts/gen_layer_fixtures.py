@@ -34,7 +34,6 @@ Format
     TENSOR = { "shape": [...], "dtype": "float32"|"float64"|"int64", "data": [flat values] }
 """
 
-import json
 import math
 import os
 import re
@@ -43,24 +42,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from fixture_util import FIXTURE_DIR, enc, generator, write_json
+
 torch.manual_seed(0)
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "test", "fixtures", "layers.json")
-DT = {torch.float32: "float32", torch.float64: "float64", torch.int64: "int64", torch.int32: "int32", torch.bool: "bool"}
-
-
-def enc(t):
-    if t is None:
-        return None
-    t = t.detach().contiguous()
-    flat = t.reshape(-1).tolist()
-    if t.dtype.is_floating_point:
-        flat = [("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")) if not math.isfinite(v) else float(v) for v in flat]
-    elif t.dtype == torch.bool:
-        flat = [bool(v) for v in flat]
-    else:
-        flat = [int(v) for v in flat]
-    return {"shape": list(t.shape), "dtype": DT[t.dtype], "data": flat}
+OUT = os.path.join(FIXTURE_DIR, "layers.json")
 
 
 def camel(s):
@@ -253,7 +238,5 @@ for nl, param in [("linear", None), ("conv2d", None), ("conv_transpose2d", None)
                   ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("selu", None)]:
     gains.append({"nonlinearity": nl, "param": param, "value": nn.init.calculate_gain(nl, param)})
 
-with open(OUT, "w") as f:
-    json.dump({"generator": "torch " + torch.__version__, "layers": layers, "losses": losses, "gains": gains}, f)
-    f.write("\n")
+write_json(OUT, {"generator": generator(), "layers": layers, "losses": losses, "gains": gains}, compact=False)
 print("wrote %s: %d layer cases, %d loss cases, %d gains" % (OUT, len(layers), len(losses), len(gains)))

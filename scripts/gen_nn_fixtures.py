@@ -36,37 +36,21 @@ Same JSON conventions as scripts/gen_fixtures.py:
 Non-finite floats are the strings "nan", "inf", "-inf". Tensors have at most 400 elements.
 """
 
-import json
-import math
 import os
 
 import torch
 import torch.nn.functional as F
 
+from fixture_util import FIXTURE_DIR, generator, write_json, enc as encode
+
 torch.manual_seed(0)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "test", "fixtures", "nn.json")
-DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.int64: "int64"}
+OUT = os.path.join(FIXTURE_DIR, "nn.json")
 MAX_ELEMS = 400
 
 
-def enc_float(v):
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return float(v)
-
-
 def enc(t):
-    if t is None:
-        return None
-    t = t.detach()
-    assert t.numel() <= MAX_ELEMS, "tensor too large: %s" % (list(t.shape),)
-    flat = t.contiguous().reshape(-1).tolist()
-    data = [enc_float(v) for v in flat] if t.dtype.is_floating_point else [int(v) for v in flat]
-    return {"shape": list(t.shape), "dtype": DTYPE_NAMES[t.dtype], "data": data}
+    return encode(t, MAX_ELEMS)
 
 
 cases = []
@@ -340,8 +324,5 @@ interp_case("interp_bilinear_align", (1, 2, 4, 3), size=[6, 5], mode="bilinear",
 interp_case("interp_bilinear_frac", (1, 1, 5, 6), scale=[1.7, 0.5], mode="bilinear")
 interp_case("interp_linear_1d", (2, 2, 5), size=7, mode="linear", align=False)
 
-os.makedirs(os.path.dirname(OUT), exist_ok=True)
-with open(OUT, "w") as f:
-    json.dump({"generator": "torch " + torch.__version__, "cases": cases}, f, separators=(",", ":"))
-    f.write("\n")
+write_json(OUT, {"generator": generator(), "cases": cases})
 print("wrote %d cases to %s (%d bytes)" % (len(cases), OUT, os.path.getsize(OUT)))

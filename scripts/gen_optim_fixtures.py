@@ -39,16 +39,15 @@ at full precision and "nan"/"inf"/"-inf" for non-finite values. Option names are
     }
 """
 
-import json
-import math
 import os
 
 import torch
 
+from fixture_util import FIXTURE_DIR, ROOT, enc, enc_float, generator, write_json
+
 torch.manual_seed(0)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "test", "fixtures", "optim.json")
+OUT = os.path.join(FIXTURE_DIR, "optim.json")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 STEPS = 6
 
@@ -73,20 +72,6 @@ STATE_NAMES = {
     "momentum_buffer": "momentumBuffer", "exp_avg": "expAvg", "exp_avg_sq": "expAvgSq",
     "max_exp_avg_sq": "maxExpAvgSq", "square_avg": "squareAvg", "grad_avg": "gradAvg", "sum": "sum",
 }
-
-
-def enc_float(v):
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return float(v)
-
-
-def enc(t):
-    t = t.detach()
-    name = {torch.float32: "float32", torch.float64: "float64"}[t.dtype]
-    return {"shape": list(t.shape), "dtype": name, "data": [enc_float(v) for v in t.contiguous().reshape(-1).tolist()]}
 
 
 def kw(opts):
@@ -315,17 +300,15 @@ def gen_clip():
 
 def main():
     doc = {
-        "generator": "torch " + torch.__version__,
+        "generator": generator(),
         "optimizers": gen_optimizers(),
         "models": gen_models(),
         "schedulers": gen_schedulers(),
         "clip": gen_clip(),
     }
-    text = json.dumps(doc, allow_nan=False, separators=(",", ":"))
-    with open(OUT, "w") as f:
-        f.write(text + "\n")
+    size = write_json(OUT, doc)
     print("%s: %d optimizer cases, %d model cases, %d scheduler cases, %d clip cases, %d bytes" % (
-        os.path.relpath(OUT, ROOT), len(doc["optimizers"]), len(doc["models"]), len(doc["schedulers"]), len(doc["clip"]), len(text)))
+        os.path.relpath(OUT, ROOT), len(doc["optimizers"]), len(doc["models"]), len(doc["schedulers"]), len(doc["clip"]), size))
 
 
 if __name__ == "__main__":

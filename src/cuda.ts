@@ -10,7 +10,8 @@
  *   console.log(x.matmul(x).sum().item(), ignis.cuda.memoryAllocated());
  * } else console.log(ignis.cuda.unavailableReason());
  */
-import { DeviceError, fromNative, ValueError } from './errors';
+import { DeviceError, ValueError } from './errors';
+import { fromNative } from './native_errors';
 import { addon } from './native';
 import type { Device } from './storage';
 
@@ -40,8 +41,14 @@ export function isAvailable(): boolean {
   return load().available;
 }
 
-/** Why isAvailable() is false ('' when it is true), with the fix where there is one. */
-export function unavailableReason(): string {
+/** Why isAvailable() is false, with the fix where there is one; null when CUDA is available. */
+export function unavailableReason(): string | null {
+  const s = load();
+  return s.available ? null : s.reason;
+}
+
+/** unavailableReason() as a string ('' when available). */
+export function reason(): string {
   return load().reason;
 }
 

@@ -24,24 +24,3 @@ export class MemoryError extends IgnisError {}
 export class DisposedError extends IgnisError {}
 /** Autograd misuse: backward twice, in-place on a saved tensor, leaf in-place, non-scalar backward. */
 export class AutogradError extends IgnisError {}
-
-const KINDS: Record<string, new (m: string) => IgnisError> = {
-  IgnisError,
-  ShapeError,
-  DTypeError,
-  DeviceError,
-  IndexError,
-  ValueError,
-  MemoryError,
-  DisposedError,
-  AutogradError,
-};
-
-/** Turns an error thrown by the native addon (which carries `kind`) into the matching class. */
-export function fromNative(e: unknown, op: string): IgnisError {
-  if (e instanceof IgnisError) return e;
-  const err = e as { kind?: string; message?: string };
-  const Cls = (err && err.kind && KINDS[err.kind]) || IgnisError;
-  const msg = err && err.message ? err.message : String(e);
-  return new Cls(msg.startsWith(op) ? msg : `${op}: ${msg}`);
-}

@@ -11,17 +11,7 @@ export { Tensor } from './tensor';
 export type { DType } from './dtype';
 export { DTYPES } from './dtype';
 export type { Device } from './storage';
-export {
-  IgnisError,
-  ShapeError,
-  DTypeError,
-  DeviceError,
-  IndexError,
-  ValueError,
-  MemoryError,
-  DisposedError,
-  AutogradError,
-} from './errors';
+export * from './errors';
 export {
   tensor, zeros, ones, full, empty, zerosLike, onesLike, emptyLike, fullLike, arange, linspace, eye,
   rand, randn, randint, bernoulli, randLike, randnLike, uniform_, normal_,
@@ -101,8 +91,8 @@ import { manualSeed as seedAll } from './random';
 export const cuda = {
   isAvailable: cudaBackend.isAvailable,
   unavailableReason: cudaBackend.unavailableReason,
-  /** @deprecated the earlier name of unavailableReason() */
-  reason: cudaBackend.unavailableReason,
+  /** the reason as a string ('' when available): the earlier name, kept for callers of the stub */
+  reason: cudaBackend.reason,
   deviceCount: cudaBackend.deviceCount,
   versions: cudaBackend.versions,
   libraryPath: cudaBackend.libraryPath,
@@ -135,3 +125,6 @@ export { metrics };
 /** Checkpoints in the safetensors format: save(stateDict, path) (atomic) and load(path). */
 export { save, load, loadFile, serialize, deserialize, SafetensorsError } from './serialize';
 export type { SaveOptions, Loaded } from './serialize';
+import * as experiments from './cli/experiment';
+/** The activation comparison behind `ignis compare`: compareActivations, seedCnn, evaluate. */
+export { experiments };

@@ -4,7 +4,7 @@
  * call these.
  */
 import { DType, DTYPE_CODE, DTYPE_SIZE } from './dtype';
-import { fromNative } from './errors';
+import { fromNative } from './native_errors';
 import { addon, codes, Handle, info, KIND_ALLOC, KIND_SCALAR, KIND_TENSOR, meta, OPERAND, OPERAND_STRIDE, PARAMS } from './native';
 import { contiguousStrides, numel, Shape } from './shape';
 import { Device, deviceCode, Storage } from './storage';

@@ -166,15 +166,12 @@ function score(kind: Kind, tp: number, fp: number, fn: number): number {
   return ratio(2 * tp, 2 * tp + fp + fn);
 }
 
-function classMetric(kind: Kind, pred: Tensor, target: Tensor, opts: ClassMetricOptions & { average?: Average }): number | Tensor {
-  const average = opts.average ?? 'macro';
-  if (!['macro', 'micro', 'weighted', 'none'].includes(average)) throw new ValueError(`${kind}: average must be 'macro', 'micro', 'weighted' or 'none', got ${String(average)}`);
-  const { counts, c } = confusionCounts(pred, target, opts, kind);
+/** A precision / recall / F1 of a [C, C] confusion matrix, averaged over classes as `average` says. */
+function averaged(kind: Kind, counts: Float64Array, c: number, average: Average): number | Tensor {
   const { tp, fp, fn, support } = perClass(counts, c);
   if (average === 'micro') {
-    let a = 0, b = 0, d = 0;
-    for (let i = 0; i < c; i++) [a, b, d] = [a + tp[i], b + fp[i], d + fn[i]];
-    return score(kind, a, b, d);
+    const s = (a: Float64Array): number => a.reduce((x, y) => x + y, 0);
+    return score(kind, s(tp), s(fp), s(fn));
   }
   const per = Float64Array.from({ length: c }, (_, i) => score(kind, tp[i], fp[i], fn[i]));
   if (average === 'none') return ops.tensor(per);
@@ -184,6 +181,13 @@ function classMetric(kind: Kind, pred: Tensor, target: Tensor, opts: ClassMetric
     return ratio(acc, tot);
   }
   return per.reduce((a, b) => a + b, 0) / c;
+}
+
+function classMetric(kind: Kind, pred: Tensor, target: Tensor, opts: ClassMetricOptions & { average?: Average }): number | Tensor {
+  const average = opts.average ?? 'macro';
+  if (!['macro', 'micro', 'weighted', 'none'].includes(average)) throw new ValueError(`${kind}: average must be 'macro', 'micro', 'weighted' or 'none', got ${String(average)}`);
+  const { counts, c } = confusionCounts(pred, target, opts, kind);
+  return averaged(kind, counts, c, average);
 }
 
 export type ClassAverageOptions = ClassMetricOptions & { average?: Average };
@@ -294,20 +298,7 @@ export class ConfusionMatrix {
     return this.accuracy();
   }
   private avg(kind: Kind, average: Average): number | Tensor {
-    const c = this.numClasses;
-    const { tp, fp, fn, support } = perClass(this.counts, c);
-    if (average === 'micro') {
-      const s = (a: Float64Array): number => a.reduce((x, y) => x + y, 0);
-      return score(kind, s(tp), s(fp), s(fn));
-    }
-    const per = Float64Array.from({ length: c }, (_, i) => score(kind, tp[i], fp[i], fn[i]));
-    if (average === 'none') return ops.tensor(per);
-    if (average === 'weighted') {
-      let tot = 0, acc = 0;
-      for (let i = 0; i < c; i++) [tot, acc] = [tot + support[i], acc + support[i] * per[i]];
-      return ratio(acc, tot);
-    }
-    return per.reduce((a, b) => a + b, 0) / c;
+    return averaged(kind, this.counts, this.numClasses, average);
   }
   precision(average: Average = 'macro'): number | Tensor {
     return this.avg('precision', average);

@@ -51,15 +51,20 @@ const sumDef: OpDef<RedAttrs> = {
   },
 };
 
-const prodDef: OpDef<RedAttrs> = {
-  name: 'prod',
-  forward(ctx, [x], at) {
-    const out = runReduce('prod', x, at);
+/** The forward of a reduction whose backward needs its input and its result (prod, amax, amin). */
+function savingForward(kernel: string): OpDef<RedAttrs>['forward'] {
+  return (ctx, [x], at) => {
+    const out = runReduce(kernel, x, at);
     ctx.x = x;
     ctx.out = out;
     ctx.at = at;
     return out;
-  },
+  };
+}
+
+const prodDef: OpDef<RedAttrs> = {
+  name: 'prod',
+  forward: savingForward('prod'),
   backward(ctx, [g]) {
     const o = ops();
     const x = ctx.x as Tensor;
@@ -73,13 +78,7 @@ const prodDef: OpDef<RedAttrs> = {
 function extremeDef(name: 'amax' | 'amin'): OpDef<RedAttrs> {
   return {
     name,
-    forward(ctx, [x], at) {
-      const out = runReduce(name === 'amax' ? 'max' : 'min', x, at);
-      ctx.x = x;
-      ctx.out = out;
-      ctx.at = at;
-      return out;
-    },
+    forward: savingForward(name === 'amax' ? 'max' : 'min'),
     backward(ctx, [g]) {
       // the gradient is shared evenly between tied extremes (PyTorch's amax/amin)
       const o = ops();

@@ -8,22 +8,15 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { Tensor } from '../../src';
+import { mulberry32, numel } from '../util/inputs';
 
 const { F, nn } = ignis;
 const { ACTIVATIONS } = ignis.activations;
 type Fn = (x: Tensor, ...a: unknown[]) => Tensor;
 const FN = F as unknown as Record<string, Fn>;
 
-// deterministic inputs independent of the library's generator (mulberry32)
-let seed = 2024;
-function rnd(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const numel = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+// deterministic inputs independent of the library's generator
+const rnd = mulberry32(2024);
 
 /** float64 leaf with values uniform in [lo, hi), at least `margin` away from every kink. */
 function input(shape: number[], kinks: number[] = [], lo = -4, hi = 8, margin = 0.05, requiresGrad = true): Tensor {

@@ -5,49 +5,15 @@
  * must match PyTorch's, including the edge values (±0, ±1e-8, ±20, ±50, ±88, ±100, ±1e4, ±inf,
  * nan and the kink points). Signed zeros must match too (relu(-0.0) is -0.0 in PyTorch).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { DType, Tensor } from '../../src';
+import { decode, FCase, FTensor, loadFixture, toTensor, values } from '../util/fixtures';
 
-type Num = number | string;
-interface FTensor {
-  shape: number[];
-  dtype: DType;
-  data: Num[];
-}
-interface FCase {
-  name: string;
-  op: string;
-  inputs: FTensor[];
-  attrs: Record<string, number | string>;
-  output: FTensor;
-  gradOutput: FTensor | null;
-  grads: (FTensor | null)[];
-}
+/** every activation case has a single output */
+type ACase = FCase & { output: FTensor };
 
-const here = dirname(fileURLToPath(import.meta.url));
-const fixture = JSON.parse(readFileSync(join(here, '..', 'fixtures', 'activations.json'), 'utf8')) as {
-  generator: string;
-  cases: FCase[];
-};
-
-function decode(v: Num): number {
-  if (v === 'nan') return NaN;
-  if (v === 'inf') return Infinity;
-  if (v === '-inf') return -Infinity;
-  return v as number;
-}
-
-function build(t: FTensor, requiresGrad = false): Tensor {
-  const vals = t.data.map(decode);
-  const arr = t.dtype === 'float64' ? Float64Array.from(vals) : Float32Array.from(vals);
-  return ignis.tensor(arr, { dtype: t.dtype, shape: t.shape, requiresGrad });
-}
-
-const values = (t: Tensor): number[] => Array.from(t.dataSync() as unknown as ArrayLike<number>, Number);
+const fixture = loadFixture<{ generator: string; cases: ACase[] }>('activations.json');
 
 /**
  * The comparison, per element of an output or gradient:
@@ -133,13 +99,13 @@ function run(c: FCase, ins: Tensor[]): Tensor {
 /** forward output and input gradients of a case, on its inputs converted to `dtype` */
 function evaluate(c: FCase, dtype?: DType): { out: Tensor; grads: (Tensor | null)[] } {
   const ins = c.inputs.map((t, i) => {
-    const b = build(t);
+    const b = toTensor(t);
     return (dtype ? b.to(dtype) : b).requiresGrad_(c.grads[i] !== null);
   });
   const out = run(c, ins);
   if (!c.gradOutput) return { out, grads: [] };
   const wrt = ins.filter((_, i) => c.grads[i] !== null);
-  const g0 = build(c.gradOutput);
+  const g0 = toTensor(c.gradOutput);
   const gs = ignis.autograd.grad(out, wrt, { gradOutputs: dtype ? g0.to(dtype) : g0 });
   let k = 0;
   return { out, grads: c.grads.map((g) => (g === null ? null : gs[k++])) };
@@ -164,7 +130,7 @@ for (const n of ['softmin_edge_f32', 'softmin_edge_f64'])
 
 const byName = new Map(fixture.cases.map((c) => [c.name, c]));
 /** the same case in the other float dtype, when its inputs are the same values */
-function twin(c: FCase): FCase | undefined {
+function twin(c: ACase): ACase | undefined {
   const m = /_f(32|64)$/.exec(c.name);
   if (!m) return undefined;
   const o = byName.get(c.name.slice(0, -3) + (m[1] === '32' ? 'f64' : 'f32'));

@@ -55,7 +55,7 @@ describe('ignis.cuda status', () => {
   it('isAvailable() and unavailableReason() agree, and the reason names a known cause', () => {
     const reason = ignis.cuda.unavailableReason();
     if (ignis.cuda.isAvailable()) {
-      expect(reason).toBe('');
+      expect(reason).toBeNull();
       expect(ignis.cuda.deviceCount()).toBeGreaterThan(0);
     } else {
       expect(reason).toMatch(/no NVIDIA driver|has no CUDA backend|cuDNN 9 not found|cuBLAS 13 not found|no CUDA device|driver supports CUDA|disabled by the environment/);

@@ -6,18 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import * as ops from '../../src/ops/all';
-import { checkCase, expectClose, fixtures, U, withOnednn } from './nn_fixtures';
+import { expectClose } from '../util/fixtures';
+import { paritySuite, U, withOnednn } from './nn_fixtures';
 
-const CONV = new Set(['conv2d', 'conv1d', 'convTranspose2d', 'pad']);
-const cases = fixtures.filter((c) => CONV.has(c.op));
-
-describe('conv: PyTorch parity', () => {
-  it('has fixtures', () => expect(cases.length).toBeGreaterThan(40));
-  for (const on of [true, false])
-    it.each(cases.map((c) => [c.name, c] as const))(`%s (oneDNN ${on ? 'on' : 'off'})`, (_n, c) => {
-      withOnednn(on, () => checkCase(c, { f32: 1e-4, f64: 1e-10 }));
-    });
-});
+paritySuite('conv', ['conv2d', 'conv1d', 'convTranspose2d', 'pad'], 40, { f32: 1e-4, f64: 1e-10 });
 
 describe('conv: oneDNN vs reference', () => {
   const shapes: [string, number[], number[], ignis.Tensor | null | boolean, Parameters<typeof ops.conv2d>[3]][] = [

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { Tensor } from '../../src';
-import { loadFixture } from './helpers';
+import { loadFixture } from '../util/fixtures';
 
 const { nn } = ignis;
 const init = nn.init;

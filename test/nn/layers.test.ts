@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { Tensor } from '../../src';
-import { distinct, expectClose, FxTensor, fx, I64, isMissingOp, loadFixture, U } from './helpers';
+import { expectClose, FTensor, loadFixture, toTensor } from '../util/fixtures';
+import { distinct, I64, isMissingOp, U } from './helpers';
 
 const { nn } = ignis;
 
@@ -18,12 +19,12 @@ interface LayerCase {
   args: unknown[];
   opts: Record<string, unknown>;
   training: boolean;
-  state: Record<string, FxTensor>;
-  input: FxTensor;
-  output: FxTensor;
-  gradOutput: FxTensor | null;
-  grads: Record<string, FxTensor | null>;
-  stateAfter: Record<string, FxTensor>;
+  state: Record<string, FTensor>;
+  input: FTensor;
+  output: FTensor;
+  gradOutput: FTensor | null;
+  grads: Record<string, FTensor | null>;
+  stateAfter: Record<string, FTensor>;
   repr: string;
 }
 
@@ -43,9 +44,9 @@ describe('layers vs PyTorch', () => {
   it.for(fixture.layers.map((c) => [c.name, c] as const))('%s', ([, c], ctx) => {
     const m = build(c);
     expect(String(m)).toBe(c.repr);
-    m.loadStateDict(Object.fromEntries(Object.entries(c.state).map(([k, v]) => [k, fx(v)])));
+    m.loadStateDict(Object.fromEntries(Object.entries(c.state).map(([k, v]) => [k, toTensor(v)])));
     m.train(c.training);
-    const x = fx(c.input);
+    const x = toTensor(c.input);
     if (x.dtype === 'float32' && c.gradOutput) x.requiresGrad = true;
     let y: Tensor;
     try {
@@ -54,17 +55,17 @@ describe('layers vs PyTorch', () => {
       if (isMissingOp(e)) return ctx.skip();
       throw e;
     }
-    expectClose(y, c.output, `${c.name} output`, 1e-5, 1e-4);
-    for (const [k, v] of Object.entries(c.stateAfter)) expectClose(m.stateDict()[k], v, `${c.name} ${k} after`, 1e-5, 1e-4);
+    expectClose(y, c.output, 1e-4, 1e-5, `${c.name} output`);
+    for (const [k, v] of Object.entries(c.stateAfter)) expectClose(m.stateDict()[k], v, 1e-4, 1e-5, `${c.name} ${k} after`);
     if (!c.gradOutput) return;
-    y.backward(fx(c.gradOutput));
+    y.backward(toTensor(c.gradOutput));
     const params = Object.fromEntries(m.namedParameters());
     for (const [k, g] of Object.entries(c.grads)) {
       if (!g) continue;
       const t = k === 'input' ? x : params[k];
       expect(t, `${c.name}: parameter ${k}`).toBeDefined();
       expect(t.grad, `${c.name}: grad of ${k}`).not.toBeNull();
-      expectClose(t.grad!, g, `${c.name} grad ${k}`, 1e-4, 1e-4);
+      expectClose(t.grad!, g, 1e-4, 1e-4, `${c.name} grad ${k}`);
     }
   });
 });

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { Tensor } from '../../src';
-import { expectClose, FxTensor, fx, I64, loadFixture, U } from './helpers';
+import { expectClose, FTensor, loadFixture, toTensor } from '../util/fixtures';
+import { I64, U } from './helpers';
 
 const { nn, F } = ignis;
 
@@ -14,19 +15,19 @@ interface LossCase {
   name: string;
   fn: string;
   module: string;
-  input: FxTensor;
-  target: FxTensor;
+  input: FTensor;
+  target: FTensor;
   opts: Record<string, unknown>;
-  output: FxTensor;
-  gradOutput: FxTensor;
-  grad: FxTensor;
+  output: FTensor;
+  gradOutput: FTensor;
+  grad: FTensor;
   repr: string;
 }
 const fixture = loadFixture<{ losses: LossCase[] }>('layers.json');
 
 function opts(c: LossCase): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(c.opts).map(([k, v]) => [k, v && typeof v === 'object' && 'shape' in (v as object) ? fx(v as FxTensor) : v]),
+    Object.entries(c.opts).map(([k, v]) => [k, v && typeof v === 'object' && 'shape' in (v as object) ? toTensor(v as FTensor) : v]),
   );
 }
 
@@ -34,8 +35,8 @@ describe('losses vs PyTorch', () => {
   it.each(fixture.losses.map((c) => [c.name, c] as const))('%s', (_n, c) => {
     const fn = (F as unknown as Record<string, (a: Tensor, b: Tensor, o: unknown) => Tensor>)[c.fn];
     for (const form of ['functional', 'module']) {
-      const x = fx(c.input).requiresGrad_();
-      const t = fx(c.target);
+      const x = toTensor(c.input).requiresGrad_();
+      const t = toTensor(c.target);
       let y: Tensor;
       if (form === 'functional') y = fn(x, t, opts(c));
       else {
@@ -44,9 +45,9 @@ describe('losses vs PyTorch', () => {
         expect(String(m)).toBe(c.repr);
         y = m.call(x, t) as Tensor;
       }
-      expectClose(y, c.output, `${c.name} (${form}) output`, 1e-5, 1e-5);
-      y.backward(fx(c.gradOutput));
-      expectClose(x.grad!, c.grad, `${c.name} (${form}) grad`, 1e-6, 1e-4);
+      expectClose(y, c.output, 1e-5, 1e-5, `${c.name} (${form}) output`);
+      y.backward(toTensor(c.gradOutput));
+      expectClose(x.grad!, c.grad, 1e-4, 1e-6, `${c.name} (${form}) grad`);
     }
   });
 });

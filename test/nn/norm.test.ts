@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import * as ops from '../../src/ops/all';
-import { checkCase, expectClose, fixtures, U, values, withOnednn as withOnednnBase } from './nn_fixtures';
+import { expectClose, values } from '../util/fixtures';
+import { paritySuite, U, withOnednn as withOnednnBase } from './nn_fixtures';
 
 // batch norm takes oneDNN only with IGNIS_ONEDNN_BNORM=1 (native/cpu/batchnorm.cpp): set it for the oneDNN runs
 function withOnednn<T>(on: boolean, fn: () => T): T {
@@ -19,16 +20,7 @@ function withOnednn<T>(on: boolean, fn: () => T): T {
   }
 }
 
-const NORM = new Set(['batchNorm', 'layerNorm', 'groupNorm']);
-const cases = fixtures.filter((c) => NORM.has(c.op));
-
-describe('norm: PyTorch parity', () => {
-  it('has fixtures', () => expect(cases.length).toBeGreaterThan(20));
-  for (const on of [true, false])
-    it.each(cases.map((c) => [c.name, c] as const))(`%s (oneDNN ${on ? 'on' : 'off'})`, (_n, c) => {
-      withOnednn(on, () => checkCase(c, { f32: 2e-5, f64: 1e-10 }));
-    });
-});
+paritySuite('norm', ['batchNorm', 'layerNorm', 'groupNorm'], 20, { f32: 2e-5, f64: 1e-10 }, withOnednn);
 
 describe('norm: oneDNN vs reference', () => {
   for (const training of [true, false])

@@ -5,18 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import * as ops from '../../src/ops/all';
-import { checkCase, distinct, expectClose, fixtures, U, values, withOnednn } from './nn_fixtures';
+import { expectClose, values } from '../util/fixtures';
+import { distinct, paritySuite, U, withOnednn } from './nn_fixtures';
 
-const POOL = new Set(['maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'interpolate']);
-const cases = fixtures.filter((c) => POOL.has(c.op));
-
-describe('pool: PyTorch parity', () => {
-  it('has fixtures', () => expect(cases.length).toBeGreaterThan(50));
-  for (const on of [true, false])
-    it.each(cases.map((c) => [c.name, c] as const))(`%s (oneDNN ${on ? 'on' : 'off'})`, (_n, c) => {
-      withOnednn(on, () => checkCase(c, { f32: 1e-5, f64: 1e-10 }));
-    });
-});
+paritySuite('pool', ['maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'interpolate'], 50, { f32: 1e-5, f64: 1e-10 });
 
 describe('pool: oneDNN vs reference', () => {
   const cfgs: [string, (x: ignis.Tensor) => ignis.Tensor][] = [

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import { nn, optim, ValueError } from '../../src';
 import type { Tensor } from '../../src';
-import { build, decode, expectClose, fixture, FTensor, tol, values } from '../optim/helpers';
+import { fixture, tol } from '../optim/helpers';
+import { decode, expectClose, FTensor, toTensor, values } from '../util/fixtures';
 
 const { prune } = nn.utils;
 
@@ -42,7 +43,7 @@ describe('clipGradNorm_ matches PyTorch', () => {
     it(c.name, () => {
       const ps = c.grads.map((g) => {
         const p = ignis.zeros(g.shape, { dtype: c.dtype, requiresGrad: true });
-        p.grad = build(g);
+        p.grad = toTensor(g);
         return p;
       });
       const total = nn.utils.clipGradNorm_(ps, c.maxNorm, decode(c.normType));

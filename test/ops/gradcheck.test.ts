@@ -6,44 +6,18 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { Tensor } from '../../src';
+import { I64, inputs, numel } from '../util/inputs';
 
-// deterministic inputs independent of the library's generator (mulberry32)
-let seed = 12345;
-function rnd(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const numelOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+// deterministic inputs independent of the library's generator
+const { rnd, U, distinct } = inputs(12345);
 
-/** float64 leaf requiring grad, values uniform in [lo, hi). */
-function U(shape: number[], lo = -1, hi = 1, requiresGrad = true): Tensor {
-  const v = Float64Array.from({ length: numelOf(shape) }, () => lo + (hi - lo) * rnd());
-  return ignis.tensor(v, { dtype: 'float64', shape, requiresGrad });
-}
 /** values in [lo, hi) with a random sign: bounded away from 0. */
 function away0(shape: number[], lo = 0.3, hi = 1.5): Tensor {
-  const v = Float64Array.from({ length: numelOf(shape) }, () => (rnd() < 0.5 ? -1 : 1) * (lo + (hi - lo) * rnd()));
+  const v = Float64Array.from({ length: numel(shape) }, () => (rnd() < 0.5 ? -1 : 1) * (lo + (hi - lo) * rnd()));
   return ignis.tensor(v, { dtype: 'float64', shape, requiresGrad: true });
-}
-/** distinct values (a shuffled grid plus jitter): no ties for max/min/sort-like ops. */
-function distinct(shape: number[]): Tensor {
-  const n = numelOf(shape);
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  const v = Float64Array.from(idx, (k) => (k - n / 2) * 0.1 + 0.01 * rnd());
-  return ignis.tensor(v, { dtype: 'float64', shape, requiresGrad: true });
-}
-function I64(data: number[], shape: number[]): Tensor {
-  return ignis.tensor(BigInt64Array.from(data.map(BigInt)), { dtype: 'int64', shape });
 }
 function B(shape: number[]): Tensor {
-  return ignis.tensor(Uint8Array.from({ length: numelOf(shape) }, () => (rnd() < 0.5 ? 1 : 0)), { dtype: 'bool', shape });
+  return ignis.tensor(Uint8Array.from({ length: numel(shape) }, () => (rnd() < 0.5 ? 1 : 0)), { dtype: 'bool', shape });
 }
 
 type Fn = (...xs: Tensor[]) => Tensor | Tensor[];

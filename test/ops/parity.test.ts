@@ -2,62 +2,12 @@
  * PyTorch parity: every case of test/fixtures/core.json (written by scripts/gen_fixtures.py)
  * is replayed through Ignis; forward outputs and input gradients must match PyTorch's.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { DType, Tensor } from '../../src';
+import { decode, FCase, FTensor, loadFixture, Num, toTensor, values } from '../util/fixtures';
 
-type Num = number | string | boolean;
-interface FTensor {
-  shape: number[];
-  dtype: DType;
-  data: Num[];
-}
-interface FCase {
-  name: string;
-  op: string;
-  inputs: FTensor[];
-  attrs: Record<string, any>;
-  output?: FTensor;
-  outputs?: FTensor[];
-  gradOutput: FTensor | null;
-  gradOutputs?: FTensor[];
-  grads: (FTensor | null)[];
-}
-
-const here = dirname(fileURLToPath(import.meta.url));
-const fixture = JSON.parse(readFileSync(join(here, '..', 'fixtures', 'core.json'), 'utf8')) as {
-  generator: string;
-  cases: FCase[];
-};
-
-function decode(v: Num): number {
-  if (v === 'nan') return NaN;
-  if (v === 'inf') return Infinity;
-  if (v === '-inf') return -Infinity;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  return v as number;
-}
-
-function build(t: FTensor, requiresGrad = false): Tensor {
-  const vals = t.data.map(decode);
-  let arr: ArrayBufferView;
-  switch (t.dtype) {
-    case 'float32': arr = Float32Array.from(vals); break;
-    case 'float64': arr = Float64Array.from(vals); break;
-    case 'int32': arr = Int32Array.from(vals); break;
-    case 'int64': arr = BigInt64Array.from(vals.map((v) => BigInt(v))); break;
-    case 'bool': arr = Uint8Array.from(vals); break;
-  }
-  return ignis.tensor(arr, { dtype: t.dtype, shape: t.shape, requiresGrad });
-}
-
-function values(t: Tensor): number[] {
-  const d = t.dataSync() as unknown as ArrayLike<number | bigint>;
-  return Array.from(d, (v) => (typeof v === 'bigint' ? Number(v) : Number(v)));
-}
+const fixture = loadFixture<{ generator: string; cases: FCase[] }>('core.json');
 
 function compare(what: string, actual: Tensor, expected: FTensor): void {
   expect([...actual.shape], `${what}: shape`).toEqual(expected.shape);
@@ -178,7 +128,7 @@ describe(`PyTorch parity (${fixture.generator})`, () => {
     const run = OPS[c.op];
     if (!run) throw new Error(`unmapped fixture op '${c.op}'`);
     const wantGrad = c.grads.some((g) => g !== null);
-    const ins = c.inputs.map((t, i) => build(t, wantGrad && c.grads[i] !== null));
+    const ins = c.inputs.map((t, i) => toTensor(t, wantGrad && c.grads[i] !== null));
     const res = run(ins, c.attrs);
     const outs = Array.isArray(res) ? res : [res];
     const expected = c.outputs ?? [c.output!];
@@ -192,11 +142,11 @@ describe(`PyTorch parity (${fixture.generator})`, () => {
     if (c.gradOutputs) {
       c.gradOutputs.forEach((g, i) => {
         gOuts.push(outs[i]);
-        gIns.push(build(g));
+        gIns.push(toTensor(g));
       });
     } else {
       gOuts.push(outs[0]);
-      gIns.push(build(c.gradOutput!));
+      gIns.push(toTensor(c.gradOutput!));
     }
     const diff = ins.filter((_, i) => c.grads[i] !== null);
     const grads = ignis.autograd.grad(gOuts, diff, { gradOutputs: gIns, allowUnused: true });

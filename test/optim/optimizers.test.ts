@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import { optim } from '../../src';
 import type { Tensor } from '../../src';
-import { build, expectClose, fixture, FTensor, tol } from './helpers';
+import { expectClose, FTensor, toTensor } from '../util/fixtures';
+import { fixture, tol } from './helpers';
 
 interface OptCase {
   name: string;
@@ -35,11 +36,11 @@ describe('optimizers match PyTorch (fixed gradients, 6 steps)', () => {
   });
   for (const c of cases) {
     it(c.name, () => {
-      const params = c.params.map((t) => build(t, true));
+      const params = c.params.map((t) => toTensor(t, true));
       const opt = makeOptimizer(c.optimizer, params, c.options, c.groups);
       const [rtol, atol] = tol(c.dtype);
       c.grads.forEach((gs, step) => {
-        params.forEach((p, i) => (p.grad = build(gs[i])));
+        params.forEach((p, i) => (p.grad = toTensor(gs[i])));
         const versions = params.map((p) => p.version);
         opt.step();
         params.forEach((p, i) => {
@@ -79,10 +80,10 @@ interface ModelCase {
 describe('training a linear model with autograd matches PyTorch', () => {
   for (const c of fixture.models as ModelCase[]) {
     it(c.name, () => {
-      const x = build(c.x);
-      const y = build(c.y);
-      const w = new ignis.nn.Parameter(build(c.weight));
-      const b = new ignis.nn.Parameter(build(c.bias));
+      const x = toTensor(c.x);
+      const y = toTensor(c.y);
+      const w = new ignis.nn.Parameter(toTensor(c.weight));
+      const b = new ignis.nn.Parameter(toTensor(c.bias));
       const opt = makeOptimizer(c.optimizer, [w, b], c.options);
       const losses: number[] = [];
       for (let i = 0; i < c.losses.length; i++) {

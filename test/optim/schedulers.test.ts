@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import { optim, ValueError } from '../../src';
-import { expectClose, fixture } from './helpers';
+import { expectClose } from '../util/fixtures';
+import { fixture } from './helpers';
 
 interface Spec {
   scheduler: string;

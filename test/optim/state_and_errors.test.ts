@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import { optim, ValueError } from '../../src';
 import type { Tensor } from '../../src';
-import { values } from './helpers';
+import { values } from '../util/fixtures';
 
 function setup(seed: number): Tensor[] {
   ignis.manualSeed(seed);
