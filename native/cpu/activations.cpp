@@ -113,7 +113,10 @@ void fwd_t(int op, Iter& it, const double* params) {
   (void)P0; (void)P1; (void)P2;
   // P0..P2 by value: captured by reference, `x < P0 ? P0 : x` becomes a load through a pointer
   // that may alias the output, and GCC leaves the loop scalar (hardtanh, threshold ran at 2 GB/s).
-  iter_for_each(it, 8, [&, P0, P1, P2](char** p, const int64_t* s, int64_t n) {
+  iter_for_each(it, 8, [&, P0c = P0, P1c = P1, P2c = P2](char** p, const int64_t* s, int64_t n) {
+    // locals, not closure members: GCC then treats them (and 1 / P0 in celu) as loop invariants
+    const T P0 = P0c, P1 = P1c, P2 = P2c;
+    (void)P0; (void)P1; (void)P2;
     T* __restrict o = reinterpret_cast<T*>(p[0]);
     const T* __restrict xs = reinterpret_cast<const T*>(p[1]);
     switch (op) {
@@ -140,7 +143,10 @@ void bwd_t(int op, Iter& it, const double* params) {
   (void)P0; (void)P1; (void)P2;
   // P0..P2 by value: captured by reference, `x < P0 ? P0 : x` becomes a load through a pointer
   // that may alias the output, and GCC leaves the loop scalar (hardtanh, threshold ran at 2 GB/s).
-  iter_for_each(it, 8, [&, P0, P1, P2](char** p, const int64_t* s, int64_t n) {
+  iter_for_each(it, 8, [&, P0c = P0, P1c = P1, P2c = P2](char** p, const int64_t* s, int64_t n) {
+    // locals, not closure members: GCC then treats them (and 1 / P0 in celu) as loop invariants
+    const T P0 = P0c, P1 = P1c, P2 = P2c;
+    (void)P0; (void)P1; (void)P2;
     T* __restrict o = reinterpret_cast<T*>(p[0]);
     const T* __restrict xs = reinterpret_cast<const T*>(p[1]);
     const T* __restrict gs = reinterpret_cast<const T*>(p[2]);

@@ -25,6 +25,7 @@
 // (expm1, log1p, tanh, erf) keep the sign of zero. Overflow gives +inf, underflow gradual
 // subnormals then 0 (exp); sigmoid is PyTorch's 1/(1+exp(-x)) and flushes to 0 below x = -88.72.
 #pragma once
+#include <cmath>  // M_SQRT1_2
 #include <cstddef>
 #include <cstdint>
 #include <limits>
