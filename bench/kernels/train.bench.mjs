@@ -107,6 +107,7 @@ export const benchmarks = [
   trainBench('cifar'),
   trainBench('mnist'),
   trainBench('cifar', { malloc: 'keep' }, ', torch malloc keep (diag)'),
+  trainBench('mnist', { malloc: 'keep' }, ', torch malloc keep (diag)'),
   inferBench('cifar', 1),
   inferBench('cifar', 1, { mode: 'inference_mode' }),
   inferBench('cifar', 64),

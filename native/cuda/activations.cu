@@ -1,7 +1,8 @@
 // Activation kernels generated from ops/activations.def (forward and backward, parameterised rows
 // included) and the fused bias + activation epilogue used after cuDNN convolutions. The CPU twins
-// are in cpu/activations.cpp; the helpers below are the device versions of the ones it defines
-// over vmath.h, with the same cancellation-free forms (see the comments there).
+// are in cpu/activations.cpp; the elementary helpers below are the device versions of the ones it
+// defines over vmath.h, and the compound ones (mish, gelu_tanh's derivative, ...) are shared with it
+// through ops/activation_math.h.
 #include <cmath>
 
 #include "../cpu/math.h"
@@ -12,10 +13,6 @@ namespace ignis_cuda {
 using namespace ignis;  // min_, max_ of cpu/math.h
 
 namespace {
-
-constexpr double SELU_ALPHA = 1.6732632423543772848170429916717;
-constexpr double SELU_SCALE = 1.0507009873554804934193349852946;
-constexpr double GELU_BETA = 0.7978845608028654;  // sqrt(2 / pi)
 
 #define DI __device__ __forceinline__
 template <class T> DI T exp_(T x) { return exp(x); }
@@ -28,8 +25,9 @@ template <class T> DI T sigmoid_(T x) { return T(1) / (T(1) + exp(-x)); }
 template <class T> DI T silu_(T x) { return x * sigmoid_(x); }
 template <class T> DI T sel_(bool c, T a, T b) { return c ? a : b; }
 template <class T> DI T log1p_exp_neg_abs_(T z) { return log1p(exp(-fabs(z))); }
-template <class T> DI T softplus_(T z) { return sel_(z < T(0), T(0), z) + log1p_exp_neg_abs_(z); }
-template <class T> DI T clamp06_(T t) { return sel_(t > T(6), T(6), sel_(t < T(0), T(0), t)); }
+#define IGNIS_ACT_FN DI
+#include "../ops/activation_math.h"
+#undef IGNIS_ACT_FN
 // Phi(x) = erfc(-x / sqrt 2) / 2: no cancellation in the left tail (cpu/activations.cpp: gelu_)
 template <class T> DI T normal_cdf_(T x) { return T(0.5) * erfc(-x * T(M_SQRT1_2)); }
 template <class T> DI T gelu_(T x) { return x * normal_cdf_(x); }
@@ -37,38 +35,6 @@ template <class T> DI T gelu_grad(T x) {
   T phi = exp(T(-0.5) * x * x) * T(0.5 * M_2_SQRTPI * M_SQRT1_2);
   return normal_cdf_(x) + x * phi;
 }
-template <class T> DI T gelu_tanh_grad(T x) {
-  const T kBeta = T(GELU_BETA), kKappa = T(0.044715);
-  T x_sq = x * x;
-  T inner = kBeta * (x + kKappa * x_sq * x);
-  T left = T(0.5) * x;
-  T e = exp(T(-2) * fabs(inner));
-  T q = T(1) / (T(1) + e);
-  T right = sel_(inner < T(0), T(2) * e * q, T(2) * q);
-  T sech2 = T(4) * e * q * q;
-  return T(0.5) * right + left * sech2 * kBeta * (T(1) + T(3) * kKappa * x_sq);
-}
-template <class T> DI T mish_(T x) {
-  T e = exp(sel_(x > T(20), T(20), x));
-  T n = e * (e + T(2));
-  return sel_(x > T(20), x, x * (n / (n + T(2))));
-}
-template <class T> DI T mish_grad(T x) {
-  T e = exp(sel_(x > T(20), T(20), x));
-  T e1 = T(1) + e;
-  T n = e * (e + T(2));
-  T r = T(1) / (n + T(2));
-  T ts = sel_(x > T(20), T(1), n * r);
-  T sech2 = sel_(x > T(20), T(0), T(4) * (e1 * r) * (e1 * r));
-  T s = e / e1;
-  return ts + x * s * sech2;
-}
-template <class T> DI T logsigmoid_grad(T x) {
-  T z = exp(-fabs(x));
-  T q = z / (T(1) + z);
-  return sel_(x < T(0), T(1) - q, q);
-}
-
 enum ActOp {
 #define ACT(name, np, fwd, bwd) A_##name,
 #include "../ops/activations.def"

@@ -137,6 +137,17 @@ export function doctor(): { checks: Check[]; cpuOk: boolean } {
   const available = cuda.isAvailable();
   const reason = cuda.unavailableReason ? cuda.unavailableReason() : available ? null : cuda.reason();
   add('cuda', 'backend', available ? 'ok' : 'missing', available ? `available, ${cuda.deviceCount?.() ?? '?'} device(s)` : `not available: ${reason}`);
+  if (available) {
+    // each device's name, compute capability and memory, and the runtime / cuDNN / cuBLAS versions
+    // the loaded library reports
+    const n = cuda.deviceCount?.() ?? 0;
+    for (let i = 0; i < n; i++) {
+      const p = cuda.getDeviceProperties?.(i);
+      if (p) add('cuda', `device ${i}`, 'ok', `${p.name}, sm_${p.major}${p.minor}, ${p.multiProcessorCount} SMs, ${(p.totalMemory / 2 ** 30).toFixed(1)} GiB`);
+    }
+    const v = cuda.versions?.();
+    if (v) add('cuda', 'versions', 'ok', v);
+  }
   let driver: string | null = null;
   try {
     driver = /Kernel Module\s+(\S+)/.exec(fs.readFileSync('/proc/driver/nvidia/version', 'utf8'))?.[1] ?? 'present';

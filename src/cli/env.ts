@@ -9,6 +9,8 @@ export interface CudaApi {
   reason(): string;
   unavailableReason?(): string | null;
   deviceCount?(): number;
+  getDeviceProperties?(device?: number): { name: string; major: number; minor: number; totalMemory: number; multiProcessorCount: number };
+  versions?(): string;
 }
 
 /** ignis.cuda */
