@@ -1057,43 +1057,35 @@ BnShape nn_bn_shape(const char* what) {
 }
 
 // bnFwd(x, w, b, runningMean, runningVar) (any but x may be null) -> [y, saveMean, saveVar]
+// One path for both devices: the operands must share one, the outputs are made there, and only the
+// kernel call differs.
 Napi::Value BnFwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* what = "batch_norm";
   BnShape s = nn_bn_shape(what);
   const int64_t n = s.N * s.C * s.S;
-  if (get_storage_any(info[0], what)->device > 0) {
+  int dev = -1;
+  char* x = nn_ptr_dev(info[0], 8, n, s.dt, what, dev);
+  char* w = nn_has(info, 1) ? nn_ptr_dev(info[1], 9, s.C, s.dt, what, dev) : nullptr;
+  char* b = nn_has(info, 2) ? nn_ptr_dev(info[2], 10, s.C, s.dt, what, dev) : nullptr;
+  char* rm = nn_has(info, 3) ? nn_ptr_dev(info[3], 11, s.C, s.dt, what, dev) : nullptr;
+  char* rv = nn_has(info, 4) ? nn_ptr_dev(info[4], 12, s.C, s.dt, what, dev) : nullptr;
+  if (dev > 0) {
     bn_check_cuda(s, what);
-    int dev = -1;
-    char* xd = nn_ptr_dev(info[0], 8, n, s.dt, what, dev);
-    char* wd = nn_has(info, 1) ? nn_ptr_dev(info[1], 9, s.C, s.dt, what, dev) : nullptr;
-    char* bd = nn_has(info, 2) ? nn_ptr_dev(info[2], 10, s.C, s.dt, what, dev) : nullptr;
-    char* rmd = nn_has(info, 3) ? nn_ptr_dev(info[3], 11, s.C, s.dt, what, dev) : nullptr;
-    char* rvd = nn_has(info, 4) ? nn_ptr_dev(info[4], 12, s.C, s.dt, what, dev) : nullptr;
-    if (!s.training && (!rmd || !rvd))
+    if (!s.training && (!rm || !rv))
       throw Error("ValueError", "batch_norm: running_mean and running_var must be defined in evaluation mode");
-    Napi::Value y = new_storage(env, size_t(nn_size(n, s.dt, what)), dev);
-    Napi::Value sm = new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev);
-    Napi::Value sv = new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev);
+  }
+  Napi::Value y = new_storage(env, size_t(nn_size(n, s.dt, what)), dev);
+  Napi::Value sm = new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev);
+  Napi::Value sv = new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev);
+  if (dev > 0) {
     IgnisCudaBn c = cuda_bn(s);
     cuda_call(what, [&](const IgnisCudaApi& a) {
-      return a.bn_fwd(dev - 1, &c, xd, wd, bd, rmd, rvd, nn_data(y), nn_data(sm), nn_data(sv));
+      return a.bn_fwd(dev - 1, &c, x, w, b, rm, rv, nn_data(y), nn_data(sm), nn_data(sv));
     });
-    Napi::Array r = Napi::Array::New(env, 3);
-    r.Set(uint32_t(0), y);
-    r.Set(uint32_t(1), sm);
-    r.Set(uint32_t(2), sv);
-    return r;
+  } else {
+    batchnorm_fwd_cpu(s, x, w, b, rm, rv, nn_data(y), nn_data(sm), nn_data(sv), g_meta[7] != 0);
   }
-  char* x = nn_ptr(info[0], 8, n, s.dt, what);
-  char* w = nn_has(info, 1) ? nn_ptr(info[1], 9, s.C, s.dt, what) : nullptr;
-  char* b = nn_has(info, 2) ? nn_ptr(info[2], 10, s.C, s.dt, what) : nullptr;
-  char* rm = nn_has(info, 3) ? nn_ptr(info[3], 11, s.C, s.dt, what) : nullptr;
-  char* rv = nn_has(info, 4) ? nn_ptr(info[4], 12, s.C, s.dt, what) : nullptr;
-  Napi::Value y = new_storage(env, size_t(nn_size(n, s.dt, what)));
-  Napi::Value sm = new_storage(env, size_t(nn_size(s.C, s.dt, what)));
-  Napi::Value sv = new_storage(env, size_t(nn_size(s.C, s.dt, what)));
-  batchnorm_fwd_cpu(s, x, w, b, rm, rv, nn_data(y), nn_data(sm), nn_data(sv), g_meta[7] != 0);
   Napi::Array r = Napi::Array::New(env, 3);
   r.Set(uint32_t(0), y);
   r.Set(uint32_t(1), sm);
@@ -1107,40 +1099,25 @@ Napi::Value BnBwd(const Napi::CallbackInfo& info) {
   const char* what = "batch_norm backward";
   BnShape s = nn_bn_shape(what);
   const int64_t n = s.N * s.C * s.S;
-  if (get_storage_any(info[0], what)->device > 0) {
-    bn_check_cuda(s, what);
-    int dev = -1;
-    char* xd = nn_ptr_dev(info[0], 8, n, s.dt, what, dev);
-    char* dyd = nn_ptr_dev(info[1], 9, n, s.dt, what, dev);
-    char* wd = nn_has(info, 2) ? nn_ptr_dev(info[2], 10, s.C, s.dt, what, dev) : nullptr;
-    char* smd = nn_ptr_dev(info[3], 11, s.C, s.dt, what, dev);
-    char* svd = nn_ptr_dev(info[4], 12, s.C, s.dt, what, dev);
-    bool want_w = info[5].ToBoolean().Value(), want_b = info[6].ToBoolean().Value();
-    Napi::Value dx = new_storage(env, size_t(nn_size(n, s.dt, what)), dev);
-    Napi::Value dw = want_w ? new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev) : env.Null();
-    Napi::Value db = want_b ? new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev) : env.Null();
-    IgnisCudaBn c = cuda_bn(s);
-    cuda_call(what, [&](const IgnisCudaApi& a) {
-      return a.bn_bwd(dev - 1, &c, xd, dyd, wd, smd, svd, nn_data(dx), want_w ? nn_data(dw) : nullptr,
-                      want_b ? nn_data(db) : nullptr);
-    });
-    Napi::Array r = Napi::Array::New(env, 3);
-    r.Set(uint32_t(0), dx);
-    r.Set(uint32_t(1), dw);
-    r.Set(uint32_t(2), db);
-    return r;
-  }
-  char* x = nn_ptr(info[0], 8, n, s.dt, what);
-  char* dy = nn_ptr(info[1], 9, n, s.dt, what);
-  char* w = nn_has(info, 2) ? nn_ptr(info[2], 10, s.C, s.dt, what) : nullptr;
-  char* sm = nn_ptr(info[3], 11, s.C, s.dt, what);
-  char* sv = nn_ptr(info[4], 12, s.C, s.dt, what);
+  int dev = -1;
+  char* x = nn_ptr_dev(info[0], 8, n, s.dt, what, dev);
+  char* dy = nn_ptr_dev(info[1], 9, n, s.dt, what, dev);
+  char* w = nn_has(info, 2) ? nn_ptr_dev(info[2], 10, s.C, s.dt, what, dev) : nullptr;
+  char* sm = nn_ptr_dev(info[3], 11, s.C, s.dt, what, dev);
+  char* sv = nn_ptr_dev(info[4], 12, s.C, s.dt, what, dev);
+  if (dev > 0) bn_check_cuda(s, what);
   bool want_w = info[5].ToBoolean().Value(), want_b = info[6].ToBoolean().Value();
-  Napi::Value dx = new_storage(env, size_t(nn_size(n, s.dt, what)));
-  Napi::Value dw = want_w ? new_storage(env, size_t(nn_size(s.C, s.dt, what))) : env.Null();
-  Napi::Value db = want_b ? new_storage(env, size_t(nn_size(s.C, s.dt, what))) : env.Null();
-  batchnorm_bwd_cpu(s, x, dy, w, sm, sv, nn_data(dx), want_w ? nn_data(dw) : nullptr, want_b ? nn_data(db) : nullptr,
-                    g_meta[7] != 0);
+  Napi::Value dx = new_storage(env, size_t(nn_size(n, s.dt, what)), dev);
+  Napi::Value dw = want_w ? new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev) : env.Null();
+  Napi::Value db = want_b ? new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev) : env.Null();
+  char* dwp = want_w ? nn_data(dw) : nullptr;
+  char* dbp = want_b ? nn_data(db) : nullptr;
+  if (dev > 0) {
+    IgnisCudaBn c = cuda_bn(s);
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.bn_bwd(dev - 1, &c, x, dy, w, sm, sv, nn_data(dx), dwp, dbp); });
+  } else {
+    batchnorm_bwd_cpu(s, x, dy, w, sm, sv, nn_data(dx), dwp, dbp, g_meta[7] != 0);
+  }
   Napi::Array r = Napi::Array::New(env, 3);
   r.Set(uint32_t(0), dx);
   r.Set(uint32_t(1), dw);

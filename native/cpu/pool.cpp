@@ -63,6 +63,28 @@ void max_fwd(const PoolShape& s, const T* x, T* y, int64_t* ind) {
   });
 }
 
+// The input window of average-pooling output (oh, ow), clipped to the input, and its divisor
+// (divisor_override, or the window size with / without the padding: count_include_pad).
+struct AvgWindow {
+  int64_t hs, he, ws, we, div;
+  bool empty;  // no input element under the window
+};
+inline AvgWindow avg_window(const PoolShape& s, int64_t oh, int64_t ow) {
+  AvgWindow a;
+  a.hs = oh * s.sh - s.pt;
+  a.he = std::min(a.hs + s.kh, s.H + s.pt);
+  a.ws = ow * s.sw - s.pl;
+  a.we = std::min(a.ws + s.kw, s.W + s.pl);
+  const int64_t padded = (a.he - a.hs) * (a.we - a.ws);
+  a.hs = std::max<int64_t>(a.hs, 0);
+  a.he = std::min(a.he, s.H);
+  a.ws = std::max<int64_t>(a.ws, 0);
+  a.we = std::min(a.we, s.W);
+  a.empty = a.hs >= a.he || a.ws >= a.we;
+  a.div = s.divisor ? s.divisor : (s.count_include_pad ? padded : (a.he - a.hs) * (a.we - a.ws));
+  return a;
+}
+
 template <class T>
 void avg_fwd(const PoolShape& s, const T* x, T* y) {
   const int64_t HW = s.H * s.W, L = s.OH * s.OW;
@@ -70,27 +92,18 @@ void avg_fwd(const PoolShape& s, const T* x, T* y) {
     for (int64_t p = p0; p < p1; ++p) {
       const T* xp = x + p * HW;
       T* yp = y + p * L;
-      for (int64_t oh = 0; oh < s.OH; ++oh) {
-        int64_t hs = oh * s.sh - s.pt, he = std::min(hs + s.kh, s.H + s.pt);
-        const int64_t ph = he - hs;
-        hs = std::max<int64_t>(hs, 0);
-        he = std::min(he, s.H);
+      for (int64_t oh = 0; oh < s.OH; ++oh)
         for (int64_t ow = 0; ow < s.OW; ++ow) {
-          int64_t ws = ow * s.sw - s.pl, we = std::min(ws + s.kw, s.W + s.pl);
-          const int64_t pool = ph * (we - ws);
-          ws = std::max<int64_t>(ws, 0);
-          we = std::min(we, s.W);
-          if (hs >= he || ws >= we) {
+          const AvgWindow a = avg_window(s, oh, ow);
+          if (a.empty) {
             yp[oh * s.OW + ow] = T(0);
             continue;
           }
           T acc = 0;
-          for (int64_t ih = hs; ih < he; ++ih)
-            for (int64_t iw = ws; iw < we; ++iw) acc += xp[ih * s.W + iw];
-          const int64_t div = s.divisor ? s.divisor : (s.count_include_pad ? pool : (he - hs) * (we - ws));
-          yp[oh * s.OW + ow] = acc / T(div);
+          for (int64_t ih = a.hs; ih < a.he; ++ih)
+            for (int64_t iw = a.ws; iw < a.we; ++iw) acc += xp[ih * s.W + iw];
+          yp[oh * s.OW + ow] = acc / T(a.div);
         }
-      }
     }
   });
 }
@@ -103,23 +116,14 @@ void avg_bwd(const PoolShape& s, const T* dy, T* dx) {
       T* xp = dx + p * HW;
       const T* yp = dy + p * L;
       std::fill(xp, xp + HW, T(0));
-      for (int64_t oh = 0; oh < s.OH; ++oh) {
-        int64_t hs = oh * s.sh - s.pt, he = std::min(hs + s.kh, s.H + s.pt);
-        const int64_t ph = he - hs;
-        hs = std::max<int64_t>(hs, 0);
-        he = std::min(he, s.H);
+      for (int64_t oh = 0; oh < s.OH; ++oh)
         for (int64_t ow = 0; ow < s.OW; ++ow) {
-          int64_t ws = ow * s.sw - s.pl, we = std::min(ws + s.kw, s.W + s.pl);
-          const int64_t pool = ph * (we - ws);
-          ws = std::max<int64_t>(ws, 0);
-          we = std::min(we, s.W);
-          if (hs >= he || ws >= we) continue;
-          const int64_t div = s.divisor ? s.divisor : (s.count_include_pad ? pool : (he - hs) * (we - ws));
-          const T g = yp[oh * s.OW + ow] / T(div);
-          for (int64_t ih = hs; ih < he; ++ih)
-            for (int64_t iw = ws; iw < we; ++iw) xp[ih * s.W + iw] += g;
+          const AvgWindow a = avg_window(s, oh, ow);
+          if (a.empty) continue;
+          const T g = yp[oh * s.OW + ow] / T(a.div);
+          for (int64_t ih = a.hs; ih < a.he; ++ih)
+            for (int64_t iw = a.ws; iw < a.we; ++iw) xp[ih * s.W + iw] += g;
         }
-      }
     }
   });
 }

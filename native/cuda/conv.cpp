@@ -48,6 +48,18 @@ std::string describe(const IgnisCudaConv& s) {
 }
 
 // RAII descriptors for one call
+// cuDNN's alpha (1) and beta (0) scaling factors: float for float tensors, double for double.
+const void* scale_one(int32_t dtype) {
+  static const float f = 1;
+  static const double d = 1;
+  return dtype == 0 ? static_cast<const void*>(&f) : &d;
+}
+const void* scale_zero(int32_t dtype) {
+  static const float f = 0;
+  static const double d = 0;
+  return dtype == 0 ? static_cast<const void*>(&f) : &d;
+}
+
 struct Desc {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
@@ -181,10 +193,8 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
         return cudnnFindConvolutionForwardAlgorithm(h, d.x, d.w, d.conv, d.y, n, got, p);
       },
       d.what);
-  const double one_d = 1, zero_d = 0;
-  const float one_f = 1, zero_f = 0;
-  const void* one = s.dtype == 0 ? static_cast<const void*>(&one_f) : &one_d;
-  const void* zero = s.dtype == 0 ? static_cast<const void*>(&zero_f) : &zero_d;
+  const void* one = scale_one(s.dtype);
+  const void* zero = scale_zero(s.dtype);
   bool fused = false;
   with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
     if (b && act_op == A_relu) {
@@ -220,10 +230,8 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
         return cudnnFindConvolutionBackwardDataAlgorithm(h, d.w, d.y, d.conv, d.x, n, got, p);
       },
       d.what);
-  const double one_d = 1, zero_d = 0;
-  const float one_f = 1, zero_f = 0;
-  const void* one = s.dtype == 0 ? static_cast<const void*>(&one_f) : &one_d;
-  const void* zero = s.dtype == 0 ? static_cast<const void*>(&zero_f) : &zero_d;
+  const void* one = scale_one(s.dtype);
+  const void* zero = scale_zero(s.dtype);
   with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
     check(cudnnConvolutionBackwardData(h, one, d.w, w, d.y, dy, d.conv, cudnnConvolutionBwdDataAlgo_t(c.algo), ws, c.ws,
                                        zero, d.x, dx),
@@ -243,10 +251,8 @@ void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, cons
         return cudnnFindConvolutionBackwardFilterAlgorithm(h, d.x, d.y, d.conv, d.w, n, got, p);
       },
       d.what);
-  const double one_d = 1, zero_d = 0;
-  const float one_f = 1, zero_f = 0;
-  const void* one = s.dtype == 0 ? static_cast<const void*>(&one_f) : &one_d;
-  const void* zero = s.dtype == 0 ? static_cast<const void*>(&zero_f) : &zero_d;
+  const void* one = scale_one(s.dtype);
+  const void* zero = scale_zero(s.dtype);
   with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
     check(cudnnConvolutionBackwardFilter(h, one, d.x, x, d.y, dy, d.conv, cudnnConvolutionBwdFilterAlgo_t(c.algo), ws,
                                          c.ws, zero, d.w, dw),
