@@ -36,6 +36,19 @@ template <class T> IGNIS_VM_INLINE T log1p_exp_neg_abs_(T z) { return vm::log1p_
 #include "../ops/activation_math.h"
 #undef IGNIS_ACT_FN
 
+// Every input element is read through `ld_(p, z)`: p's bits OR z, where z is a zero that GCC cannot
+// see through (read from a volatile once per call). Otherwise GCC folds the selects of rows such as
+// `c ? 0 : g` or `c ? g * e : g` into zero-masked AVX-512 loads of g (`vmulps (mem), a, b{k}{z}`),
+// and AMD Zen's hardware prefetcher does not follow a stream read only by masked loads: at
+// DRAM-resident sizes those rows ran at half speed (4M float32, 1 thread: celu backward 1.0
+// ns/element against elu's 0.4, hardswish backward 0.77 against relu's 0.43) while in-cache sizes
+// were equal. The OR is one register operation per vector and makes every load a plain one.
+volatile uint64_t opaque_zero = 0;
+template <class T> using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+template <class T> IGNIS_VM_INLINE T ld_(const T* p, Bits<T> z) {
+  return vm::detail::bits<T>(Bits<T>(vm::detail::bits<Bits<T>>(*p) | z));
+}
+
 // GELU: x Phi(x). PyTorch's formula, Phi(x) = (1 + erf(x / sqrt 2)) / 2, cancels in float32's left
 // tail (x < -sqrt 2: erf's absolute error becomes Phi's relative error, ~1% at x = -4.5; PyTorch's own
 // kernel is ~0.3% off there), so float32 takes Phi from vm::normal_cdf, which computes it from
@@ -69,13 +82,14 @@ void fwd_t(int op, Iter& it, const double* params) {
     // locals, not closure members: GCC then treats them (and 1 / P0 in celu) as loop invariants
     const T P0 = P0c, P1 = P1c, P2 = P2c;
     (void)P0; (void)P1; (void)P2;
+    const Bits<T> Z = Bits<T>(opaque_zero);
     T* __restrict o = reinterpret_cast<T*>(p[0]);
     const T* __restrict xs = reinterpret_cast<const T*>(p[1]);
     switch (op) {
 #define ACT(name, np, fwd, bwd)                                                 \
   case A_##name:                                                                \
     if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                               \
-      _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) { T x = xs[i]; o[i] = fwd; } \
+      _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) { T x = ld_(xs + i, Z); o[i] = fwd; } \
     } else {                                                                    \
       for (int64_t i = 0; i < n; ++i) {                                         \
         T x = *reinterpret_cast<const T*>(p[1] + i * s[1]);                     \
@@ -99,6 +113,7 @@ void bwd_t(int op, Iter& it, const double* params) {
     // locals, not closure members: GCC then treats them (and 1 / P0 in celu) as loop invariants
     const T P0 = P0c, P1 = P1c, P2 = P2c;
     (void)P0; (void)P1; (void)P2;
+    const Bits<T> Z = Bits<T>(opaque_zero);
     T* __restrict o = reinterpret_cast<T*>(p[0]);
     const T* __restrict xs = reinterpret_cast<const T*>(p[1]);
     const T* __restrict gs = reinterpret_cast<const T*>(p[2]);
@@ -106,7 +121,11 @@ void bwd_t(int op, Iter& it, const double* params) {
 #define ACT(name, np, fwd, bwd)                                                           \
   case A_##name:                                                                          \
     if (s[0] == sizeof(T) && s[1] == sizeof(T) && s[2] == sizeof(T)) {                    \
-      _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) { T x = xs[i]; T g = gs[i]; o[i] = bwd; } \
+      _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) {                              \
+        T x = ld_(xs + i, Z);                                                             \
+        T g = ld_(gs + i, Z);                                                             \
+        o[i] = bwd;                                                                       \
+      }                                                                                   \
     } else {                                                                              \
       for (int64_t i = 0; i < n; ++i) {                                                   \
         T x = *reinterpret_cast<const T*>(p[1] + i * s[1]);                               \
