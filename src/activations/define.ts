@@ -9,11 +9,12 @@
  */
 import type { OpDef } from '../dispatch';
 import { isFloating } from '../dtype';
-import { AutogradError, DTypeError, ValueError } from '../errors';
+import { DTypeError, ValueError } from '../errors';
 import * as K from '../kernels';
 import * as ops from '../ops/all';
 import { Tensor } from '../tensor';
-import { backwardExpr, bind, compile, Node, parse, toString } from './expr';
+import { backwardExpr, bind, compile, derivative, Node, parse, toString } from './expr';
+import { backwardOfBackward } from './higher';
 import { registerCustom } from './registry';
 import type { ActivationRow } from './table';
 
@@ -50,12 +51,17 @@ function exprActivation(name: string, src: string, defaults: Record<string, numb
       const bound = bind(ast, params);
       const fwd = compile(bound);
       const bwd = compile(backwardExpr(bound));
+      const d = derivative(bound);
       const bwdDef: OpDef<null> = {
         name: `${name}_backward`,
-        forward: (_ctx, [x, g]) => K.expr(bwd, x, g, name),
-        backward: () => {
-          throw new AutogradError(`${name}: double backward through an expression activation is not supported; use defineActivation({forward}) for higher-order gradients`);
+        forward(ctx, [x, g]) {
+          ctx.x = x;
+          ctx.g = g;
+          return K.expr(bwd, x, g, name);
         },
+        // higher-order gradients (createGraph): d/dx symbolically again, see higher.ts
+        backward: (ctx, [gg]) =>
+          backwardOfBackward(d, name, ctx.x as Tensor, ctx.g as Tensor, gg!, (h) => ops.dispatch(bwdDef, [ctx.x as Tensor, h], null)),
       };
       const def: OpDef<null> = {
         name,

@@ -122,6 +122,56 @@ describe('gradcheck: every activation table row (float64)', () => {
   });
 });
 
+/** deterministic float64 gradOutputs for gradgradcheck (requiring grad: they are inputs of the check) */
+function gradOut(shape: readonly number[]): Tensor {
+  const v = Float64Array.from({ length: numel(shape as number[]) }, () => rnd() * 2 - 1);
+  return ignis.tensor(v, { dtype: 'float64', shape: shape as number[], requiresGrad: true });
+}
+
+describe('gradgradcheck: second derivatives of every activation table row (float64)', () => {
+  it.each(table)('%s %s', (name, _label, row, c) => {
+    const fn = FN[row.fn];
+    let shape = [2, 5];
+    if (name === 'glu') shape = c.args.dim === 0 ? [4, 3] : [3, 6];
+    else if (!row.elementwise) shape = [2, 3, 4];
+    const x = input(shape, kinks(name, c.args));
+    const run = name === 'rrelu'
+      ? (t: Tensor) => {
+          ignis.manualSeed(7);
+          return fn(t, { ...c.args, training: true });
+        }
+      : (t: Tensor) => fn(t, c.args);
+    const y = run(x);
+    expect(ignis.autograd.gradgradcheck(run, [x], [gradOut(y.shape)])).toBe(true);
+  });
+
+  it('prelu: input and per-channel weight', () => {
+    const x = input([2, 3, 4], [0]);
+    const w = ignis.tensor([0.1, -0.4, 1.5], { dtype: 'float64', requiresGrad: true });
+    expect(ignis.autograd.gradgradcheck((a: Tensor, b: Tensor) => F.prelu(a, b), [x, w], [gradOut([2, 3, 4])])).toBe(true);
+  });
+
+  it('Tensor-valued swish beta', () => {
+    const x = input([3, 4], [0]);
+    const beta = ignis.tensor([1.3], { dtype: 'float64', requiresGrad: true });
+    expect(ignis.autograd.gradgradcheck((a: Tensor, b: Tensor) => F.swish(a, { beta: b }), [x, beta], [gradOut([3, 4])])).toBe(true);
+  });
+
+  it('third order through a native kernel: d3/dx3 of sum(tanh(x)) = sum(-2 + 6 tanh^2 - ... ) by hand', () => {
+    const x = input([6], [], -2, 2);
+    const [g1] = ignis.autograd.grad(F.tanh(x).sum(), [x], { createGraph: true });
+    const [g2] = ignis.autograd.grad(g1!.sum(), [x], { createGraph: true });
+    const [g3] = ignis.autograd.grad(g2!.sum(), [x]);
+    const xs = x.toArray() as number[];
+    const got = g3!.toArray() as number[];
+    xs.forEach((v, i) => {
+      const t = Math.tanh(v);
+      const want = (1 - t * t) * (6 * t * t - 2); // d3/dx3 tanh = -2 sech^2 (1 - 3 tanh^2)
+      expect(got[i]).toBeCloseTo(want, 10);
+    });
+  });
+});
+
 describe('gradcheck: learnable activation parameters (float64)', () => {
   it('nn.PReLU weight, one parameter', () => {
     const m = new nn.PReLU({ dtype: 'float64', init: 0.3 });

@@ -48,6 +48,11 @@ describe('creation from data', () => {
     expect(ignis.tensor(new Uint8Array([1, 0])).dtype).toBe('bool');
     const t = ignis.tensor(new Float64Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] });
     expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    // the shape option applies to (nested) arrays as well, and must match the element count
+    expect(ignis.tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2] }).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(ignis.tensor([[1, 2], [3, 4]], { shape: [4] }).toArray()).toEqual([1, 2, 3, 4]);
+    expect(() => ignis.tensor([1, 2, 3], { shape: [2, 2] })).toThrow(ignis.ShapeError);
+    expect(() => ignis.tensor(new Float32Array(3), { shape: [2, 2] })).toThrow(/does not match 3 elements/);
     // a typed array that is a view into a larger buffer
     const buf = new Float32Array([9, 1, 2, 3, 9]);
     expect(ignis.tensor(buf.subarray(1, 4)).toArray()).toEqual([1, 2, 3]);
