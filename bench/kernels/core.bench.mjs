@@ -50,6 +50,19 @@ export const benchmarks = [
     peer: { name: 'add', sizes: { n: N_ADD }, reps: budget(100, 5), warmup: budget(30, 2) },
   },
   {
+    name: `add_ (in place) ${N_ADD / (1024 * 1024)}M float32 (3×4×N bytes)`,
+    unit: 'GB/s',
+    better: 'higher',
+    target: { text: '≥ 0.9× PyTorch', ratio: 0.9 },
+    figure: (s) => (3 * N_ADD * 4) / s / 1e9,
+    async ignis() {
+      const a = ig.randn([N_ADD]);
+      const b = ig.randn([N_ADD]).mul(1e-6);
+      return measure(() => a.add_(b), { time: budget(1500, 50), iterations: budget(100, 5), warmupTime: budget(300, 20), warmupIterations: budget(20, 2) });
+    },
+    peer: { name: 'add_inplace', sizes: { n: N_ADD }, reps: budget(100, 5), warmup: budget(30, 2) },
+  },
+  {
     // Diagnostic: the same op in a fully synchronous loop (no event-loop turn between ops) that
     // never disposes its results, which is how a plain `for` loop in user code runs: results are
     // freed only once V8's garbage collector has run (native/binding/addon.cpp's weak-reference

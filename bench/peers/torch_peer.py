@@ -39,6 +39,13 @@ def make_add(s):
     return lambda: a.add(b)
 
 
+def make_add_inplace(s):
+    n = int(s.get("n", 4 * 1024 * 1024))
+    a = torch.randn(n, dtype=torch.float32)
+    b = torch.randn(n, dtype=torch.float32) * 1e-6
+    return lambda: a.add_(b)
+
+
 def make_matmul(s):
     m, k, n = int(s.get("m", 1024)), int(s.get("k", 1024)), int(s.get("n", 1024))
     a = torch.randn(m, k, dtype=torch.float32)
@@ -49,6 +56,7 @@ def make_matmul(s):
 BENCHES = {
     "add_dispatch": make_add_dispatch,
     "add": make_add,
+    "add_inplace": make_add_inplace,
     "matmul": make_matmul,
 }
 
