@@ -106,12 +106,15 @@ export const cuda = {
   resetPeakMemoryStats: cudaBackend.resetPeakMemoryStats,
   emptyCache: cudaBackend.emptyCache,
   setMemoryLimit: cudaBackend.setMemoryLimit,
+  nvrtc: cudaBackend.nvrtc,
+  kernelCacheStats: cudaBackend.kernelCacheStats,
   manualSeed(seed: number): void {
     seedAll(seed);
     cudaBackend.applyFlags(seed);
   },
 };
 export type { DeviceProperties, CudaMemoryStats } from './cuda';
+export type { NvrtcInfo, NvrtcCompiled, RtcStats } from './native';
 
 import * as profiler from './profiler';
 export { profiler };
