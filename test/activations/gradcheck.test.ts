@@ -78,6 +78,26 @@ function casesFor(name: string): Case[] {
   return out;
 }
 
+/** The input (away from the row's kinks) and the function to check for one table case. */
+function setup(name: string, row: (typeof ACTIVATIONS)[number], c: Case, elementwiseShape: number[]): [Tensor, (t: Tensor) => Tensor] {
+  const fn = FN[row.fn];
+  let shape = elementwiseShape;
+  if (name === 'glu') shape = c.args.dim === 0 ? [4, 3] : [3, 6];
+  else if (!row.elementwise) shape = [2, 3, 4];
+  // softplus: the branch switch at beta*x = threshold is a (tiny) kink; stay inside the smooth
+  // part, but do cross it when the threshold is small enough to be reached
+  const x = input(shape, kinks(name, c.args));
+  const run = name === 'rrelu'
+    ? (t: Tensor) => {
+        // training-mode rrelu draws its slopes from the generator: reseed so every evaluation
+        // of the finite differences sees the same slopes
+        ignis.manualSeed(7);
+        return fn(t, { ...c.args, training: true });
+      }
+    : (t: Tensor) => fn(t, c.args);
+  return [x, run];
+}
+
 const rows = ACTIVATIONS.filter((r) => r.name !== 'prelu');
 const table = rows.flatMap((r) => casesFor(r.name).map((c) => [r.name, c.label, r, c] as const));
 
@@ -88,23 +108,9 @@ describe('gradcheck: every activation table row (float64)', () => {
   });
 
   it.each(table)('%s %s', (name, _label, row, c) => {
-    const fn = FN[row.fn];
-    let shape = [3, 5];
-    if (name === 'glu') shape = c.args.dim === 0 ? [4, 3] : [3, 6];
-    if (!row.elementwise) shape = name === 'glu' ? shape : [2, 3, 4];
-    // softplus: the branch switch at beta*x = threshold is a (tiny) kink; stay inside the smooth
-    // part, but do cross it when the threshold is small enough to be reached
-    const x = input(shape, kinks(name, c.args));
-    const run = name === 'rrelu'
-      ? (t: Tensor) => {
-          // training-mode rrelu draws its slopes from the generator: reseed so every evaluation
-          // of the finite differences sees the same slopes
-          ignis.manualSeed(7);
-          return fn(t, { ...c.args, training: true });
-        }
-      : (t: Tensor) => fn(t, c.args);
+    const [x, run] = setup(name, row, c, [3, 5]);
     expect(ignis.gradcheck(run, [x])).toBe(true);
-    if (name === 'rrelu') expect(ignis.gradcheck((t: Tensor) => fn(t, { ...c.args, training: false }), [x])).toBe(true);
+    if (name === 'rrelu') expect(ignis.gradcheck((t: Tensor) => FN[row.fn](t, { ...c.args, training: false }), [x])).toBe(true);
   });
 
   it('prelu: input and weight (one and per channel) through F.prelu', () => {
@@ -130,17 +136,7 @@ function gradOut(shape: readonly number[]): Tensor {
 
 describe('gradgradcheck: second derivatives of every activation table row (float64)', () => {
   it.each(table)('%s %s', (name, _label, row, c) => {
-    const fn = FN[row.fn];
-    let shape = [2, 5];
-    if (name === 'glu') shape = c.args.dim === 0 ? [4, 3] : [3, 6];
-    else if (!row.elementwise) shape = [2, 3, 4];
-    const x = input(shape, kinks(name, c.args));
-    const run = name === 'rrelu'
-      ? (t: Tensor) => {
-          ignis.manualSeed(7);
-          return fn(t, { ...c.args, training: true });
-        }
-      : (t: Tensor) => fn(t, c.args);
+    const [x, run] = setup(name, row, c, [2, 5]);
     const y = run(x);
     expect(ignis.autograd.gradgradcheck(run, [x], [gradOut(y.shape)])).toBe(true);
   });
