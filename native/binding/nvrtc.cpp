@@ -9,9 +9,13 @@
 #include <mutex>
 
 #include "../core/error.h"
+#include "sysutil.h"
 
 namespace ignis {
 namespace {
+
+using sys::env;
+using sys::exists;
 
 // The few NVRTC entry points used, declared here so the addon builds without nvrtc.h.
 typedef struct _nvrtcProgram* nvrtcProgram;
@@ -39,14 +43,6 @@ bool g_ok = false;
 std::string g_reason, g_path, g_version;
 std::vector<int> g_archs;
 
-std::string env(const char* n) {
-  const char* v = std::getenv(n);
-  return v ? std::string(v) : std::string();
-}
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 template <class F>
 bool sym(void* h, const char* name, F& f) {
