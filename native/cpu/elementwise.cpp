@@ -7,11 +7,25 @@
 
 #include "kernels.h"
 #include "math.h"
+#include "vmath.h"
 
 namespace ignis {
 namespace IGNIS_ISA_NS {
 
 namespace {
+
+// the per-element lambdas must inline into map1's `omp simd` loop: a call per element is neither
+// vectorised nor cheap (exp ran at 10 ns/element when GCC kept vm::exp's lambda out of line)
+#define IGNIS_ALWAYS_INLINE __attribute__((always_inline))
+
+// the transcendental helpers of ops/unary.def: vectorisable (GCC does not vectorise libm calls)
+template <class T> IGNIS_VM_INLINE T exp_(T x) { return vm::exp(x); }
+template <class T> IGNIS_VM_INLINE T log_(T x) { return vm::log(x); }
+template <class T> IGNIS_VM_INLINE T log1p_(T x) { return vm::log1p(x); }
+template <class T> IGNIS_VM_INLINE T expm1_(T x) { return vm::expm1(x); }
+template <class T> IGNIS_VM_INLINE T tanh_(T x) { return vm::tanh(x); }
+template <class T> IGNIS_VM_INLINE T sigmoid_(T x) { return vm::sigmoid(x); }
+template <class T> IGNIS_VM_INLINE T erf_(T x) { return vm::erf(x); }
 
 enum UnaryOp {
 #define UNARY(name, int_ok, expr) U_##name,
@@ -74,7 +88,7 @@ void unary_t(int op, Iter& it, double p0, double p1) {
 #define UNARY(name, int_ok, expr)                                                      \
   case U_##name:                                                                       \
     if constexpr (int_ok || std::is_floating_point_v<T>) {                             \
-      map1<T, T>(it, std::is_floating_point_v<T> ? 4 : 1, [=](T x) -> T { return expr; }); \
+      map1<T, T>(it, std::is_floating_point_v<T> ? 4 : 1, [=](T x) IGNIS_ALWAYS_INLINE -> T { return expr; }); \
       return;                                                                          \
     }                                                                                  \
     break;

@@ -11,6 +11,15 @@ namespace ignis_cuda {
 using namespace ignis;  // floor_, max_, div_, ... of cpu/math.h
 
 namespace {
+// the transcendental helpers of ops/unary.def (the CPU takes them from cpu/vmath.h)
+template <class T> __device__ inline T exp_(T x) { return exp(x); }
+template <class T> __device__ inline T log_(T x) { return log(x); }
+template <class T> __device__ inline T log1p_(T x) { return log1p(x); }
+template <class T> __device__ inline T expm1_(T x) { return expm1(x); }
+template <class T> __device__ inline T tanh_(T x) { return tanh(x); }
+template <class T> __device__ inline T sigmoid_(T x) { return T(1) / (T(1) + exp(-x)); }
+template <class T> __device__ inline T erf_(T x) { return erf(x); }
+
 enum UnaryOp {
 #define UNARY(name, int_ok, expr) U_##name,
 #include "../ops/unary.def"
