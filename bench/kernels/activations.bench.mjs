@@ -33,10 +33,11 @@ const ig = require('../../dist/index.js');
 const K = require('../../dist/kernels.js');
 const FROM_OUTPUT = new Set(require('../../dist/native.js').info.activationsFromOutput);
 
+const N = Number(process.env.IGNIS_ACT_N ?? 4 * 1024 * 1024);
+
 export const family = 'activations';
 export const title = `Activations (CPU): ${N === 4 * 1024 * 1024 ? '4M' : N} float32 forward / backward`;
 
-const N = Number(process.env.IGNIS_ACT_N ?? 4 * 1024 * 1024);
 const CHEAP = new Set(['relu', 'leaky_relu', 'hardswish', 'hardtanh']);
 
 // Non-default parameters for the bench (threshold has no defaults).
