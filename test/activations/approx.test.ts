@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { Tensor } from '../../src';
 import { ValueError } from '../../src/errors';
+import { ignis as cli } from '../cli/helpers';
 import { mulberry32 } from '../util/inputs';
 
 const { F, nn } = ignis;
@@ -222,6 +223,12 @@ describe("approx: 'fast' - API", () => {
     expect(g.maxAbsError).toBeLessThan(1e-4);
     expect(g.variants!.gelu_tanh).toBeGreaterThan(0);
     expect(ignis.activations.info('relu').approx).toBeUndefined();
+  });
+
+  it('`ignis activations gelu` prints the bound', () => {
+    const r = cli(['activations', 'gelu']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`  approx      'fast': max abs error ${fastBound('gelu').toExponential(1)}, gelu_tanh 3.2e-6`);
   });
 
   it('a wrong value or an activation without a fast path is a ValueError naming the choices', () => {
