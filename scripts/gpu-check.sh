@@ -62,5 +62,6 @@ printf '%s\n' "${SUMMARY[@]}"
 grep -E "Tests +[0-9]" "$OUT/cuda-tests.log" | sed 's/^/cuda-tests: /' | tail -1
 grep -E "Tests +[0-9]" "$OUT/full-suite.log" | sed 's/^/full-suite: /' | tail -1
 grep -E "ERROR SUMMARY|gpu-smoke:" "$OUT/memcheck.log" | tail -2
+grep -E "expression activation: first CUDA use" "$OUT/cuda-tests.log" | tail -1 || true  # NVRTC compile + load cost
 grep -E "^SUMMARY" "$OUT/bench.log" || true
 grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv/r50_3x3_56/(none|relu|gelu)|matmul)" "$OUT/bench.log" || true

@@ -76,6 +76,18 @@ ig.noGrad(() => {
   }
   check('Adam, 3 steps', pg, pc, 1e-5);
 }
+{
+  // expression activation: NVRTC-compiled kernels, aligned (16-byte packs) and offset (scalar) inputs
+  const act = ig.defineActivation({ name: 'smoke_expr', expr: 'x > 0 ? x * tanh(softplus(a * x)) : expm1(x)', params: { a: 1.5 } });
+  const xe = ig.randn([4099]), ge = ig.randn([4099]);
+  check('expression activation fwd (NVRTC)', act(cu(xe)), act(xe));
+  check('expression activation fwd, unaligned', act(cu(xe).narrow(0, 1, 4097)), act(xe.narrow(0, 1, 4097)));
+  const xa = xe.clone().requiresGrad_(), xb = cu(xe).requiresGrad_();
+  act(xa).backward(ge);
+  act(xb).backward(cu(ge));
+  check('expression activation bwd (NVRTC)', xb.grad, xa.grad);
+  check('expression activation float64', act(cu(xe.double())), act(xe.double()), 1e-12);
+}
 ig.manualSeed(7);
 const rc = ig.rand([999]);
 ig.manualSeed(7);

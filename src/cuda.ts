@@ -12,7 +12,7 @@
  */
 import { DeviceError, ValueError } from './errors';
 import { fromNative } from './native_errors';
-import { addon } from './native';
+import { addon, NvrtcCompiled, NvrtcInfo, RtcStats } from './native';
 import type { Device } from './storage';
 
 interface Status {
@@ -184,4 +184,26 @@ export const flags = {
 export function applyFlags(seed?: number): void {
   if (!isAvailable()) return;
   addon.cudaConfig(flags.matmulAllowTf32, flags.cudnnAllowTf32, flags.cudnnBenchmark, seed);
+}
+
+/**
+ * NVRTC as the addon finds it (CUDA_PATH, the nvidia-cuda-nvrtc wheel, LD_LIBRARY_PATH,
+ * /usr/local/cuda): expression activations compile their CUDA kernels with it at first use.
+ * Works without a GPU or driver.
+ */
+export function nvrtc(): NvrtcInfo {
+  return call('nvrtc', () => addon.nvrtcInfo());
+}
+
+/** Counters of the run-time kernel cache: NVRTC compiles (and their total ms), loads on a device, cache hits. */
+export function kernelCacheStats(): RtcStats {
+  return call('kernelCacheStats', () => addon.rtcStats());
+}
+
+/**
+ * Compiles CUDA source with NVRTC for compute capability `arch` (80 = sm_80) and discards the
+ * result: the compile-only check the tests run without a GPU. A CompileError carries NVRTC's log.
+ */
+export function nvrtcCompile(source: string, arch: number, what = 'nvrtc'): NvrtcCompiled {
+  return call(what, () => addon.nvrtcCompile(source, arch, what));
 }

@@ -22,5 +22,7 @@ export class ValueError extends IgnisError {}
 export class MemoryError extends IgnisError {}
 /** Use of a tensor after dispose(). */
 export class DisposedError extends IgnisError {}
+/** Generated code that does not compile (expression activations on CUDA: the message carries NVRTC's log). */
+export class CompileError extends IgnisError {}
 /** Autograd misuse: backward twice, in-place on a saved tensor, leaf in-place, non-scalar backward. */
 export class AutogradError extends IgnisError {}

@@ -35,11 +35,11 @@ export { dispatch, addListener } from './dispatch';
 export type { OpDef, OpListener } from './dispatch';
 
 import { Function as AutogradFunction } from './autograd/function';
-import { gradcheck, GradcheckError } from './autograd/gradcheck';
+import { gradcheck, GradcheckError, gradgradcheck } from './autograd/gradcheck';
 import { backward, grad } from './ops/core';
-/** torch.autograd: Function, grad, backward, gradcheck. */
-export const autograd = { Function: AutogradFunction, grad, backward, gradcheck, GradcheckError };
-export { gradcheck };
+/** torch.autograd: Function, grad, backward, gradcheck, gradgradcheck. */
+export const autograd = { Function: AutogradFunction, grad, backward, gradcheck, gradgradcheck, GradcheckError };
+export { gradcheck, gradgradcheck };
 
 import * as nn from './nn';
 import * as activations from './activations';
@@ -106,12 +106,15 @@ export const cuda = {
   resetPeakMemoryStats: cudaBackend.resetPeakMemoryStats,
   emptyCache: cudaBackend.emptyCache,
   setMemoryLimit: cudaBackend.setMemoryLimit,
+  nvrtc: cudaBackend.nvrtc,
+  kernelCacheStats: cudaBackend.kernelCacheStats,
   manualSeed(seed: number): void {
     seedAll(seed);
     cudaBackend.applyFlags(seed);
   },
 };
 export type { DeviceProperties, CudaMemoryStats } from './cuda';
+export type { NvrtcInfo, NvrtcCompiled, RtcStats } from './native';
 
 import * as profiler from './profiler';
 export { profiler };

@@ -169,6 +169,23 @@ export function expr(program: Float64Array, x: Tensor, g: Tensor | null, op: str
   return wrap(call(op, () => addon.expr(program, null, hx, hg)) as Handle, shape, x.dtype);
 }
 
+/**
+ * Runs a loaded run-time kernel set (addon rtcExprLoad; src/activations/expr_cuda.ts) on CUDA:
+ * forward y = f(x), or backward g * f'(x). Strided operands are copied contiguous first (the
+ * generated kernels take flat arrays).
+ */
+export function rtcExpr(id: number, params: Float64Array, x: Tensor, g: Tensor | null, op: string): Tensor {
+  const xc = contiguous(x);
+  const gc = g ? contiguous(g) : null;
+  const shape = xc.shape;
+  writeShape(shape);
+  writeOperand(0, null, xc.dtype, shape);
+  const hx = writeOperand(1, xc, xc.dtype, shape) as Handle;
+  const hg = gc ? (writeOperand(2, gc, xc.dtype, shape) as Handle) : null;
+  const dev = opDevice;
+  return wrap(call(op, () => addon.rtcExpr(id, g !== null, params, null, hx, hg)) as Handle, shape, xc.dtype, dev);
+}
+
 /** Reduces the (sorted, distinct) dims of x; the result has the kept dims' shape. */
 export function reduce(op: string, x: Tensor, dims: readonly number[], outDtype: DType): Tensor {
   const nd = x.shape.length;

@@ -67,6 +67,40 @@ interface Addon {
   storageDevice(h: Handle): number;
   readStart(h: Handle, offset: number, n: number, dtype: number): object;
   readPoll(token: object): ArrayBufferView | null;
+  // NVRTC and run-time kernels (native/binding/nvrtc.cpp, rtc_entries.inc; src/activations/expr_cuda.ts)
+  nvrtcInfo(): NvrtcInfo;
+  nvrtcCompile(source: string, arch: number, what: string): NvrtcCompiled;
+  rtcExprLoad(source: string, nparams: number, device: number, what: string): number;
+  rtcExpr(id: number, backward: boolean, params: Float64Array, out: Handle | null, x: Handle, g?: Handle | null): Handle | undefined;
+  rtcStats(): RtcStats;
+}
+
+/** NVRTC as the addon found it (loaded on first use; needs no driver). */
+export interface NvrtcInfo {
+  available: boolean;
+  /** why not available, with the fix ('' when available) */
+  reason: string;
+  /** the libnvrtc file loaded */
+  path: string;
+  /** "13.0" */
+  version: string;
+  /** compute capabilities NVRTC emits cubins for (80 = sm_80) */
+  archs: number[];
+}
+/** One NVRTC compile: a cubin for `target` sm_XY, or PTX (compute_XY) for an arch NVRTC does not know. */
+export interface NvrtcCompiled {
+  target: string;
+  ptx: boolean;
+  bytes: number;
+  log: string;
+  ms: number;
+}
+/** Run-time kernel cache counters: NVRTC compiles, loads on a device, and cache hits (source, device). */
+export interface RtcStats {
+  compiles: number;
+  loads: number;
+  hits: number;
+  compileMs: number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,6 +1,7 @@
 /** The typed error for an exception thrown by the native addon (kept out of the public errors module). */
 import {
   AutogradError,
+  CompileError,
   DeviceError,
   DisposedError,
   DTypeError,
@@ -22,6 +23,7 @@ const KINDS: Record<string, new (m: string) => IgnisError> = {
   MemoryError,
   DisposedError,
   AutogradError,
+  CompileError,
 };
 
 /** Turns an error thrown by the native addon (which carries `kind`) into the matching class. */

@@ -16,6 +16,9 @@ export function deviceCode(d: Device): number {
  * autograd can tell that a tensor it saved has been modified.
  */
 export class Storage {
+  /** storages made so far: `serial` orders them (in-place ops use it to spot their temporaries) */
+  static created = 0;
+  readonly serial = ++Storage.created;
   version = 0;
   constructor(
     public handle: Handle | null,

@@ -252,10 +252,10 @@ export class Tensor {
   maskedFill(mask: Tensor, value: number): Tensor { return ops.maskedFill(this, mask, value); }
 
   // ---- in place --------------------------------------------------------------------------
-  add_(o: TensorOrScalar, opts?: { alpha?: number }): this { return ops.inplace(this, 'add_', (s) => ops.add(s, o, opts)); }
-  sub_(o: TensorOrScalar, opts?: { alpha?: number }): this { return ops.inplace(this, 'sub_', (s) => ops.sub(s, o, opts)); }
-  mul_(o: TensorOrScalar): this { return ops.inplace(this, 'mul_', (s) => ops.mul(s, o)); }
-  div_(o: TensorOrScalar): this { return ops.inplace(this, 'div_', (s) => ops.div(s, o)); }
+  add_(o: TensorOrScalar, opts?: { alpha?: number }): this { return ops.binaryInplace(this, 'add', o, opts); }
+  sub_(o: TensorOrScalar, opts?: { alpha?: number }): this { return ops.binaryInplace(this, 'sub', o, opts); }
+  mul_(o: TensorOrScalar): this { return ops.binaryInplace(this, 'mul', o); }
+  div_(o: TensorOrScalar): this { return ops.binaryInplace(this, 'div', o); }
   pow_(o: TensorOrScalar): this { return ops.inplace(this, 'pow_', (s) => ops.pow(s, o)); }
   clamp_(min?: number | null, max?: number | null): this { return ops.inplace(this, 'clamp_', (s) => ops.clamp(s, min, max)); }
   neg_(): this { return ops.inplace(this, 'neg_', (s) => ops.neg(s)); }

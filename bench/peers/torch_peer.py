@@ -39,6 +39,13 @@ def make_add(s):
     return lambda: a.add(b)
 
 
+def make_add_inplace(s):
+    n = int(s.get("n", 4 * 1024 * 1024))
+    a = torch.randn(n, dtype=torch.float32)
+    b = torch.randn(n, dtype=torch.float32) * 1e-6
+    return lambda: a.add_(b)
+
+
 def make_matmul(s):
     m, k, n = int(s.get("m", 1024)), int(s.get("k", 1024)), int(s.get("n", 1024))
     a = torch.randn(m, k, dtype=torch.float32)
@@ -49,6 +56,7 @@ def make_matmul(s):
 BENCHES = {
     "add_dispatch": make_add_dispatch,
     "add": make_add,
+    "add_inplace": make_add_inplace,
     "matmul": make_matmul,
 }
 
@@ -60,7 +68,7 @@ BENCHES = {
 # x and g, or the saved output where PyTorch's backward takes the result: sigmoid, tanh, relu), so
 # both sides time one kernel that writes a fresh tensor. Ops without an aten backward (swish,
 # softsign, tanhshrink are composites in PyTorch) time torch.autograd.grad through the composite.
-# "act_copy": x.clone() of the same size, the bandwidth roofline.
+# "act_copy": y.copy_(x) into a preallocated y of the same size, the bandwidth roofline.
 import math as _math
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -122,7 +130,8 @@ def make_act(s):
 
 def make_act_copy(s):
     x = torch.randn(int(s.get("n", 4 * 1024 * 1024)), dtype=torch.float32)
-    return lambda: x.clone()
+    y = torch.empty_like(x)
+    return lambda: y.copy_(x)
 
 
 import torch.nn.functional as F  # noqa: E402

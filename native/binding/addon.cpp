@@ -14,6 +14,8 @@
 #include <cstring>
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,7 @@
 #include "../cpu/random.h"
 #include "../cpu/optim.h"
 #include "cuda_loader.h"
+#include "nvrtc.h"
 
 namespace ignis {
 namespace {
@@ -1151,6 +1154,7 @@ Napi::Value BnBwd(const Napi::CallbackInfo& info) {
 }
 
 #include "cuda_entries.inc"
+#include "rtc_entries.inc"
 
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
 #define EXPORT(name, fn) exports.Set(name, Napi::Function::New<guarded<fn>>(env, name))
@@ -1191,6 +1195,11 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("storageDevice", StorageDevice);
   EXPORT("readStart", ReadStart);
   EXPORT("readPoll", ReadPoll);
+  EXPORT("nvrtcInfo", NvrtcInfo);
+  EXPORT("nvrtcCompile", NvrtcCompile);
+  EXPORT("rtcExprLoad", RtcExprLoad);
+  EXPORT("rtcExpr", RtcExpr);
+  EXPORT("rtcStats", RtcStats);
 #undef EXPORT
   return exports;
 }

@@ -8,23 +8,19 @@
 #include <vector>
 
 #include "../core/error.h"
+#include "sysutil.h"
 
 namespace ignis {
 namespace {
+
+using sys::env;
+using sys::exists;
 
 std::once_flag g_once;
 const IgnisCudaApi* g_api = nullptr;
 std::string g_reason;
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
 
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 std::string addon_dir() {
   Dl_info info;

@@ -52,11 +52,12 @@ template <class T> IGNIS_VM_INLINE T ld_(const T* p, Bits<T> z) {
 
 // GELU: x Phi(x). PyTorch's formula, Phi(x) = (1 + erf(x / sqrt 2)) / 2, cancels in float32's left
 // tail (x < -sqrt 2: erf's absolute error becomes Phi's relative error, ~1% at x = -4.5; PyTorch's own
-// kernel is ~0.3% off there), so float32 takes Phi from vm::normal_cdf, which computes it from
-// erfc(|x| / sqrt 2) = t R(t) e^(-x^2/2) (relative error < 4.5e-7 down to x = -13). double keeps the
-// formula: its cancellation stays below the tolerance's absolute floor.
+// kernel is ~0.3% off there), so float32 computes GELU from erfc(|x| / sqrt 2) = t R(t) e^(-x^2/2)
+// (vm::gelu: relu(x) minus the tail term; relative error < 4.5e-7 down to x = -13; the backward's
+// Phi from vm::normal_cdf, same form). double keeps the formula: its cancellation stays below the
+// tolerance's absolute floor.
 template <class T> IGNIS_VM_INLINE T gelu_(T x) {
-  if constexpr (std::is_same_v<T, float>) return x * vm::normal_cdf(x, vm::gauss(x));
+  if constexpr (std::is_same_v<T, float>) return vm::gelu(x);
   else return T(0.5) * x * (T(1) + erf_(x * T(M_SQRT1_2)));
 }
 // d/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi) (x^2 split exactly: vm::gauss)

@@ -142,6 +142,12 @@ constexpr double kErfL64[25] = {0x1.fc96239a8a6bdp-2, -0x1.5e5e9e35879b1p-3, -0x
 // form, refitted). kErfcR32: degree 8, chebyfit, fit error 3.8e-8 (relative < 1e-7).
 constexpr float kErfcR32[9] = {0x1.ce12c0p-3f, 0x1.d03a12p-3f, 0x1.99db46p-3f, 0x1.9b1ee8p-3f, 0x1.f786e4p-5f,
                                0x1.da8e90p-4f, 0x1.ded466p-5f, -0x1.0502a2p-3f, 0x1.3b7632p-5f};
+// kErfcR32 / 2 (exact: exponents - 1), for vm::gelu.
+constexpr float kErfcHalfR32[9] = {0x1.ce12c0p-4f, 0x1.d03a12p-4f, 0x1.99db46p-4f, 0x1.9b1ee8p-4f, 0x1.f786e4p-6f,
+                                   0x1.da8e90p-5f, 0x1.ded466p-6f, -0x1.0502a2p-4f, 0x1.3b7632p-6f};
+// e^r = 1 + r (1 + r P(r)), P = kExpD6_32 (low degree first) on [-ln2/2, ln2/2]: degree 6 overall,
+// relative fit error 3.8e-9 (least squares at Chebyshev nodes, relative weight), for vm::gauss.
+constexpr float kExpD6_32[5] = {0x1.fffff8p-2f, 0x1.55548ep-3f, 0x1.555b5cp-5f, 0x1.123bdcp-7f, 0x1.687b46p-10f};
 
 // ---- per-type constants --------------------------------------------------------------------------
 template <class T> struct K;
@@ -306,6 +312,27 @@ template <class T> IGNIS_VM_INLINE T gauss(T x) {
   T y = vm::exp_normal(T(-0.5) * hi) * (T(1) - T(0.5) * lo);
   return detail::sel(hi > (sizeof(T) == 4 ? T(174.6) : T(1416.6)), T(0), y);  // keeps nan
 }
+// float: the same value from a leaner exp (the argument h = -x^2/2 is <= 0 and goes to 0 below the
+// normal range, so exp_normal's clamps are not needed - the last select covers it, garbage bits
+// included): h = m x with m = -x/2 (exact) and lo = fma(m, x, -h) its exact remainder, so
+// e^(h + lo) = e^h (1 + lo); e^h = 2^n e^r with a degree-6 polynomial (kExpD6_32, relative fit
+// error 3.8e-9) and 2^n taken from the bits of the rounding constant sum (no second add). Max
+// relative error 1.2e-7 (2 ulp) where the result is normal; 1/3 of the cost of the generic path.
+IGNIS_VM_INLINE float gauss(float x) {
+  using namespace detail;
+  float m = -0.5f * x;
+  float h = m * x;
+  float lo = fma_(m, x, -h);  // 0 without FMA
+  float k = fma_(h, K<float>::log2e, K<float>::magic);
+  float n = k - K<float>::magic;
+  float r = fma_(n, -K<float>::ln2_hi, h);
+  r = fma_(n, -K<float>::ln2_lo, r);
+  float p = fma_(horner(kExpD6_32, r), r, 1.f);
+  p = fma_(p, r, 1.f);
+  float e = p * bits<float>(uint32_t(bits<uint32_t>(k) + K<float>::bias) << K<float>::mant);
+  e = fma_(lo, e, e);
+  return sel(h < -87.3f, 0.f, e);  // keeps nan (h nan: e nan)
+}
 
 // Phi(x) = P(N(0,1) <= x) = erfc(-x / sqrt 2) / 2 in float, given g = gauss(x) = e^(-x^2/2) (which
 // carries the exact x^2). With a = |x| / sqrt 2 and t = 1 / (1 + 0.4 a): erfc(a) = t R(t) g, and
@@ -320,6 +347,22 @@ IGNIS_VM_INLINE float normal_cdf(float x, float g) {
   float t = 1.f / fma_(0.4f, abs_(z), 1.f);
   float half_erfc = (0.5f * g) * (t * horner(kErfcR32, t));
   return sel(z < 0.f, half_erfc, 1.f - half_erfc);
+}
+
+// GELU(x) = x Phi(x) in float from the same erfc form, using Phi(x) = 1 - Phi(-x):
+// GELU(x) = relu(x) - |x| erfc(|x| / sqrt 2) / 2 = relu(x) - (|x| t) (R(t) / 2) e^(-x^2/2),
+// t = 1 / (1 + 0.4 |x| / sqrt 2): no sign select on Phi, no 1 - erfc; relu keeps -0 (gelu(-0) = -0)
+// and nan. Above x = 6 GELU(x) rounds to x (1 - Phi(6) < 1e-9), which also gives +inf at +inf
+// (the product would be inf * 0); -inf gives nan, as PyTorch's x * Phi. Max relative error 4.5e-7
+// on every 1e-4 step of [-13.5, 8] where |GELU| > 1e-36 (against double erfc), as x * normal_cdf;
+// 1.45x faster than it (AVX-512, 1 thread, in cache).
+IGNIS_VM_INLINE float gelu(float x) {
+  using namespace detail;
+  float a = abs_(x);
+  float t = 1.f / fma_(0.4f * float(M_SQRT1_2), a, 1.f);
+  float h = (a * t) * (horner(kErfcHalfR32, t) * gauss(x));
+  float y = (x < 0.f ? 0.f : x) - h;
+  return sel(x > 6.f, x, y);
 }
 
 // log1p(t) for t in [0, 1] (or nan) only - the log1p(exp(-|z|)) of softplus / logsigmoid. No range

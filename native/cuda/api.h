@@ -159,6 +159,15 @@ typedef struct IgnisCudaApi {
                 const void* svar, void* dx, void* dw, void* db);
   // native/cpu/random.h's Philox streams, same (seed, offset) -> same numbers as the CPU.
   int (*random)(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
+
+  // ---- run-time compiled kernels (expression activations: the addon compiles with NVRTC) -------
+  // Loads a cubin or NUL-terminated PTX image on `dev` (cudaLibraryLoadData) and returns the
+  // handles of the named kernels (cudaLibraryGetKernel); they stay loaded for the process.
+  int (*rtc_load)(int dev, const void* image, size_t nbytes, int nkernels, const char* const* names, void** kernels);
+  // Launches a grid-stride kernel over n elements on dev's stream: 256 threads a block, blocks for
+  // `per_thread` elements a thread per pass (as the built-in elementwise kernels); args as
+  // cudaLaunchKernel's.
+  int (*rtc_launch)(int dev, void* kernel, int64_t n, int per_thread, void** args);
 } IgnisCudaApi;
 
 typedef const IgnisCudaApi* (*IgnisCudaApiFn)(void);

@@ -30,6 +30,9 @@ void bn_bwd_cuda(int dev, const IgnisCudaBn& s, const void* x, const void* dy, c
                  const void* svar, void* dx, void* dw, void* db);
 void optim_step_cuda(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
 void random_cuda(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
+// run-time compiled kernels (rtc.cpp)
+void rtc_load_cuda(int dev, const void* image, size_t nbytes, int nkernels, const char* const* names, void** kernels);
+void rtc_launch_cuda(int dev, void* kernel, int64_t n, int per_thread, void** args);
 // versions / handles (blas.cpp, conv.cpp)
 size_t cublas_version();
 size_t cudnn_version();

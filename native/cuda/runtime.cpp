@@ -477,6 +477,12 @@ IgnisCudaApi make_api() {
   a.random = [](int dev, int kind, int dt, void* out, int64_t n, uint64_t seed, uint64_t off, double p0, double p1) {
     return guard([&] { random_cuda(dev, kind, dt, out, n, seed, off, p0, p1); });
   };
+  a.rtc_load = [](int dev, const void* image, size_t nbytes, int nk, const char* const* names, void** kernels) {
+    return guard([&] { rtc_load_cuda(dev, image, nbytes, nk, names, kernels); });
+  };
+  a.rtc_launch = [](int dev, void* kernel, int64_t n, int per_thread, void** args) {
+    return guard([&] { rtc_launch_cuda(dev, kernel, n, per_thread, args); });
+  };
   return a;
 }
 

@@ -9,11 +9,16 @@
  */
 import type { OpDef } from '../dispatch';
 import { isFloating } from '../dtype';
-import { AutogradError, DTypeError, ValueError } from '../errors';
+import { DTypeError, ValueError } from '../errors';
 import * as K from '../kernels';
 import * as ops from '../ops/all';
 import { Tensor } from '../tensor';
-import { backwardExpr, bind, compile, Node, parse, toString } from './expr';
+import { fromNative } from '../native_errors';
+import { addon } from '../native';
+import { deviceCode } from '../storage';
+import { backwardExpr, bind, compile, derivative, Node, parse, toString } from './expr';
+import { CudaExprSource, cudaSource } from './expr_cuda';
+import { backwardOfBackward } from './higher';
 import { registerCustom } from './registry';
 import type { ActivationRow } from './table';
 
@@ -37,31 +42,58 @@ export interface ExprActivation {
   backwardProgram(params: Record<string, number>): Float64Array;
   /** d f / dx as an expression string */
   derivativeString(params?: Record<string, number>): string;
+  /** the CUDA source its kernels are compiled from with NVRTC at first use on a CUDA tensor */
+  cudaSource(): CudaExprSource;
   apply(x: Tensor, params?: Record<string, number>): Tensor;
 }
 
 function exprActivation(name: string, src: string, defaults: Record<string, number>): ExprActivation {
   const ast = parse(src, Object.keys(defaults));
   const cache = new Map<string, { fwd: Float64Array; bwd: Float64Array; def: OpDef<null> }>();
+  // CUDA: one source for every parameter value (they are kernel arguments), compiled and loaded
+  // by the addon once per device; `kernels` maps a device to the addon's id of the loaded set
+  let cuda: CudaExprSource | null = null;
+  const cudaSrc = (): CudaExprSource => (cuda ??= cudaSource(name, ast, Object.keys(defaults)));
+  const kernels = new Map<string, number>();
+  const kernelSet = (x: Tensor): number => {
+    const dev = x._storage.device;
+    let id = kernels.get(dev);
+    if (id === undefined) {
+      const src = cudaSrc();
+      try {
+        id = addon.rtcExprLoad(src.source, src.params.length, deviceCode(dev), name);
+      } catch (e) {
+        throw fromNative(e, name);
+      }
+      kernels.set(dev, id);
+    }
+    return id;
+  };
   const programs = (params: Record<string, number>) => {
     const key = JSON.stringify(params);
     let c = cache.get(key);
     if (!c) {
-      const bound = bind(ast, params);
-      const fwd = compile(bound);
-      const bwd = compile(backwardExpr(bound));
+      // derivative first, parameters second: the tree the CUDA kernels compute (expr_cuda.ts)
+      const fwd = compile(bind(ast, params));
+      const bwd = compile(bind(backwardExpr(ast), params));
+      const d = bind(derivative(ast), params);
+      const pv = Float64Array.from(Object.keys(defaults).map((k) => params[k]));
       const bwdDef: OpDef<null> = {
         name: `${name}_backward`,
-        forward: (_ctx, [x, g]) => K.expr(bwd, x, g, name),
-        backward: () => {
-          throw new AutogradError(`${name}: double backward through an expression activation is not supported; use defineActivation({forward}) for higher-order gradients`);
+        forward(ctx, [x, g]) {
+          ctx.x = x;
+          ctx.g = g;
+          return x._storage.device === 'cpu' ? K.expr(bwd, x, g, name) : K.rtcExpr(kernelSet(x), pv, x, g, name);
         },
+        // higher-order gradients (createGraph): d/dx symbolically again, see higher.ts
+        backward: (ctx, [gg]) =>
+          backwardOfBackward(d, name, ctx.x as Tensor, ctx.g as Tensor, gg!, (h) => ops.dispatch(bwdDef, [ctx.x as Tensor, h], null)),
       };
       const def: OpDef<null> = {
         name,
         forward(ctx, [x]) {
           ctx.x = x;
-          return K.expr(fwd, x, null, name);
+          return x._storage.device === 'cpu' ? K.expr(fwd, x, null, name) : K.rtcExpr(kernelSet(x), pv, x, null, name);
         },
         backward: (ctx, [g]) => [ops.dispatch(bwdDef, [ctx.x as Tensor, g!], null)],
       };
@@ -84,7 +116,8 @@ function exprActivation(name: string, src: string, defaults: Record<string, numb
     ast,
     forwardProgram: (p) => programs(full(p)).fwd,
     backwardProgram: (p) => programs(full(p)).bwd,
-    derivativeString: (p) => toString(backwardExpr(bind(ast, full(p)))),
+    derivativeString: (p) => toString(bind(backwardExpr(ast), full(p))),
+    cudaSource: cudaSrc,
     apply(x, p) {
       ops.checkTensor(x, name);
       if (!isFloating(x.dtype)) throw new DTypeError(`${name}: expected a floating point tensor, got ${x.dtype}`);

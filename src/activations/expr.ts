@@ -300,7 +300,12 @@ function evalOp(o: string, v: number[]): number {
   }
 }
 
-/** Replaces parameters by their values and folds constants. */
+/**
+ * Replaces parameters by their values and folds the subtrees that became constant (in double,
+ * where the result is finite). No algebraic identities (0 * f -> 0, 1 * f -> f): a parameter's
+ * value never changes the tree, so the CPU program and the CUDA kernels (expr_cuda.ts, which take
+ * parameters as arguments) compute the same thing, NaN and infinities included.
+ */
 export function bind(n: Node, params: Record<string, number>): Node {
   if (n.k === 'param') {
     const v = params[n.name];
@@ -308,7 +313,12 @@ export function bind(n: Node, params: Record<string, number>): Node {
     return num(v);
   }
   if (n.k !== 'op') return n;
-  return mk(n.op, ...n.args.map((a) => bind(a, params)));
+  const args = n.args.map((a) => bind(a, params));
+  if (args.length && args.every((a) => a.k === 'num')) {
+    const v = evalOp(n.op, args.map((a) => (a as { v: number }).v));
+    if (Number.isFinite(v)) return num(v);
+  }
+  return op(n.op, ...args);
 }
 
 export function toString(n: Node): string {

@@ -6,12 +6,13 @@
 import { mode } from '../autograd/mode';
 import type { OpDef } from '../dispatch';
 import { isFloating } from '../dtype';
-import { AutogradError, DTypeError, ShapeError, ValueError } from '../errors';
+import { DTypeError, ShapeError, ValueError } from '../errors';
 import * as K from '../kernels';
 import { info } from '../native';
 import * as ops from '../ops/all';
 import { fmtShape, normDim } from '../shape';
 import { Tensor } from '../tensor';
+import { backwardOfBackward, kernelDerivative } from './higher';
 import { ACTIVATIONS, ActivationRow, APPROX_NAMES } from './table';
 
 const bwdDefs = new Map<string, OpDef<number[]>>();
@@ -24,10 +25,18 @@ function bwdDef(kernel: string): OpDef<number[]> {
   if (!d) {
     d = {
       name: `${kernel}_backward`,
-      forward: (_ctx, [x, g], params) => K.actBackward(kernel, x, g, params),
-      backward: () => {
-        throw new AutogradError(
-          `${kernel}: double backward through the native kernel is not supported; define the activation by composition (ignis.defineActivation({forward})) for higher-order gradients`,
+      forward(ctx, [x, g], params) {
+        ctx.x = x;
+        ctx.g = g;
+        ctx.params = params;
+        return K.actBackward(kernel, x, g, params);
+      },
+      // higher-order gradients (createGraph): see higher.ts
+      backward(ctx, [gg]) {
+        const x = ctx.x as Tensor;
+        const params = ctx.params as number[];
+        return backwardOfBackward(kernelDerivative(kernel, params), kernel, x, ctx.g as Tensor, gg!, (h) =>
+          ops.dispatch(bwdDef(kernel), [x, h], params),
         );
       },
     };

@@ -159,3 +159,41 @@ export const ACTIVATIONS: readonly ActivationRow[] = [
 export const KERNEL_VARIANTS: Record<string, { row: string; params: number }> = {
   gelu_tanh: { row: 'gelu', params: 0 },
 };
+
+/**
+ * d f / d input of every native activation kernel, in the expression language of expr.ts, for
+ * higher-order gradients (higher.ts; the drift test checks each against the native backward).
+ * `params` names the kernel's parameters in activations.def order (P0, P1, ...). For ACT_OUT kernels the variable x
+ * stands for the forward output y. At kinks the choice follows the native backward.
+ */
+export const KERNEL_DERIVATIVES: Readonly<Record<string, { params: readonly string[]; expr: string }>> = {
+  relu: { params: [], expr: 'x > 0 ? 1 : 0' },
+  relu6: { params: [], expr: 'x > 0 ? (x < 6 ? 1 : 0) : 0' },
+  leaky_relu: { params: ['negativeSlope'], expr: 'x > 0 ? 1 : negativeSlope' },
+  elu: { params: ['alpha'], expr: 'x <= 0 ? alpha * exp(x) : 1' },
+  celu: { params: ['alpha'], expr: 'x <= 0 ? exp(x * (1 / alpha)) : 1' },
+  selu: { params: [], expr: 'x > 0 ? 1.0507009873554805 : 1.0507009873554805 * 1.6732632423543772 * exp(x)' },
+  gelu: { params: [], expr: '0.5 * (1 + erf(x * 0.7071067811865476)) + x * 0.3989422804014327 * exp(-0.5 * x * x)' },
+  gelu_tanh: {
+    params: [],
+    expr:
+      '0.5 * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))) + ' +
+      '0.5 * x * (1 - tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)) ^ 2) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x)',
+  },
+  silu: { params: [], expr: 'sigmoid(x) * (1 + x * (1 - sigmoid(x)))' },
+  swish: { params: ['beta'], expr: 'sigmoid(beta * x) + beta * x * sigmoid(beta * x) * (1 - sigmoid(beta * x))' },
+  mish: { params: [], expr: 'tanh(softplus(x)) + x * sigmoid(x) * (1 - tanh(softplus(x)) ^ 2)' },
+  sigmoid: { params: [], expr: 'x * (1 - x)' }, // x is the output y
+  tanh: { params: [], expr: '1 - x * x' }, // x is the output y
+  hardtanh: { params: ['minVal', 'maxVal'], expr: 'x > minVal ? (x < maxVal ? 1 : 0) : 0' },
+  // PyTorch's float constant 1/6, as the native backward
+  hardsigmoid: { params: [], expr: 'x > -3 ? (x < 3 ? 0.1666666716337204 : 0) : 0' },
+  hardswish: { params: [], expr: 'x <= -3 ? 0 : (x < 3 ? x / 3 + 0.5 : 1)' },
+  softplus: { params: ['beta', 'threshold'], expr: 'x * beta > threshold ? 1 : sigmoid(x * beta)' },
+  softsign: { params: [], expr: '1 / ((abs(x) + 1) * (abs(x) + 1))' },
+  logsigmoid: { params: [], expr: '-expm1(x)' }, // x is the output y
+  tanhshrink: { params: [], expr: 'tanh(x) ^ 2' },
+  softshrink: { params: ['lambd'], expr: 'x >= -lambd ? (x <= lambd ? 0 : 1) : 1' },
+  hardshrink: { params: ['lambd'], expr: 'x >= -lambd ? (x <= lambd ? 0 : 1) : 1' },
+  threshold: { params: ['threshold', 'value'], expr: 'x <= threshold ? 0 : 1' },
+};

@@ -78,3 +78,28 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: Te
   }
   return true;
 }
+
+/**
+ * Second-derivative check (torch.autograd.gradgradcheck): gradcheck of the map
+ * (inputs, gradOutputs) -> d <fn(inputs), gradOutputs> / d inputs computed with createGraph, so
+ * the backward of every backward on the way is compared with central differences. gradOutputs
+ * default to randn float64 tensors shaped like the outputs (pass them for a reproducible check).
+ */
+export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[], gradOutputs?: Tensor[], opts: GradcheckOptions = {}): boolean {
+  const outs0 = fn(...inputs);
+  const outList = Array.isArray(outs0) ? outs0 : [outs0];
+  const gos =
+    gradOutputs ?? outList.map((o) => ops.randn(o.shape as number[], { dtype: 'float64' }).requiresGrad_(true));
+  if (gos.length !== outList.length)
+    throw new GradcheckError(`gradgradcheck: expected ${outList.length} gradOutputs (one per output), got ${gos.length}`);
+  const diff = inputs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
+  if (!diff.length) throw new GradcheckError('gradgradcheck: no input requires grad');
+  const firstOrder = (...xs: Tensor[]): Tensor[] => {
+    const ins = xs.slice(0, inputs.length);
+    const r = fn(...ins);
+    const os = Array.isArray(r) ? r : [r];
+    const gs = ops.grad(os, diff.map((i) => ins[i]), { gradOutputs: xs.slice(inputs.length), createGraph: true, allowUnused: true });
+    return gs.map((g, k) => g ?? ops.zerosLike(ins[diff[k]]));
+  };
+  return gradcheck(firstOrder, [...inputs, ...gos], opts);
+}

@@ -148,6 +148,10 @@ export function doctor(): { checks: Check[]; cpuOk: boolean } {
     const v = cuda.versions?.();
     if (v) add('cuda', 'versions', 'ok', v);
   }
+  // NVRTC compiles expression activations for CUDA at first use; found without a GPU too
+  const nv = cuda.nvrtc?.();
+  if (nv) add('cuda', 'NVRTC', nv.available ? 'ok' : 'missing', nv.available ? `${nv.version} (${nv.path}); expression activations compile with it` : nv.reason,
+    nv.available ? undefined : 'pip install nvidia-cuda-nvrtc (set IGNIS_CUDA_DEPS to its --target folder) or the CUDA 13 toolkit (CUDA_PATH)');
   let driver: string | null = null;
   try {
     driver = /Kernel Module\s+(\S+)/.exec(fs.readFileSync('/proc/driver/nvidia/version', 'utf8'))?.[1] ?? 'present';

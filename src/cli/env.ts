@@ -11,6 +11,7 @@ export interface CudaApi {
   deviceCount?(): number;
   getDeviceProperties?(device?: number): { name: string; major: number; minor: number; totalMemory: number; multiProcessorCount: number };
   versions?(): string;
+  nvrtc?(): { available: boolean; reason: string; path: string; version: string };
 }
 
 /** ignis.cuda */

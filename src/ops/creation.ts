@@ -122,7 +122,10 @@ export function tensor(data: Nested | ArrayBufferView | Tensor, opts?: TensorOpt
       arr[i] = Math.trunc(num);
     } else arr[i] = num;
   }
-  return finish(K.fromTyped(arr as unknown as ArrayBufferView, shape, dtype), opts);
+  // a `shape` option reshapes nested data too (it used to be ignored for arrays: silent garbage)
+  const outShape = opts?.shape ? checkShape(opts.shape, 'tensor') : shape;
+  if (numel(outShape) !== n) throw new ShapeError(`tensor: shape ${fmtShape(outShape)} does not match ${n} elements`);
+  return finish(K.fromTyped(arr as unknown as ArrayBufferView, outShape, dtype), opts);
 }
 
 function sizes(args: unknown[], op: string): [number[], TensorOptions | undefined] {

@@ -7,6 +7,7 @@ import { canCast, DType, isFloating, promoteScalar, promoteTypes } from '../dtyp
 import { AutogradError, DTypeError, ShapeError } from '../errors';
 import * as K from '../kernels';
 import { broadcastShapes, fmtShape, sameShape } from '../shape';
+import { Storage } from '../storage';
 import { Tensor } from '../tensor';
 import { checkNumber, checkTensor, Ctx, describe, dispatch, ops, reduceGrad, TensorOrScalar } from './util';
 import type { OpDef } from '../dispatch';
@@ -366,6 +367,7 @@ export function inplace<T extends Tensor>(self: T, name: string, compute: (src: 
     throw new AutogradError(`${name}: a leaf Variable that requires grad is being used in an in-place operation.`);
   if (recording) ops().checkInplaceView(self, name);
   const src = recording && self.requiresGrad ? ops().clone(self) : self;
+  const mark = Storage.created;
   let r = compute(src);
   // self did not require grad but another operand does: the recorded op may have saved self,
   // which is overwritten below, so record it again over a copy of self
@@ -376,6 +378,9 @@ export function inplace<T extends Tensor>(self: T, name: string, compute: (src: 
     throw new ShapeError(`${name}: output with shape ${fmtShape(self.shape)} doesn't match the broadcast shape ${fmtShape(r.shape)}`);
   K.copy(r, self.dtype, self.shape, self);
   self._storage.version++;
+  // r was made by compute and no autograd node can hold it: free it now (as PyTorch's refcount
+  // would) instead of leaving a block per in-place op to the GC
+  if (r._storage.serial > mark && !r.requiresGrad) r._storage.dispose();
   if (recording) {
     if (r.requiresGrad) {
       self.gradFn = r.gradFn;
@@ -398,6 +403,47 @@ export function fill_<T extends Tensor>(self: T, v: number | boolean): T {
   return inplace(self, 'fill_', () => K.full(val, self.dtype, self.shape, self.device));
 }
 
+// In-place kernels that write straight into inputs[0]: taken only when nothing is recorded (no
+// backward), so in-place ops cost one pass and no temporary, as in PyTorch.
+const copyIntoDef: OpDef<null> = {
+  name: 'copy_',
+  forward: (_ctx, [self, src]) => K.copy(src, self.dtype, self.shape, self),
+};
+const binaryIntoDefs = new Map<string, OpDef<number | null>>();
+function binaryIntoDef(name: string): OpDef<number | null> {
+  let d = binaryIntoDefs.get(name);
+  if (!d) {
+    d = {
+      name: `${name}_`,
+      forward: (_ctx, [self, other], scalar) => K.binary(name, self, other ?? scalar!, self.dtype, self.shape, self.dtype, self),
+    };
+    binaryIntoDefs.set(name, d);
+  }
+  return d;
+}
+
+/**
+ * self.add_(other) & co: one kernel writing into self when nothing is recorded, the operand has
+ * self's dtype (or is a number that keeps it), broadcasts to self's shape and does not share self's
+ * memory; otherwise the general in-place path (compute, then copy into self; autograd aware).
+ */
+export function binaryInplace<T extends Tensor>(self: T, name: 'add' | 'sub' | 'mul' | 'div', other: TensorOrScalar, opts?: { alpha?: number }): T {
+  const general = (): T =>
+    inplace(self, `${name}_`, (s) => (name === 'add' ? add(s, other, opts) : name === 'sub' ? sub(s, other, opts) : binaryOp(name, s, other)));
+  if ((opts?.alpha ?? 1) !== 1 || !(self instanceof Tensor)) return general();
+  const oT = other instanceof Tensor;
+  if (!oT && typeof other !== 'number') return general();
+  if (oT && (other._storage === self._storage || other.dtype !== self.dtype)) return general();
+  if (mode.grad && (self.requiresGrad || (oT && other.requiresGrad))) return general();
+  if (oT && !sameShape(broadcastShapes(self.shape, other.shape, `${name}_`), self.shape)) return general();
+  const [dt, outDt] = binaryDTypes(name, self, other);
+  if (dt !== self.dtype || outDt !== self.dtype) return general();
+  self._storage.live(`${name}_`);
+  dispatch(binaryIntoDef(name), oT ? [self, other] : [self], oT ? null : other);
+  self._storage.version++;
+  return self;
+}
+
 export function copy_<T extends Tensor>(self: T, src: Tensor): T {
   checkTensor(src, 'copy_', 'src');
   const shape = broadcastShapes(self.shape, src.shape, 'copy_');
@@ -405,6 +451,13 @@ export function copy_<T extends Tensor>(self: T, src: Tensor): T {
     throw new ShapeError(`copy_: source of shape ${fmtShape(src.shape)} cannot be broadcast to ${fmtShape(self.shape)}`);
   // across devices: move the source first (differentiable: its gradient moves back)
   if (self._storage.device !== src._storage.device) src = ops().to(src, self.device);
+  // nothing to record and no overlap: one kernel straight into self (cast and broadcast included)
+  if (!(mode.grad && (self.requiresGrad || src.requiresGrad)) && src._storage !== self._storage) {
+    checkTensor(self, 'copy_', 'self');
+    dispatch(copyIntoDef, [self, sameShape(src.shape, self.shape) ? src : ops().expand(src, self.shape as number[])], null);
+    self._storage.version++;
+    return self;
+  }
   return inplace(self, 'copy_', () => {
     const e = sameShape(src.shape, self.shape) ? src : ops().expand(src, self.shape as number[]);
     return e.dtype === self.dtype ? ops().clone(e) : ops().to(e, self.dtype);

@@ -4,8 +4,9 @@
  * place in training with the unbiased variance), layerNorm and groupNorm (compositions of
  * reductions, so they have double backward).
  */
+import { mode } from '../autograd/mode';
 import type { OpDef } from '../dispatch';
-import { AutogradError, ShapeError, ValueError } from '../errors';
+import { ShapeError, ValueError } from '../errors';
 import * as K from '../kernels';
 import { fmtShape } from '../shape';
 import { Tensor } from '../tensor';
@@ -20,6 +21,7 @@ export interface BatchNormOptions {
 
 type BnAttrs = { g: K.BnGeom; hasW: boolean; hasB: boolean; hasRm: boolean; hasRv: boolean };
 
+// The native backward (one pass). Higher-order gradients (createGraph) take bnBackwardComposite.
 const bnBwdDef: OpDef<{ g: K.BnGeom; wantW: boolean; wantB: boolean }> = {
   name: 'batch_norm_backward',
   forward(_ctx, [x, gy, sm, sv, w], { g, wantW, wantB }) {
@@ -29,10 +31,40 @@ const bnBwdDef: OpDef<{ g: K.BnGeom; wantW: boolean; wantB: boolean }> = {
     if (db) r.push(db);
     return r;
   },
-  backward: () => {
-    throw new AutogradError('batch_norm: double backward is not supported');
-  },
 };
+
+/**
+ * Batch norm's backward written with differentiable ops, for double backward (autograd.grad with
+ * createGraph): training recomputes the batch statistics from x, so the gradient of the gradient
+ * sees them depend on x; eval uses the running statistics as constants. With M = N * S elements
+ * per channel, xhat = (x - mean) invstd and gw = gy * w:
+ *   dx = invstd / M (M gw - sum(gw) - xhat sum(gw xhat)),  dweight = sum(gy xhat),  dbias = sum(gy).
+ */
+function bnBackwardComposite(x: Tensor, gy: Tensor, w: Tensor | null, rm: Tensor | null, rv: Tensor | null, g: K.BnGeom): [Tensor, Tensor, Tensor] {
+  const o = ops();
+  const shape3 = [g.N, g.C, g.S];
+  const xs = o.reshape(x, shape3);
+  const gs = o.reshape(gy, shape3);
+  const dims = [0, 2];
+  let xhat: Tensor;
+  let invstd: Tensor;
+  if (g.training) {
+    const xc = o.sub(xs, o.mean(xs, dims, true));
+    invstd = o.rsqrt(o.add(o.mean(o.mul(xc, xc), dims, true), g.eps));
+    xhat = o.mul(xc, invstd);
+  } else {
+    invstd = o.reshape(o.rsqrt(o.add(rv!, g.eps)), [1, g.C, 1]);
+    xhat = o.mul(o.sub(xs, o.reshape(rm!, [1, g.C, 1])), invstd);
+  }
+  const gw = w ? o.mul(gs, o.reshape(w, [1, g.C, 1])) : gs;
+  let dx: Tensor;
+  if (g.training) {
+    const M = g.N * g.S;
+    const t = o.sub(o.sub(o.mul(gw, M), o.sum(gw, dims, true)), o.mul(xhat, o.sum(o.mul(gw, xhat), dims, true)));
+    dx = o.mul(t, o.div(invstd, M));
+  } else dx = o.mul(gw, invstd);
+  return [o.reshape(dx, x.shape as number[]), o.sum(o.mul(gs, xhat), dims), o.sum(gs, dims)];
+}
 
 const bnDef: OpDef<BnAttrs> = {
   name: 'batch_norm',
@@ -50,6 +82,8 @@ const bnDef: OpDef<BnAttrs> = {
     }
     ctx.x = x;
     ctx.w = w;
+    ctx.rm = rm;
+    ctx.rv = rv;
     ctx.sm = sm;
     ctx.sv = sv;
     ctx.a = a;
@@ -60,6 +94,16 @@ const bnDef: OpDef<BnAttrs> = {
     const need = ctx.needsInputGrad;
     const wantW = a.hasW && need[1];
     const wantB = a.hasB && need[a.hasW ? 2 : 1];
+    if (mode.grad) {
+      // createGraph: differentiable ops, so the result has a gradient itself
+      const [dx, dw, db] = bnBackwardComposite(ctx.x as Tensor, gy!, ctx.w as Tensor | null, ctx.rm as Tensor | null, ctx.rv as Tensor | null, a.g);
+      const grads: (Tensor | null)[] = [need[0] ? dx : null];
+      if (a.hasW) grads.push(wantW ? dw : null);
+      if (a.hasB) grads.push(wantB ? db : null);
+      if (a.hasRm) grads.push(null);
+      if (a.hasRv) grads.push(null);
+      return grads;
+    }
     const ins = [ctx.x as Tensor, gy!, ctx.sm as Tensor, ctx.sv as Tensor];
     if (ctx.w) ins.push(ctx.w as Tensor);
     const r = dispatch(bnBwdDef, ins, { g: a.g, wantW, wantB }, true);

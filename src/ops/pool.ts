@@ -7,7 +7,7 @@
  */
 import { mode } from '../autograd/mode';
 import type { OpDef } from '../dispatch';
-import { AutogradError, ShapeError, ValueError } from '../errors';
+import { ShapeError, ValueError } from '../errors';
 import * as K from '../kernels';
 import { fmtShape } from '../shape';
 import { Tensor } from '../tensor';
@@ -36,19 +36,38 @@ export type AdaptiveSize = number | null | readonly (number | null)[];
 
 type PoolAttrs = { g: K.PoolGeom; mode: 0 | 1 | 2 };
 
-const poolBwdDef: OpDef<{ g: K.PoolGeom; aux: K.PoolAux }> = {
+type PoolBwdAttrs = { g: K.PoolGeom; aux: K.PoolAux; x: Tensor; fwd: OpDef<PoolAttrs> };
+
+/**
+ * Pooling's backward is linear in gy (gx = J^T gy, J constant almost everywhere), so its own
+ * backward (double backward) is J gg: the same average pooling applied to gg, or for max pooling
+ * gg read at the argmax of every window (from the indices, recomputed when the forward kept a
+ * oneDNN workspace instead). Its derivative with respect to x is 0, as in PyTorch.
+ */
+const poolBwdDef: OpDef<PoolBwdAttrs> = {
   name: 'pool2d_backward',
-  forward: (_ctx, [gy], { g, aux }) => K.poolBwd(K.contiguous(gy), g, aux, g.max ? 'max_pool2d_backward' : 'avg_pool2d_backward'),
-  backward: () => {
-    throw new AutogradError('pool2d: double backward through pooling is not supported');
+  forward(ctx, [gy], attrs) {
+    ctx.attrs = attrs;
+    const { g, aux } = attrs;
+    return K.poolBwd(K.contiguous(gy), g, aux, g.max ? 'max_pool2d_backward' : 'avg_pool2d_backward');
+  },
+  backward(ctx, [gg]) {
+    const { g, aux, x, fwd } = ctx.attrs as PoolBwdAttrs;
+    if (!gg) return [null];
+    if (!g.max) return [dispatch(fwd, [gg], { g, mode: 0 })];
+    const idx = aux.kind === 1 && aux.aux ? aux.aux : K.poolFwd(K.contiguous(x), g, 1, fwd.name)[1].aux!;
+    const o = ops();
+    const flat = o.gather(o.reshape(gg, [g.N, g.C, g.H * g.W]), 2, o.reshape(idx, [g.N, g.C, g.OH * g.OW]));
+    return [o.reshape(flat, [g.N, g.C, g.OH, g.OW])];
   },
 };
 
 function poolDef(name: string): OpDef<PoolAttrs> {
-  return {
+  const def: OpDef<PoolAttrs> = {
     name,
     forward(ctx, [x], { g, mode: m }) {
       const [y, aux] = K.poolFwd(K.contiguous(x), g, m, name);
+      ctx.x = x;
       ctx.g = g;
       ctx.auxT = aux.aux;
       ctx.auxKind = aux.kind;
@@ -58,9 +77,10 @@ function poolDef(name: string): OpDef<PoolAttrs> {
     backward(ctx, [gy]) {
       if (!gy) return [null];
       const aux: K.PoolAux = { aux: (ctx.auxT as Tensor | null) ?? null, kind: ctx.auxKind as number, wsBytes: ctx.wsBytes as number };
-      return [dispatch(poolBwdDef, [gy], { g: ctx.g as K.PoolGeom, aux })];
+      return [dispatch(poolBwdDef, [gy], { g: ctx.g as K.PoolGeom, aux, x: ctx.x as Tensor, fwd: def })];
     },
   };
+  return def;
 }
 const maxPoolDef = poolDef('max_pool2d');
 const avgPoolDef = poolDef('avg_pool2d');

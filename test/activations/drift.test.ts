@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 // KERNEL_VARIANTS is not re-exported from the package index: read it from the table module
 import { KERNEL_VARIANTS } from '../../src/activations/table';
+import { compile } from '../../src/activations/expr';
+import { kernelDerivative } from '../../src/activations/higher';
+import { KERNEL_DERIVATIVES } from '../../src/activations/table';
+import * as K from '../../src/kernels';
 import { info } from '../../src/native';
+import { mulberry32 } from '../util/inputs';
 
 const { ACTIVATIONS } = ignis.activations;
 
@@ -89,3 +94,28 @@ describe('activation table drift (activations.def vs table.ts)', () => {
     }
   });
 });
+
+/** parameter values per kernel for the derivative check (non-default, to catch a swapped order) */
+const DPARAMS: Record<string, number[]> = {
+  leaky_relu: [0.2], elu: [1.5], celu: [0.7], swish: [1.3], hardtanh: [-2, 0.5], softplus: [2, 5],
+  softshrink: [0.8], hardshrink: [0.8], threshold: [0.3, 2],
+};
+
+describe("derivative expressions (higher.ts) vs the native backward kernels", () => {
+  it.each(info.activations.map((k) => [k]))('%s: f\' expression = native backward with g = 1 (float64)', (k) => {
+    const d = KERNEL_DERIVATIVES[k];
+    expect(d, `kernel '${k}' has no derivative expression in src/activations/table.ts (KERNEL_DERIVATIVES)`).toBeTruthy();
+    expect(d.params.length, `${k}: parameter count`).toBe(native.get(k));
+    const params = DPARAMS[k] ?? [];
+    const rnd = mulberry32(11);
+    const xs = Float64Array.from({ length: 400 }, () => (rnd() * 2 - 1) * 7);
+    let x = ignis.tensor(xs, { dtype: 'float64' });
+    // ACT_OUT kernels take the forward's output
+    if (info.activationsFromOutput.includes(k)) x = K.act(k, x, params);
+    const g = ignis.onesLike(x);
+    const want = K.actBackward(k, x, g, params).toArray() as number[];
+    const got = K.expr(compile(kernelDerivative(k, params)), x, null, k).toArray() as number[];
+    want.forEach((w, i) => expect(Math.abs(got[i] - w), `${k} at ${x.toArray()[i]}: ${got[i]} vs ${w}`).toBeLessThanOrEqual(1e-12 + 1e-10 * Math.abs(w)));
+  });
+});
+

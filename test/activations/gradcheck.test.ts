@@ -78,6 +78,26 @@ function casesFor(name: string): Case[] {
   return out;
 }
 
+/** The input (away from the row's kinks) and the function to check for one table case. */
+function setup(name: string, row: (typeof ACTIVATIONS)[number], c: Case, elementwiseShape: number[]): [Tensor, (t: Tensor) => Tensor] {
+  const fn = FN[row.fn];
+  let shape = elementwiseShape;
+  if (name === 'glu') shape = c.args.dim === 0 ? [4, 3] : [3, 6];
+  else if (!row.elementwise) shape = [2, 3, 4];
+  // softplus: the branch switch at beta*x = threshold is a (tiny) kink; stay inside the smooth
+  // part, but do cross it when the threshold is small enough to be reached
+  const x = input(shape, kinks(name, c.args));
+  const run = name === 'rrelu'
+    ? (t: Tensor) => {
+        // training-mode rrelu draws its slopes from the generator: reseed so every evaluation
+        // of the finite differences sees the same slopes
+        ignis.manualSeed(7);
+        return fn(t, { ...c.args, training: true });
+      }
+    : (t: Tensor) => fn(t, c.args);
+  return [x, run];
+}
+
 const rows = ACTIVATIONS.filter((r) => r.name !== 'prelu');
 const table = rows.flatMap((r) => casesFor(r.name).map((c) => [r.name, c.label, r, c] as const));
 
@@ -88,23 +108,9 @@ describe('gradcheck: every activation table row (float64)', () => {
   });
 
   it.each(table)('%s %s', (name, _label, row, c) => {
-    const fn = FN[row.fn];
-    let shape = [3, 5];
-    if (name === 'glu') shape = c.args.dim === 0 ? [4, 3] : [3, 6];
-    if (!row.elementwise) shape = name === 'glu' ? shape : [2, 3, 4];
-    // softplus: the branch switch at beta*x = threshold is a (tiny) kink; stay inside the smooth
-    // part, but do cross it when the threshold is small enough to be reached
-    const x = input(shape, kinks(name, c.args));
-    const run = name === 'rrelu'
-      ? (t: Tensor) => {
-          // training-mode rrelu draws its slopes from the generator: reseed so every evaluation
-          // of the finite differences sees the same slopes
-          ignis.manualSeed(7);
-          return fn(t, { ...c.args, training: true });
-        }
-      : (t: Tensor) => fn(t, c.args);
+    const [x, run] = setup(name, row, c, [3, 5]);
     expect(ignis.gradcheck(run, [x])).toBe(true);
-    if (name === 'rrelu') expect(ignis.gradcheck((t: Tensor) => fn(t, { ...c.args, training: false }), [x])).toBe(true);
+    if (name === 'rrelu') expect(ignis.gradcheck((t: Tensor) => FN[row.fn](t, { ...c.args, training: false }), [x])).toBe(true);
   });
 
   it('prelu: input and weight (one and per channel) through F.prelu', () => {
@@ -119,6 +125,46 @@ describe('gradcheck: every activation table row (float64)', () => {
     const x = input([3, 4], [0]);
     const beta = ignis.tensor([1.3], { dtype: 'float64', requiresGrad: true });
     expect(ignis.gradcheck((a: Tensor, b: Tensor) => F.swish(a, { beta: b }), [x, beta])).toBe(true);
+  });
+});
+
+/** deterministic float64 gradOutputs for gradgradcheck (requiring grad: they are inputs of the check) */
+function gradOut(shape: readonly number[]): Tensor {
+  const v = Float64Array.from({ length: numel(shape as number[]) }, () => rnd() * 2 - 1);
+  return ignis.tensor(v, { dtype: 'float64', shape: shape as number[], requiresGrad: true });
+}
+
+describe('gradgradcheck: second derivatives of every activation table row (float64)', () => {
+  it.each(table)('%s %s', (name, _label, row, c) => {
+    const [x, run] = setup(name, row, c, [2, 5]);
+    const y = run(x);
+    expect(ignis.autograd.gradgradcheck(run, [x], [gradOut(y.shape)])).toBe(true);
+  });
+
+  it('prelu: input and per-channel weight', () => {
+    const x = input([2, 3, 4], [0]);
+    const w = ignis.tensor([0.1, -0.4, 1.5], { dtype: 'float64', requiresGrad: true });
+    expect(ignis.autograd.gradgradcheck((a: Tensor, b: Tensor) => F.prelu(a, b), [x, w], [gradOut([2, 3, 4])])).toBe(true);
+  });
+
+  it('Tensor-valued swish beta', () => {
+    const x = input([3, 4], [0]);
+    const beta = ignis.tensor([1.3], { dtype: 'float64', requiresGrad: true });
+    expect(ignis.autograd.gradgradcheck((a: Tensor, b: Tensor) => F.swish(a, { beta: b }), [x, beta], [gradOut([3, 4])])).toBe(true);
+  });
+
+  it('third order through a native kernel: d3/dx3 of sum(tanh(x)) = sum(-2 + 6 tanh^2 - ... ) by hand', () => {
+    const x = input([6], [], -2, 2);
+    const [g1] = ignis.autograd.grad(F.tanh(x).sum(), [x], { createGraph: true });
+    const [g2] = ignis.autograd.grad(g1!.sum(), [x], { createGraph: true });
+    const [g3] = ignis.autograd.grad(g2!.sum(), [x]);
+    const xs = x.toArray() as number[];
+    const got = g3!.toArray() as number[];
+    xs.forEach((v, i) => {
+      const t = Math.tanh(v);
+      const want = (1 - t * t) * (6 * t * t - 2); // d3/dx3 tanh = -2 sech^2 (1 - 3 tanh^2)
+      expect(got[i]).toBeCloseTo(want, 10);
+    });
   });
 });
 

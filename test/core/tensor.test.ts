@@ -48,6 +48,11 @@ describe('creation from data', () => {
     expect(ignis.tensor(new Uint8Array([1, 0])).dtype).toBe('bool');
     const t = ignis.tensor(new Float64Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] });
     expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    // the shape option applies to (nested) arrays as well, and must match the element count
+    expect(ignis.tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2] }).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(ignis.tensor([[1, 2], [3, 4]], { shape: [4] }).toArray()).toEqual([1, 2, 3, 4]);
+    expect(() => ignis.tensor([1, 2, 3], { shape: [2, 2] })).toThrow(ignis.ShapeError);
+    expect(() => ignis.tensor(new Float32Array(3), { shape: [2, 2] })).toThrow(/does not match 3 elements/);
     // a typed array that is a view into a larger buffer
     const buf = new Float32Array([9, 1, 2, 3, 9]);
     expect(ignis.tensor(buf.subarray(1, 4)).toArray()).toEqual([1, 2, 3]);
@@ -312,5 +317,72 @@ describe('dtype conversion', () => {
     x.float().mul(3).sum().backward();
     expect(x.grad!.dtype).toBe('float64');
     expect(x.grad!.toArray()).toEqual([3, 3]);
+  });
+});
+
+describe('in-place arithmetic and copy_ (one kernel into self when nothing is recorded)', () => {
+  const arr = (t: ignis.Tensor): unknown => t.toArray();
+
+  it('add_/sub_/mul_/div_ with tensors (broadcast) and numbers, values and version counter', () => {
+    const x = ignis.tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float32' });
+    const v0 = x._storage.version;
+    x.add_(ignis.tensor([10, 20, 30], { dtype: 'float32' }));
+    expect(arr(x)).toEqual([[11, 22, 33], [14, 25, 36]]);
+    x.sub_(1).mul_(2).div_(ignis.tensor([[2], [4]], { dtype: 'float32' }));
+    expect(arr(x)).toEqual([[10, 21, 32], [6.5, 12, 17.5]]);
+    x.add_(ignis.ones([2, 3]), { alpha: 2 });
+    expect(arr(x)).toEqual([[12, 23, 34], [8.5, 14, 19.5]]);
+    expect(x._storage.version).toBe(v0 + 5);
+    // integer tensors keep their dtype; a float result cannot be written back (as PyTorch)
+    const i = ignis.tensor([1, 2, 3], { dtype: 'int32' });
+    i.mul_(3).add_(1);
+    expect(arr(i)).toEqual([4, 7, 10]);
+    expect(i.dtype).toBe('int32');
+    expect(() => i.div_(2)).toThrow(ignis.DTypeError);
+    expect(() => i.mul_(1.5)).toThrow(ignis.DTypeError);
+    // another dtype (general path) and a broadcast that would grow self
+    const f = ignis.tensor([1, 2], { dtype: 'float32' });
+    f.add_(ignis.tensor([0.5, 0.25], { dtype: 'float64' }));
+    expect(arr(f)).toEqual([1.5, 2.25]);
+    expect(() => f.add_(ignis.ones([3, 2]))).toThrow(ignis.ShapeError);
+  });
+
+  it('operands that share self\'s memory give the out-of-place result', () => {
+    const x = ignis.tensor([[1, 2], [3, 4]], { dtype: 'float32' });
+    x.add_(x.t());
+    expect(arr(x)).toEqual([[2, 5], [5, 8]]);
+    const y = ignis.tensor([1, 2, 3, 4], { dtype: 'float32' });
+    y.narrow(0, 1, 3).copy_(y.narrow(0, 0, 3));
+    expect(arr(y)).toEqual([1, 1, 2, 3]);
+  });
+
+  it('copy_ casts and broadcasts; writes through views; records autograd when needed', () => {
+    const x = ignis.zeros([2, 3]);
+    x.copy_(ignis.tensor([1, 2, 3], { dtype: 'int64' }));
+    expect(arr(x)).toEqual([[1, 2, 3], [1, 2, 3]]);
+    x.select(0, 1).copy_(ignis.tensor([7, 8, 9], { dtype: 'float64' }));
+    expect(arr(x)).toEqual([[1, 2, 3], [7, 8, 9]]);
+    const w = ignis.tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+    const h = ignis.zeros([3], { dtype: 'float64' }).mul(1);
+    h.copy_(w.mul(2));
+    h.sum().backward();
+    expect(arr(w.grad!)).toEqual([2, 2, 2]);
+    const leaf = ignis.zeros([3], { requiresGrad: true });
+    expect(() => leaf.add_(1)).toThrow(ignis.AutogradError);
+    ignis.noGrad(() => leaf.add_(1).mul_(3));
+    expect(arr(leaf)).toEqual([3, 3, 3]);
+  });
+
+  it('in-place ops leave no temporaries behind (1M elements, 300 iterations)', () => {
+    const x = ignis.zeros([1_000_000]);
+    const y = ignis.ones([1_000_000]);
+    const before = ignis.memory().cpu.tensors;
+    for (let i = 0; i < 100; i++) {
+      x.add_(y);
+      x.mul_(0.5);
+      x.copy_(y);
+    }
+    expect(ignis.memory().cpu.tensors - before).toBeLessThan(5);
+    expect(x.sum().item()).toBe(1_000_000);
   });
 });

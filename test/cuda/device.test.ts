@@ -5,6 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import * as ignis from '../../src';
+import * as K from '../../src/kernels';
 import { describeCuda, expectClose } from './helpers';
 
 const F = ignis.F;
@@ -44,12 +45,16 @@ describeCuda('CUDA devices and memory', () => {
     expect(() => ignis.matmul(ignis.ones([2, 2]), ignis.ones([2, 2], { device: 'cuda' }))).toThrow(ignis.DeviceError);
   });
 
-  it('ops without a CUDA kernel yet are DeviceErrors, not crashes', () => {
+  it('CPU-only native entries refuse CUDA storages with a DeviceError, not a crash', () => {
+    // every op has a CUDA path now (expression activations: test/cuda/expr.test.ts); the CPU
+    // interpreter's entry itself still guards against device pointers
     const x = ignis.ones([1, 1, 4, 4], { device: 'cuda' });
     const act = ignis.defineActivation({ name: `cuda_expr_${Date.now()}`, expr: 'x * sigmoid(x)' });
-    expect(() => act(x)).toThrow(ignis.DeviceError);
-    expect(() => act(x)).toThrow(/not implemented for cuda:0 tensors yet/);
+    const prog = act.expr!.forwardProgram({});
+    expect(() => K.expr(prog, x, null, 'expr')).toThrow(ignis.DeviceError);
+    expect(() => K.expr(prog, x, null, 'expr')).toThrow(/not implemented for cuda:0 tensors yet/);
     expect(x.sum().item()).toBe(16); // and the device is fine afterwards
+    ignis.activations.undefine(act.expr!.name);
   });
 
   it('the caching allocator reuses freed blocks and reports its figures', () => {

@@ -69,6 +69,28 @@ describe('norm: gradcheck (float64)', () => {
   it('groupNorm', () => gc((x, w, b) => ops.groupNorm(x, 2, w, b), [U([2, 4, 3]), U([4]), U([4])]));
 });
 
+describe('norm: double backward (gradgradcheck, float64)', () => {
+  const go = (shape: number[]) =>
+    ignis.tensor(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.cos(i + 0.5)), { dtype: 'float64', shape, requiresGrad: true });
+  const ggc = (fn: (...t: ignis.Tensor[]) => ignis.Tensor, ins: ignis.Tensor[], outShape: number[]) =>
+    expect(ignis.autograd.gradgradcheck(fn, ins, [go(outShape)])).toBe(true);
+  it('batchNorm training x, w, b', () => ggc((x, w, b) => ops.batchNorm(x, null, null, w, b, { training: true }), [U([3, 2, 2, 2]), U([2]), U([2])], [3, 2, 2, 2]));
+  it('batchNorm eval', () => {
+    const rm = U([3], 'float64', false);
+    const rv = U([3], 'float64', false, 0.5, 1.5);
+    ggc((x, w, b) => ops.batchNorm(x, rm, rv, w, b, { training: false }), [U([2, 3, 4]), U([3]), U([3])], [2, 3, 4]);
+  });
+  it('batchNorm without affine [N, C]', () => ggc((x) => ops.batchNorm(x, null, null, null, null, { training: true }), [U([5, 3])], [5, 3]));
+  it('the composite first derivative equals the native one', () => {
+    const x = U([4, 3, 2, 2]);
+    const w = U([3]);
+    const b = U([3]);
+    const [g1] = ignis.autograd.grad(ops.batchNorm(x, null, null, w, b, { training: true }).pow(2).sum(), [x]);
+    const [g2] = ignis.autograd.grad(ops.batchNorm(x, null, null, w, b, { training: true }).pow(2).sum(), [x], { createGraph: true });
+    expectClose(g2!, g1!, 1e-12, 1e-10, 'dx');
+  });
+});
+
 describe('norm: typed errors', () => {
   const x = U([2, 3, 4, 4], 'float32', false);
   it('batchNorm', () => {

@@ -61,6 +61,33 @@ describe('pool: gradcheck (float64)', () => {
   });
 });
 
+describe('pool: double backward (gradgradcheck, float64; oneDNN workspace path in float32)', () => {
+  const ggc = (fn: (x: ignis.Tensor) => ignis.Tensor, x: ignis.Tensor) => {
+    const y = fn(x);
+    const go = ignis.tensor(Float64Array.from({ length: y.numel }, (_, i) => Math.sin(i + 1)), { dtype: 'float64', shape: y.shape as number[], requiresGrad: true });
+    expect(ignis.autograd.gradgradcheck(fn, [x], [go])).toBe(true);
+  };
+  it('maxPool2d', () => ggc((x) => ops.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }), distinct([2, 2, 6, 5])));
+  it('avgPool2d', () => ggc((x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), U([1, 2, 5, 6])));
+  it('adaptiveAvgPool2d / adaptiveMaxPool2d', () => {
+    ggc((x) => ops.adaptiveAvgPool2d(x, [3, 2]), U([1, 2, 7, 5]));
+    ggc((x) => ops.adaptiveMaxPool2d(x, [3, 2]), distinct([1, 2, 7, 5]));
+  });
+  it('float32 max pool: gradient of the gradient with oneDNN (workspace) equals the reference (indices)', () => {
+    const x = distinct([2, 3, 8, 7], 'float32');
+    const run = (on: boolean) =>
+      withOnednn(on, () => {
+        const xx = x.detach().requiresGrad_(true);
+        const y = ops.maxPool2d(xx, { kernelSize: 2, stride: 2 });
+        const [g] = ignis.autograd.grad(y.mul(y).sum(), [xx], { createGraph: true });
+        // d/dx of sum(g * x) = g + x * dg/dx; dg/dx through pooling: g = 2 y at the argmax
+        const [gg] = ignis.autograd.grad(g!.mul(xx).sum(), [xx]);
+        return gg!;
+      });
+    expectClose(run(true), run(false), 1e-6, 1e-6, 'grad of grad');
+  });
+});
+
 describe('pool: typed errors', () => {
   const x = U([2, 3, 6, 6], 'float32', false);
   it('errors name the op', () => {
