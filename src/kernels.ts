@@ -15,6 +15,8 @@ export const UNARY_INT_OK = new Set(info.unaryIntOk.filter((n) => n));
 export const BINARY = codes(info.binaryOps);
 export const REDUCE = codes(info.reduceOps);
 export const ACT = codes(info.activations);
+// the `approx: 'fast'` forwards (ACT_FAST rows of activations.def) as kernels '<kernel>_fast'
+info.activationsFast.forEach((n, i) => (ACT[`${n}_fast`] = info.activations.length + i));
 
 /** A fresh contiguous tensor around a native storage handle (on `device`: where the kernel ran). */
 export function wrap(h: Handle, shape: Shape, dtype: DType, device: Device = 'cpu'): Tensor {

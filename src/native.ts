@@ -18,6 +18,8 @@ export interface NativeInfo {
   activationParams: number[];
   /** kernels whose backward reads the forward output instead of the input (ACT_OUT rows) */
   activationsFromOutput: string[];
+  /** kernels with an `approx: 'fast'` forward (ACT_FAST rows); op code activations.length + i */
+  activationsFast: string[];
   exprOps: string[];
   onednn: boolean;
   isa: string;

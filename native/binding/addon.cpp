@@ -316,6 +316,21 @@ constexpr int kActCount = 0
 #include "../ops/activations.def"
 #undef ACT
     ;
+// ACT_FAST rows (approx: 'fast' forwards): op codes kActCount + i; kActFastRow[i] is the exact row
+// that CUDA runs instead (the approximations are CPU kernels).
+enum ActRowCode {
+#define ACT(name, np, fwd, bwd) kActRow_##name,
+#include "../ops/activations.def"
+#undef ACT
+};
+constexpr int kActFastRow[] = {
+#define ACT(name, np, fwd, bwd)
+#define ACT_FAST(name, fwd) kActRow_##name,
+#include "../ops/activations.def"
+#undef ACT_FAST
+#undef ACT
+};
+constexpr int kActFastCount = int(sizeof(kActFastRow) / sizeof(kActFastRow[0]));
 
 #include "cuda_bridge.inc"
 
@@ -373,6 +388,14 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
 #define ACT_OUT(name) #name,
 #include "../ops/activations.def"
 #undef ACT_OUT
+#undef ACT
+  }));
+  // kernels with an `approx: 'fast'` forward (ACT_FAST rows), op codes activations.length + i
+  o.Set("activationsFast", list({
+#define ACT(name, np, fwd, bwd)
+#define ACT_FAST(name, fwd) #name,
+#include "../ops/activations.def"
+#undef ACT_FAST
 #undef ACT
   }));
   o.Set("exprOps", list({
@@ -526,15 +549,17 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   return r;
 }
 
-// actFwd(op, out, x) / actBwd(op, out, x, g); params at meta[200..203]
+// actFwd(op, out, x) / actBwd(op, out, x, g); params at meta[200..203]. actFwd also takes the
+// ACT_FAST codes (kActCount + i).
 Napi::Value ActFwd(const Napi::CallbackInfo& info) {
-  int op = op_code(info, 0, kActCount, "activation");
+  int op = op_code(info, 0, kActCount + kActFastCount, "activation");
   Iter it;
   int dev;
   Napi::Value r = read_iter(info, 1, 2, it, "activation", &dev);
   if (it.op[0].dtype != it.op[1].dtype) throw Error("DTypeError", "activation: output dtype must match input");
   it.coalesce();
   if (dev > 0) {
+    if (op >= kActCount) op = kActFastRow[op - kActCount];
     IgnisCudaIter c = to_cuda_iter(it);
     cuda_call("activation", [&](const IgnisCudaApi& a) { return a.act_fwd(dev - 1, op, &c, g_meta + kParams); });
     return r;

@@ -13,6 +13,7 @@
 #include "kernels.h"
 #include "math.h"
 #include "vmath.h"
+#include "vmath_fast.h"
 
 namespace ignis {
 namespace IGNIS_ISA_NS {
@@ -141,9 +142,74 @@ void bwd_t(int op, Iter& it, const double* params) {
   });
 }
 
+// ---- fast approximations: the ACT_FAST rows of activations.def (`approx: 'fast'`) ----------------
+// Op codes past the ACT rows: kActRows + i is the i-th ACT_FAST row. Only float32 is approximated
+// (vmath_fast.h); float64 runs the exact row (kFastRow), as does CUDA (native/binding/addon.cpp).
+constexpr int kActRows = 0
+#define ACT(name, np, fwd, bwd) +1
+#include "../ops/activations.def"
+#undef ACT
+    ;
+enum ActFastOp {
+#define ACT(name, np, fwd, bwd)
+#define ACT_FAST(name, fwd) AF_##name,
+#include "../ops/activations.def"
+#undef ACT_FAST
+#undef ACT
+};
+constexpr int kFastRow[] = {
+#define ACT(name, np, fwd, bwd)
+#define ACT_FAST(name, fwd) A_##name,
+#include "../ops/activations.def"
+#undef ACT_FAST
+#undef ACT
+};
+IGNIS_VM_INLINE float tanh_fast_(float x) { return vm::fast::tanh(x); }
+IGNIS_VM_INLINE float sigmoid_fast_(float x) { return vm::fast::sigmoid(x); }
+IGNIS_VM_INLINE float mul_sigmoid_fast_(float x, float z) { return vm::fast::mul_sigmoid(x, z); }
+IGNIS_VM_INLINE float gelu_fast_(float x) { return vm::fast::gelu(x); }
+IGNIS_VM_INLINE float gelu_tanh_fast_(float x) { return vm::fast::gelu_tanh(x); }
+IGNIS_VM_INLINE float mish_fast_(float x) { return vm::fast::mish(x); }
+IGNIS_VM_INLINE float expm1_fast_(float x) { return vm::fast::expm1(x); }
+IGNIS_VM_INLINE float softplus_fast_(float x) { return vm::fast::softplus(x); }
+
+// The loop of fwd_t for T = float over the ACT_FAST formulas (same operand layout and ld_ reads).
+void fast_fwd_f32(int fop, Iter& it, const double* params) {
+  using T = float;
+  const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
+  iter_for_each(it, 8, [&, P0c = P0, P1c = P1, P2c = P2](char** p, const int64_t* s, int64_t n) {
+    const T P0 = P0c, P1 = P1c, P2 = P2c;
+    (void)P0; (void)P1; (void)P2;
+    const Bits<T> Z = Bits<T>(opaque_zero);
+    T* __restrict o = reinterpret_cast<T*>(p[0]);
+    const T* __restrict xs = reinterpret_cast<const T*>(p[1]);
+    switch (fop) {
+#define ACT(name, np, fwd, bwd)
+#define ACT_FAST(name, fwd)                                                     \
+  case AF_##name:                                                               \
+    if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                               \
+      _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) { T x = ld_(xs + i, Z); o[i] = fwd; } \
+    } else {                                                                    \
+      for (int64_t i = 0; i < n; ++i) {                                         \
+        T x = *reinterpret_cast<const T*>(p[1] + i * s[1]);                     \
+        *reinterpret_cast<T*>(p[0] + i * s[0]) = fwd;                           \
+      }                                                                         \
+    }                                                                           \
+    break;
+#include "../ops/activations.def"
+#undef ACT_FAST
+#undef ACT
+    }
+  });
+}
+
 }  // namespace
 
 void act_fwd(int op, Iter& it, const double* params) {
+  if (op >= kActRows) {  // an ACT_FAST row
+    if (it.op[1].dtype == DType::f32) return fast_fwd_f32(op - kActRows, it, params);
+    op = kFastRow[op - kActRows];
+  }
   IGNIS_DISPATCH_FLOAT(it.op[1].dtype, T, "activation", fwd_t<T>(op, it, params));
 }
 

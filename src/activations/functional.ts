@@ -13,7 +13,7 @@ import * as ops from '../ops/all';
 import { fmtShape, normDim } from '../shape';
 import { Tensor } from '../tensor';
 import { backwardOfBackward, kernelDerivative } from './higher';
-import { ACTIVATIONS, ActivationRow } from './table';
+import { ACTIVATIONS, ActivationRow, APPROX_NAMES } from './table';
 
 const bwdDefs = new Map<string, OpDef<number[]>>();
 /** kernels whose native backward reads the forward output (ACT_OUT rows of activations.def) */
@@ -45,13 +45,19 @@ function bwdDef(kernel: string): OpDef<number[]> {
   return d;
 }
 
-function fwdDef(kernel: string): OpDef<number[]> {
-  let d = fwdDefs.get(kernel);
+/**
+ * The forward op of `kernel`; `fast`: its `approx: 'fast'` forward (the ACT_FAST row, kernel
+ * '<kernel>_fast'), differentiated by the exact backward kernel (the exact derivative at x; for the
+ * ACT_OUT rows sigmoid and tanh, the exact formula at the fast output).
+ */
+function fwdDef(kernel: string, fast = false): OpDef<number[]> {
+  const name = fast ? `${kernel}_fast` : kernel;
+  let d = fwdDefs.get(name);
   if (!d) {
     d = {
-      name: kernel,
+      name,
       forward(ctx, [x], params) {
-        const y = K.act(kernel, x, params);
+        const y = K.act(name, x, params);
         // the backward kernel's operand: the input, or for ACT_OUT rows the output (as PyTorch's
         // sigmoid_backward(g, y)), which saves the recomputation
         ctx.x = FROM_OUTPUT.has(kernel) ? y : x;
@@ -62,27 +68,51 @@ function fwdDef(kernel: string): OpDef<number[]> {
         return [ops.dispatch(bwdDef(kernel), [ctx.x as Tensor, g!], ctx.params as number[])];
       },
     };
-    fwdDefs.set(kernel, d);
+    fwdDefs.set(name, d);
   }
   return d;
 }
 
-/** Runs native activation kernel `kernel` with numeric params (in activations.def order). */
-export function applyKernel(kernel: string, x: Tensor, params: number[], inplace = false, op = kernel): Tensor {
+/**
+ * Runs native activation kernel `kernel` with numeric params (in activations.def order); `fast`:
+ * its ACT_FAST forward where one runs (float32 on the CPU; float64 and CUDA tensors take the exact
+ * kernel, which is within every documented bound).
+ */
+export function applyKernel(kernel: string, x: Tensor, params: number[], inplace = false, op = kernel, fast = false): Tensor {
   ops.checkTensor(x, op);
   if (!isFloating(x.dtype)) throw new DTypeError(`${op}: expected a floating point tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
   for (const p of params) if (typeof p !== 'number' || Number.isNaN(p)) throw new ValueError(`${op}: parameters must be numbers, got ${String(p)}`);
+  fast = fast && x.dtype === 'float32' && x._storage.device === 'cpu' && FAST.has(kernel);
   if (inplace) {
     // no autograd to record: write straight into x's memory
     if (!(mode.grad && x.requiresGrad)) {
       x._storage.live(op);
-      K.act(kernel, x, params, x);
+      K.act(fast ? `${kernel}_fast` : kernel, x, params, x);
       x._storage.version++;
       return x;
     }
-    return ops.inplace(x, `${op}_`, (s) => ops.dispatch(fwdDef(kernel), [s], params));
+    return ops.inplace(x, `${op}_`, (s) => ops.dispatch(fwdDef(kernel, fast), [s], params));
   }
-  return ops.dispatch(fwdDef(kernel), [x], params);
+  return ops.dispatch(fwdDef(kernel, fast), [x], params);
+}
+
+/** kernels with a native `approx: 'fast'` forward (ACT_FAST rows of activations.def) */
+const FAST = new Set(info.activationsFast);
+
+/**
+ * Reads the `approx` option: false for 'none' (the default, the exact kernel), true for 'fast' on a
+ * row that has one (table.ts `approx`); anything else is a ValueError naming the valid choices.
+ */
+export function wantsFast(row: ActivationRow, p: Record<string, unknown>): boolean {
+  const a = p.approx;
+  if (a === undefined || a === null || a === 'none') return false;
+  const valid = ['none', ...APPROX_NAMES.filter((n) => row.approx?.[n])];
+  if (typeof a === 'string' && valid.includes(a)) return true;
+  const withFast = ACTIVATIONS.filter((r) => r.approx?.fast).map((r) => r.name);
+  throw new ValueError(
+    `${row.name}: approx must be ${valid.map((v) => `'${v}'`).join(' or ')}, got ${typeof a === 'string' ? `'${a}'` : String(a)}` +
+      (valid.length === 1 ? ` (${row.name} has no fast approximation; activations with one: ${withFast.join(', ')})` : ''),
+  );
 }
 
 export type ActivationOptions = Record<string, number | string | boolean | Tensor | null | undefined> & { inplace?: boolean };
@@ -95,8 +125,8 @@ export function resolveParams(row: ActivationRow, args: unknown[]): Record<strin
   for (const a of args) {
     if (a !== null && typeof a === 'object' && !(a instanceof Tensor)) {
       for (const [k, v] of Object.entries(a as object)) {
-        if (k !== 'inplace' && k !== 'training' && k !== 'generator' && !(k in out))
-          throw new ValueError(`${row.name}: unknown option '${k}'; expected ${[...row.params.map((p) => p.name), 'inplace'].join(', ')}`);
+        if (k !== 'inplace' && k !== 'training' && k !== 'generator' && k !== 'approx' && !(k in out))
+          throw new ValueError(`${row.name}: unknown option '${k}'; expected ${[...row.params.map((p) => p.name), 'inplace', 'approx'].join(', ')}`);
         if (v !== undefined) out[k] = v;
       }
     } else if (a !== undefined) {
@@ -116,18 +146,19 @@ function num(row: ActivationRow, p: Record<string, unknown>, name: string): numb
 type Impl = (x: Tensor, p: Record<string, unknown>, row: ActivationRow) => Tensor;
 
 const elementwise: Impl = (x, p, row) =>
-  applyKernel(row.kernel!, x, row.params.map((s) => num(row, p, s.name)), !!p.inplace, row.name);
+  applyKernel(row.kernel!, x, row.params.map((s) => num(row, p, s.name)), !!p.inplace, row.name, p.approx === 'fast');
 
 const IMPLS: Record<string, Impl> = {
   gelu(x, p, row) {
     const a = p.approximate;
     if (a !== 'none' && a !== 'tanh') throw new ValueError(`gelu: approximate must be 'none' or 'tanh', got ${String(a)}`);
-    return applyKernel(a === 'tanh' ? 'gelu_tanh' : 'gelu', x, [], false, row.name);
+    return applyKernel(a === 'tanh' ? 'gelu_tanh' : 'gelu', x, [], false, row.name, p.approx === 'fast');
   },
   swish(x, p, row) {
     const beta = p.beta;
+    // a learnable beta is a composition (exact, whatever `approx` says)
     if (beta instanceof Tensor) return ops.mul(x, ops.sigmoid(ops.mul(x, beta)));
-    return applyKernel('swish', x, [num(row, p, 'beta')], false, row.name);
+    return applyKernel('swish', x, [num(row, p, 'beta')], false, row.name, p.approx === 'fast');
   },
   threshold(x, p, row) {
     if (p.threshold === null || p.value === null) throw new ValueError('threshold: threshold and value are required');
@@ -191,6 +222,7 @@ export function makeFunctional(row: ActivationRow): ActivationFn {
     ops.checkTensor(x, row.name);
     const p = resolveParams(row, args);
     if (p.inplace && !row.inplace) throw new ValueError(`${row.name}: has no in-place variant`);
+    wantsFast(row, p);  // validates `approx` for every row, also those whose impl ignores it
     return impl(x, p, row);
   };
 }

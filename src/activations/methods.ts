@@ -6,6 +6,9 @@ import { Tensor } from '../tensor';
 import { functional } from './functional';
 import { ACTIVATIONS } from './table';
 
+/** `approx` option of the activations with a fast path (table.ts `approx`) */
+type Approx = 'none' | 'fast';
+
 declare module '../tensor' {
   interface Tensor {
     relu(): Tensor;
@@ -13,24 +16,26 @@ declare module '../tensor' {
     relu6(): Tensor;
     leakyRelu(negativeSlope?: number | { negativeSlope?: number }): Tensor;
     leakyRelu_(negativeSlope?: number): Tensor;
-    elu(alpha?: number | { alpha?: number }): Tensor;
+    elu(alpha?: number | { alpha?: number; approx?: Approx }): Tensor;
     elu_(alpha?: number): Tensor;
     celu(alpha?: number | { alpha?: number }): Tensor;
     selu(): Tensor;
     selu_(): Tensor;
-    gelu(opts?: { approximate?: 'none' | 'tanh' }): Tensor;
-    silu(): Tensor;
-    silu_(): Tensor;
-    swish(beta?: number | Tensor | { beta?: number | Tensor }): Tensor;
-    mish(): Tensor;
-    mish_(): Tensor;
-    sigmoid_(): Tensor;
-    tanh_(): Tensor;
+    gelu(opts?: { approximate?: 'none' | 'tanh'; approx?: Approx }): Tensor;
+    silu(opts?: { approx?: Approx }): Tensor;
+    silu_(opts?: { approx?: Approx }): Tensor;
+    swish(beta?: number | Tensor | { beta?: number | Tensor; approx?: Approx }): Tensor;
+    mish(opts?: { approx?: Approx }): Tensor;
+    mish_(opts?: { approx?: Approx }): Tensor;
+    sigmoid(opts?: { approx?: Approx }): Tensor;
+    sigmoid_(opts?: { approx?: Approx }): Tensor;
+    tanh(opts?: { approx?: Approx }): Tensor;
+    tanh_(opts?: { approx?: Approx }): Tensor;
     hardtanh(minVal?: number | { minVal?: number; maxVal?: number }, maxVal?: number): Tensor;
     hardtanh_(minVal?: number, maxVal?: number): Tensor;
     hardsigmoid(): Tensor;
     hardswish(): Tensor;
-    softplus(beta?: number | { beta?: number; threshold?: number }, threshold?: number): Tensor;
+    softplus(beta?: number | { beta?: number; threshold?: number; approx?: Approx }, threshold?: number): Tensor;
     softsign(): Tensor;
     logsigmoid(): Tensor;
     tanhshrink(): Tensor;
@@ -54,5 +59,14 @@ for (const row of ACTIVATIONS) {
   };
   if (row.inplace) proto[`${row.fn}_`] = function (this: Tensor, ...args: unknown[]) {
     return fn(this, ...args, { inplace: true });
+  };
+}
+// x.sigmoid() / x.tanh() stay the math ops; with options (x.tanh({approx: 'fast'})) they are the
+// activations
+for (const n of ['sigmoid', 'tanh']) {
+  const math = proto[n] as (this: Tensor) => Tensor;
+  const fn = functional[n];
+  proto[n] = function (this: Tensor, opts?: unknown) {
+    return opts === undefined ? math.call(this) : fn(this, opts);
   };
 }

@@ -4,11 +4,36 @@
  * (test/activations/drift.test.ts) fails when the two tables disagree. `F.*`, `nn.*` modules,
  * Tensor methods, `nn.activation(name)`, `activations.info(name)`, the tests and the benchmarks
  * all loop over this table. Adding an activation: one ACT row in activations.def + one row here.
+ * `approx` lists a row's fast approximations (ACT_FAST rows of activations.def, `approx: 'fast'`)
+ * with the max abs error test/activations/approx.test.ts measures and asserts.
  */
 export interface ParamSpec {
   name: string;
   default: number | string | boolean | null;
   doc?: string;
+}
+
+/** Names of the approximations an activation may offer (`F.gelu(x, {approx: 'fast'})`); 'none' is the exact kernel. */
+export type ApproxName = 'fast';
+export const APPROX_NAMES: readonly ApproxName[] = ['fast'];
+
+/**
+ * A fast approximation of an activation's forward (issue 3 section 5): an ACT_FAST row of
+ * activations.def, kernel '<kernel>_fast', run for float32 tensors on the CPU (float64 and CUDA
+ * tensors run the exact kernel, which is within any bound). Backward is the exact derivative
+ * (the exact row's backward kernel at x; sigmoid and tanh: at the fast forward's output).
+ */
+export interface ApproxSpec {
+  /**
+   * max |fast(x) - exact(x)| over float32 inputs, default parameters: the bound that
+   * test/activations/approx.test.ts asserts over a dense sweep of [-30, 30], random bit patterns and
+   * the edge values (±0, ±inf, nan, ±1e4, ±88) against the float64 exact kernel
+   */
+  maxAbsError: number;
+  /** the same for kernel variants of the row (gelu: approximate 'tanh' -> 'gelu_tanh') */
+  variants?: Record<string, number>;
+  /** how the error scales with the row's parameters */
+  scaling?: string;
 }
 
 export interface ActivationRow {
@@ -31,6 +56,8 @@ export interface ActivationRow {
   paper: string;
   /** elementwise: output element depends on one input element */
   elementwise: boolean;
+  /** fast approximations of the forward, with their measured error (absent: exact only) */
+  approx?: Partial<Record<ApproxName, ApproxSpec>>;
 }
 
 const INF = Infinity;
@@ -55,7 +82,8 @@ export const ACTIVATIONS: readonly ActivationRow[] = [
     paper: 'Xu et al. 2015, Empirical Evaluation of Rectified Activations (arXiv:1505.00853)' },
   { name: 'elu', module: 'ELU', fn: 'elu', kernel: 'elu', params: [{ name: 'alpha', default: 1 }],
     formula: 'x > 0 ? x : alpha * (exp(x) - 1)', derivative: 'x > 0 ? 1 : alpha * exp(x)', range: [-INF, INF], monotonic: true, smooth: false,
-    inplace: true, elementwise: true, paper: 'Clevert et al. 2015, Fast and Accurate Deep Network Learning by ELUs (arXiv:1511.07289)' },
+    inplace: true, elementwise: true, paper: 'Clevert et al. 2015, Fast and Accurate Deep Network Learning by ELUs (arXiv:1511.07289)',
+    approx: { fast: { maxAbsError: 2.7e-6, scaling: 'x alpha' } } },
   { name: 'celu', module: 'CELU', fn: 'celu', kernel: 'celu', params: [{ name: 'alpha', default: 1 }],
     formula: 'x > 0 ? x : alpha * (exp(x / alpha) - 1)', derivative: 'x > 0 ? 1 : exp(x / alpha)', range: [-INF, INF], monotonic: true,
     smooth: true, inplace: true, elementwise: true, paper: 'Barron 2017, Continuously Differentiable Exponential Linear Units (arXiv:1704.07483)' },
@@ -66,21 +94,27 @@ export const ACTIVATIONS: readonly ActivationRow[] = [
   { name: 'gelu', module: 'GELU', fn: 'gelu', kernel: 'gelu', params: [{ name: 'approximate', default: 'none', doc: "'none' | 'tanh'" }],
     formula: 'x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))',
     derivative: 'Phi(x) + x phi(x)', range: [-0.17, INF], monotonic: false, smooth: true, inplace: false, elementwise: true,
-    paper: 'Hendrycks & Gimpel 2016, Gaussian Error Linear Units (arXiv:1606.08415)' },
+    paper: 'Hendrycks & Gimpel 2016, Gaussian Error Linear Units (arXiv:1606.08415)',
+    approx: { fast: { maxAbsError: 5.6e-6, variants: { gelu_tanh: 3.2e-6 } } } },
   { name: 'silu', module: 'SiLU', fn: 'silu', kernel: 'silu', params: [], formula: 'x * sigmoid(x)', derivative: 's (1 + x (1 - s)), s = sigmoid(x)',
     range: [-0.2784645427610738, INF], monotonic: false, smooth: true, inplace: true, elementwise: true,
-    paper: 'Elfwing et al. 2017, Sigmoid-Weighted Linear Units (arXiv:1702.03118)' },
+    paper: 'Elfwing et al. 2017, Sigmoid-Weighted Linear Units (arXiv:1702.03118)',
+    approx: { fast: { maxAbsError: 1.3e-6 } } },
   { name: 'swish', module: 'Swish', fn: 'swish', kernel: 'swish', params: [{ name: 'beta', default: 1 }, { name: 'learnable', default: false }],
     formula: 'x * sigmoid(beta x)', derivative: 's + beta x s (1 - s), s = sigmoid(beta x); d/dbeta = x^2 s (1 - s)',
     range: [-INF, INF], monotonic: false, smooth: true, inplace: false, elementwise: true,
-    paper: 'Ramachandran et al. 2017, Searching for Activation Functions (arXiv:1710.05941)' },
+    paper: 'Ramachandran et al. 2017, Searching for Activation Functions (arXiv:1710.05941)',
+    approx: { fast: { maxAbsError: 1.3e-6, scaling: 'x max(1, 1 / |beta|)' } } },
   { name: 'mish', module: 'Mish', fn: 'mish', kernel: 'mish', params: [], formula: 'x * tanh(softplus(x))',
     derivative: 'tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2)', range: [-0.30884, INF], monotonic: false, smooth: true, inplace: true, elementwise: true,
-    paper: 'Misra 2019, Mish: A Self Regularized Non-Monotonic Activation Function (arXiv:1908.08681)' },
+    paper: 'Misra 2019, Mish: A Self Regularized Non-Monotonic Activation Function (arXiv:1908.08681)',
+    approx: { fast: { maxAbsError: 8.6e-7 } } },
   { name: 'sigmoid', module: 'Sigmoid', fn: 'sigmoid', kernel: 'sigmoid', params: [], formula: '1 / (1 + exp(-x))', derivative: 's (1 - s)',
-    range: [0, 1], monotonic: true, smooth: true, inplace: true, elementwise: true, paper: 'Rumelhart, Hinton & Williams 1986' },
+    range: [0, 1], monotonic: true, smooth: true, inplace: true, elementwise: true, paper: 'Rumelhart, Hinton & Williams 1986',
+    approx: { fast: { maxAbsError: 8e-7 } } },
   { name: 'tanh', module: 'Tanh', fn: 'tanh', kernel: 'tanh', params: [], formula: 'tanh(x)', derivative: '1 - tanh(x)^2',
-    range: [-1, 1], monotonic: true, smooth: true, inplace: true, elementwise: true, paper: 'LeCun et al. 1998, Efficient BackProp' },
+    range: [-1, 1], monotonic: true, smooth: true, inplace: true, elementwise: true, paper: 'LeCun et al. 1998, Efficient BackProp',
+    approx: { fast: { maxAbsError: 1.3e-6 } } },
   { name: 'hardtanh', module: 'Hardtanh', fn: 'hardtanh', kernel: 'hardtanh', params: [{ name: 'minVal', default: -1 }, { name: 'maxVal', default: 1 }],
     formula: 'min(max(x, minVal), maxVal)', derivative: 'minVal < x < maxVal ? 1 : 0', range: [-1, 1], monotonic: true, smooth: false,
     inplace: true, elementwise: true, paper: 'Collobert 2004, Large Scale Machine Learning' },
@@ -92,7 +126,8 @@ export const ACTIVATIONS: readonly ActivationRow[] = [
     paper: 'Howard et al. 2019, Searching for MobileNetV3 (arXiv:1905.02244)' },
   { name: 'softplus', module: 'Softplus', fn: 'softplus', kernel: 'softplus', params: [{ name: 'beta', default: 1 }, { name: 'threshold', default: 20 }],
     formula: 'beta x > threshold ? x : log(1 + exp(beta x)) / beta', derivative: 'sigmoid(beta x)', range: [0, INF], monotonic: true, smooth: true,
-    inplace: false, elementwise: true, paper: 'Dugas et al. 2001, Incorporating Second-Order Functional Knowledge' },
+    inplace: false, elementwise: true, paper: 'Dugas et al. 2001, Incorporating Second-Order Functional Knowledge',
+    approx: { fast: { maxAbsError: 2.6e-6, scaling: 'x 1 / beta' } } },
   { name: 'softsign', module: 'Softsign', fn: 'softsign', kernel: 'softsign', params: [], formula: 'x / (1 + |x|)', derivative: '1 / (1 + |x|)^2',
     range: [-1, 1], monotonic: true, smooth: true, inplace: false, elementwise: true, paper: 'Bergstra et al. 2009, Quadratic Polynomials Learn Better Image Features' },
   { name: 'logsigmoid', module: 'LogSigmoid', fn: 'logsigmoid', kernel: 'logsigmoid', params: [], formula: 'log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))',

@@ -327,6 +327,12 @@ function describeActivation(r: import('../activations/table').ActivationRow): st
     `  parameters  ${params}`,
     `  properties  ${r.smooth ? 'smooth' : 'not smooth'}, ${r.monotonic ? 'monotonic' : 'not monotonic'}${r.elementwise ? '' : ', not elementwise'}`,
     `  paper       ${r.paper}`,
+    ...Object.entries(r.approx ?? {}).map(
+      ([name, a]) =>
+        `  approx      '${name}': max abs error ${a.maxAbsError.toExponential(1)}` +
+        Object.entries(a.variants ?? {}).map(([v, e]) => `, ${v} ${e.toExponential(1)}`).join('') +
+        (a.scaling ? ` (${a.scaling})` : '') + ` (float32 CPU; F.${r.fn}(x, { approx: '${name}' }))`,
+    ),
   ].join('\n');
 }
 

@@ -4,7 +4,7 @@
  * PReLU and Swish(learnable) hold Parameters; ActivationMix is a learnable softmax gate over
  * several activations. `nn.activation(name, opts)` builds any of them by name.
  */
-import { functional, resolveParams } from '../activations/functional';
+import { functional, resolveParams, wantsFast } from '../activations/functional';
 import { lookup } from '../activations/registry';
 import { ACTIVATIONS, ActivationRow } from '../activations/table';
 import { ShapeError, ValueError } from '../errors';
@@ -21,6 +21,7 @@ export class Activation extends Module {
   ) {
     super();
     this.options = resolveParams(row, args);
+    wantsFast(row, this.options);  // a bad `approx` fails at construction, not at the first call
   }
   forward(x: Tensor): Tensor {
     const fn = functional[this.row.fn];
@@ -64,20 +65,26 @@ export class PReLU extends Module {
   }
 }
 
-/** Swish x * sigmoid(beta x); `learnable: true` makes beta a Parameter. */
+/**
+ * Swish x * sigmoid(beta x); `learnable: true` makes beta a Parameter. `approx: 'fast'` runs the
+ * fast forward for a fixed beta (a learnable beta is a composition of exact ops).
+ */
 export class Swish extends Module {
   beta: number | Parameter;
-  constructor(opts: { beta?: number; learnable?: boolean; dtype?: 'float32' | 'float64' } | number = {}) {
+  readonly approx: 'none' | 'fast';
+  constructor(opts: { beta?: number; learnable?: boolean; approx?: 'none' | 'fast'; dtype?: 'float32' | 'float64' } | number = {}) {
     super();
     const o = typeof opts === 'number' ? { beta: opts } : opts;
     const b = o.beta ?? 1;
     this.beta = o.learnable ? new Parameter(ops.full([1], b, { dtype: o.dtype ?? 'float32' })) : b;
+    this.approx = wantsFast(lookup('swish').row, { approx: o.approx }) ? 'fast' : 'none';
   }
   forward(x: Tensor): Tensor {
-    return functional.swish(x, { beta: this.beta });
+    return functional.swish(x, { beta: this.beta, approx: this.approx });
   }
   override extraRepr(): string {
-    return this.beta instanceof Tensor ? `beta=${(this.beta.item() as number).toFixed(4)}, learnable=true` : `beta=${this.beta}`;
+    const a = this.approx === 'fast' ? ", approx='fast'" : '';
+    return (this.beta instanceof Tensor ? `beta=${(this.beta.item() as number).toFixed(4)}, learnable=true` : `beta=${this.beta}`) + a;
   }
 }
 
@@ -107,7 +114,7 @@ export function activation(name: string, opts: Record<string, unknown> = {}): Mo
     return new CustomActivationModule(custom.name, { ...custom.params, ...(opts as Record<string, number>) }, custom.forward);
   }
   if (row.name === 'prelu') return new PReLU(opts as { numParameters?: number });
-  if (row.name === 'swish') return new Swish(opts as { beta?: number; learnable?: boolean });
+  if (row.name === 'swish') return new Swish(opts as { beta?: number; learnable?: boolean; approx?: 'none' | 'fast' });
   return new CLASSES[row.module]!(opts);
 }
 

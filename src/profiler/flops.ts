@@ -200,6 +200,7 @@ for (const n of info.activations) {
   registerCost(n, ew);
   registerCost(`${n}_backward`, ew);
 }
+for (const n of info.activationsFast) registerCost(`${n}_fast`, ew); // approx: 'fast' forwards
 registerCost('where', ew);
 for (const n of ['sum', 'prod', 'amax', 'amin', 'max', 'min', 'argmax', 'argmin', 'mean', 'var', 'std', 'logsumexp', 'norm'])
   registerCost(n, reduction);

@@ -1,7 +1,8 @@
 /**
  * Drift between the two activation tables: native/ops/activations.def (seen through the addon's
  * info.activations / info.activationParams) and src/activations/table.ts (ACTIVATIONS rows with a
- * `kernel`, plus KERNEL_VARIANTS). Adding a row to one table and not the other fails here.
+ * `kernel`, plus KERNEL_VARIANTS; the ACT_FAST rows against the rows' `approx` records). Adding a row
+ * to one table and not the other fails here.
  */
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
@@ -60,6 +61,24 @@ describe('activation table drift (activations.def vs table.ts)', () => {
       expect(native.has(k), `variant ${k}`).toBe(true);
       expect(rowsWithKernel.some((r) => r.kernel === k)).toBe(false);
     }
+  });
+
+  it("ACT_FAST rows (approx: 'fast' forwards) and the table's `approx` records agree", () => {
+    const fromTs: string[] = [];
+    for (const r of ACTIVATIONS) {
+      const fast = r.approx?.fast;
+      if (!fast) continue;
+      expect(r.kernel, `${r.name}: a fast path needs a native kernel row`).not.toBeNull();
+      expect(fast.maxAbsError > 0 && fast.maxAbsError < 1e-3, `${r.name}: maxAbsError`).toBe(true);
+      fromTs.push(r.kernel!);
+      for (const [v, err] of Object.entries(fast.variants ?? {})) {
+        expect(KERNEL_VARIANTS[v]?.row, `${r.name}: approx variant ${v} is a KERNEL_VARIANTS entry of the row`).toBe(r.name);
+        expect(err > 0 && err < 1e-3).toBe(true);
+        fromTs.push(v);
+      }
+    }
+    expect([...info.activationsFast].sort(), 'ACT_FAST rows in activations.def vs approx.fast in table.ts').toEqual(fromTs.sort());
+    for (const k of info.activationsFast) expect(native.has(k), `ACT_FAST(${k}) names an ACT row`).toBe(true);
   });
 
   it('rows are unique and self-consistent', () => {
