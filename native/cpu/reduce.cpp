@@ -1,6 +1,7 @@
 // Reductions over the trailing (already permuted) dims of a strided input. Compiled once per ISA.
 // Floating sums accumulate in double; integer and bool sums in int64 (PyTorch's output dtype).
 // max/min propagate NaN; argmax/argmin return the first index of the extreme (NaN counts as max).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -89,6 +90,63 @@ void reduce_t(int op, ReduceArgs& r) {
   constexpr bool fp = std::is_floating_point_v<T>;
   using Acc = std::conditional_t<fp, double, int64_t>;
 
+  // "Vertical" reductions: the innermost kept dim is contiguous and the reduced dims lie outside it
+  // (x.sum(0) of a matrix, a sum over the channels of [N, C, H, W]). Walking each output's reduced
+  // elements would read with a large stride, one element at a time; instead add whole contiguous
+  // rows of kVBlock outputs at once (vectorised), one row per reduced index.
+  if ((op == R_sum || op == R_max || op == R_min) && nk >= 1 && nr >= 1 && s.stride[nk - 1] == int64_t(sizeof(T)) &&
+      s.shape[nk - 1] > 1 && r.out_dtype == (op == R_sum ? (fp ? it.op[0].dtype : DType::i64) : it.op[0].dtype)) {
+    constexpr int64_t kVBlock = 256;
+    const int64_t K = s.shape[nk - 1];
+    const int64_t outer = nout / K;
+    const int64_t nblk = (K + kVBlock - 1) / kVBlock;
+    Split inner = s;  // the kept dims without the innermost one address a row's start
+    parallel_for(outer * nblk, nred * kVBlock, [&](int64_t tb, int64_t te) {
+      for (int64_t t = tb; t < te; ++t) {
+        const int64_t o = t / nblk, j0 = (t % nblk) * kVBlock, nj = std::min(kVBlock, K - j0);
+        const char* row0 = base + j0 * int64_t(sizeof(T));
+        for (int64_t q = o, d = nk - 2; d >= 0; --d) { row0 += (q % s.shape[d]) * s.stride[d]; q /= s.shape[d]; }
+        if (op == R_sum) {
+          Acc acc[kVBlock];
+          for (int64_t j = 0; j < nj; ++j) acc[j] = 0;
+          walk_reduced(row0, inner, 0, nred, [&](const char* p, int64_t n, int64_t st, int64_t) {
+            for (int64_t i = 0; i < n; ++i) {
+              const T* v = reinterpret_cast<const T*>(p + i * st);
+#pragma omp simd
+              for (int64_t j = 0; j < nj; ++j) acc[j] += Acc(v[j]);
+            }
+          });
+          for (int64_t j = 0; j < nj; ++j) {
+            if constexpr (fp) reinterpret_cast<T*>(r.out)[o * K + j0 + j] = T(acc[j]);
+            else reinterpret_cast<int64_t*>(r.out)[o * K + j0 + j] = int64_t(acc[j]);
+          }
+        } else {
+          T m[kVBlock];
+          const bool mx = op == R_max;
+          walk_reduced(row0, inner, 0, nred, [&](const char* p, int64_t n, int64_t st, int64_t lin) {
+            for (int64_t i = 0; i < n; ++i) {
+              const T* v = reinterpret_cast<const T*>(p + i * st);
+              if (lin + i == 0) {
+                for (int64_t j = 0; j < nj; ++j) m[j] = v[j];
+                continue;
+              }
+              // NaN wins and stays (m != m keeps it; v != v takes it)
+              if (mx) {
+#pragma omp simd
+                for (int64_t j = 0; j < nj; ++j) m[j] = (m[j] != m[j] || !(v[j] > m[j] || v[j] != v[j])) ? m[j] : v[j];
+              } else {
+#pragma omp simd
+                for (int64_t j = 0; j < nj; ++j) m[j] = (m[j] != m[j] || !(v[j] < m[j] || v[j] != v[j])) ? m[j] : v[j];
+              }
+            }
+          });
+          for (int64_t j = 0; j < nj; ++j) reinterpret_cast<T*>(r.out)[o * K + j0 + j] = m[j];
+        }
+      }
+    });
+    return;
+  }
+
   if (op == R_sum || op == R_prod) {
     const bool is_sum = op == R_sum;
     auto partial = [&](const char* b, int64_t rb, int64_t re) -> Acc {
@@ -145,6 +203,25 @@ void reduce_t(int op, ReduceArgs& r) {
   auto partial = [&](const char* b, int64_t rb, int64_t re) -> Best {
     Best best{T(0), -1, false};
     walk_reduced(b, s, rb, re, [&](const char* p, int64_t n, int64_t st, int64_t lin) {
+      if constexpr (fp) {
+        // values only, contiguous run: lane-wise extreme plus a NaN flag, vectorised
+        if (!want_idx && st == int64_t(sizeof(T)) && n > 1 && !best.nan) {
+          const T* q = reinterpret_cast<const T*>(p);
+          T m = best.i < 0 ? q[0] : best.v;
+          int nan = 0;
+          if (want_max) {
+#pragma omp simd reduction(max : m) reduction(| : nan)
+            for (int64_t i = 0; i < n; ++i) { m = q[i] > m ? q[i] : m; nan |= q[i] != q[i]; }
+          } else {
+#pragma omp simd reduction(min : m) reduction(| : nan)
+            for (int64_t i = 0; i < n; ++i) { m = q[i] < m ? q[i] : m; nan |= q[i] != q[i]; }
+          }
+          best.v = nan ? std::numeric_limits<T>::quiet_NaN() : m;
+          best.nan = nan != 0;
+          best.i = lin;
+          return;
+        }
+      }
       for (int64_t i = 0; i < n; ++i) {
         T v = *reinterpret_cast<const T*>(p + i * st);
         if (best.i < 0 || better(v, best)) {

@@ -396,7 +396,8 @@ export function inplace<T extends Tensor>(self: T, name: string, compute: (src: 
 }
 
 export function fill_<T extends Tensor>(self: T, v: number | boolean): T {
-  const val = typeof v === 'boolean' ? (v ? 1 : 0) : checkNumber(v, 'fill_', 'value');
+  // NaN is a value like any other for float tensors (x.fill_(NaN), as PyTorch); ints reject it below
+  const val = typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'number' && Number.isNaN(v) && isFloating(self.dtype) ? v : checkNumber(v, 'fill_', 'value');
   if (!isFloating(self.dtype) && !Number.isInteger(val) && Number.isFinite(val))
     throw new DTypeError(`fill_: value ${val} cannot be cast to ${self.dtype} without loss`);
   if (!isFloating(self.dtype) && !Number.isFinite(val)) throw new DTypeError(`fill_: value ${val} cannot be cast to ${self.dtype}`);
