@@ -1166,6 +1166,10 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("storageDevice", StorageDevice);
   EXPORT("readStart", ReadStart);
   EXPORT("readPoll", ReadPoll);
+  EXPORT("cudaProfStart", CudaProfStart);
+  EXPORT("cudaProfCorrelate", CudaProfCorrelate);
+  EXPORT("cudaProfStop", CudaProfStop);
+  EXPORT("cudaNvtx", CudaNvtx);
 #undef EXPORT
   return exports;
 }

@@ -13,6 +13,7 @@ import * as ops from '../ops/all';
 import { fmtShape, normDim } from '../shape';
 import { Tensor } from '../tensor';
 import { ACTIVATIONS, ActivationRow } from './table';
+import { hook } from '../profiler/hook';
 
 const bwdDefs = new Map<string, OpDef<number[]>>();
 /** kernels whose native backward reads the forward output (ACT_OUT rows of activations.def) */
@@ -67,9 +68,13 @@ export function applyKernel(kernel: string, x: Tensor, params: number[], inplace
     // no autograd to record: write straight into x's memory
     if (!(mode.grad && x.requiresGrad)) {
       x._storage.live(op);
-      K.act(kernel, x, params, x);
-      x._storage.version++;
-      return x;
+      const run = (): Tensor => {
+        K.act(kernel, x, params, x);
+        x._storage.version++;
+        return x;
+      };
+      // not a dispatched op: a running profiler records it under its in-place name (profiler/hook.ts)
+      return hook.on ? hook.run(`${op}_`, [x], run) : run();
     }
     return ops.inplace(x, `${op}_`, (s) => ops.dispatch(fwdDef(kernel), [s], params));
   }

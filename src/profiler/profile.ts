@@ -238,6 +238,9 @@ export class Profile {
         e.selfMemory = m;
       }
     }
+    // kernels are collected at stop, after every op: put them in start order too (a stable sort
+    // keeps ops and ranges, already in start order, as they are)
+    if (events.some((e) => e.kind === 'kernel')) events.sort((a, b) => a.start - b.start);
     this.events = events;
     this.roots = roots;
   }
