@@ -106,6 +106,8 @@ export const cuda = {
   resetPeakMemoryStats: cudaBackend.resetPeakMemoryStats,
   emptyCache: cudaBackend.emptyCache,
   setMemoryLimit: cudaBackend.setMemoryLimit,
+  /** NVTX ranges for Nsight (torch.cuda.nvtx): range(name, fn), rangePush/Pop, rangeStart/End, mark; no-ops without CUDA */
+  nvtx: cudaBackend.nvtx,
   manualSeed(seed: number): void {
     seedAll(seed);
     cudaBackend.applyFlags(seed);

@@ -296,17 +296,29 @@ function normal_Impl<T extends Tensor>(self: T, mean = 0, std = 1, g?: Generator
 }
 
 // ---- the public functions: each call is an event while a profiler runs (profiler/hook.ts) ----
+/**
+ * A tensor from nested arrays, a typed array or a number. dtype is inferred like PyTorch:
+ * booleans -> bool, all integers -> int64, otherwise float32.
+ *
+ * @example ignis.tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true })
+ */
 export const tensor = recorded('tensor', tensorImpl);
 export const full = recorded('full', fullImpl);
 export const zeros = recorded('zeros', zerosImpl);
 export const ones = recorded('ones', onesImpl);
+/** Uninitialised memory (reused blocks hold old values), like torch.empty. */
 export const empty = recorded('empty', emptyImpl);
+/** arange(end) | arange(start, end, step?) with options last. int64 when all arguments are integers. */
 export const arange = recorded('arange', arangeImpl);
 export const linspace = recorded('linspace', linspaceImpl);
 export const eye = recorded('eye', eyeImpl);
+/** Uniform on [0, 1). */
 export const rand = recorded('rand', randImpl);
+/** Standard normal. */
 export const randn = recorded('randn', randnImpl);
+/** Integers uniform on [low, high): randint(high, shape) or randint(low, high, shape). */
 export const randint = recorded('randint', randintImpl);
+/** Bernoulli(p) samples as the given dtype (float32 by default). */
 export const bernoulli = recorded('bernoulli', bernoulliImpl);
 export const uniform_ = recorded('uniform_', uniform_Impl);
 export const normal_ = recorded('normal_', normal_Impl);
