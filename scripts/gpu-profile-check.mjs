@@ -1,6 +1,6 @@
 // The profiler's CUDA half on the device (a step of scripts/gpu-check.sh; needs dist/):
 //  1. agreement: for a memory-bound kernel (relu, 64M floats), cuBLAS (matmul 4096^2) and cuDNN
-//     (conv 3x3 64->64 on 32x64x56x56), the mean kernel time the profiler reports must be within
+//     (conv 3x3 64->64 on 64x64x56x56), the mean kernel time the profiler reports must be within
 //     10% of an independent timing of the same launches: the host wall clock around N back-to-back
 //     launches with no profiler running, synchronized at both ends. Each launch is long (0.1-3 ms)
 //     against the host's launch cost (~10 us), so the queue never drains and wall / N is the device
@@ -55,9 +55,14 @@ ig.noGrad(() => {
   const a = ig.randn([4096, 4096], { device: 'cuda' });
   agreement('matmul 4096^3 float32', 'bmm', () => a.matmul(a).dispose(), 20);
   a.dispose();
-  const x = ig.randn([32, 64, 56, 56], { device: 'cuda' });
+  // float32 without TF32 and batch 64: ~0.4 ms of device time per call, well above the host's cost
+  // of a cuDNN call (descriptors, heuristics), so the queue stays full here too
+  const tf32 = ig.backends.cudnn.allowTf32;
+  ig.backends.cudnn.allowTf32 = false;
+  const x = ig.randn([64, 64, 56, 56], { device: 'cuda' });
   const w = ig.randn([64, 64, 3, 3], { device: 'cuda' }).mul(0.05);
-  const conv = agreement('conv 3x3 64->64 32x56x56', 'conv2d_fwd', () => ig.F.conv2d(x, w, null, { padding: 1 }).dispose(), 50);
+  const conv = agreement('conv 3x3 64->64 64x56x56 fp32', 'conv2d_fwd', () => ig.F.conv2d(x, w, null, { padding: 1 }).dispose(), 40);
+  ig.backends.cudnn.allowTf32 = tf32;
   const k = kernels(conv, 'conv2d_fwd')[0];
   say(!!k && /^cudnn/.test(String(k.args?.library)) && typeof k.args?.algorithm === 'string' && typeof k.args?.workspaceBytes === 'number',
     `conv record carries the cuDNN call, algorithm and workspace: ${JSON.stringify(k?.args)}`);
