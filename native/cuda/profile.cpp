@@ -6,7 +6,9 @@
 // the clock of Node's process.hrtime), from a base event per device timed at prof_start.
 #include "profile.h"
 
+#ifndef IGNIS_NO_NVTX
 #include <nvtx3/nvToolsExt.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -216,11 +218,19 @@ int records(IgnisCudaKernelRecord* out, int64_t n) {
 }
 
 // NVTX: the default domain, ASCII messages (what nsys / ncu filters such as --nvtx-include match)
+#ifndef IGNIS_NO_NVTX
 void nvtx_push(const char* name) { nvtxRangePushA(name); }
 void nvtx_pop() { nvtxRangePop(); }
 uint64_t nvtx_start(const char* name) { return nvtxRangeStartA(name); }
 void nvtx_end(uint64_t id) { nvtxRangeEnd(id); }
 void nvtx_mark(const char* name) { nvtxMarkA(name); }
+#else
+void nvtx_push(const char*) {}
+void nvtx_pop() {}
+uint64_t nvtx_start(const char*) { return 0; }
+void nvtx_end(uint64_t) {}
+void nvtx_mark(const char*) {}
+#endif
 
 // ---- op names ---------------------------------------------------------------------------------
 namespace {

@@ -25,6 +25,6 @@ export const hook = {
 export function recorded<F extends (...args: never[]) => unknown>(name: string, f: F): F {
   const w = (...args: Parameters<F>): ReturnType<F> =>
     (hook.on ? hook.run(name, [], () => f(...args)) : f(...args)) as ReturnType<F>;
-  Object.defineProperty(w, 'name', { value: f.name || name });
+  Object.defineProperty(w, 'name', { value: name });
   return w as unknown as F;
 }
