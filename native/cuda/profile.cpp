@@ -1,5 +1,6 @@
 // Per-op CUDA timing and NVTX (profile.h). The ring: `capacity` event pairs per device, created
-// at the first prof_start and kept for later profiles. Slots [tail, head) hold recorded pairs whose
+// when a profile starts for the devices in use, or at the first op on a device first used during
+// the profile (so profiling never creates a context on an idle GPU), and kept for later profiles. Slots [tail, head) hold recorded pairs whose
 // times are not read yet; past half full, opening a scope reads the finished ones without waiting
 // (cudaEventQuery); a full ring makes the host wait for its oldest pair (counted in `waits`, which
 // the profiler reports). Start times are CLOCK_MONOTONIC microseconds (std::chrono::steady_clock,
@@ -39,12 +40,14 @@ struct Ring {
   int64_t head = 0, tail = 0;
   cudaEvent_t base = nullptr;
   double base_us = 0;
+  bool ready = false;  // set up for the running profile
 };
 
 std::mutex g_mu;  // rings and results; taken only while profiling (and at start / stop)
 std::vector<Ring> g_rings;
 std::vector<IgnisCudaKernelRecord> g_results;
 int64_t g_waits = 0;
+int64_t g_capacity = 0;
 std::atomic<int64_t> g_corr{0};
 thread_local Slot* t_open = nullptr;
 
@@ -83,6 +86,32 @@ void harvest(Ring& r, bool wait, int64_t max_wait = INT64_MAX) {
   }
 }
 
+// Makes dev's ring ready for this profile: g_capacity event pairs and a fresh base event, timed on
+// an idle stream so its device time lies within the host interval around it (caller holds g_mu).
+void ready_ring(int dev) {
+  if (int(g_rings.size()) <= dev) g_rings.resize(size_t(dev) + 1);
+  Ring& r = g_rings[size_t(dev)];
+  cudaStream_t st = stream(dev);  // makes dev current: the events belong to it
+  if (int64_t(r.slots.size()) != g_capacity) {
+    for (Slot& s : r.slots)
+      for (cudaEvent_t e : s.ev)
+        if (e) cudaEventDestroy(e);
+    r.slots.clear();
+    r.slots.resize(size_t(g_capacity));
+    for (Slot& s : r.slots)
+      for (cudaEvent_t& e : s.ev) IGNIS_CUDA_CHECK(cudaEventCreate(&e), "profiler: creating the CUDA event ring");
+  }
+  if (!r.base) IGNIS_CUDA_CHECK(cudaEventCreate(&r.base), "profiler: creating the base event");
+  r.head = r.tail = 0;
+  for (Slot& s : r.slots) s.state = 0;
+  IGNIS_CUDA_CHECK(cudaStreamSynchronize(st), "profiler start");
+  double t0 = now_us();
+  IGNIS_CUDA_CHECK(cudaEventRecord(r.base, st), "profiler start");
+  IGNIS_CUDA_CHECK(cudaEventSynchronize(r.base), "profiler start");
+  r.base_us = (t0 + now_us()) / 2;
+  r.ready = true;
+}
+
 void copy_name(char* dst, size_t cap, const char* name, const char* sub) {
   if (sub && *sub) std::snprintf(dst, cap, "%s<%s>", name, sub);
   else std::snprintf(dst, cap, "%s", name ? name : "?");
@@ -92,7 +121,14 @@ void copy_name(char* dst, size_t cap, const char* name, const char* sub) {
 
 void Scope::open(int dev, const char* name, const char* sub) {
   std::lock_guard<std::mutex> lk(g_mu);
-  if (!on() || dev < 0 || dev >= int(g_rings.size()) || g_rings[size_t(dev)].slots.empty()) return;
+  if (!on() || dev < 0) return;
+  if (dev >= int(g_rings.size()) || !g_rings[size_t(dev)].ready) {
+    try {
+      ready_ring(dev);  // a device first used during this profile
+    } catch (...) {
+      return;
+    }
+  }
   Ring& r = g_rings[size_t(dev)];
   const int64_t n = int64_t(r.slots.size());
   if (r.head - r.tail >= n / 2) harvest(r, false);
@@ -162,31 +198,12 @@ int start(int64_t capacity) {
       fail("ValueError", "profiler: the CUDA event ring holds 16 to 4194304 event pairs, got " + std::to_string(capacity));
     std::lock_guard<std::mutex> lk(g_mu);
     if (on()) fail("ValueError", "profiler: CUDA kernel recording is already running");
+    g_capacity = capacity;
+    for (Ring& r : g_rings) r.ready = false;
     int n = 0;
     IGNIS_CUDA_CHECK(cudaGetDeviceCount(&n), "profiler start");
-    if (int(g_rings.size()) < n) g_rings.resize(size_t(n));
-    for (int dev = 0; dev < n; ++dev) {
-      Ring& r = g_rings[size_t(dev)];
-      cudaStream_t st = stream(dev);  // makes dev current: the events belong to it
-      if (int64_t(r.slots.size()) != capacity) {
-        for (Slot& s : r.slots)
-          for (cudaEvent_t e : s.ev)
-            if (e) cudaEventDestroy(e);
-        r.slots.clear();
-        r.slots.resize(size_t(capacity));
-        for (Slot& s : r.slots)
-          for (cudaEvent_t& e : s.ev) IGNIS_CUDA_CHECK(cudaEventCreate(&e), "profiler: creating the CUDA event ring");
-      }
-      if (!r.base) IGNIS_CUDA_CHECK(cudaEventCreate(&r.base), "profiler: creating the base event");
-      r.head = r.tail = 0;
-      for (Slot& s : r.slots) s.state = 0;
-      // the base event runs on an idle stream: its device time is within the host interval around it
-      IGNIS_CUDA_CHECK(cudaStreamSynchronize(st), "profiler start");
-      double t0 = now_us();
-      IGNIS_CUDA_CHECK(cudaEventRecord(r.base, st), "profiler start");
-      IGNIS_CUDA_CHECK(cudaEventSynchronize(r.base), "profiler start");
-      r.base_us = (t0 + now_us()) / 2;
-    }
+    for (int dev = 0; dev < n; ++dev)
+      if (device_started(dev)) ready_ring(dev);
     g_results.clear();
     g_waits = 0;
     g_corr.store(0);
@@ -201,7 +218,10 @@ int stop(int64_t* count, int64_t* waits) {
     std::lock_guard<std::mutex> lk(g_mu);
     g_on.store(false);
     for (Ring& r : g_rings)
-      if (!r.slots.empty()) harvest(r, true);
+      if (r.ready) {
+        harvest(r, true);
+        r.ready = false;
+      }
     *count = int64_t(g_results.size());
     *waits = g_waits;
   });

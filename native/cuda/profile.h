@@ -1,7 +1,7 @@
 // Per-op CUDA timing for ignis.profiler (activities ['cuda']) and NVTX ranges.
 //
 // While a profile runs, every api.h kernel entry opens a Scope: a CUDA event pair (from a ring
-// preallocated per device at prof_start) around all the work the entry queues on its stream, plus
+// preallocated per device in use; see profile.cpp) around all the work the entry queues on its stream, plus
 // what Ignis knows of that work: the launch configuration of the kernels it launched itself, and
 // for cuDNN / cuBLAS calls the algorithm, workspace bytes and whether the op ran fused. The
 // profiler reads the records at stop (prof_stop waits for the devices). When no profile runs a

@@ -119,6 +119,11 @@ Device& device(int dev) {
 
 cudaStream_t stream(int dev) { return device(dev).stream; }
 
+bool device_started(int dev) {
+  std::lock_guard<std::mutex> lk(g_devices_mu);
+  return dev >= 0 && dev < int(g_devices.size()) && g_devices[size_t(dev)]->stream != nullptr;
+}
+
 void* dev_malloc(int dev, size_t nbytes) {
   Device& d = device(dev);
   std::lock_guard<std::mutex> lk(d.mu);

@@ -7,7 +7,9 @@
  *   console.log(prof.keyAverages().table({ sortBy: 'self_cpu_time_total', rowLimit: 10 }));
  *   prof.exportChromeTrace('trace.json');
  *
- * Every dispatched op is an event (dispatch's listener hook, so ops run inside backward too);
+ * Every dispatched op is an event (dispatch's listener hook, so ops run inside backward too), and so
+ * are creation, readback and in-place calls (./hook.ts); with 'cuda' the device work of each op is
+ * timed by CUDA event pairs in the CUDA library (./kernels.ts) and shown as kernel events.
  * `IGNIS_PROFILE=1 node app.js` profiles the whole process and prints the table at exit.
  */
 import * as fs from 'fs';

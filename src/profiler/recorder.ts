@@ -1,6 +1,7 @@
 /**
  * The recorder: one dispatch listener shared by every active profiling session. It appends one
- * RawEvent per dispatched op (and per user range, and later per device kernel) to a buffer;
+ * RawEvent per dispatched op (and per user range, per creation / readback / in-place call through
+ * ./hook.ts, and per piece of device work collected from the kernel source at stop) to a buffer;
  * a session is a window [start, stop) over that buffer plus its options, turned into public
  * events when it stops. While no session is active the listener is not registered at all, so
  * dispatch pays only its `listeners.length` check.
