@@ -6,7 +6,7 @@
 # then one device call:
 #   run  command: "bash scripts/gpu-check.sh"   carry: [".device", "dist"]   timeout_s: 420
 # There it: builds the addon and libignis_cuda.so for sm_90 only (fast), runs the CUDA tests,
-# compute-sanitizer memcheck over scripts/gpu-smoke.mjs, the GPU benchmark side by side with
+# the profiler's device check (scripts/gpu-profile-check.mjs), compute-sanitizer memcheck over scripts/gpu-smoke.mjs, the GPU benchmark side by side with
 # PyTorch, then the whole test suite; each step has its own time limit so the run stays under
 # 6 minutes; the last lines are a short table. Full logs land in $OUT (copied back by the tool).
 set -uo pipefail
@@ -51,6 +51,8 @@ $NODE -e "const i=require('./dist');console.log('cuda available:',i.cuda.isAvail
 # what is left of the 6-minute budget (345 s, a margin for the tool), at least `min` seconds
 left() { local l=$((345 - (SECONDS - START))); [ "$l" -lt "$1" ] && l=$1; [ "$l" -gt "$2" ] && l=$2; echo "$l"; }
 TAIL=25 step cuda-tests "$(left 30 60)" $VITEST run test/cuda --testTimeout=60000
+# the profiler's kernel times against an independent timing (10%), and the seed CNN step's kernel mix
+TAIL=45 step profile "$(left 20 45)" $NODE scripts/gpu-profile-check.mjs
 TAIL=60 step memcheck "$(left 30 75)" compute-sanitizer --tool memcheck --leak-check no --error-exitcode 7 $NODE scripts/gpu-smoke.mjs
 TAIL=12 step bench "$(left 30 90)" $NODE bench/gpu/cuda.bench.mjs
 TAIL=12 step full-suite "$(left 15 120)" $VITEST run --testTimeout=60000
@@ -63,5 +65,6 @@ grep -E "Tests +[0-9]" "$OUT/cuda-tests.log" | sed 's/^/cuda-tests: /' | tail -1
 grep -E "Tests +[0-9]" "$OUT/full-suite.log" | sed 's/^/full-suite: /' | tail -1
 grep -E "ERROR SUMMARY|gpu-smoke:" "$OUT/memcheck.log" | tail -2
 grep -E "expression activation: first CUDA use" "$OUT/cuda-tests.log" | tail -1 || true  # NVRTC compile + load cost
+grep -E "^(FAIL|ok   agreement)|^gpu-profile-check:" "$OUT/profile.log" || true
 grep -E "^SUMMARY" "$OUT/bench.log" || true
 grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv/r50_3x3_56/(none|relu|gelu)|matmul)" "$OUT/bench.log" || true

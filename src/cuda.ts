@@ -14,6 +14,10 @@ import { DeviceError, ValueError } from './errors';
 import { fromNative } from './native_errors';
 import { addon, NvrtcCompiled, NvrtcInfo, RtcStats } from './native';
 import type { Device } from './storage';
+import * as nvtx from './nvtx';
+
+/** NVTX ranges and marks for Nsight (no-ops without CUDA): see src/nvtx.ts. */
+export { nvtx };
 
 interface Status {
   available: boolean;
@@ -32,9 +36,12 @@ function load(): Status {
     } catch (e) {
       status = { available: false, reason: `the CUDA backend failed to load: ${(e as Error).message}`, library: '', deviceCount: 0, versions: '' };
     }
+    if (status.available) nvtx._backendLoaded();
   }
   return status;
 }
+
+nvtx._setAvailability(() => load().available);
 
 /** Whether CUDA tensors can be created (a driver, a device, the library, cuDNN and cuBLAS). */
 export function isAvailable(): boolean {

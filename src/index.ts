@@ -108,6 +108,8 @@ export const cuda = {
   setMemoryLimit: cudaBackend.setMemoryLimit,
   nvrtc: cudaBackend.nvrtc,
   kernelCacheStats: cudaBackend.kernelCacheStats,
+  /** NVTX ranges for Nsight (torch.cuda.nvtx): range(name, fn), rangePush/Pop, rangeStart/End, mark; no-ops without CUDA */
+  nvtx: cudaBackend.nvtx,
   manualSeed(seed: number): void {
     seedAll(seed);
     cudaBackend.applyFlags(seed);

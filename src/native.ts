@@ -73,6 +73,13 @@ interface Addon {
   rtcExprLoad(source: string, nparams: number, device: number, what: string): number;
   rtcExpr(id: number, backward: boolean, params: Float64Array, out: Handle | null, x: Handle, g?: Handle | null): Handle | undefined;
   rtcStats(): RtcStats;
+  // CUDA profiling and NVTX (native/cuda/profile.h; src/profiler/kernels.ts, src/nvtx.ts). Optional:
+  // an addon built before them lacks them, and the callers say so.
+  cudaProfStart?(capacity: number): void;
+  cudaProfCorrelate?(id: number): void;
+  cudaProfStop?(): { records: NativeKernelRecord[]; waits: number };
+  /** 0 push(name), 1 pop(), 2 start(name) -> id, 3 end(id), 4 mark(name); no-ops without CUDA */
+  cudaNvtx?(kind: 0 | 1 | 2 | 3 | 4, arg?: string | number): number | undefined;
 }
 
 /** NVRTC as the addon found it (loaded on first use; needs no driver). */
@@ -101,6 +108,32 @@ export interface RtcStats {
   loads: number;
   hits: number;
   compileMs: number;
+}
+
+/** One op's work on a CUDA device (native/cuda/api.h: IgnisCudaKernelRecord). */
+export interface NativeKernelRecord {
+  /** the backend entry and its op: 'act_fwd<relu>', 'conv2d_fwd', 'Memcpy HtoD' */
+  name: string;
+  /** the cuDNN / cuBLAS call it made, '' when Ignis launched every kernel itself */
+  library: string;
+  /** the algorithm that call ran with, '' when none */
+  algo: string;
+  device: number;
+  stream: number;
+  /** the profiler op id current when the work was queued (0: none) */
+  correlation: number;
+  /** CLOCK_MONOTONIC µs: the clock of process.hrtime */
+  startUs: number;
+  durationUs: number;
+  /** launch configuration of the last kernel Ignis launched itself ([0, 0, 0] when none) */
+  grid: number[];
+  block: number[];
+  /** kernels Ignis launched itself (kernels inside cuDNN / cuBLAS are not counted) */
+  launches: number;
+  /** -1 not applicable, 0 ran unfused, 1 ran fused (conv + bias + activation in one cuDNN call) */
+  fused: number;
+  /** cuDNN workspace bytes, -1 when none */
+  workspace: number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

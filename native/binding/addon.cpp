@@ -1200,6 +1200,10 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("rtcExprLoad", RtcExprLoad);
   EXPORT("rtcExpr", RtcExpr);
   EXPORT("rtcStats", RtcStats);
+  EXPORT("cudaProfStart", CudaProfStart);
+  EXPORT("cudaProfCorrelate", CudaProfCorrelate);
+  EXPORT("cudaProfStop", CudaProfStop);
+  EXPORT("cudaNvtx", CudaNvtx);
 #undef EXPORT
   return exports;
 }

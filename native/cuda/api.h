@@ -87,6 +87,23 @@ typedef struct IgnisCudaOptimItem {
   double x[2];
 } IgnisCudaOptimItem;
 
+// One op's work on the device, as the profiler records it (profile.h): a CUDA event pair around
+// everything one entry of this table queued on its stream.
+typedef struct IgnisCudaKernelRecord {
+  char name[64];          // the entry and its op: "act_fwd<relu>", "conv2d_fwd", "Memcpy HtoD"
+  char library[32];       // the cuDNN / cuBLAS call it made ("" when Ignis launched everything)
+  char algo[48];          // the algorithm that call ran with ("" when none)
+  int32_t dev;
+  int32_t stream;         // index of the stream (0: the device's one stream)
+  int64_t correlation;    // the profiler's op id set by prof_correlate() before the entry
+  double start_us;        // CLOCK_MONOTONIC microseconds (the clock of Node's process.hrtime)
+  double duration_us;
+  int32_t grid[3], block[3];  // of the last kernel Ignis launched itself (zeros when none)
+  int32_t launches;           // kernels Ignis launched itself (library kernels not counted)
+  int32_t fused;              // -1 not applicable, 0 ran unfused, 1 ran fused (conv + bias + activation)
+  int64_t workspace;          // cuDNN workspace bytes, -1 when none
+} IgnisCudaKernelRecord;
+
 typedef struct IgnisCudaApi {
   int32_t abi;          // IGNIS_CUDA_ABI_VERSION
   uint32_t table_size;  // sizeof(IgnisCudaApi) as built: a stale library with another layout is refused
@@ -168,6 +185,24 @@ typedef struct IgnisCudaApi {
   // `per_thread` elements a thread per pass (as the built-in elementwise kernels); args as
   // cudaLaunchKernel's.
   int (*rtc_launch)(int dev, void* kernel, int64_t n, int per_thread, void** args);
+  // ---- profiling (src/profiler) and NVTX ------------------------------------------------------
+  // Starts recording an event pair around every entry's work (`capacity` pairs per device, reused
+  // as a ring); ValueError when already recording. Nothing is recorded (or costs more than one
+  // atomic load) outside start / stop.
+  int (*prof_start)(int64_t capacity);
+  // The profiler op id that the following entries belong to (0: none).
+  void (*prof_correlate)(int64_t id);
+  // Stops, waits for the recorded work and computes its times; `count` records are ready and
+  // `waits` says how often a full ring made the host wait for the device.
+  int (*prof_stop)(int64_t* count, int64_t* waits);
+  // Copies up to n records (in the order they ran per device), then forgets them all.
+  int (*prof_records)(IgnisCudaKernelRecord* out, int64_t n);
+  // NVTX ranges and marks (NVTX3; each is a no-op unless a tool such as Nsight is attached).
+  void (*nvtx_push)(const char* name);
+  void (*nvtx_pop)(void);
+  uint64_t (*nvtx_start)(const char* name);
+  void (*nvtx_end)(uint64_t id);
+  void (*nvtx_mark)(const char* name);
 } IgnisCudaApi;
 
 typedef const IgnisCudaApi* (*IgnisCudaApiFn)(void);

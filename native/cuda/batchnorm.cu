@@ -107,6 +107,7 @@ void bn_fwd_cuda(int dev, const IgnisCudaBn& s, const void* x, const void* w, co
                                                        static_cast<T*>(y), static_cast<T*>(smean), static_cast<T*>(svar));
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "batch_norm");
+  prof::launch(grid(s.C), kThreads);
 }
 
 void bn_bwd_cuda(int dev, const IgnisCudaBn& s, const void* x, const void* dy, const void* w, const void* smean,
@@ -119,6 +120,7 @@ void bn_bwd_cuda(int dev, const IgnisCudaBn& s, const void* x, const void* dy, c
                                                        static_cast<T*>(db));
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "batch_norm backward");
+  prof::launch(grid(s.C), kThreads);
 }
 
 }  // namespace ignis_cuda

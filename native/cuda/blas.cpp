@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "profile.h"
 
 namespace ignis_cuda {
 namespace {
@@ -121,6 +122,11 @@ void bmm_cuda(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, co
                                     static_cast<double*>(c), int(N), M * N, int(B)),
           what);
   }
+  // cuBLAS picks its kernel inside the call (the legacy API does not say which): the record names
+  // the default algorithm and the math mode it ran with
+  if (prof::on())
+    prof::library(dtype == 0 ? "cublasSgemmStridedBatched" : "cublasDgemmStridedBatched",
+                  (dtype == 0 && g_flags.tf32_matmul) ? "CUBLAS_GEMM_DEFAULT, TF32" : "CUBLAS_GEMM_DEFAULT", -1, -1);
 }
 
 }  // namespace ignis_cuda

@@ -31,6 +31,8 @@ struct Device;
 // Makes `dev` current (cudaSetDevice when it changed) and returns its context.
 Device& device(int dev);
 cudaStream_t stream(int dev);
+// Whether `dev` has been used (its stream exists); creates nothing, so it never makes a context.
+bool device_started(int dev);
 
 // Allocator entry points for internal scratch (workspaces, packed copies); RAII holder below.
 void* dev_malloc(int dev, size_t n);

@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "profile.h"
 
 namespace ignis_cuda {
 namespace {
@@ -117,7 +118,20 @@ std::string key(const IgnisCudaConv& s, int kind) {
 struct Choice {
   int algo;
   size_t ws;
+  bool bench = false;  // picked by timing (cudnnFind*), else by the heuristics
 };
+
+// cuDNN's algorithm enums by value (kind: 0 forward, 1 backward data, 2 backward filter), for the profiler
+std::string algo_name(int kind, const Choice& c) {
+  static const char* const fwd[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT",
+                                    "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+  static const char* const data[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+  static const char* const filt[] = {"ALGO_0", "ALGO_1", "FFT", "ALGO_3", "WINOGRAD", "WINOGRAD_NONFUSED", "FFT_TILING"};
+  const char* const* t = kind == 0 ? fwd : kind == 1 ? data : filt;
+  const int n = kind == 0 ? 8 : kind == 1 ? 6 : 7;
+  std::string s = c.algo >= 0 && c.algo < n ? t[c.algo] : "algo " + std::to_string(c.algo);
+  return s + (c.bench ? ", benchmark" : ", heuristics");
+}
 std::map<std::string, Choice> g_bench;  // benchmark-mode picks, per shape (guarded by g_mu)
 
 // Candidates in preference order: the cached benchmark pick, else cuDNN's heuristic list.
@@ -135,7 +149,7 @@ std::vector<Choice> candidates(const IgnisCudaConv& s, int kind, GetV7 get, Find
     check(find(perf, 16, &got), what + " (benchmark)");
     for (int i = 0; i < got; ++i)
       if (perf[i].status == CUDNN_STATUS_SUCCESS) {
-        Choice c{int(perf[i].algo), perf[i].memory};
+        Choice c{int(perf[i].algo), perf[i].memory, true};
         std::lock_guard<std::mutex> lk(g_mu);
         g_bench[k] = c;
         return {c};
@@ -205,12 +219,19 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
       }
       cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
           h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero, d.y, y, d.b, b, d.act, d.y, y);
-      if (st == CUDNN_STATUS_SUCCESS) { fused = true; return; }
+      if (st == CUDNN_STATUS_SUCCESS) {
+        fused = true;
+        if (prof::on())
+          prof::library("cudnnConvolutionBiasActivationForward", algo_name(0, c).c_str(), int64_t(c.ws), 1);
+        return;
+      }
       if (st != CUDNN_STATUS_NOT_SUPPORTED && st != CUDNN_STATUS_BAD_PARAM) check(st, d.what + " (fused bias + relu)");
     }
     check(cudnnConvolutionForward(h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero,
                                   d.y, y),
           d.what);
+    // fused 0: conv, then Ignis's bias + activation epilogue (one more kernel, in the record's launches)
+    if (prof::on()) prof::library("cudnnConvolutionForward", algo_name(0, c).c_str(), int64_t(c.ws), (b || act_op >= 0) ? 0 : -1);
   });
   if (!fused && (b || act_op >= 0)) {
     static const double none[4] = {0, 0, 0, 0};
@@ -236,6 +257,7 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
     check(cudnnConvolutionBackwardData(h, one, d.w, w, d.y, dy, d.conv, cudnnConvolutionBwdDataAlgo_t(c.algo), ws, c.ws,
                                        zero, d.x, dx),
           d.what);
+    if (prof::on()) prof::library("cudnnConvolutionBackwardData", algo_name(1, c).c_str(), int64_t(c.ws), -1);
   });
 }
 
@@ -257,6 +279,7 @@ void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, cons
     check(cudnnConvolutionBackwardFilter(h, one, d.x, x, d.y, dy, d.conv, cudnnConvolutionBwdFilterAlgo_t(c.algo), ws,
                                          c.ws, zero, d.w, dw),
           d.what);
+    if (prof::on()) prof::library("cudnnConvolutionBackwardFilter", algo_name(2, c).c_str(), int64_t(c.ws), -1);
   });
   if (db) {
     // db[o] = sum over n, h, w of dy[n, o, h, w]: dy viewed as [O, N, OH*OW]

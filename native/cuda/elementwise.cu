@@ -109,6 +109,7 @@ void where_cuda(int dev, const IgnisCudaIter& it) {
   DIter<4> di = to_diter<4>(it, &mode, false);
   IGNIS_CUDA_DISPATCH_ALL(it.op[0].dtype, T, "where", {
     where_kernel<T><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(di, n, mode);
+    prof::launch(blocks_for(n, 256, 4), 256);
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "where");
 }

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "common.h"
+#include "profile.h"
 
 namespace ignis_cuda {
 
@@ -146,6 +147,7 @@ inline void launch_ew(int dev, const IgnisCudaIter& src, F f, const char* what) 
   int64_t per = mode == kVec ? int64_t(16 / sizeof(TO)) : 1;
   unsigned blocks = blocks_for(n, kThreads, per * 4);
   ew_kernel<TO, TI, NIN, F><<<blocks, kThreads, 0, stream(dev)>>>(it, n, mode, f);
+  prof::launch(blocks, kThreads);
   IGNIS_CUDA_CHECK(cudaGetLastError(), what);
 }
 

@@ -64,6 +64,7 @@ void check_indices(int dev, const DIter<3>& it, int64_t n, int idx_op, int64_t s
   long long init = kNoBad, got = kNoBad;
   IGNIS_CUDA_CHECK(cudaMemcpyAsync(flag.p, &init, sizeof init, cudaMemcpyHostToDevice, st), op);
   check_kernel<<<blocks_for(n, 256, 4), 256, 0, st>>>(it, n, idx_op, size, static_cast<unsigned long long*>(flag.p));
+  prof::launch(blocks_for(n, 256, 4), 256);
   IGNIS_CUDA_CHECK(cudaGetLastError(), op);
   IGNIS_CUDA_CHECK(cudaMemcpyAsync(&got, flag.p, sizeof got, cudaMemcpyDeviceToHost, st), op);
   IGNIS_CUDA_CHECK(cudaStreamSynchronize(st), op);
@@ -92,6 +93,7 @@ void gather_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64_
     default: gather_kernel<uint64_t><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(it, n, stride_bytes); break;
   }
   IGNIS_CUDA_CHECK(cudaGetLastError(), "gather");
+  prof::launch(blocks_for(n, 256, 4), 256);
 }
 
 void scatter_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64_t size, int reduce) {
@@ -106,6 +108,7 @@ void scatter_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64
     scatter_kernel<T><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(it, n, stride_bytes, reduce);
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), op);
+  prof::launch(blocks_for(n, 256, 4), 256);
 }
 
 }  // namespace ignis_cuda

@@ -156,6 +156,7 @@ void optim_step_cuda(int dev, int kind, int dtype, const double* hyper, const Ig
     optim_kernel<T><<<unsigned(units.size()), 256, 0, st>>>(kind, hy, di, du);
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "optimizer step");
+  prof::launch(unsigned(units.size()), 256);
 }
 
 }  // namespace ignis_cuda

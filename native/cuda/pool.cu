@@ -145,6 +145,7 @@ void pool_fwd_cuda(int dev, const IgnisCudaPool& s, const void* x, void* y, int6
     else avg_fwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(x), static_cast<T*>(y));
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "pool2d");
+  prof::launch(blocks_for(total, 256), 256);
 }
 
 void pool_bwd_cuda(int dev, const IgnisCudaPool& s, const void* dy, const int64_t* ind, void* dx) {
@@ -160,6 +161,7 @@ void pool_bwd_cuda(int dev, const IgnisCudaPool& s, const void* dy, const int64_
     else avg_bwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), static_cast<T*>(dx));
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "pool2d backward");
+  prof::launch(blocks_for(total, 256), 256);
 }
 
 }  // namespace ignis_cuda

@@ -32,6 +32,7 @@ void random_cuda(int dev, int kind, int dtype, void* out, int64_t n, uint64_t se
     fill_kernel<T><<<blocks_for((n + 3) / 4, 256), 256, 0, stream(dev)>>>(kind, static_cast<T*>(out), n, seed, offset, p0, p1);
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "random");
+  prof::launch(blocks_for((n + 3) / 4, 256), 256);
 }
 
 }  // namespace ignis_cuda

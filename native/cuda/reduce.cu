@@ -144,11 +144,14 @@ void reduce_t(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, in
   cudaStream_t st = stream(dev);
   if (parts == 1) {
     reduce_kernel<T><<<unsigned(s.nout), kThreads, 0, st>>>(op, in.op[0].data, s, 1, static_cast<char*>(out), out_dtype, nullptr);
+    prof::launch(unsigned(s.nout), kThreads);
   } else {
     Scratch tmp(dev, size_t(s.nout * parts) * sizeof(Part<T>));
     auto* sp = static_cast<Part<T>*>(tmp.p);
     reduce_kernel<T><<<unsigned(s.nout * parts), kThreads, 0, st>>>(op, in.op[0].data, s, parts, static_cast<char*>(out), out_dtype, sp);
     combine_kernel<T><<<blocks_for(s.nout, 256), 256, 0, st>>>(op, s.nout, parts, sp, static_cast<char*>(out), out_dtype);
+    prof::launch(blocks_for(s.nout, 256), 256);
+    prof::launch(unsigned(s.nout * parts), kThreads);  // noted last: the record shows the main pass
   }
   IGNIS_CUDA_CHECK(cudaGetLastError(), "reduce");
 }

@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "profile.h"
 
 namespace ignis_cuda {
 
@@ -117,6 +118,11 @@ Device& device(int dev) {
 }
 
 cudaStream_t stream(int dev) { return device(dev).stream; }
+
+bool device_started(int dev) {
+  std::lock_guard<std::mutex> lk(g_devices_mu);
+  return dev >= 0 && dev < int(g_devices.size()) && g_devices[size_t(dev)]->stream != nullptr;
+}
 
 void* dev_malloc(int dev, size_t nbytes) {
   Device& d = device(dev);
@@ -299,6 +305,7 @@ int limit_impl(int dev, int64_t bytes) {
 int h2d_impl(int dev, void* dst, const void* src, size_t n) {
   return guard([&] {
     Device& d = device(dev);
+    prof::Scope ps(dev, "Memcpy HtoD");
     std::lock_guard<std::mutex> lk(d.mu);
     for (int i = 0; i < 2; ++i)
       if (!d.staging[i]) {
@@ -322,13 +329,17 @@ int h2d_impl(int dev, void* dst, const void* src, size_t n) {
 int d2h_impl(int dev, void* dst, const void* src, size_t n) {
   return guard([&] {
     cudaStream_t s = stream(dev);
-    if (n) IGNIS_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, s), "device to host copy");
+    {
+      prof::Scope ps(dev, "Memcpy DtoH");
+      if (n) IGNIS_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, s), "device to host copy");
+    }
     IGNIS_CUDA_CHECK(cudaStreamSynchronize(s), "device to host copy");
   });
 }
 
 int d2d_impl(int dev, void* dst, const void* src, size_t n) {
   return guard([&] {
+    prof::Scope ps(dev, "Memcpy DtoD");
     if (n) IGNIS_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, stream(dev)), "device copy");
   });
 }
@@ -343,6 +354,7 @@ int read_start_impl(int dev, const void* src, size_t n, void** token) {
   return guard([&] {
     cudaStream_t s = stream(dev);
     auto t = std::make_unique<ReadToken>();
+    prof::Scope ps(dev, "Memcpy DtoH (async)");
     t->n = n;
     IGNIS_CUDA_CHECK(cudaMallocHost(&t->pinned, n ? n : 1), "async readback");
     cudaError_t e = cudaEventCreateWithFlags(&t->ev, cudaEventDisableTiming);
@@ -424,58 +436,120 @@ IgnisCudaApi make_api() {
   a.manual_seed = seed_impl;
   a.set_flags = flags_impl;
   a.unary = [](int dev, int op, const IgnisCudaIter* it, double p0, double p1) {
-    return guard([&] { unary_cuda(dev, op, *it, p0, p1); });
+    return guard([&] {
+      prof::Scope ps(dev, "unary", prof::unary_name(op));
+      unary_cuda(dev, op, *it, p0, p1);
+    });
   };
-  a.binary = [](int dev, int op, const IgnisCudaIter* it) { return guard([&] { binary_cuda(dev, op, *it); }); };
-  a.where = [](int dev, const IgnisCudaIter* it) { return guard([&] { where_cuda(dev, *it); }); };
-  a.copy = [](int dev, const IgnisCudaIter* it) { return guard([&] { copy_cuda(dev, *it); }); };
+  a.binary = [](int dev, int op, const IgnisCudaIter* it) { return guard([&] {
+      prof::Scope ps(dev, "binary", prof::binary_name(op));
+      binary_cuda(dev, op, *it);
+    }); };
+  a.where = [](int dev, const IgnisCudaIter* it) { return guard([&] {
+      prof::Scope ps(dev, "where");
+      where_cuda(dev, *it);
+    }); };
+  a.copy = [](int dev, const IgnisCudaIter* it) { return guard([&] {
+      prof::Scope ps(dev, "copy");
+      copy_cuda(dev, *it);
+    }); };
   a.act_fwd = [](int dev, int op, const IgnisCudaIter* it, const double* p) {
-    return guard([&] { act_fwd_cuda(dev, op, *it, p); });
+    return guard([&] {
+      prof::Scope ps(dev, "act_fwd", prof::act_name(op));
+      act_fwd_cuda(dev, op, *it, p);
+    });
   };
   a.act_bwd = [](int dev, int op, const IgnisCudaIter* it, const double* p) {
-    return guard([&] { act_bwd_cuda(dev, op, *it, p); });
+    return guard([&] {
+      prof::Scope ps(dev, "act_bwd", prof::act_name(op));
+      act_bwd_cuda(dev, op, *it, p);
+    });
   };
   a.reduce = [](int dev, int op, const IgnisCudaIter* in, int nkeep, void* out, int odt) {
-    return guard([&] { reduce_cuda(dev, op, *in, nkeep, out, odt); });
+    return guard([&] {
+      prof::Scope ps(dev, "reduce", prof::reduce_name(op));
+      reduce_cuda(dev, op, *in, nkeep, out, odt);
+    });
   };
   a.bmm = [](int dev, int dt, int64_t B, int64_t M, int64_t K, int64_t N, const void* x, const int64_t* sa,
              const void* y, const int64_t* sb, void* c) {
-    return guard([&] { bmm_cuda(dev, dt, B, M, K, N, x, sa, y, sb, c); });
+    return guard([&] {
+      prof::Scope ps(dev, "bmm");
+      bmm_cuda(dev, dt, B, M, K, N, x, sa, y, sb, c);
+    });
   };
   a.conv_fwd = [](int dev, const IgnisCudaConv* s, const void* x, const void* w, const void* b, void* y, int act,
-                  const double* ap) { return guard([&] { conv2d_fwd_cuda(dev, *s, x, w, b, y, act, ap); }); };
+                  const double* ap) { return guard([&] {
+      prof::Scope ps(dev, "conv2d_fwd", act >= 0 ? prof::act_name(act) : nullptr);
+      conv2d_fwd_cuda(dev, *s, x, w, b, y, act, ap);
+    }); };
   a.conv_bwd_data = [](int dev, const IgnisCudaConv* s, const void* dy, const void* w, void* dx) {
-    return guard([&] { conv2d_bwd_data_cuda(dev, *s, dy, w, dx); });
+    return guard([&] {
+      prof::Scope ps(dev, "conv2d_bwd_data");
+      conv2d_bwd_data_cuda(dev, *s, dy, w, dx);
+    });
   };
   a.conv_bwd_filter = [](int dev, const IgnisCudaConv* s, const void* x, const void* dy, void* dw, void* db) {
-    return guard([&] { conv2d_bwd_filter_cuda(dev, *s, x, dy, dw, db); });
+    return guard([&] {
+      prof::Scope ps(dev, "conv2d_bwd_filter");
+      conv2d_bwd_filter_cuda(dev, *s, x, dy, dw, db);
+    });
   };
   a.bias_act = [](int dev, int dt, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act, const double* p) {
-    return guard([&] { bias_act_cuda(dev, dt, y, b, N, C, S, act, p); });
+    return guard([&] {
+      prof::Scope ps(dev, "bias_act", act >= 0 ? prof::act_name(act) : nullptr);
+      bias_act_cuda(dev, dt, y, b, N, C, S, act, p);
+    });
   };
   a.optim_step = [](int dev, int kind, int dt, const double* h, const IgnisCudaOptimItem* items, int64_t count) {
-    return guard([&] { optim_step_cuda(dev, kind, dt, h, items, count); });
+    return guard([&] {
+      prof::Scope ps(dev, "optim_step", prof::optim_name(kind));
+      optim_step_cuda(dev, kind, dt, h, items, count);
+    });
   };
   a.gather = [](int dev, const IgnisCudaIter* it, int64_t st, int64_t size) {
-    return guard([&] { gather_cuda(dev, *it, st, size); });
+    return guard([&] {
+      prof::Scope ps(dev, "gather");
+      gather_cuda(dev, *it, st, size);
+    });
   };
   a.scatter = [](int dev, const IgnisCudaIter* it, int64_t st, int64_t size, int reduce) {
-    return guard([&] { scatter_cuda(dev, *it, st, size, reduce); });
+    return guard([&] {
+      prof::Scope ps(dev, "scatter", reduce ? "add" : nullptr);
+      scatter_cuda(dev, *it, st, size, reduce);
+    });
   };
   a.pool_fwd = [](int dev, const IgnisCudaPool* s, const void* x, void* y, int64_t* ind) {
-    return guard([&] { pool_fwd_cuda(dev, *s, x, y, ind); });
+    return guard([&] {
+      prof::Scope ps(dev, "pool_fwd", s->adaptive ? (s->max ? "adaptive_max" : "adaptive_avg") : (s->max ? "max" : "avg"));
+      pool_fwd_cuda(dev, *s, x, y, ind);
+    });
   };
   a.pool_bwd = [](int dev, const IgnisCudaPool* s, const void* dy, const int64_t* ind, void* dx) {
-    return guard([&] { pool_bwd_cuda(dev, *s, dy, ind, dx); });
+    return guard([&] {
+      prof::Scope ps(dev, "pool_bwd", s->adaptive ? (s->max ? "adaptive_max" : "adaptive_avg") : (s->max ? "max" : "avg"));
+      pool_bwd_cuda(dev, *s, dy, ind, dx);
+    });
   };
   a.bn_fwd = [](int dev, const IgnisCudaBn* s, const void* x, const void* w, const void* b, void* rm, void* rv, void* y,
-                void* sm, void* sv) { return guard([&] { bn_fwd_cuda(dev, *s, x, w, b, rm, rv, y, sm, sv); }); };
+                void* sm, void* sv) {
+    return guard([&] {
+      prof::Scope ps(dev, "batch_norm_fwd");
+      bn_fwd_cuda(dev, *s, x, w, b, rm, rv, y, sm, sv);
+    });
+  };
   a.bn_bwd = [](int dev, const IgnisCudaBn* s, const void* x, const void* dy, const void* w, const void* sm,
                 const void* sv, void* dx, void* dw, void* db) {
-    return guard([&] { bn_bwd_cuda(dev, *s, x, dy, w, sm, sv, dx, dw, db); });
+    return guard([&] {
+      prof::Scope ps(dev, "batch_norm_bwd");
+      bn_bwd_cuda(dev, *s, x, dy, w, sm, sv, dx, dw, db);
+    });
   };
   a.random = [](int dev, int kind, int dt, void* out, int64_t n, uint64_t seed, uint64_t off, double p0, double p1) {
-    return guard([&] { random_cuda(dev, kind, dt, out, n, seed, off, p0, p1); });
+    return guard([&] {
+      prof::Scope ps(dev, "random", prof::random_name(kind));
+      random_cuda(dev, kind, dt, out, n, seed, off, p0, p1);
+    });
   };
   a.rtc_load = [](int dev, const void* image, size_t nbytes, int nk, const char* const* names, void** kernels) {
     return guard([&] { rtc_load_cuda(dev, image, nbytes, nk, names, kernels); });
@@ -483,6 +557,15 @@ IgnisCudaApi make_api() {
   a.rtc_launch = [](int dev, void* kernel, int64_t n, int per_thread, void** args) {
     return guard([&] { rtc_launch_cuda(dev, kernel, n, per_thread, args); });
   };
+  a.prof_start = prof::start;
+  a.prof_correlate = prof::correlate;
+  a.prof_stop = prof::stop;
+  a.prof_records = prof::records;
+  a.nvtx_push = prof::nvtx_push;
+  a.nvtx_pop = prof::nvtx_pop;
+  a.nvtx_start = prof::nvtx_start;
+  a.nvtx_end = prof::nvtx_end;
+  a.nvtx_mark = prof::nvtx_mark;
   return a;
 }
 

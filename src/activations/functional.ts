@@ -12,6 +12,7 @@ import { info } from '../native';
 import * as ops from '../ops/all';
 import { fmtShape, normDim } from '../shape';
 import { Tensor } from '../tensor';
+import { hook } from '../profiler/hook';
 import { backwardOfBackward, kernelDerivative } from './higher';
 import { ACTIVATIONS, ActivationRow, APPROX_NAMES } from './table';
 
@@ -87,9 +88,13 @@ export function applyKernel(kernel: string, x: Tensor, params: number[], inplace
     // no autograd to record: write straight into x's memory
     if (!(mode.grad && x.requiresGrad)) {
       x._storage.live(op);
-      K.act(fast ? `${kernel}_fast` : kernel, x, params, x);
-      x._storage.version++;
-      return x;
+      const run = (): Tensor => {
+        K.act(fast ? `${kernel}_fast` : kernel, x, params, x);
+        x._storage.version++;
+        return x;
+      };
+      // not a dispatched op: a running profiler records it under its in-place name (profiler/hook.ts)
+      return hook.on ? hook.run(`${op}_`, [x], run) : run();
     }
     return ops.inplace(x, `${op}_`, (s) => ops.dispatch(fwdDef(kernel, fast), [s], params));
   }

@@ -57,12 +57,13 @@ const DOCTOR_HELP = `Usage: ignis doctor [--json]
 
 Checks the native addon, the CPU kernels, oneDNN and the CUDA libraries. Exits 0 when the CPU works.`;
 
-const PROFILE_HELP = `Usage: ignis profile <script.js|script.ts> [--out DIR] [--sort KEY] [--rows N] [--shapes] [--memory] [--flops] [script args] [-- --script-flags]
+const PROFILE_HELP = `Usage: ignis profile <script.js|script.ts> [--out DIR] [--sort KEY] [--rows N] [--shapes] [--memory] [--flops] [--cuda] [script args] [-- --script-flags]
 
 Runs the script in this process under ignis.profiler (its \`require('ignis')\` is this package), then
 prints the op table and writes DIR/table.txt and DIR/trace.json (chrome://tracing, Perfetto).
 Default DIR: ignis-profile. .ts scripts are transpiled with the typescript package when installed.
-IGNIS_PROFILE=1 node app.js prints the same table at exit without this command.`;
+--cuda also records the CUDA device's work per op (kernel rows, CUDA columns, a GPU track in the
+trace; sort with --sort cuda_time_total). IGNIS_PROFILE=1 node app.js prints the same table at exit without this command.`;
 
 type Opts = Record<string, string | boolean | string[] | undefined>;
 
@@ -362,7 +363,7 @@ function profileCmd(argv: string[]): number | null {
   const { values, positionals } = parse(
     'profile',
     own,
-    { out: { type: 'string' }, sort: { type: 'string' }, rows: { type: 'string' }, shapes: { type: 'boolean' }, memory: { type: 'boolean' }, flops: { type: 'boolean' } },
+    { out: { type: 'string' }, sort: { type: 'string' }, rows: { type: 'string' }, shapes: { type: 'boolean' }, memory: { type: 'boolean' }, flops: { type: 'boolean' }, cuda: { type: 'boolean' } },
     true,
   );
   const scriptArgs = [...positionals.slice(1), ...after];
@@ -380,7 +381,7 @@ function profileCmd(argv: string[]): number | null {
   const abs = path.resolve(script);
   if (!fs.existsSync(abs)) throw new UsageError(`${script}: no such file`);
   const shapes = !!values.shapes;
-  const prof = P.profile({ activities: ['cpu'], recordShapes: shapes, profileMemory: !!values.memory, withFlops: !!values.flops });
+  const prof = P.profile({ activities: values.cuda ? ['cpu', 'cuda'] : ['cpu'], recordShapes: shapes, profileMemory: !!values.memory, withFlops: !!values.flops });
   let finished = false;
   const finish = (): void => {
     if (finished) return;

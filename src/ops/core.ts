@@ -10,6 +10,7 @@ import { fmtShape, sameShape } from '../shape';
 import { Tensor } from '../tensor';
 import { checkTensor, dispatch, ops } from './util';
 import type { OpDef } from '../dispatch';
+import { hook } from '../profiler/hook';
 import type { Device } from '../storage';
 
 export { accumulateNode } from '../autograd/node';
@@ -58,17 +59,19 @@ export function to(x: Tensor, arg: DType | Device | { dtype?: DType; device?: De
   return dispatch(castDef, [x], { dtype });
 }
 
+// Readbacks are events of a running profiler (profiler/hook.ts): on CUDA they are where the host waits.
 export function readTyped(x: Tensor): ArrayBufferView {
   checkTensor(x, 'data');
   x._storage.live('data');
-  return K.read(x);
+  return hook.on ? hook.run('dataSync', [x], () => K.read(x)) : K.read(x);
 }
 
 /** readTyped without blocking the event loop while a CUDA tensor's copy is in flight. */
 export async function readTypedAsync(x: Tensor): Promise<ArrayBufferView> {
   checkTensor(x, 'data');
   x._storage.live('data');
-  return K.readAsync(x);
+  // the event covers queueing the copy; the wait happens off the thread
+  return hook.on ? hook.run('data', [x], () => K.readAsync(x)) : K.readAsync(x);
 }
 
 function toNumber(v: number | bigint, dtype: DType): number | boolean {
@@ -79,6 +82,10 @@ function toNumber(v: number | bigint, dtype: DType): number | boolean {
 export function toArray(x: Tensor): unknown {
   checkTensor(x, 'toArray');
   x._storage.live('toArray');
+  return hook.on ? hook.run('toArray', [x], () => nested(x)) : nested(x);
+}
+
+function nested(x: Tensor): unknown {
   const flat = K.read(x) as unknown as ArrayLike<number | bigint>;
   const shape = x.shape;
   if (shape.length === 0) return toNumber(flat[0], x.dtype);
@@ -98,7 +105,8 @@ export function item(x: Tensor): number | boolean {
   if (x.numel !== 1)
     throw new ShapeError(`item: a Tensor with ${x.numel} elements cannot be converted to a scalar (shape ${fmtShape(x.shape)})`);
   x._storage.live('item');
-  return toNumber((K.read(x) as unknown as ArrayLike<number | bigint>)[0], x.dtype);
+  const read = () => toNumber((K.read(x) as unknown as ArrayLike<number | bigint>)[0], x.dtype);
+  return hook.on ? hook.run('item', [x], read) : read();
 }
 
 /** Computes gradients of `root` w.r.t. graph leaves, accumulating into their .grad. */

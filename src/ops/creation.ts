@@ -9,6 +9,7 @@ import { defaultGenerator, Generator } from '../random';
 import { checkShape, fmtShape, numel } from '../shape';
 import { Tensor } from '../tensor';
 import { checkNumber, checkTensor, ops } from './util';
+import { recorded } from '../profiler/hook';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -67,7 +68,7 @@ function typedDType(a: ArrayBufferView): DType {
  *
  * @example ignis.tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true })
  */
-export function tensor(data: Nested | ArrayBufferView | Tensor, opts?: TensorOptions & { shape?: number[] }): Tensor {
+function tensorImpl(data: Nested | ArrayBufferView | Tensor, opts?: TensorOptions & { shape?: number[] }): Tensor {
   if (data instanceof Tensor) return finish(ops().to(data.detach(), opt(opts, 'tensor', data.dtype)).clone().detach(), opts);
   if (ArrayBuffer.isView(data)) {
     const src = typedDType(data);
@@ -145,7 +146,7 @@ function deviceOf(opts: TensorOptions | undefined, op: string): Device {
 
 const filled = K.full;
 
-export function full(shape: number[] | number, value: number | boolean, opts?: TensorOptions): Tensor {
+function fullImpl(shape: number[] | number, value: number | boolean, opts?: TensorOptions): Tensor {
   const s = checkShape(shape, 'full');
   const v = typeof value === 'boolean' ? (value ? 1 : 0) : checkNumber(value, 'full', 'fill value');
   const inferred: DType = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : 'float32';
@@ -154,31 +155,31 @@ export function full(shape: number[] | number, value: number | boolean, opts?: T
   return finish(filled(v, dtype, s, deviceOf(opts, 'full')), opts);
 }
 
-export function zeros(...args: SizeArgs): Tensor {
+function zerosImpl(...args: SizeArgs): Tensor {
   const [s, o] = sizes(args, 'zeros');
   return finish(filled(0, opt(o, 'zeros'), s, deviceOf(o, 'zeros')), o);
 }
-export function ones(...args: SizeArgs): Tensor {
+function onesImpl(...args: SizeArgs): Tensor {
   const [s, o] = sizes(args, 'ones');
   return finish(filled(1, opt(o, 'ones'), s, deviceOf(o, 'ones')), o);
 }
 /** Uninitialised memory (reused blocks hold old values), like torch.empty. */
-export function empty(...args: SizeArgs): Tensor {
+function emptyImpl(...args: SizeArgs): Tensor {
   const [s, o] = sizes(args, 'empty');
   const dtype = opt(o, 'empty');
   return finish(K.empty(s, dtype, deviceOf(o, 'empty')), o);
 }
 
 const likeOpts = (x: Tensor, opts?: TensorOptions): TensorOptions => ({ dtype: x.dtype, device: x.device, ...opts });
-export const zerosLike = (x: Tensor, opts?: TensorOptions): Tensor => zeros(checkTensor(x, 'zerosLike').shape as number[], likeOpts(x, opts));
-export const onesLike = (x: Tensor, opts?: TensorOptions): Tensor => ones(checkTensor(x, 'onesLike').shape as number[], likeOpts(x, opts));
-export const emptyLike = (x: Tensor, opts?: TensorOptions): Tensor => empty(checkTensor(x, 'emptyLike').shape as number[], likeOpts(x, opts));
-export const fullLike = (x: Tensor, v: number, opts?: TensorOptions): Tensor => full(checkTensor(x, 'fullLike').shape as number[], v, likeOpts(x, opts));
-export const randLike = (x: Tensor, opts?: RandomOptions): Tensor => rand(checkTensor(x, 'randLike').shape as number[], likeOpts(x, opts));
-export const randnLike = (x: Tensor, opts?: RandomOptions): Tensor => randn(checkTensor(x, 'randnLike').shape as number[], likeOpts(x, opts));
+export const zerosLike = recorded('zerosLike', (x: Tensor, opts?: TensorOptions): Tensor => zeros(checkTensor(x, 'zerosLike').shape as number[], likeOpts(x, opts)));
+export const onesLike = recorded('onesLike', (x: Tensor, opts?: TensorOptions): Tensor => ones(checkTensor(x, 'onesLike').shape as number[], likeOpts(x, opts)));
+export const emptyLike = recorded('emptyLike', (x: Tensor, opts?: TensorOptions): Tensor => empty(checkTensor(x, 'emptyLike').shape as number[], likeOpts(x, opts)));
+export const fullLike = recorded('fullLike', (x: Tensor, v: number, opts?: TensorOptions): Tensor => full(checkTensor(x, 'fullLike').shape as number[], v, likeOpts(x, opts)));
+export const randLike = recorded('randLike', (x: Tensor, opts?: RandomOptions): Tensor => rand(checkTensor(x, 'randLike').shape as number[], likeOpts(x, opts)));
+export const randnLike = recorded('randnLike', (x: Tensor, opts?: RandomOptions): Tensor => randn(checkTensor(x, 'randnLike').shape as number[], likeOpts(x, opts)));
 
 /** arange(end) | arange(start, end, step?) with options last. int64 when all arguments are integers. */
-export function arange(...args: (number | TensorOptions)[]): Tensor {
+function arangeImpl(...args: (number | TensorOptions)[]): Tensor {
   let opts: TensorOptions | undefined;
   if (args.length && typeof args[args.length - 1] === 'object') opts = args.pop() as TensorOptions;
   const nums = args as number[];
@@ -198,7 +199,7 @@ export function arange(...args: (number | TensorOptions)[]): Tensor {
   void end;
 }
 
-export function linspace(start: number, end: number, steps: number, opts?: TensorOptions): Tensor {
+function linspaceImpl(start: number, end: number, steps: number, opts?: TensorOptions): Tensor {
   checkNumber(start, 'linspace', 'start');
   checkNumber(end, 'linspace', 'end');
   checkShape([steps], 'linspace');
@@ -210,7 +211,7 @@ export function linspace(start: number, end: number, steps: number, opts?: Tenso
   return finish(K.cast(K.fromTyped(data, [steps], 'float64'), dtype), opts);
 }
 
-export function eye(n: number, m?: number | TensorOptions, opts?: TensorOptions): Tensor {
+function eyeImpl(n: number, m?: number | TensorOptions, opts?: TensorOptions): Tensor {
   if (typeof m === 'object') [opts, m] = [m, undefined];
   const cols = m ?? n;
   checkShape([n, cols], 'eye');
@@ -233,7 +234,7 @@ function genOf(opts: RandomOptions | undefined, op: string): Generator {
 }
 
 /** Uniform on [0, 1). */
-export function rand(...args: (number | number[] | RandomOptions)[]): Tensor {
+function randImpl(...args: (number | number[] | RandomOptions)[]): Tensor {
   const [s, o] = sizes(args, 'rand');
   const dtype = opt(o, 'rand');
   if (!isFloating(dtype)) throw new DTypeError(`rand: expected a floating dtype, got ${dtype}`);
@@ -241,7 +242,7 @@ export function rand(...args: (number | number[] | RandomOptions)[]): Tensor {
 }
 
 /** Standard normal. */
-export function randn(...args: (number | number[] | RandomOptions)[]): Tensor {
+function randnImpl(...args: (number | number[] | RandomOptions)[]): Tensor {
   const [s, o] = sizes(args, 'randn');
   const dtype = opt(o, 'randn');
   if (!isFloating(dtype)) throw new DTypeError(`randn: expected a floating dtype, got ${dtype}`);
@@ -249,7 +250,7 @@ export function randn(...args: (number | number[] | RandomOptions)[]): Tensor {
 }
 
 /** Integers uniform on [low, high): randint(high, shape) or randint(low, high, shape). */
-export function randint(a: number, b: number | number[], c?: number[] | RandomOptions, d?: RandomOptions): Tensor {
+function randintImpl(a: number, b: number | number[], c?: number[] | RandomOptions, d?: RandomOptions): Tensor {
   let low: number, high: number, shape: number[], o: RandomOptions | undefined;
   if (Array.isArray(b)) [low, high, shape, o] = [0, a, b, c as RandomOptions | undefined];
   else [low, high, shape, o] = [a, b, c as number[], d];
@@ -263,7 +264,7 @@ export function randint(a: number, b: number | number[], c?: number[] | RandomOp
 }
 
 /** Bernoulli(p) samples as the given dtype (float32 by default). */
-export function bernoulli(shape: number[], p: number, opts?: RandomOptions): Tensor {
+function bernoulliImpl(shape: number[], p: number, opts?: RandomOptions): Tensor {
   const s = checkShape(shape, 'bernoulli');
   checkNumber(p, 'bernoulli', 'p');
   if (p < 0 || p > 1) throw new ValueError(`bernoulli: p must be in [0, 1], got ${p}`);
@@ -283,18 +284,46 @@ function fillRandom<T extends Tensor>(self: T, kind: 'uniform' | 'normal', p0: n
   }
 }
 
-export function uniform_<T extends Tensor>(self: T, low = 0, high = 1, g?: Generator): T {
+function uniform_Impl<T extends Tensor>(self: T, low = 0, high = 1, g?: Generator): T {
   checkNumber(low, 'uniform_', 'low');
   checkNumber(high, 'uniform_', 'high');
   if (low > high) throw new ValueError(`uniform_: expects low <= high, got low=${low}, high=${high}`);
   return fillRandom(self, 'uniform', low, high, 'uniform_', g);
 }
 
-export function normal_<T extends Tensor>(self: T, mean = 0, std = 1, g?: Generator): T {
+function normal_Impl<T extends Tensor>(self: T, mean = 0, std = 1, g?: Generator): T {
   checkNumber(mean, 'normal_', 'mean');
   checkNumber(std, 'normal_', 'std');
   if (std < 0) throw new ValueError(`normal_: expects std >= 0.0, got ${std}`);
   return fillRandom(self, 'normal', mean, std, 'normal_', g);
 }
+
+// ---- the public functions: each call is an event while a profiler runs (profiler/hook.ts) ----
+/**
+ * A tensor from nested arrays, a typed array or a number. dtype is inferred like PyTorch:
+ * booleans -> bool, all integers -> int64, otherwise float32.
+ *
+ * @example ignis.tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true })
+ */
+export const tensor = recorded('tensor', tensorImpl);
+export const full = recorded('full', fullImpl);
+export const zeros = recorded('zeros', zerosImpl);
+export const ones = recorded('ones', onesImpl);
+/** Uninitialised memory (reused blocks hold old values), like torch.empty. */
+export const empty = recorded('empty', emptyImpl);
+/** arange(end) | arange(start, end, step?) with options last. int64 when all arguments are integers. */
+export const arange = recorded('arange', arangeImpl);
+export const linspace = recorded('linspace', linspaceImpl);
+export const eye = recorded('eye', eyeImpl);
+/** Uniform on [0, 1). */
+export const rand = recorded('rand', randImpl);
+/** Standard normal. */
+export const randn = recorded('randn', randnImpl);
+/** Integers uniform on [low, high): randint(high, shape) or randint(low, high, shape). */
+export const randint = recorded('randint', randintImpl);
+/** Bernoulli(p) samples as the given dtype (float32 by default). */
+export const bernoulli = recorded('bernoulli', bernoulliImpl);
+export const uniform_ = recorded('uniform_', uniform_Impl);
+export const normal_ = recorded('normal_', normal_Impl);
 
 export { DTYPE_CODE };

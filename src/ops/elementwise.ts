@@ -11,6 +11,7 @@ import { Storage } from '../storage';
 import { Tensor } from '../tensor';
 import { checkNumber, checkTensor, Ctx, describe, dispatch, ops, reduceGrad, TensorOrScalar } from './util';
 import type { OpDef } from '../dispatch';
+import { hook } from '../profiler/hook';
 
 // ---- binary ---------------------------------------------------------------------------------
 
@@ -361,6 +362,11 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
  */
 export function inplace<T extends Tensor>(self: T, name: string, compute: (src: Tensor) => Tensor): T {
   checkTensor(self, name, 'self');
+  // a running profiler records the in-place op under its own name (relu_, add_), its computation as a child
+  return hook.on ? hook.run(name, [self], () => inplaceImpl(self, name, compute)) : inplaceImpl(self, name, compute);
+}
+
+function inplaceImpl<T extends Tensor>(self: T, name: string, compute: (src: Tensor) => Tensor): T {
   self._storage.live(name);
   const recording = mode.grad;
   if (recording && self.requiresGrad && self.isLeaf)

@@ -7,7 +7,9 @@
  *   console.log(prof.keyAverages().table({ sortBy: 'self_cpu_time_total', rowLimit: 10 }));
  *   prof.exportChromeTrace('trace.json');
  *
- * Every dispatched op is an event (dispatch's listener hook, so ops run inside backward too);
+ * Every dispatched op is an event (dispatch's listener hook, so ops run inside backward too), and so
+ * are creation, readback and in-place calls (./hook.ts); with 'cuda' the device work of each op is
+ * timed by CUDA event pairs in the CUDA library (./kernels.ts) and shown as kernel events.
  * `IGNIS_PROFILE=1 node app.js` profiles the whole process and prints the table at exit.
  */
 import * as fs from 'fs';
@@ -15,6 +17,7 @@ import { performance } from 'perf_hooks';
 import { IgnisError, ValueError } from '../errors';
 import { calibrate as calibrateImpl, DevicePeaks, hooks } from './calibrate';
 import { Activity, Profile, ProfileOptions } from './profile';
+import { kernelSource } from './kernels';
 import { RawEvent, recorder, SessionState } from './recorder';
 
 export { Profile, KeyAverages, SORT_KEYS } from './profile';
@@ -22,6 +25,8 @@ export type { Activity, KeyAverage, ProfileOptions, ProfilerEvent, TableOptions 
 export { registerCost, opCost, costFn } from './flops';
 export type { CostFn, OpCost, TensorMeta } from './flops';
 export type { DevicePeaks } from './calibrate';
+export { setKernelSource as _setKernelSource, cudaKernelSource } from './kernels';
+export type { KernelRecord, KernelSource } from './kernels';
 
 /** torch.profiler.ProfilerActivity */
 export const ProfilerActivity = Object.freeze({ CPU: 'cpu' as const, CUDA: 'cuda' as const });
@@ -33,15 +38,11 @@ hooks.pause = () => {
   return () => void recorder.paused--;
 };
 
-function cudaStatus(): { available: boolean; reason: string } {
+function kernelsUnavailable(): string | null {
   try {
-    // late-bound: the package index is complete by the time a profile starts
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const root = require('../index') as { cuda?: { isAvailable(): boolean; reason(): string } };
-    if (root.cuda?.isAvailable()) return { available: true, reason: '' };
-    return { available: false, reason: root.cuda?.reason() ?? 'no CUDA backend' };
+    return kernelSource().unavailable();
   } catch (e) {
-    return { available: false, reason: String(e) };
+    return String(e);
   }
 }
 
@@ -61,8 +62,8 @@ function normalize(opts: unknown, where: string): { options: Required<ProfileOpt
   const warnings: string[] = [];
   const activities = acts as Activity[];
   if (activities.includes('cuda')) {
-    const s = cudaStatus();
-    if (!s.available) warnings.push(`'cuda' activity requested but CUDA is not available (${s.reason}); no device kernels were recorded`);
+    const why = kernelsUnavailable();
+    if (why !== null) warnings.push(`'cuda' activity requested but CUDA is not available (${why}); no device kernels were recorded`);
   }
   if (!activities.length) warnings.push('no activities requested: nothing was recorded');
   return {
@@ -86,6 +87,7 @@ export class Profiler {
   ) {
     this.state = recorder.begin({
       cpu: options.activities.includes('cpu'),
+      cuda: options.activities.includes('cuda'),
       shapes: options.recordShapes,
       memory: options.profileMemory,
       flops: options.withFlops,
@@ -99,7 +101,7 @@ export class Profiler {
     const s = this.state!;
     this.state = null;
     const raw = recorder.end(s);
-    this.result = new Profile(raw, s.t0, s.t1, this.options, this.warnings, performance.timeOrigin);
+    this.result = new Profile(raw, s.t0, s.t1, this.options, [...this.warnings, ...s.warnings], performance.timeOrigin);
     return this.result;
   }
 }
@@ -235,7 +237,7 @@ export function _recordKernel(name: string, device: string, start: number, durat
 // ---- IGNIS_PROFILE=1 ------------------------------------------------------------------------------
 
 /**
- * IGNIS_PROFILE=1 (or a comma list of shapes, memory, flops; 'all' for all three) profiles the
+ * IGNIS_PROFILE=1 (or a comma list of shapes, memory, flops, cuda; 'all' for the first three) profiles the
  * whole process and prints the table to stderr when it exits. IGNIS_PROFILE_SORT (default
  * self_cpu_time_total), IGNIS_PROFILE_ROWS (default 30) and IGNIS_PROFILE_TRACE=path (also
  * writes a Chrome trace) refine it.
@@ -244,7 +246,7 @@ function installEnvProfiler(spec: string): void {
   const words = spec.toLowerCase().split(/[,\s]+/).filter(Boolean);
   const all = words.includes('all');
   const opts: ProfileOptions = {
-    activities: ['cpu'],
+    activities: words.includes('cuda') ? ['cpu', 'cuda'] : ['cpu'],
     recordShapes: all || words.includes('shapes'),
     profileMemory: all || words.includes('memory'),
     withFlops: all || words.includes('flops'),

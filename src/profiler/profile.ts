@@ -13,7 +13,7 @@ import type { EventKind, RawEvent } from './recorder';
 export type Activity = 'cpu' | 'cuda';
 
 export interface ProfileOptions {
-  /** what to record: 'cpu' (op and range events on the host), 'cuda' (device kernels). Default ['cpu']. */
+  /** what to record: 'cpu' (op and range events on the host), 'cuda' (the device work of each op, timed by CUDA events). Default ['cpu']. */
   activities?: Activity[];
   /** record input shapes and dtypes of every op (needed by keyAverages({groupByInputShape})) */
   recordShapes?: boolean;
@@ -28,7 +28,7 @@ export interface ProfilerEvent {
   name: string;
   /** 'op': a dispatched op; 'range': a user range (recordFunction); 'kernel': a device kernel */
   kind: EventKind;
-  /** where it ran: 'cpu', later 'cuda:0' */
+  /** where it ran: 'cpu', 'cuda:0' (an op: the device of its inputs, or of its output for creation) */
   device: string;
   threadId: number;
   /** µs since the profile started */
@@ -238,6 +238,9 @@ export class Profile {
         e.selfMemory = m;
       }
     }
+    // kernels are collected at stop, after every op: put them in start order too (a stable sort
+    // keeps ops and ranges, already in start order, as they are)
+    if (events.some((e) => e.kind === 'kernel')) events.sort((a, b) => a.start - b.start);
     this.events = events;
     this.roots = roots;
   }

@@ -1,6 +1,7 @@
 /**
  * The recorder: one dispatch listener shared by every active profiling session. It appends one
- * RawEvent per dispatched op (and per user range, and later per device kernel) to a buffer;
+ * RawEvent per dispatched op (and per user range, per creation / readback / in-place call through
+ * ./hook.ts, and per piece of device work collected from the kernel source at stop) to a buffer;
  * a session is a window [start, stop) over that buffer plus its options, turned into public
  * events when it stops. While no session is active the listener is not registered at all, so
  * dispatch pays only its `listeners.length` check.
@@ -17,6 +18,8 @@ import { addListener, OpListener } from '../dispatch';
 import { addon } from '../native';
 import type { Tensor } from '../tensor';
 import { opCost } from './flops';
+import { hook } from './hook';
+import { KernelRecord, KernelSource, kernelSource, monotonicToPerfMs, recordArgs, ringCapacity } from './kernels';
 
 export type EventKind = 'op' | 'range' | 'kernel';
 
@@ -40,7 +43,8 @@ export class RawEvent {
     public readonly seq: number,
     public readonly name: string,
     public readonly kind: EventKind,
-    public readonly device: string,
+    /** set from the output for events without inputs (creation on a device) */
+    public device: string,
     public readonly parent: RawEvent | null,
     public readonly tid: number,
   ) {}
@@ -52,6 +56,8 @@ export interface Flags {
   flops: boolean;
   /** record op (CPU-side) events at all */
   cpu: boolean;
+  /** record device kernels (the 'cuda' activity) */
+  cuda: boolean;
 }
 
 export interface SessionState {
@@ -59,6 +65,8 @@ export interface SessionState {
   startIndex: number;
   t0: number;
   t1: number;
+  /** what went wrong or was lost while recording (shown with the profile) */
+  warnings: string[];
 }
 
 const als = new AsyncLocalStorage<RawEvent>();
@@ -71,7 +79,9 @@ class Recorder implements OpListener {
   events: RawEvent[] = [];
   stack: RawEvent[] = [];
   sessions: SessionState[] = [];
-  flags: Flags = { shapes: false, memory: false, flops: false, cpu: false };
+  flags: Flags = { shapes: false, memory: false, flops: false, cpu: false, cuda: false };
+  /** the kernel source recording for the sessions with 'cuda' (null: none is) */
+  private kernels: KernelSource | null = null;
   /** the union of shapes and flops: whether to look at the inputs at all */
   meta = false;
   seq = 0;
@@ -89,8 +99,9 @@ class Recorder implements OpListener {
   }
 
   private updateFlags(): void {
-    const f: Flags = { shapes: false, memory: false, flops: false, cpu: false };
+    const f: Flags = { shapes: false, memory: false, flops: false, cpu: false, cuda: false };
     for (const s of this.sessions) {
+      f.cuda ||= s.flags.cuda;
       f.shapes ||= s.flags.shapes;
       f.memory ||= s.flags.memory;
       f.flops ||= s.flags.flops;
@@ -98,10 +109,12 @@ class Recorder implements OpListener {
     }
     this.flags = f;
     this.meta = f.shapes || f.flops;
+    hook.on = f.cpu;
   }
 
   begin(flags: Flags): SessionState {
-    const s: SessionState = { flags, startIndex: this.events.length, t0: 0, t1: -1 };
+    const s: SessionState = { flags, startIndex: this.events.length, t0: 0, t1: -1, warnings: [] };
+    if (flags.cuda && !this.kernels) this.startKernels(s);
     this.sessions.push(s);
     this.updateFlags();
     if (!this.remove) this.remove = addListener(this);
@@ -109,13 +122,60 @@ class Recorder implements OpListener {
     return s;
   }
 
+  private startKernels(s: SessionState): void {
+    const src = kernelSource();
+    if (src.unavailable() !== null) return; // the profile's options already warn
+    try {
+      src.start(ringCapacity());
+      this.kernels = src;
+    } catch (e) {
+      s.warnings.push(`device kernels were not recorded: ${(e as Error).message}`);
+    }
+  }
+
+  /** Stops the kernel source and turns its records into kernel events (correlated to their ops). */
+  private collectKernels(s: SessionState): void {
+    const src = this.kernels!;
+    this.kernels = null;
+    let got: { records: KernelRecord[]; waits: number };
+    try {
+      got = src.stop();
+    } catch (e) {
+      s.warnings.push(`device kernels were lost: ${(e as Error).message}`);
+      return;
+    }
+    if (got.waits > 0)
+      s.warnings.push(
+        `the CUDA event ring (${ringCapacity()} per device) was full ${got.waits} time(s) and the host waited for the device; ` +
+          'CPU times of the ops around those waits include it (raise IGNIS_PROFILE_CUDA_EVENTS)',
+      );
+    const byId = new Map<number, RawEvent>();
+    for (const e of this.events) if (e.kind !== 'kernel') byId.set(e.seq + 1, e);
+    for (const r of got.records) {
+      const t0 = monotonicToPerfMs(r.startUs);
+      this.kernel(r.name, `cuda:${r.device}`, t0, r.durationUs / 1e3, byId.get(r.correlation) ?? null, recordArgs(r));
+    }
+  }
+
   /** Ends a session and returns its window of raw events. */
   end(s: SessionState): RawEvent[] {
     s.t1 = performance.now();
     const i = this.sessions.indexOf(s);
     if (i < 0) return [];
+    if (s.flags.cuda && this.kernels) {
+      // the device work of every session with 'cuda' so far; a session still running goes on recording
+      this.collectKernels(s);
+      if (this.sessions.some((o) => o !== s && o.flags.cuda)) this.startKernels(s);
+    }
     this.sessions.splice(i, 1);
-    const evs = this.events.slice(s.startIndex);
+    let evs = this.events.slice(s.startIndex);
+    if (s.flags.cuda && evs.some((e) => e.kind === 'kernel')) {
+      // kernels collected for an earlier-started session are in this window's slice too: keep the
+      // ones launched by this window's ops (or, unattributed, that started inside it)
+      const mine = new Set<RawEvent>();
+      for (const e of evs) if (e.kind !== 'kernel') mine.add(e);
+      evs = evs.filter((e) => e.kind !== 'kernel' || (e.correlation ? mine.has(e.correlation) : e.t0 >= s.t0));
+    }
     this.updateFlags();
     if (!this.sessions.length) {
       this.remove?.();
@@ -156,6 +216,7 @@ class Recorder implements OpListener {
     if (this.flags.memory) ev.mem0 = liveBytes();
     this.events.push(ev);
     this.stack.push(ev);
+    if (this.kernels) this.kernels.correlate(ev.seq + 1);
     ev.t0 = performance.now();
     return ev;
   }
@@ -173,6 +234,24 @@ class Recorder implements OpListener {
     this.pop(token);
   }
 
+  /** hook.run (./hook.ts): fn as an op event, for work outside dispatch (creation, readback, in place). */
+  run<T>(name: string, inputs: Tensor[], fn: () => T): T {
+    const tok = this.before(name, inputs, null);
+    let r: T;
+    try {
+      r = fn();
+    } catch (e) {
+      this.error(tok);
+      throw e;
+    }
+    if (tok instanceof RawEvent) {
+      const out = r !== null && typeof r === 'object' && '_storage' in (r as object) ? [r as unknown as Tensor] : [];
+      if (!inputs.length && out.length) tok.device = out[0]._storage.device;
+      this.after(tok, name, inputs, null, out);
+    }
+    return r;
+  }
+
   error(token: unknown): void {
     const t1 = performance.now();
     if (!(token instanceof RawEvent)) return;
@@ -186,14 +265,17 @@ class Recorder implements OpListener {
   pop(ev: RawEvent): void {
     const s = this.stack;
     const top = s.length - 1;
-    if (top >= 0 && s[top] === ev) {
-      s.length = top;
-      return;
+    if (top >= 0 && s[top] === ev) s.length = top;
+    else {
+      const i = s.lastIndexOf(ev);
+      if (i < 0) return;
+      for (let j = i + 1; j < s.length; j++) if (s[j].t1 < 0) s[j].t1 = ev.t1;
+      s.length = i;
     }
-    const i = s.lastIndexOf(ev);
-    if (i < 0) return;
-    for (let j = i + 1; j < s.length; j++) if (s[j].t1 < 0) s[j].t1 = ev.t1;
-    s.length = i;
+    if (this.kernels && ev.kind === 'op') {
+      const c = this.current();
+      this.kernels.correlate(c ? c.seq + 1 : 0);
+    }
   }
 
   // ---- user ranges ----------------------------------------------------------------------------
@@ -249,3 +331,4 @@ class Recorder implements OpListener {
 }
 
 export const recorder = new Recorder();
+hook.run = (name, inputs, fn) => recorder.run(name, inputs, fn);

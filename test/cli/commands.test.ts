@@ -97,6 +97,17 @@ describe('ignis profile', () => {
     expect(names).toContain('relu');
   });
 
+  it('--cuda adds the device work (or says why there is none)', () => {
+    const dir = tmpDir('prof-cuda');
+    const out = path.join(dir, 'p');
+    const r = ignis(['profile', '--cuda', path.join(FIXTURES, 'tiny_script.js'), '--out', out, '--sort', 'cuda_time_total'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const table = fs.readFileSync(path.join(out, 'table.txt'), 'utf8');
+    // the script's ops run on the CPU: with CUDA there is simply no device time to show
+    if (ignis_.cuda.isAvailable()) expect(table).not.toMatch(/Warning/);
+    else expect(table).toMatch(/Warning: 'cuda' activity requested but CUDA is not available/);
+  });
+
   it('a script that throws gives one line and a non-zero exit', () => {
     const r = ignis(['profile', path.join(FIXTURES, 'throws.js'), '--out', tmpDir('prof2')]);
     expect(r.status).not.toBe(0);

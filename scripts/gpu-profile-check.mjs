@@ -1,0 +1,118 @@
+// The profiler's CUDA half on the device (a step of scripts/gpu-check.sh; needs dist/):
+//  1. agreement: for a memory-bound kernel (relu, 64M floats), cuBLAS (matmul 4096^2) and cuDNN
+//     (conv 3x3 64->64 on 64x64x56x56), the mean kernel time the profiler reports must be within
+//     10% of an independent timing of the same launches: the host wall clock around N back-to-back
+//     launches with no profiler running, synchronized at both ends. Each launch is long (0.1-3 ms)
+//     against the host's launch cost (~10 us), so the queue never drains and wall / N is the device
+//     time per launch.
+//  2. the kernel mix of one seed-CNN training step (CIFAR shape, batch 256, Adam): conv forward,
+//     backward data and filter, ReLU forward and backward, max pool forward and backward, the
+//     linear layers' GEMMs, the loss and the fused Adam step, every one attributed to an op, on the
+//     same clock as the ops (no kernel starts before the op that queued it).
+// Prints one line per check and a table; exit 1 on a failed check, 2 without CUDA.
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+
+const require = createRequire(import.meta.url);
+const ig = require('../dist/index.js');
+
+if (!ig.cuda.isAvailable()) {
+  console.log(`gpu-profile-check: CUDA not available: ${ig.cuda.unavailableReason()}`);
+  process.exit(2);
+}
+let failed = 0;
+const say = (ok, msg) => {
+  if (!ok) failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${msg}`);
+};
+const kernels = (prof, prefix) => prof.events.filter((e) => e.kind === 'kernel' && e.name.startsWith(prefix));
+
+function agreement(label, prefix, launch, n) {
+  for (let i = 0; i < 3; i++) launch(); // warm-up: algorithm choice, allocator, first-launch costs
+  ig.cuda.synchronize();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) launch();
+  ig.cuda.synchronize();
+  const wallUs = ((performance.now() - t0) * 1e3) / n;
+  const prof = ig.profiler.profile({ activities: ['cpu', 'cuda'] }, () => {
+    for (let i = 0; i < n; i++) launch();
+    ig.cuda.synchronize();
+  });
+  const ks = kernels(prof, prefix);
+  const profUs = ks.reduce((s, k) => s + k.duration, 0) / Math.max(1, ks.length);
+  const dev = profUs / wallUs - 1;
+  say(ks.length === n && Math.abs(dev) <= 0.1,
+    `agreement ${label}: profiler ${profUs.toFixed(1)} us/launch over ${ks.length} records vs wall clock ${wallUs.toFixed(1)} us/launch (${(dev * 100).toFixed(1)}%, limit 10%)`);
+  if (prof.warnings.length) console.log(`     warnings: ${prof.warnings.join('; ')}`);
+  return prof;
+}
+
+ig.manualSeed(0);
+ig.noGrad(() => {
+  const big = ig.randn([64 * 1024 * 1024], { device: 'cuda' });
+  agreement('relu 64M float32', 'act_fwd<relu>', () => big.relu().dispose(), 100);
+  big.dispose();
+  const a = ig.randn([4096, 4096], { device: 'cuda' });
+  agreement('matmul 4096^3 float32', 'bmm', () => a.matmul(a).dispose(), 20);
+  a.dispose();
+  // float32 without TF32 and batch 64: ~0.4 ms of device time per call, well above the host's cost
+  // of a cuDNN call (descriptors, heuristics), so the queue stays full here too
+  const tf32 = ig.backends.cudnn.allowTf32;
+  ig.backends.cudnn.allowTf32 = false;
+  const x = ig.randn([64, 64, 56, 56], { device: 'cuda' });
+  const w = ig.randn([64, 64, 3, 3], { device: 'cuda' }).mul(0.05);
+  const conv = agreement('conv 3x3 64->64 64x56x56 fp32', 'conv2d_fwd', () => ig.F.conv2d(x, w, null, { padding: 1 }).dispose(), 40);
+  ig.backends.cudnn.allowTf32 = tf32;
+  const k = kernels(conv, 'conv2d_fwd')[0];
+  say(!!k && /^cudnn/.test(String(k.args?.library)) && typeof k.args?.algorithm === 'string' && typeof k.args?.workspaceBytes === 'number',
+    `conv record carries the cuDNN call, algorithm and workspace: ${JSON.stringify(k?.args)}`);
+  x.dispose();
+  w.dispose();
+});
+ig.cuda.emptyCache();
+
+// ---- the seed CNN's training step -------------------------------------------------------------
+{
+  const { nn, optim } = ig;
+  ig.manualSeed(0);
+  const net = ig.experiments.seedCnn('relu', 3, 32, 10).to('cuda');
+  const x = ig.randn([256, 3, 32, 32], { device: 'cuda' });
+  const y = ig.randint(0, 10, [256], { dtype: 'int64', device: 'cuda' });
+  const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
+  const lossFn = new nn.CrossEntropyLoss();
+  const step = () => {
+    const loss = lossFn.call(net.call(x), y);
+    loss.backward();
+    opt.step();
+    opt.zeroGrad();
+    return loss;
+  };
+  step();
+  ig.cuda.synchronize();
+  const prof = ig.profiler.profile({ activities: ['cpu', 'cuda'] }, () => {
+    step().item();
+  });
+  const ks = prof.events.filter((e) => e.kind === 'kernel');
+  const byName = new Map();
+  for (const k of ks) byName.set(k.name, (byName.get(k.name) ?? 0) + 1);
+  const count = (prefix) => [...byName].filter(([n]) => n.startsWith(prefix)).reduce((s, [, c]) => s + c, 0);
+  const expected = [
+    ['conv2d_fwd', 3], ['conv2d_bwd_data', 2], ['conv2d_bwd_filter', 3], ['act_fwd<relu>', 4], ['act_bwd<relu>', 4],
+    ['pool_fwd<max>', 2], ['pool_bwd<max>', 2], ['bmm', 2], ['optim_step<adam>', 1], ['Memcpy DtoH', 1],
+  ];
+  for (const [prefix, min] of expected) say(count(prefix) >= min, `seed CNN step: ${count(prefix)} x ${prefix} (expected >= ${min})`);
+  say(ks.some((k) => /^(reduce|gather)/.test(k.name)), `seed CNN step: the loss runs reductions / gathers (${ks.filter((k) => /^(reduce|gather)/.test(k.name)).length} records)`);
+  const byId = new Map(prof.events.map((e) => [e.id, e]));
+  const orphans = ks.filter((k) => k.correlationId === undefined);
+  say(orphans.length === 0, `every kernel is attributed to an op (${orphans.length} not: ${orphans.slice(0, 5).map((k) => k.name).join(', ')})`);
+  const early = ks.filter((k) => k.correlationId !== undefined && k.start < byId.get(k.correlationId).start - 20);
+  say(early.length === 0, `no kernel starts before the op that queued it (20 us slack; ${early.length} do)`);
+  say(ks.every((k) => k.device === 'cuda:0'), 'every kernel is on cuda:0');
+  const devUs = ks.reduce((s, k) => s + k.duration, 0);
+  console.log(`seed CNN step: ${ks.length} device records, ${(devUs / 1e3).toFixed(3)} ms of device time, ${(prof.duration / 1e3).toFixed(3)} ms wall`);
+  console.log(prof.keyAverages().table({ sortBy: 'cuda_time_total', rowLimit: 25 }));
+  prof.exportChromeTrace(`${process.env.OUT ?? '/tmp'}/seed_cnn_step.trace.json`);
+}
+
+console.log(`gpu-profile-check: ${failed ? `${failed} FAILED` : 'all passed'}`);
+process.exit(failed ? 1 : 0);
