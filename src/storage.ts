@@ -18,13 +18,17 @@ export function deviceCode(d: Device): number {
 export class Storage {
   /** storages made so far: `serial` orders them (in-place ops use it to spot their temporaries) */
   static created = 0;
+  /** the innermost open ops.scoped() region, which frees the storages made inside it */
+  static scope: Storage[] | null = null;
   readonly serial = ++Storage.created;
   version = 0;
   constructor(
     public handle: Handle | null,
     public readonly nbytes: number,
     public readonly device: Device = 'cpu',
-  ) {}
+  ) {
+    Storage.scope?.push(this);
+  }
 
   get disposed(): boolean {
     return this.handle === null;

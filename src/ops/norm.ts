@@ -11,7 +11,7 @@ import * as K from '../kernels';
 import { fmtShape } from '../shape';
 import { Tensor } from '../tensor';
 import { checkFloat } from './conv';
-import { checkTensor, dispatch, ops } from './util';
+import { checkTensor, dispatch, ops, scoped } from './util';
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -183,13 +183,14 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
     if (t && (t.ndim !== k || t.shape.some((v, i) => v !== ns[i]))) throw new ShapeError(`${op}: expected ${what} of shape ${fmtShape(ns)}, got ${fmtShape(t.shape)}`);
   const o = ops();
   const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
-  const mean = o.mean(x, dims, true);
-  const xc = o.sub(x, mean);
-  const v = o.mean(o.mul(xc, xc), dims, true);
-  let y = o.mul(xc, o.rsqrt(o.add(v, eps)));
-  if (w) y = o.mul(y, w);
-  if (b) y = o.add(y, b);
-  return y;
+  return scoped([x, w, b], () => {
+    const xc = o.sub(x, o.mean(x, dims, true));
+    const v = o.mean(o.mul(xc, xc), dims, true);
+    let y = o.mul(xc, o.rsqrt(o.add(v, eps)));
+    if (w) y = o.mul(y, w);
+    if (b) y = o.add(y, b);
+    return y;
+  });
 }
 
 /** Group normalization: x [N, C, *], channels split into numGroups groups; per-channel affine. */
@@ -204,13 +205,14 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = 
   const w = checkParam(op, x, weight, 'weight', C);
   const b = checkParam(op, x, bias, 'bias', C);
   const o = ops();
-  const xg = o.reshape(x, [N, numGroups, -1]);
-  const mean = o.mean(xg, [2], true);
-  const xc = o.sub(xg, mean);
-  const v = o.mean(o.mul(xc, xc), [2], true);
-  let y = o.reshape(o.mul(xc, o.rsqrt(o.add(v, eps))), x.shape as number[]);
-  const pshape = x.shape.map((s, i) => (i === 1 ? C : 1));
-  if (w) y = o.mul(y, o.reshape(w, pshape));
-  if (b) y = o.add(y, o.reshape(b, pshape));
-  return y;
+  return scoped([x, w, b], () => {
+    const xg = o.reshape(x, [N, numGroups, -1]);
+    const xc = o.sub(xg, o.mean(xg, [2], true));
+    const v = o.mean(o.mul(xc, xc), [2], true);
+    let y = o.reshape(o.mul(xc, o.rsqrt(o.add(v, eps))), x.shape as number[]);
+    const pshape = x.shape.map((s, i) => (i === 1 ? C : 1));
+    if (w) y = o.mul(y, o.reshape(w, pshape));
+    if (b) y = o.add(y, o.reshape(b, pshape));
+    return y;
+  });
 }

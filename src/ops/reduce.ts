@@ -4,7 +4,7 @@ import { DTypeError, ValueError } from '../errors';
 import * as K from '../kernels';
 import { contiguousStrides, fmtShape, normDim, normDims } from '../shape';
 import { Tensor } from '../tensor';
-import { checkTensor, dispatch, ops } from './util';
+import { checkTensor, dispatch, ops, scoped } from './util';
 import type { OpDef } from '../dispatch';
 
 interface RedAttrs {
@@ -230,9 +230,10 @@ export function var_(x: Tensor, dim?: number | number[] | null, opts: { correcti
   const dims = normDims(dim, x.ndim, 'var');
   const correction = opts.correction ?? 1;
   const n = countOf(x, dims);
-  const m = mean(x, dims, true);
-  const d = o.sub(x, m);
-  return o.div(sum(o.mul(d, d), dims, opts.keepdim ?? false), Math.max(0, n - correction));
+  return scoped([x], () => {
+    const d = o.sub(x, mean(x, dims, true));
+    return o.div(sum(o.mul(d, d), dims, opts.keepdim ?? false), Math.max(0, n - correction));
+  });
 }
 
 export function std(x: Tensor, dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
@@ -245,11 +246,12 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): T
   const o = ops();
   if (!isFloating(x.dtype)) x = o.to(x, 'float32');
   const dims = normDims(dim, x.ndim, 'logsumexp');
-  const m = amax(x, dims, true).detach();
-  const mFinite = o.where(o.eq(o.abs(m), Infinity), 0, m);
-  const s = o.log(sum(o.exp(o.sub(x, mFinite)), dims, true));
-  const r = o.add(s, mFinite);
-  return keepdim ? r : o.squeeze(r, dims);
+  return scoped([x], () => {
+    const m = amax(x, dims, true).detach();
+    const mFinite = o.where(o.eq(o.abs(m), Infinity), 0, m);
+    const r = o.add(o.log(sum(o.exp(o.sub(x, mFinite)), dims, true)), mFinite);
+    return keepdim ? r : o.squeeze(r, dims);
+  });
 }
 
 /** Vector p-norm over dims (all by default): p = 2, 1, Infinity, or any positive number. */
@@ -258,11 +260,13 @@ export function norm(x: Tensor, p = 2, dim?: number | number[] | null, keepdim =
   if (!isFloating(x.dtype)) throw new DTypeError(`norm: expected a floating point tensor, got ${x.dtype}`);
   const o = ops();
   const dims = normDims(dim, x.ndim, 'norm');
-  if (p === Infinity) return amax(o.abs(x), dims, keepdim);
-  if (p === 1) return sum(o.abs(x), dims, keepdim);
-  if (p === 2) return o.sqrt(sum(o.mul(x, x), dims, keepdim));
   if (!(p > 0)) throw new ValueError(`norm: p must be positive, got ${p}`);
-  return o.pow(sum(o.pow(o.abs(x), p), dims, keepdim), 1 / p);
+  return scoped([x], () => {
+    if (p === Infinity) return amax(o.abs(x), dims, keepdim);
+    if (p === 1) return sum(o.abs(x), dims, keepdim);
+    if (p === 2) return o.sqrt(sum(o.mul(x, x), dims, keepdim));
+    return o.pow(sum(o.pow(o.abs(x), p), dims, keepdim), 1 / p);
+  });
 }
 
 export function all(x: Tensor): Tensor {

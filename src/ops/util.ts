@@ -3,6 +3,8 @@ import { DType, isFloating } from '../dtype';
 import { dispatch } from '../dispatch';
 import { ValueError } from '../errors';
 import { contiguousStrides, sameShape, Shape } from '../shape';
+import { mode } from '../autograd/mode';
+import { Storage } from '../storage';
 import { Tensor } from '../tensor';
 import type { Ctx } from '../autograd/node';
 import * as all from './all';
@@ -74,3 +76,28 @@ export const ops = (): typeof all => all;
 
 export { dispatch };
 export type { Ctx };
+
+/**
+ * Runs the body of a composite op (logsumexp, var, layerNorm, ...). When no autograd graph can keep
+ * its intermediates (grad mode off, or no input requires grad) every storage the body made is freed
+ * as soon as it returns, except the result's: PyTorch's reference counting frees them the same way,
+ * where leaving them to V8's garbage collector costs fresh memory and page faults on large tensors.
+ */
+export function scoped<T extends Tensor>(inputs: readonly (Tensor | null | undefined)[], fn: () => T): T {
+  if (mode.grad && inputs.some((t) => t && t.requiresGrad)) return fn();
+  const outer = Storage.scope;
+  const mine: Storage[] = [];
+  Storage.scope = mine;
+  let r: T;
+  try {
+    r = fn();
+  } finally {
+    Storage.scope = outer;
+  }
+  for (const st of mine) {
+    if (st === r._storage) outer?.push(st);
+    else st.dispose();
+  }
+  return r;
+}
+

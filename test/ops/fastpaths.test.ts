@@ -141,3 +141,19 @@ describe('fill_ with NaN', () => {
     expect(() => ignis.zeros([3], { dtype: 'int32' }).fill_(NaN)).toThrow(ignis.ValueError);
   });
 });
+
+describe('composite ops free their intermediates when no graph can keep them (ops.scoped)', () => {
+  it('logsumexp, var, norm, layerNorm, groupNorm: only the results stay alive; gradients unchanged', () => {
+    const x = ignis.randn([4, 6, 10]);
+    const live = (): number => ignis.memory().cpu.tensors;
+    const before = live();
+    const keep = [x.logsumexp(-1), x.var(1), x.norm(2, 2), x.norm(3), ignis.F.layerNorm(x, [10]), ignis.F.groupNorm(x, 2)];
+    expect(live() - before).toBe(keep.length);
+    const y = ignis.F.layerNorm(x, [10]);
+    expect(flat(y)).toEqual(flat(keep[4]));
+    // with autograd recording the intermediates are kept for backward and the gradient is right
+    const w = ignis.randn([3, 5], { dtype: 'float64', requiresGrad: true });
+    expect(ignis.gradcheck((t: ignis.Tensor) => t.logsumexp(1), [w])).toBe(true);
+    expect(ignis.gradcheck((t: ignis.Tensor) => t.var(0), [w])).toBe(true);
+  });
+});
