@@ -72,7 +72,6 @@ const crossEntropyDef: OpDef<CEAttrs> = {
     const [x, t] = inputs;
     const w = at.hasWeight ? inputs[2] : null;
     const dt = x.dtype;
-    const C = x.shape[1];
     const [x2, pshape] = classLast(x);
     const M = x2.shape[0];
     const logp = K.softmaxFwd(K.contiguous(x2), 1, true, 'cross_entropy');
