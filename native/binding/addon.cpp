@@ -1161,7 +1161,7 @@ Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
     cuda_call(what, [&](const IgnisCudaApi& a) { return a.softmax_fwd(dev - 1, &c, x, nn_data(y)); });
     return y;
   }
-  softmax_fwd(s, x, nn_data(y));
+  softmax_fwd_cpu(s, x, nn_data(y));
   return y;
 }
 
@@ -1179,7 +1179,7 @@ Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
     cuda_call(what, [&](const IgnisCudaApi& a) { return a.softmax_bwd(dev - 1, &c, y, g, nn_data(gx)); });
     return gx;
   }
-  softmax_bwd(s, y, g, nn_data(gx));
+  softmax_bwd_cpu(s, y, g, nn_data(gx));
   return gx;
 }
 

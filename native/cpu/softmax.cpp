@@ -181,12 +181,12 @@ void bwd(const SoftmaxShape& s, const T* y, const T* g, T* gx) {
 
 }  // namespace
 
-void softmax_fwd(const SoftmaxShape& s, const char* x, char* y) {
+void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y) {
   IGNIS_DISPATCH_FLOAT(s.dt, T, s.log ? "logSoftmax" : "softmax",
                        fwd<T>(s, reinterpret_cast<const T*>(x), reinterpret_cast<T*>(y)));
 }
 
-void softmax_bwd(const SoftmaxShape& s, const char* y, const char* g, char* gx) {
+void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx) {
   IGNIS_DISPATCH_FLOAT(s.dt, T, s.log ? "logSoftmax backward" : "softmax backward",
                        bwd<T>(s, reinterpret_cast<const T*>(y), reinterpret_cast<const T*>(g), reinterpret_cast<T*>(gx)));
 }

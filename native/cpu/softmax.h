@@ -1,7 +1,7 @@
 // softmax / logSoftmax along one dim (src/ops/softmax.ts), forward and backward. The tensor is
 // viewed as [outer, D, inner] (contiguous) and reduced along D; inner == 1 (the last dim) is the
 // fast path, a row of D contiguous elements. The loops are compiled once per ISA (softmax.cpp is in
-// IGNIS_KERNEL_SOURCES) and softmax_fwd/_bwd pick the variant as cpu_kernels() does. The
+// IGNIS_KERNEL_SOURCES) and softmax_fwd_cpu/_bwd_cpu pick the variant as cpu_kernels() does. The
 // per-element math is ops/softmax_math.h, shared with the CUDA twin (cuda/softmax.cu).
 #pragma once
 #include <cstdint>
@@ -18,12 +18,12 @@ struct SoftmaxShape {
   bool log = false;  // logSoftmax
 };
 
-// y = softmax(x) (or logSoftmax) along D.
-// gx from the forward's output y and the upstream gradient g: softmax y (g - sum(g y)),
-// logSoftmax g - exp(y) sum(g).
-namespace isa_default { void softmax_fwd(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
-namespace isa_avx2 { void softmax_fwd(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
-namespace isa_avx512 { void softmax_fwd(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
+// softmax_fwd_cpu: y = softmax(x) (or logSoftmax) along D.
+// softmax_bwd_cpu: gx from the forward's output y and the upstream gradient g: softmax
+// y (g - sum(g y)), logSoftmax g - exp(y) sum(g). CUDA twins: cuda/softmax.cu.
+namespace isa_default { void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
+namespace isa_avx2 { void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
+namespace isa_avx512 { void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
 
 namespace detail {
 // 0 default, 1 avx2, 2 avx512 (IGNIS_CPU_ISA forces one the machine supports)
@@ -45,18 +45,18 @@ inline int softmax_isa() {
 }
 }  // namespace detail
 
-inline void softmax_fwd(const SoftmaxShape& s, const char* x, char* y) {
+inline void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y) {
   switch (detail::softmax_isa()) {
-    case 2: return isa_avx512::softmax_fwd(s, x, y);
-    case 1: return isa_avx2::softmax_fwd(s, x, y);
-    default: return isa_default::softmax_fwd(s, x, y);
+    case 2: return isa_avx512::softmax_fwd_cpu(s, x, y);
+    case 1: return isa_avx2::softmax_fwd_cpu(s, x, y);
+    default: return isa_default::softmax_fwd_cpu(s, x, y);
   }
 }
-inline void softmax_bwd(const SoftmaxShape& s, const char* y, const char* g, char* gx) {
+inline void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx) {
   switch (detail::softmax_isa()) {
-    case 2: return isa_avx512::softmax_bwd(s, y, g, gx);
-    case 1: return isa_avx2::softmax_bwd(s, y, g, gx);
-    default: return isa_default::softmax_bwd(s, y, g, gx);
+    case 2: return isa_avx512::softmax_bwd_cpu(s, y, g, gx);
+    case 1: return isa_avx2::softmax_bwd_cpu(s, y, g, gx);
+    default: return isa_default::softmax_bwd_cpu(s, y, g, gx);
   }
 }
 

@@ -163,7 +163,7 @@ typedef struct IgnisCudaApi {
                 void* smean, void* svar);
   int (*bn_bwd)(int dev, const IgnisCudaBn* s, const void* x, const void* dy, const void* w, const void* smean,
                 const void* svar, void* dx, void* dw, void* db);
-  // softmax / logSoftmax (cpu/softmax.h semantics); bwd takes the forward's output y and grad g
+  // softmax / logSoftmax (cpu/softmax.h: the twins softmax_fwd_cpu / _bwd_cpu); bwd takes the forward's output y and grad g
   int (*softmax_fwd)(int dev, const IgnisCudaSoftmax* s, const void* x, void* y);
   int (*softmax_bwd)(int dev, const IgnisCudaSoftmax* s, const void* y, const void* g, void* gx);
   // native/cpu/random.h's Philox streams, same (seed, offset) -> same numbers as the CPU.
