@@ -54,6 +54,9 @@ interface Addon {
   poolBwd(dy: Handle, aux: Handle | null, auxKind: number, wsBytes: number): Handle;
   bnFwd(x: Handle, w: Handle | null, b: Handle | null, rm: Handle | null, rv: Handle | null): [Handle, Handle, Handle];
   bnBwd(x: Handle, dy: Handle, w: Handle | null, saveMean: Handle, saveVar: Handle, wantW: boolean, wantB: boolean): [Handle, Handle | null, Handle | null];
+  /** softmax / logSoftmax along one dim (meta: native/binding/addon.cpp SoftmaxFwd). */
+  softmaxFwd(x: Handle): Handle;
+  softmaxBwd(y: Handle, g: Handle): Handle;
   /** One optimizer step over many parameters (native/cpu/optim.h; src/optim/optimizer.ts). */
   optimStep(kind: number, handles: (Handle | null)[], desc: Float64Array): void;
   // CUDA (src/cuda.ts; native/binding/cuda_loader.cpp). Device codes: 0 cpu, 1 + n cuda:n.

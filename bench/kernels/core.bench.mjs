@@ -1,5 +1,5 @@
 // Foundation benchmarks (issue: core tensor library): per-op dispatch overhead, elementwise
-// bandwidth, matmul throughput. Each entry is run by bench/run.mjs next to PyTorch CPU.
+// bandwidth, softmax forward + backward, matmul throughput. Each entry is run by bench/run.mjs next to PyTorch CPU.
 import ignisModule from '../../dist/index.js';
 import { budget, measure, tick } from '../lib/common.mjs';
 
@@ -10,6 +10,8 @@ export const title = 'Foundation: dispatch, elementwise, matmul';
 
 const N_ADD = 4 * 1024 * 1024;
 const MM = 1024;
+const SM_ROWS = 4096;
+const SM_COLS = 1000;
 
 /** a 4M-element float32 add (b small, so repeated in-place adds stay finite) next to PyTorch's `peer` */
 function addRow(label, op, peer) {
@@ -75,6 +77,26 @@ export const benchmarks = [
       return r;
     },
     peer: { name: 'add', sizes: { n: N_ADD }, reps: budget(100, 5), warmup: budget(30, 2) },
+  },
+  {
+    // one forward (reads x, writes y) and one backward (reads y and g, writes gx): 5×4×N bytes
+    name: `softmax fwd+bwd [${SM_ROWS}, ${SM_COLS}] float32 (5×4×N bytes)`,
+    unit: 'GB/s',
+    better: 'higher',
+    target: { text: '≥ 1.0× PyTorch', ratio: 1.0 },
+    figure: (s) => (5 * SM_ROWS * SM_COLS * 4) / s / 1e9,
+    async ignis() {
+      const x = ig.randn([SM_ROWS, SM_COLS]).requiresGrad_(true);
+      const g = ig.randn([SM_ROWS, SM_COLS]);
+      const fn = () => {
+        const y = ig.softmax(x, 1);
+        const [gx] = ig.autograd.grad(y, [x], { gradOutputs: g });
+        y.dispose();
+        gx.dispose();
+      };
+      return measure(fn, { time: budget(1500, 50), iterations: budget(60, 4), warmupTime: budget(300, 20), warmupIterations: budget(10, 2) });
+    },
+    peer: { name: 'softmax_fwd_bwd', sizes: { m: SM_ROWS, n: SM_COLS }, reps: budget(60, 4), warmup: budget(10, 2) },
   },
   {
     name: `matmul ${MM}×${MM}×${MM} float32`,

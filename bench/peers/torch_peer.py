@@ -53,11 +53,19 @@ def make_matmul(s):
     return lambda: a.matmul(b)
 
 
+def make_softmax_fwd_bwd(s):
+    m, n = int(s.get("m", 4096)), int(s.get("n", 1000))
+    x = torch.randn(m, n, dtype=torch.float32, requires_grad=True)
+    g = torch.randn(m, n, dtype=torch.float32)
+    return lambda: torch.autograd.grad(torch.softmax(x, 1), x, g)
+
+
 BENCHES = {
     "add_dispatch": make_add_dispatch,
     "add": make_add,
     "add_inplace": make_add_inplace,
     "matmul": make_matmul,
+    "softmax_fwd_bwd": make_softmax_fwd_bwd,
 }
 
 

@@ -28,6 +28,7 @@
 #include "../cpu/conv.h"
 #include "../cpu/pool.h"
 #include "../cpu/batchnorm.h"
+#include "../cpu/softmax.h"
 #include "../cpu/random.h"
 #include "../cpu/optim.h"
 #include "cuda_loader.h"
@@ -1153,6 +1154,60 @@ Napi::Value BnBwd(const Napi::CallbackInfo& info) {
   return r;
 }
 
+// ---- softmax / logSoftmax along one dim (native/cpu/softmax.cpp, cuda/softmax.cu) ---------------
+// meta: [0] dtype, [1..3] outer D inner (the contiguous operands viewed as [outer, D, inner]),
+// [4] log (1 = logSoftmax), [5..6] element offsets of x (fwd) / y and g (bwd)
+SoftmaxShape smx_shape(const char* what) {
+  SoftmaxShape s;
+  s.dt = meta_dtype(0);
+  s.outer = meta_int(1, what);
+  s.D = meta_int(2, what);
+  s.inner = meta_int(3, what);
+  s.log = g_meta[4] != 0;
+  if (s.outer < 0 || s.D < 0 || s.inner < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
+  if (!is_floating(s.dt)) throw Error("DTypeError", std::string(what) + ": expected float32 or float64, got " + dtype_name(s.dt));
+  // the element count must not overflow before nn_size checks it
+  const int64_t lim = int64_t(1) << 46;
+  if ((s.D && s.outer > lim / s.D) || (s.inner && s.outer * s.D > lim / s.inner))
+    throw Error("MemoryError", std::string(what) + ": tensor too large");
+  return s;
+}
+
+// softmaxFwd(x) -> y storage, x's shape
+Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
+  const char* what = g_meta[4] != 0 ? "logSoftmax" : "softmax";
+  SoftmaxShape s = smx_shape(what);
+  const int64_t n = s.outer * s.D * s.inner;
+  int dev = -1;
+  char* x = nn_ptr_dev(info[0], 5, n, s.dt, what, dev);
+  Napi::Value y = new_storage(info.Env(), size_t(nn_size(n, s.dt, what)), dev);
+  if (dev > 0) {
+    IgnisCudaSoftmax c = cuda_softmax(s);
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.softmax_fwd(dev - 1, &c, x, nn_data(y)); });
+    return y;
+  }
+  softmax_fwd_cpu(s, x, nn_data(y));
+  return y;
+}
+
+// softmaxBwd(y, g) -> gx storage, y's shape (y: the forward's output)
+Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
+  const char* what = g_meta[4] != 0 ? "logSoftmax backward" : "softmax backward";
+  SoftmaxShape s = smx_shape(what);
+  const int64_t n = s.outer * s.D * s.inner;
+  int dev = -1;
+  char* y = nn_ptr_dev(info[0], 5, n, s.dt, what, dev);
+  char* g = nn_ptr_dev(info[1], 6, n, s.dt, what, dev);
+  Napi::Value gx = new_storage(info.Env(), size_t(nn_size(n, s.dt, what)), dev);
+  if (dev > 0) {
+    IgnisCudaSoftmax c = cuda_softmax(s);
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.softmax_bwd(dev - 1, &c, y, g, nn_data(gx)); });
+    return gx;
+  }
+  softmax_bwd_cpu(s, y, g, nn_data(gx));
+  return gx;
+}
+
 #include "cuda_entries.inc"
 #include "rtc_entries.inc"
 
@@ -1185,6 +1240,8 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("poolBwd", PoolBwd);
   EXPORT("bnFwd", BnFwd);
   EXPORT("bnBwd", BnBwd);
+  EXPORT("softmaxFwd", SoftmaxFwd);
+  EXPORT("softmaxBwd", SoftmaxBwd);
   EXPORT("cudaStatus", CudaStatus);
   EXPORT("cudaProps", CudaProps);
   EXPORT("cudaSync", CudaSync);

@@ -78,6 +78,12 @@ typedef struct IgnisCudaBn {
   double eps, momentum;
 } IgnisCudaBn;
 
+// softmax / logSoftmax along D of contiguous operands viewed as [outer, D, inner] (native/cpu/softmax.h).
+typedef struct IgnisCudaSoftmax {
+  int32_t dtype, log;  // log: 1 = logSoftmax
+  int64_t outer, D, inner;
+} IgnisCudaSoftmax;
+
 // One parameter of a fused optimizer step (native/cpu/optim.h: OptimItem, same meaning).
 typedef struct IgnisCudaOptimItem {
   int64_t n;
@@ -174,6 +180,9 @@ typedef struct IgnisCudaApi {
                 void* smean, void* svar);
   int (*bn_bwd)(int dev, const IgnisCudaBn* s, const void* x, const void* dy, const void* w, const void* smean,
                 const void* svar, void* dx, void* dw, void* db);
+  // softmax / logSoftmax (cpu/softmax.h: the twins softmax_fwd_cpu / _bwd_cpu); bwd takes the forward's output y and grad g
+  int (*softmax_fwd)(int dev, const IgnisCudaSoftmax* s, const void* x, void* y);
+  int (*softmax_bwd)(int dev, const IgnisCudaSoftmax* s, const void* y, const void* g, void* gx);
   // native/cpu/random.h's Philox streams, same (seed, offset) -> same numbers as the CPU.
   int (*random)(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
 

@@ -28,6 +28,8 @@ void bn_fwd_cuda(int dev, const IgnisCudaBn& s, const void* x, const void* w, co
                  void* smean, void* svar);
 void bn_bwd_cuda(int dev, const IgnisCudaBn& s, const void* x, const void* dy, const void* w, const void* smean,
                  const void* svar, void* dx, void* dw, void* db);
+void softmax_fwd_cuda(int dev, const IgnisCudaSoftmax& s, const void* x, void* y);
+void softmax_bwd_cuda(int dev, const IgnisCudaSoftmax& s, const void* y, const void* g, void* gx);
 void optim_step_cuda(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
 void random_cuda(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
 // run-time compiled kernels (rtc.cpp)

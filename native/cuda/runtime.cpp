@@ -545,6 +545,12 @@ IgnisCudaApi make_api() {
       bn_bwd_cuda(dev, *s, x, dy, w, sm, sv, dx, dw, db);
     });
   };
+  a.softmax_fwd = [](int dev, const IgnisCudaSoftmax* s, const void* x, void* y) {
+    return guard([&] { softmax_fwd_cuda(dev, *s, x, y); });
+  };
+  a.softmax_bwd = [](int dev, const IgnisCudaSoftmax* s, const void* y, const void* g, void* gx) {
+    return guard([&] { softmax_bwd_cuda(dev, *s, y, g, gx); });
+  };
   a.random = [](int dev, int kind, int dt, void* out, int64_t n, uint64_t seed, uint64_t off, double p0, double p1) {
     return guard([&] {
       prof::Scope ps(dev, "random", prof::random_name(kind));

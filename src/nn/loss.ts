@@ -2,7 +2,7 @@
  * Loss functions (F.crossEntropy, F.nllLoss, F.mseLoss, ...) and their modules (nn.CrossEntropyLoss, ...).
  *
  * Cross entropy with class-index targets is one dispatched op ('cross_entropy'): a fused
- * log-softmax + NLL forward over raw kernels, and a backward (softmax - onehot) * weight * g that
+ * log-softmax (the native logSoftmax kernel) + NLL forward over raw kernels, and a backward (softmax - onehot) * weight * g that
  * stays differentiable for double backward. Label smoothing and probability targets take the
  * composite path (logSoftmax + reductions). BCE-with-logits is built on logsigmoid (stable for
  * any logit).
@@ -72,13 +72,9 @@ const crossEntropyDef: OpDef<CEAttrs> = {
     const [x, t] = inputs;
     const w = at.hasWeight ? inputs[2] : null;
     const dt = x.dtype;
-    const C = x.shape[1];
     const [x2, pshape] = classLast(x);
     const M = x2.shape[0];
-    const mx = K.reduce('max', x2, [1], dt);
-    const z = K.binary('sub', x2, raw(mx, [M, 1]), dt, [M, C], dt);
-    const s = K.reduce('sum', K.unary('exp', z), [1], dt);
-    const logp = K.binary('sub', z, K.unary('log', raw(s, [M, 1])), dt, [M, C], dt, z);
+    const logp = K.softmaxFwd(K.contiguous(x2), 1, true, 'cross_entropy');
     const tf = raw(K.contiguous(K.cast(t, 'int64')), [M]);
     const valid = K.binary('ne', tf, at.ignoreIndex, 'int64', [M], 'bool');
     const tsafe = K.where(valid, tf, 0, 'int64', [M]);

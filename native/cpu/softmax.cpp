@@ -1,0 +1,195 @@
+// softmax / logSoftmax forward and backward along one dim (softmax.h). Compiled once per ISA.
+// Last dim (inner == 1): one row of D contiguous elements per task, three passes (max, sum of exp,
+// write), each a `#pragma omp simd` loop over vmath.h's exp. Other dims: the same passes run over
+// a block of up to kBlock adjacent columns at once (x[o, d, j0 .. j0 + kBlock) is contiguous), so
+// the inner loops stay contiguous and vectorised there too. Rows / column blocks are spread over
+// the OpenMP threads.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "../core/error.h"
+#include "../core/parallel.h"
+#include "softmax.h"
+#include "vmath.h"
+
+namespace ignis {
+namespace IGNIS_ISA_NS {
+
+namespace {
+
+template <class T> IGNIS_VM_INLINE T exp_(T x) { return vm::exp(x); }
+template <class T> IGNIS_VM_INLINE T sel_(bool c, T a, T b) { return vm::sel(c, a, b); }
+
+#define IGNIS_SMX_FN IGNIS_VM_INLINE
+#include "../ops/softmax_math.h"
+#undef IGNIS_SMX_FN
+
+constexpr int64_t kBlock = 64;  // columns per task on the strided path
+constexpr int64_t kCost = 24;   // element-operations per element (three passes, one exp)
+
+template <class T>
+void fwd_row(const T* __restrict x, T* __restrict y, int64_t D, bool log) {
+  T m = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : m)
+  for (int64_t i = 0; i < D; ++i) m = smx_max_(m, x[i]);
+  T s = 0;
+  if (log) {
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < D; ++i) s += smx_exp_(x[i], m);
+    const T ls = std::log(s);
+#pragma omp simd
+    for (int64_t i = 0; i < D; ++i) y[i] = log_softmax_out_(x[i], m, ls);
+  } else {
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < D; ++i) {
+      T e = smx_exp_(x[i], m);
+      y[i] = e;
+      s += e;
+    }
+    const T inv = T(1) / s;
+#pragma omp simd
+    for (int64_t i = 0; i < D; ++i) y[i] = softmax_out_(y[i], inv);
+  }
+}
+
+template <class T>
+void bwd_row(const T* __restrict y, const T* __restrict g, T* __restrict gx, int64_t D, bool log) {
+  T acc = 0;
+  if (log) {
+#pragma omp simd reduction(+ : acc)
+    for (int64_t i = 0; i < D; ++i) acc += g[i];
+#pragma omp simd
+    for (int64_t i = 0; i < D; ++i) gx[i] = log_softmax_grad_(y[i], g[i], acc);
+  } else {
+#pragma omp simd reduction(+ : acc)
+    for (int64_t i = 0; i < D; ++i) acc += g[i] * y[i];
+#pragma omp simd
+    for (int64_t i = 0; i < D; ++i) gx[i] = softmax_grad_(y[i], g[i], acc);
+  }
+}
+
+// Columns [j0, j0 + n) of slab o: x and y point at x[o, 0, j0]; rows of the slab are `inner` apart.
+template <class T>
+void fwd_cols(const T* __restrict x, T* __restrict y, int64_t D, int64_t inner, int64_t n, bool log) {
+  T m[kBlock], s[kBlock];
+  for (int64_t j = 0; j < n; ++j) {
+    m[j] = -std::numeric_limits<T>::infinity();
+    s[j] = 0;
+  }
+  for (int64_t d = 0; d < D; ++d) {
+    const T* xr = x + d * inner;
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) m[j] = smx_max_(m[j], xr[j]);
+  }
+  for (int64_t d = 0; d < D; ++d) {
+    const T* xr = x + d * inner;
+    T* yr = y + d * inner;
+    if (log) {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) s[j] += smx_exp_(xr[j], m[j]);
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) {
+        T e = smx_exp_(xr[j], m[j]);
+        yr[j] = e;
+        s[j] += e;
+      }
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) s[j] = log ? std::log(s[j]) : T(1) / s[j];
+  for (int64_t d = 0; d < D; ++d) {
+    const T* xr = x + d * inner;
+    T* yr = y + d * inner;
+    if (log) {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) yr[j] = log_softmax_out_(xr[j], m[j], s[j]);
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) yr[j] = softmax_out_(yr[j], s[j]);
+    }
+  }
+}
+
+template <class T>
+void bwd_cols(const T* __restrict y, const T* __restrict g, T* __restrict gx, int64_t D, int64_t inner, int64_t n, bool log) {
+  T acc[kBlock];
+  for (int64_t j = 0; j < n; ++j) acc[j] = 0;
+  for (int64_t d = 0; d < D; ++d) {
+    const T* yr = y + d * inner;
+    const T* gr = g + d * inner;
+    if (log) {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) acc[j] += gr[j];
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) acc[j] += gr[j] * yr[j];
+    }
+  }
+  for (int64_t d = 0; d < D; ++d) {
+    const T* yr = y + d * inner;
+    const T* gr = g + d * inner;
+    T* o = gx + d * inner;
+    if (log) {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) o[j] = log_softmax_grad_(yr[j], gr[j], acc[j]);
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) o[j] = softmax_grad_(yr[j], gr[j], acc[j]);
+    }
+  }
+}
+
+// Calls fn(element offset of the task's first element, columns) for every row (inner == 1) or
+// column block of every slab, spread over the threads.
+template <class F>
+void for_tasks(const SoftmaxShape& s, F&& fn) {
+  if (s.outer <= 0 || s.D <= 0 || s.inner <= 0) return;
+  const int64_t nb = (s.inner + kBlock - 1) / kBlock;
+  const int64_t per = std::min(s.inner, kBlock);
+  parallel_for(s.outer * nb, s.D * per * kCost, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t o = t / nb, j0 = (t % nb) * kBlock;
+      fn(o * s.D * s.inner + j0, std::min(kBlock, s.inner - j0));
+    }
+  });
+}
+
+template <class T>
+void fwd(const SoftmaxShape& s, const T* x, T* y) {
+  if (s.inner == 1) {
+    if (s.D <= 0) return;
+    parallel_for(s.outer, s.D * kCost, [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) fwd_row(x + r * s.D, y + r * s.D, s.D, s.log);
+    });
+    return;
+  }
+  for_tasks(s, [&](int64_t off, int64_t n) { fwd_cols(x + off, y + off, s.D, s.inner, n, s.log); });
+}
+
+template <class T>
+void bwd(const SoftmaxShape& s, const T* y, const T* g, T* gx) {
+  if (s.inner == 1) {
+    if (s.D <= 0) return;
+    parallel_for(s.outer, s.D * kCost, [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) bwd_row(y + r * s.D, g + r * s.D, gx + r * s.D, s.D, s.log);
+    });
+    return;
+  }
+  for_tasks(s, [&](int64_t off, int64_t n) { bwd_cols(y + off, g + off, gx + off, s.D, s.inner, n, s.log); });
+}
+
+}  // namespace
+
+void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y) {
+  IGNIS_DISPATCH_FLOAT(s.dt, T, s.log ? "logSoftmax" : "softmax",
+                       fwd<T>(s, reinterpret_cast<const T*>(x), reinterpret_cast<T*>(y)));
+}
+
+void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx) {
+  IGNIS_DISPATCH_FLOAT(s.dt, T, s.log ? "logSoftmax backward" : "softmax backward",
+                       bwd<T>(s, reinterpret_cast<const T*>(y), reinterpret_cast<const T*>(g), reinterpret_cast<T*>(gx)));
+}
+
+}  // namespace IGNIS_ISA_NS
+}  // namespace ignis
