@@ -47,6 +47,20 @@ describe('profiler: FLOPs and bytes', () => {
     expect(d.ev.bytes).toBe(8 * 20);
   });
 
+  it('softmax forward and backward, in-place add_', () => {
+    const x = ignis.randn([4, 5], { requiresGrad: true });
+    const prof = profiler.profile({ withFlops: true }, () => F.softmax(x, { dim: 1 }).sum().backward());
+    const f = prof.events.find((e) => e.name === 'softmax')!;
+    expect(f.flops).toBe(4 * 20);
+    expect(f.bytes).toBe(4 * 40);
+    const b = prof.events.find((e) => e.name === 'softmax_backward')!;
+    expect(b.flops).toBe(3 * 20);
+    expect(b.bytes).toBe(4 * 60); // y, grad in; grad out
+    const a = one(() => ignis.zeros([6]).add_(ignis.ones([6])), 'add_');
+    expect(a.ev.flops).toBe(6);
+    expect(a.ev.bytes).toBe(4 * 18);
+  });
+
   it('activations, forward and backward: numel FLOPs', () => {
     const x = ignis.randn([2, 3, 5], { requiresGrad: true });
     const prof = profiler.profile({ withFlops: true }, () => F.gelu(x).sum().backward());
