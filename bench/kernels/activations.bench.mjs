@@ -135,6 +135,58 @@ function backward(r) {
   };
 }
 
+// The activations that are not one elementwise kernel: forward through F.*, backward through
+// autograd (autograd.grad with the upstream gradient) in both libraries. x is [4096, 1024]
+// (prelu: [64, 64, 1024] with one slope per channel); `fwd`/`bwd` count the tensor streams of N
+// elements each pass moves (glu halves the last dim).
+const COMPOSITES = [
+  { label: 'prelu (64 channels)', shape: [64, 64, 1024], fwd: 2, bwd: 3, f: (x, w) => ig.F.prelu(x, w) },
+  { label: 'rrelu (training)', shape: [4096, 1024], fwd: 2, bwd: 3, f: (x) => ig.F.rrelu(x, { training: true }) },
+  { label: 'glu (dim -1)', shape: [4096, 1024], fwd: 1.5, bwd: 2.5, f: (x) => ig.F.glu(x, { dim: -1 }) },
+  { label: 'softmax (dim -1)', shape: [4096, 1024], fwd: 2, bwd: 3, f: (x) => ig.F.softmax(x, { dim: -1 }) },
+  { label: 'log_softmax (dim -1)', shape: [4096, 1024], fwd: 2, bwd: 3, f: (x) => ig.F.logSoftmax(x, { dim: -1 }) },
+  { label: 'softmin (dim -1)', shape: [4096, 1024], fwd: 2, bwd: 3, f: (x) => ig.F.softmin(x, { dim: -1 }) },
+];
+
+function compositeRows(c) {
+  const op = c.label.split(' ')[0];
+  const setup = (grad) => {
+    ig.manualSeed(0);
+    const x = ig.randn(c.shape).requiresGrad_(grad);
+    const w = ig.full([c.shape[1]], 0.25).requiresGrad_(grad);
+    return { x, w };
+  };
+  return [
+    {
+      name: `${c.label} forward`,
+      unit: 'GB/s',
+      better: 'higher',
+      target: { text: '≥ 1.0× PyTorch', ratio: 1.0 },
+      figure: gb(c.fwd),
+      async ignis() {
+        const { x, w } = setup(false);
+        return measure(() => c.f(x, w).dispose(), timing());
+      },
+      peer: { name: 'act_composite', sizes: { op, dir: 'fwd' }, ...peerTiming() },
+    },
+    {
+      name: `${c.label} backward`,
+      unit: 'GB/s',
+      better: 'higher',
+      target: { text: '≥ 1.0× PyTorch', ratio: 1.0 },
+      figure: gb(c.bwd),
+      async ignis() {
+        const { x, w } = setup(true);
+        const y = c.f(x, w);
+        const g = ig.randnLike(y);
+        const ins = op === 'prelu' ? [x, w] : [x];
+        return measure(() => ig.autograd.grad(y, ins, { gradOutputs: g, retainGraph: true }).forEach((t) => t && t.dispose()), timing());
+      },
+      peer: { name: 'act_composite', sizes: { op, dir: 'bwd' }, ...peerTiming() },
+    },
+  ];
+}
+
 const rows = kernelRows();
 const FILTER = process.env.IGNIS_ACT_ONLY ? new Set(process.env.IGNIS_ACT_ONLY.split(',')) : null;
 
@@ -156,6 +208,7 @@ export const benchmarks = [
     peer: { name: 'act_copy', sizes: { n: N }, ...peerTiming() },
   },
   ...rows.filter((r) => !FILTER || FILTER.has(r.kernel)).flatMap((r) => (r.fast ? [forward(r), fastForward(r), backward(r)] : [forward(r), backward(r)])),
+  ...COMPOSITES.filter((c) => !FILTER || FILTER.has(c.label.split(' ')[0])).flatMap(compositeRows),
   {
     name: 'relu forward, output left to the GC (diagnostic)',
     unit: 'GB/s',

@@ -136,6 +136,33 @@ def make_act(s):
     return lambda: torch.autograd.grad(y, xr, g, retain_graph=True)[0]
 
 
+def make_act_composite(s):
+    # bench/kernels/activations.bench.mjs COMPOSITES: forward through F.*, backward through
+    # autograd.grad with the upstream gradient (as the Ignis side)
+    op, d = s["op"], s.get("dir", "fwd")
+    torch.manual_seed(0)
+    shape = (64, 64, 1024) if op == "prelu" else (4096, 1024)
+    x = torch.randn(*shape, dtype=torch.float32)
+    w = torch.full((shape[1],), 0.25)
+    fns = {
+        "prelu": lambda a: F.prelu(a, w),
+        "rrelu": lambda a: F.rrelu(a, training=True),
+        "glu": lambda a: F.glu(a, -1),
+        "softmax": lambda a: F.softmax(a, -1),
+        "log_softmax": lambda a: F.log_softmax(a, -1),
+        "softmin": lambda a: F.softmin(a, -1),
+    }
+    f = fns[op]
+    if d == "fwd":
+        return lambda: f(x)
+    xr = x.clone().requires_grad_(True)
+    w.requires_grad_(True)
+    y = f(xr)
+    g = torch.randn_like(y)
+    ins = [xr, w] if op == "prelu" else [xr]
+    return lambda: torch.autograd.grad(y, ins, g, retain_graph=True)
+
+
 def make_act_copy(s):
     x = torch.randn(int(s.get("n", 4 * 1024 * 1024)), dtype=torch.float32)
     y = torch.empty_like(x)
@@ -146,6 +173,7 @@ import torch.nn.functional as F  # noqa: E402
 
 BENCHES["act"] = make_act
 BENCHES["act_copy"] = make_act_copy
+BENCHES["act_composite"] = make_act_composite
 
 
 # --- seed CNN (bench/kernels/train.bench.mjs) ---------------------------------------------------

@@ -184,7 +184,7 @@ const IMPLS: Record<string, Impl> = {
       throw new ShapeError(`prelu: weight has ${w.numel} parameters but input ${fmtShape(x.shape)} has ${x.ndim < 2 ? 1 : x.shape[1]} channels`);
     const shape = x.shape.map((_, i) => (i === 1 && w.numel > 1 ? w.numel : 1));
     const wb = ops.reshape(w, w.numel === 1 ? (x.ndim ? shape : []) : shape);
-    return ops.where(ops.gt(x, 0), x, ops.mul(wb, x));
+    return ops.scoped([x, w], () => ops.where(ops.gt(x, 0), x, ops.mul(wb, x)));
   },
   rrelu(x, p, row) {
     const lower = num(row, p, 'lower');
@@ -192,7 +192,7 @@ const IMPLS: Record<string, Impl> = {
     if (lower > upper) throw new ValueError(`rrelu: lower (${lower}) must not exceed upper (${upper})`);
     if (!p.training) return applyKernel('leaky_relu', x, [(lower + upper) / 2], !!p.inplace, 'rrelu');
     const noise = ops.uniform_(ops.empty(x.shape as number[], { dtype: x.dtype }), lower, upper);
-    const f = (s: Tensor): Tensor => ops.where(ops.ge(s, 0), s, ops.mul(s, noise));
+    const f = (s: Tensor): Tensor => ops.scoped([s], () => ops.where(ops.ge(s, 0), s, ops.mul(s, noise)));
     // in place: compute from the source ops.inplace hands over (a copy while autograd records), not
     // from x itself, whose overwrite would invalidate what mul saved for backward
     return p.inplace ? ops.inplace(x, 'rrelu_', f) : f(x);
@@ -201,7 +201,7 @@ const IMPLS: Record<string, Impl> = {
     const d = normDim(num(row, p, 'dim'), x.ndim, 'glu');
     if (x.shape[d] % 2 !== 0) throw new ShapeError(`glu: halving dimension must be even, but dimension ${d} is size ${x.shape[d]}`);
     const [a, b] = ops.chunk(x, 2, d);
-    return ops.mul(a, ops.sigmoid(b));
+    return ops.scoped([x], () => ops.mul(a, ops.sigmoid(b)));
   },
   softmax: (x, p, row) => ops.softmax(x, dimOf(p, row)),
   log_softmax: (x, p, row) => ops.logSoftmax(x, dimOf(p, row)),

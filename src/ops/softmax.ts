@@ -16,7 +16,7 @@ import { isFloating } from '../dtype';
 import * as K from '../kernels';
 import { normDim } from '../shape';
 import { Tensor } from '../tensor';
-import { checkTensor, dispatch, ops } from './util';
+import { checkTensor, dispatch, ops, scoped } from './util';
 
 interface SoftmaxAttrs {
   dim: number;
@@ -80,7 +80,8 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 
 /** softmax(-x). */
 export function softmin(x: Tensor, dim: number): Tensor {
-  return softmax(ops().neg(checkTensor(x, 'softmin')), dim);
+  checkTensor(x, 'softmin');
+  return scoped([x], () => softmax(ops().neg(x), dim));
 }
 
 // ---- the compositions of primitives (reference for the tests) ------------------------------
