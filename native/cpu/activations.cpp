@@ -20,12 +20,7 @@ namespace IGNIS_ISA_NS {
 
 namespace {
 
-template <class T> IGNIS_VM_INLINE T exp_(T x) { return vm::exp(x); }
-template <class T> IGNIS_VM_INLINE T expm1_(T x) { return vm::expm1(x); }
-template <class T> IGNIS_VM_INLINE T log1p_(T x) { return vm::log1p(x); }
-template <class T> IGNIS_VM_INLINE T tanh_(T x) { return vm::tanh(x); }
-template <class T> IGNIS_VM_INLINE T erf_(T x) { return vm::erf(x); }
-template <class T> IGNIS_VM_INLINE T sigmoid_(T x) { return vm::sigmoid(x); }
+using namespace vm::defs;  // exp_, expm1_, log1p_, tanh_, erf_, sigmoid_
 template <class T> IGNIS_VM_INLINE T silu_(T x) { return vm::silu(x); }
 template <class T> IGNIS_VM_INLINE T sel_(bool c, T a, T b) { return vm::sel(c, a, b); }
 // log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)): the log1p argument is in (0, 1], where
@@ -74,6 +69,19 @@ enum ActOp {
 #undef ACT
 };
 
+// One forward case of a switch over the table rows (fwd_t, fast_fwd_f32): a contiguous `omp simd`
+// loop reading through ld_, or a strided loop; x, o, xs, p, s, n, Z in scope.
+#define IGNIS_ACT_FWD_LOOP(fwd)                                                 \
+    if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                               \
+      _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) { T x = ld_(xs + i, Z); o[i] = fwd; } \
+    } else {                                                                    \
+      for (int64_t i = 0; i < n; ++i) {                                         \
+        T x = *reinterpret_cast<const T*>(p[1] + i * s[1]);                     \
+        *reinterpret_cast<T*>(p[0] + i * s[0]) = fwd;                           \
+      }                                                                         \
+    }                                                                           \
+    break;
+
 template <class T>
 void fwd_t(int op, Iter& it, const double* params) {
   const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
@@ -88,17 +96,9 @@ void fwd_t(int op, Iter& it, const double* params) {
     T* __restrict o = reinterpret_cast<T*>(p[0]);
     const T* __restrict xs = reinterpret_cast<const T*>(p[1]);
     switch (op) {
-#define ACT(name, np, fwd, bwd)                                                 \
-  case A_##name:                                                                \
-    if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                               \
-      _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) { T x = ld_(xs + i, Z); o[i] = fwd; } \
-    } else {                                                                    \
-      for (int64_t i = 0; i < n; ++i) {                                         \
-        T x = *reinterpret_cast<const T*>(p[1] + i * s[1]);                     \
-        *reinterpret_cast<T*>(p[0] + i * s[0]) = fwd;                           \
-      }                                                                         \
-    }                                                                           \
-    break;
+#define ACT(name, np, fwd, bwd) \
+  case A_##name:                \
+    IGNIS_ACT_FWD_LOOP(fwd)
 #include "../ops/activations.def"
 #undef ACT
     }
@@ -185,17 +185,9 @@ void fast_fwd_f32(int fop, Iter& it, const double* params) {
     const T* __restrict xs = reinterpret_cast<const T*>(p[1]);
     switch (fop) {
 #define ACT(name, np, fwd, bwd)
-#define ACT_FAST(name, fwd)                                                     \
-  case AF_##name:                                                               \
-    if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                               \
-      _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) { T x = ld_(xs + i, Z); o[i] = fwd; } \
-    } else {                                                                    \
-      for (int64_t i = 0; i < n; ++i) {                                         \
-        T x = *reinterpret_cast<const T*>(p[1] + i * s[1]);                     \
-        *reinterpret_cast<T*>(p[0] + i * s[0]) = fwd;                           \
-      }                                                                         \
-    }                                                                           \
-    break;
+#define ACT_FAST(name, fwd) \
+  case AF_##name:           \
+    IGNIS_ACT_FWD_LOOP(fwd)
 #include "../ops/activations.def"
 #undef ACT_FAST
 #undef ACT

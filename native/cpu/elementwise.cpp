@@ -19,13 +19,7 @@ namespace {
 #define IGNIS_ALWAYS_INLINE __attribute__((always_inline))
 
 // the transcendental helpers of ops/unary.def: vectorisable (GCC does not vectorise libm calls)
-template <class T> IGNIS_VM_INLINE T exp_(T x) { return vm::exp(x); }
-template <class T> IGNIS_VM_INLINE T log_(T x) { return vm::log(x); }
-template <class T> IGNIS_VM_INLINE T log1p_(T x) { return vm::log1p(x); }
-template <class T> IGNIS_VM_INLINE T expm1_(T x) { return vm::expm1(x); }
-template <class T> IGNIS_VM_INLINE T tanh_(T x) { return vm::tanh(x); }
-template <class T> IGNIS_VM_INLINE T sigmoid_(T x) { return vm::sigmoid(x); }
-template <class T> IGNIS_VM_INLINE T erf_(T x) { return vm::erf(x); }
+using namespace vm::defs;
 
 enum UnaryOp {
 #define UNARY(name, int_ok, expr) U_##name,

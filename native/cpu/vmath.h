@@ -438,5 +438,17 @@ IGNIS_VM_INLINE double erf(double x) {
   return copysign_(y, x);
 }
 
+// The helper names the op tables' formulas call (ops/unary.def, ops/activations.def,
+// ops/activation_math.h): every backend defines them; on the CPU they are the functions above.
+namespace defs {
+template <class T> IGNIS_VM_INLINE T exp_(T x) { return vm::exp(x); }
+template <class T> IGNIS_VM_INLINE T log_(T x) { return vm::log(x); }
+template <class T> IGNIS_VM_INLINE T log1p_(T x) { return vm::log1p(x); }
+template <class T> IGNIS_VM_INLINE T expm1_(T x) { return vm::expm1(x); }
+template <class T> IGNIS_VM_INLINE T tanh_(T x) { return vm::tanh(x); }
+template <class T> IGNIS_VM_INLINE T erf_(T x) { return vm::erf(x); }
+template <class T> IGNIS_VM_INLINE T sigmoid_(T x) { return vm::sigmoid(x); }
+}  // namespace defs
+
 }  // namespace vm
 }  // namespace ignis
