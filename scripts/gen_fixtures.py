@@ -570,6 +570,16 @@ def gen_activations():
               F.prelu)
         C.add("prelu_wC_%s" % dt(d), "prelu", [rn(2, 3, 4, dtype=d, scale=2), torch.tensor([0.1, -0.3, 1.2], dtype=d)],
               {}, F.prelu)
+        # the edge values through prelu (one slope; a slope per channel) and both halves of glu
+        e = torch.tensor(EDGE, dtype=d)
+        C.add("prelu_edge_w1_%s" % dt(d), "prelu", [e, torch.tensor([0.25], dtype=d)], {}, F.prelu, ones_grad=True)
+        ec = torch.stack([e, -e.flip(0)]).unsqueeze(0)  # [1, 2, len(EDGE)]
+        C.add("prelu_edge_wC_%s" % dt(d), "prelu", [ec, torch.tensor([0.1, -0.3], dtype=d)], {}, F.prelu,
+              ones_grad=True)
+        C.add("glu_edge_%s" % dt(d), "glu", [torch.stack([e, e.flip(0)], 1)], {"dim": -1}, lambda t: F.glu(t, -1),
+              ones_grad=True)
+        C.add("glu_edge_swap_%s" % dt(d), "glu", [torch.stack([e.flip(0), e], 0)], {"dim": 0}, lambda t: F.glu(t, 0),
+              ones_grad=True)
     return C
 
 

@@ -485,6 +485,44 @@ export function softmaxBwd(y: Tensor, g: Tensor, d: number, log: boolean, op = l
   return wrap(call(op, () => addon.softmaxBwd(hy, hg)), y.shape, y.dtype, y._storage.device);
 }
 
+// ---- PReLU / GLU (native/cpu/gated.h, CPU only); meta layouts next to PreluFwd / GluFwd in addon.cpp --
+
+/** PReLU of a contiguous x viewed as [outer, C, inner] with C slopes w (contiguous). */
+export function preluFwd(x: Tensor, w: Tensor, geom: [number, number, number], op = 'prelu'): Tensor {
+  meta[0] = DTYPE_CODE[x.dtype];
+  meta[1] = geom[0]; meta[2] = geom[1]; meta[3] = geom[2];
+  meta[4] = x._offset; meta[5] = w._offset;
+  const hx = x._storage.live(op), hw = w._storage.live(op);
+  return wrap(call(op, () => addon.preluFwd(hx, hw)), x.shape, x.dtype, x._storage.device);
+}
+
+/** [gx | null, gw | null] of PReLU (x, w, g contiguous; gw has w's shape). */
+export function preluBwd(x: Tensor, w: Tensor, g: Tensor, geom: [number, number, number], wantX: boolean, wantW: boolean, op = 'prelu_backward'): [Tensor | null, Tensor | null] {
+  meta[0] = DTYPE_CODE[x.dtype];
+  meta[1] = geom[0]; meta[2] = geom[1]; meta[3] = geom[2];
+  meta[4] = x._offset; meta[5] = w._offset; meta[6] = g._offset;
+  const hx = x._storage.live(op), hw = w._storage.live(op), hg = g._storage.live(op);
+  const [gx, gw] = call(op, () => addon.preluBwd(hx, hw, hg, wantX, wantW));
+  const dev = x._storage.device;
+  return [gx ? wrap(gx, x.shape, x.dtype, dev) : null, gw ? wrap(gw, w.shape, w.dtype, dev) : null];
+}
+
+/** GLU of a contiguous x viewed as [outer, 2, M]: a sigmoid(b); the result has shape `yShape`. */
+export function gluFwd(x: Tensor, outer: number, M: number, yShape: number[], op = 'glu'): Tensor {
+  meta[0] = DTYPE_CODE[x.dtype];
+  meta[1] = outer; meta[2] = M; meta[3] = x._offset;
+  const hx = x._storage.live(op);
+  return wrap(call(op, () => addon.gluFwd(hx)), yShape, x.dtype, x._storage.device);
+}
+
+/** The input gradient of GLU (x and g contiguous). */
+export function gluBwd(x: Tensor, g: Tensor, outer: number, M: number, op = 'glu_backward'): Tensor {
+  meta[0] = DTYPE_CODE[x.dtype];
+  meta[1] = outer; meta[2] = M; meta[3] = x._offset; meta[4] = g._offset;
+  const hx = x._storage.live(op), hg = g._storage.live(op);
+  return wrap(call(op, () => addon.gluBwd(hx, hg)), x.shape, x.dtype, x._storage.device);
+}
+
 /**
  * One optimizer step over many parameters in one native call (native/cpu/optim.h). `handles` has
  * [param, grad, state0, state1, state2] per parameter; `desc` is laid out as optim.h documents.

@@ -57,6 +57,10 @@ interface Addon {
   /** softmax / logSoftmax along one dim (meta: native/binding/addon.cpp SoftmaxFwd). */
   softmaxFwd(x: Handle): Handle;
   softmaxBwd(y: Handle, g: Handle): Handle;
+  preluFwd(x: Handle, w: Handle): Handle;
+  preluBwd(x: Handle, w: Handle, g: Handle, wantX: boolean, wantW: boolean): [Handle | null, Handle | null];
+  gluFwd(x: Handle): Handle;
+  gluBwd(x: Handle, g: Handle): Handle;
   /** One optimizer step over many parameters (native/cpu/optim.h; src/optim/optimizer.ts). */
   optimStep(kind: number, handles: (Handle | null)[], desc: Float64Array): void;
   // CUDA (src/cuda.ts; native/binding/cuda_loader.cpp). Device codes: 0 cpu, 1 + n cuda:n.

@@ -29,6 +29,7 @@
 #include "../cpu/pool.h"
 #include "../cpu/batchnorm.h"
 #include "../cpu/softmax.h"
+#include "../cpu/gated.h"
 #include "../cpu/random.h"
 #include "../cpu/optim.h"
 #include "cuda_loader.h"
@@ -1208,6 +1209,96 @@ Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
   return gx;
 }
 
+// ---- PReLU / GLU (native/cpu/gated.h; CUDA tensors take the composite in src/activations/gated.ts) --
+// prelu meta: [0] dtype, [1..3] outer C inner (x viewed as [outer, C, inner], C = the slope count),
+// [4..6] element offsets of x, w, g. glu meta: [0] dtype, [1..2] outer M (x viewed as [outer, 2, M]),
+// [3..4] element offsets of x, g.
+void gated_cpu_only(int dev, const char* what) {
+  if (dev > 0) throw Error("DeviceError", std::string(what) + ": the native kernel runs on the cpu only, got a tensor on " + device_name(dev));
+}
+
+PreluShape prelu_shape(const char* what) {
+  PreluShape s;
+  s.dt = meta_dtype(0);
+  s.outer = meta_int(1, what);
+  s.C = meta_int(2, what);
+  s.inner = meta_int(3, what);
+  if (s.outer < 0 || s.C < 1 || s.inner < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
+  if (!is_floating(s.dt)) throw Error("DTypeError", std::string(what) + ": expected float32 or float64, got " + dtype_name(s.dt));
+  const int64_t lim = int64_t(1) << 46;
+  if (s.outer > lim / s.C || (s.inner && s.outer * s.C > lim / s.inner)) throw Error("MemoryError", std::string(what) + ": tensor too large");
+  return s;
+}
+
+// preluFwd(x, w) -> y storage (x's shape)
+Napi::Value PreluFwd(const Napi::CallbackInfo& info) {
+  PreluShape s = prelu_shape("prelu");
+  const int64_t n = s.outer * s.C * s.inner;
+  int dev = -1;
+  const char* x = nn_ptr_dev(info[0], 4, n, s.dt, "prelu", dev);
+  const char* w = nn_ptr_dev(info[1], 5, s.C, s.dt, "prelu", dev);
+  gated_cpu_only(dev, "prelu");
+  Napi::Value y = new_storage(info.Env(), size_t(nn_size(n, s.dt, "prelu")), dev);
+  prelu_fwd_cpu(s, x, w, nn_data(y));
+  return y;
+}
+
+// preluBwd(x, w, g, wantX, wantW) -> [gx | null, gw | null]
+Napi::Value PreluBwd(const Napi::CallbackInfo& info) {
+  const char* what = "prelu backward";
+  PreluShape s = prelu_shape(what);
+  const int64_t n = s.outer * s.C * s.inner;
+  int dev = -1;
+  const char* x = nn_ptr_dev(info[0], 4, n, s.dt, what, dev);
+  const char* w = nn_ptr_dev(info[1], 5, s.C, s.dt, what, dev);
+  const char* g = nn_ptr_dev(info[2], 6, n, s.dt, what, dev);
+  gated_cpu_only(dev, what);
+  Napi::Env env = info.Env();
+  const bool want_x = info[3].ToBoolean(), want_w = info[4].ToBoolean();
+  Napi::Value gx = want_x ? new_storage(env, size_t(nn_size(n, s.dt, what)), dev) : env.Null();
+  Napi::Value gw = want_w ? new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev) : env.Null();
+  prelu_bwd_cpu(s, x, w, g, want_x ? nn_data(gx) : nullptr, want_w ? nn_data(gw) : nullptr);
+  Napi::Array r = Napi::Array::New(env, 2);
+  r.Set(uint32_t(0), gx);
+  r.Set(uint32_t(1), gw);
+  return r;
+}
+
+GluShape glu_shape(const char* what) {
+  GluShape s;
+  s.dt = meta_dtype(0);
+  s.outer = meta_int(1, what);
+  s.M = meta_int(2, what);
+  if (s.outer < 0 || s.M < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
+  if (!is_floating(s.dt)) throw Error("DTypeError", std::string(what) + ": expected float32 or float64, got " + dtype_name(s.dt));
+  if (s.M && s.outer > (int64_t(1) << 45) / s.M) throw Error("MemoryError", std::string(what) + ": tensor too large");
+  return s;
+}
+
+// gluFwd(x) -> y storage ([outer, M])
+Napi::Value GluFwd(const Napi::CallbackInfo& info) {
+  GluShape s = glu_shape("glu");
+  int dev = -1;
+  const char* x = nn_ptr_dev(info[0], 3, 2 * s.outer * s.M, s.dt, "glu", dev);
+  gated_cpu_only(dev, "glu");
+  Napi::Value y = new_storage(info.Env(), size_t(nn_size(s.outer * s.M, s.dt, "glu")), dev);
+  glu_fwd_cpu(s, x, nn_data(y));
+  return y;
+}
+
+// gluBwd(x, g) -> gx storage (x's shape)
+Napi::Value GluBwd(const Napi::CallbackInfo& info) {
+  const char* what = "glu backward";
+  GluShape s = glu_shape(what);
+  int dev = -1;
+  const char* x = nn_ptr_dev(info[0], 3, 2 * s.outer * s.M, s.dt, what, dev);
+  const char* g = nn_ptr_dev(info[1], 4, s.outer * s.M, s.dt, what, dev);
+  gated_cpu_only(dev, what);
+  Napi::Value gx = new_storage(info.Env(), size_t(nn_size(2 * s.outer * s.M, s.dt, what)), dev);
+  glu_bwd_cpu(s, x, g, nn_data(gx));
+  return gx;
+}
+
 #include "cuda_entries.inc"
 #include "rtc_entries.inc"
 
@@ -1224,6 +1315,10 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("copy", Copy);
   EXPORT("actFwd", ActFwd);
   EXPORT("actBwd", ActBwd);
+  EXPORT("preluFwd", PreluFwd);
+  EXPORT("preluBwd", PreluBwd);
+  EXPORT("gluFwd", GluFwd);
+  EXPORT("gluBwd", GluBwd);
   EXPORT("reduce", Reduce);
   EXPORT("bmm", Bmm);
   EXPORT("gather", Gather);

@@ -1,7 +1,7 @@
 /**
  * The functional activations (F.relu, F.gelu, ...), generated from the table: elementwise rows
- * call their native kernel through dispatch (one op forward, one op backward); the others are
- * compositions (prelu, rrelu, glu, softmax family) that autograd differentiates.
+ * call their native kernel through dispatch (one op forward, one op backward); prelu, glu and rrelu
+ * are one op each way too (gated.ts), the softmax family is src/ops/softmax.ts.
  */
 import { mode } from '../autograd/mode';
 import type { OpDef } from '../dispatch';
@@ -13,6 +13,7 @@ import * as ops from '../ops/all';
 import { fmtShape, normDim } from '../shape';
 import { Tensor } from '../tensor';
 import { hook } from '../profiler/hook';
+import * as gated from './gated';
 import { backwardOfBackward, kernelDerivative } from './higher';
 import { ACTIVATIONS, ActivationRow, APPROX_NAMES } from './table';
 
@@ -182,26 +183,22 @@ const IMPLS: Record<string, Impl> = {
     if (!(w instanceof Tensor)) throw new ValueError('prelu: expected a weight tensor: F.prelu(x, weight)');
     if (w.numel !== 1 && (x.ndim < 2 || x.shape[1] !== w.numel))
       throw new ShapeError(`prelu: weight has ${w.numel} parameters but input ${fmtShape(x.shape)} has ${x.ndim < 2 ? 1 : x.shape[1]} channels`);
-    const shape = x.shape.map((_, i) => (i === 1 && w.numel > 1 ? w.numel : 1));
-    const wb = ops.reshape(w, w.numel === 1 ? (x.ndim ? shape : []) : shape);
-    return ops.scoped([x, w], () => ops.where(ops.gt(x, 0), x, ops.mul(wb, x)));
+    return gated.prelu(x, w);
   },
   rrelu(x, p, row) {
     const lower = num(row, p, 'lower');
     const upper = num(row, p, 'upper');
     if (lower > upper) throw new ValueError(`rrelu: lower (${lower}) must not exceed upper (${upper})`);
     if (!p.training) return applyKernel('leaky_relu', x, [(lower + upper) / 2], !!p.inplace, 'rrelu');
-    const noise = ops.uniform_(ops.empty(x.shape as number[], { dtype: x.dtype }), lower, upper);
-    const f = (s: Tensor): Tensor => ops.scoped([s], () => ops.where(ops.ge(s, 0), s, ops.mul(s, noise)));
+    const f = (s: Tensor): Tensor => gated.rreluTrain(s, lower, upper);
     // in place: compute from the source ops.inplace hands over (a copy while autograd records), not
-    // from x itself, whose overwrite would invalidate what mul saved for backward
+    // from x itself, whose overwrite would invalidate what the op saved for backward
     return p.inplace ? ops.inplace(x, 'rrelu_', f) : f(x);
   },
   glu(x, p, row) {
     const d = normDim(num(row, p, 'dim'), x.ndim, 'glu');
     if (x.shape[d] % 2 !== 0) throw new ShapeError(`glu: halving dimension must be even, but dimension ${d} is size ${x.shape[d]}`);
-    const [a, b] = ops.chunk(x, 2, d);
-    return ops.scoped([x], () => ops.mul(a, ops.sigmoid(b)));
+    return gated.glu(x, d);
   },
   softmax: (x, p, row) => ops.softmax(x, dimOf(p, row)),
   log_softmax: (x, p, row) => ops.logSoftmax(x, dimOf(p, row)),
