@@ -21,7 +21,8 @@
  * - batch_norm: 4 FLOPs per element (normalise: sub, mul; affine: mul, add), + 3 per element for
  *   the batch statistics in training (sum, square, sum of squares); its backward 8 per element.
  * - cross_entropy: 4 FLOPs per logit (max, subtract, exp, sum); softmax / log_softmax: 4 per element,
- *   their backward 3 per element.
+ *   their backward 3 per element; prelu 1 per element, its backward 2 (input and slope gradient);
+ *   glu 2 per output element, its backward 1 per input element.
  * - views (view, permute, expand, slice) move nothing: 0 FLOPs, 0 bytes; copies (clone, cat,
  *   to, gather, ...) move their inputs and outputs and do 0 FLOPs.
  * Ops not in the table report neither (shown blank). registerCost() adds or replaces an entry.
@@ -220,6 +221,13 @@ registerCost('batch_norm_backward', batchNormBwdCost);
 // (from the output y): a dot product and a multiply-add per element
 for (const n of ['softmax', 'log_softmax']) registerCost(n, elementwise(4));
 for (const n of ['softmax_backward', 'log_softmax_backward']) registerCost(n, elementwise(3));
+// prelu (one select-multiply per element; backward: the input gradient and the slope gradient's
+// multiply-add per element), glu (a sigmoid and a multiply per output element; backward one per input
+// element); rrelu_with_noise's work is in its child ops (uniform_, le, where, mul)
+registerCost('prelu', ew);
+registerCost('prelu_backward', (inputs, outputs) => (inputs.length ? { flops: 2 * numelOf(inputs[0].shape), bytes: ioBytes(inputs, outputs) } : {}));
+registerCost('glu', elementwise(2));
+registerCost('glu_backward', ew);
 // in-place arithmetic (one kernel into self) and the in-place activations' names
 for (const n of ['add_', 'sub_', 'mul_', 'div_']) registerCost(n, ew);
 // cross entropy over logits [N, C]: max, subtract, exp, sum per logit (log and gather per row are negligible)

@@ -61,6 +61,20 @@ describe('profiler: FLOPs and bytes', () => {
     expect(a.ev.bytes).toBe(4 * 18);
   });
 
+  it('prelu and glu, forward and backward', () => {
+    const x = ignis.randn([2, 3, 4], { requiresGrad: true });
+    const w = ignis.full([3], 0.25, { requiresGrad: true });
+    const prof = profiler.profile({ withFlops: true }, () => {
+      F.prelu(x, w).sum().backward();
+      F.glu(x, { dim: -1 }).sum().backward();
+    });
+    const ev = (n: string) => prof.events.find((e) => e.name === n)!;
+    expect([ev('prelu').flops, ev('prelu').bytes]).toEqual([24, 4 * (24 + 3 + 24)]);
+    expect([ev('prelu_backward').flops, ev('prelu_backward').bytes]).toEqual([48, 4 * (24 + 3 + 24 + 24 + 3)]); // x, w, g in; gx, gw out
+    expect([ev('glu').flops, ev('glu').bytes]).toEqual([24, 4 * (24 + 12)]);
+    expect([ev('glu_backward').flops, ev('glu_backward').bytes]).toEqual([24, 4 * (24 + 12 + 24)]);
+  });
+
   it('activations, forward and backward: numel FLOPs', () => {
     const x = ignis.randn([2, 3, 5], { requiresGrad: true });
     const prof = profiler.profile({ withFlops: true }, () => F.gelu(x).sum().backward());
