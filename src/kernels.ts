@@ -485,7 +485,7 @@ export function softmaxBwd(y: Tensor, g: Tensor, d: number, log: boolean, op = l
   return wrap(call(op, () => addon.softmaxBwd(hy, hg)), y.shape, y.dtype, y._storage.device);
 }
 
-// ---- PReLU / GLU (native/cpu/gated.h, CPU only); meta layouts next to PreluFwd / GluFwd in addon.cpp --
+// ---- PReLU / GLU (native/cpu/gated.h, native/cuda/gated.cu); meta layouts next to PreluFwd in addon.cpp --
 
 /** PReLU of a contiguous x viewed as [outer, C, inner] with C slopes w (contiguous). */
 export function preluFwd(x: Tensor, w: Tensor, geom: [number, number, number], op = 'prelu'): Tensor {

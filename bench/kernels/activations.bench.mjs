@@ -24,7 +24,8 @@
 // best-of-N figures for the same comparison).
 // Input: randn × 1 (same distribution in both; the kernels are branch-free, so the figures do
 // not depend on it). Targets: ≥ 1.0× PyTorch for every row; relu, leaky_relu, hardswish,
-// hardtanh forward ≥ 0.9 × the copy bandwidth measured in the same run.
+// hardtanh forward ≥ 0.9 × the copy bandwidth, measured right before the activation in each of
+// the row's rounds (median shown in the target column).
 import { createRequire } from 'node:module';
 import { budget, measure } from '../lib/common.mjs';
 
@@ -77,19 +78,39 @@ function kernelRows() {
 
 const gb = (streams) => (s) => (streams * N * 4) / s / 1e9;
 
+const median = (a) => {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 function forward(r) {
   const cheap = CHEAP.has(r.kernel);
+  // cheap rows: the copy roofline is measured again right before the activation in every round
+  // (the machine's bandwidth drifts by tens of percent over minutes), the target uses their median
+  const copies = [];
+  const copyNow = () => (copies.length ? median(copies) : copyGBs);
   return {
     name: `${r.label} forward`,
     unit: 'GB/s',
     better: 'higher',
     target: cheap
-      ? { text: '≥ 1.0× PyTorch, ≥ 0.9× copy', met: (v, ratio) => (ratio === null || ratio >= 1) && (copyGBs === null || v >= 0.9 * copyGBs) }
+      ? {
+          get text() {
+            const c = copyNow();
+            return `≥ 1.0× PyTorch, ≥ 0.9× copy${c === null ? '' : ` (${c.toFixed(0)})`}`;
+          },
+          met: (v, ratio) => (ratio === null || ratio >= 1) && (copyNow() === null || v >= 0.9 * copyNow()),
+        }
       : { text: '≥ 1.0× PyTorch', ratio: 1.0 },
     figure: gb(2),
     async ignis() {
       const { x } = inputs();
       const f = ig.F[r.fn];
+      if (cheap) {
+        const y = ig.emptyLike(x);
+        copies.push(gb(2)((await measure(() => y.copy_(x), timing())).median_s));
+        y.dispose();
+      }
       const res = await measure(() => f(x, r.opts).dispose(), timing());
       exactGBs.set(r.kernel, gb(2)(res.median_s));
       return res;

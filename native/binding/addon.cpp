@@ -1209,12 +1209,18 @@ Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
   return gx;
 }
 
-// ---- PReLU / GLU (native/cpu/gated.h; CUDA tensors take the composite in src/activations/gated.ts) --
+// ---- PReLU / GLU (native/cpu/gated.h, cuda/gated.cu) -------------------------------------------
 // prelu meta: [0] dtype, [1..3] outer C inner (x viewed as [outer, C, inner], C = the slope count),
 // [4..6] element offsets of x, w, g. glu meta: [0] dtype, [1..2] outer M (x viewed as [outer, 2, M]),
 // [3..4] element offsets of x, g.
-void gated_cpu_only(int dev, const char* what) {
-  if (dev > 0) throw Error("DeviceError", std::string(what) + ": the native kernel runs on the cpu only, got a tensor on " + device_name(dev));
+IgnisCudaGated cuda_gated(DType dt, int64_t outer, int64_t C, int64_t inner) {
+  IgnisCudaGated c;
+  c.dtype = int32_t(dt);
+  c.unused = 0;
+  c.outer = outer;
+  c.C = C;
+  c.inner = inner;
+  return c;
 }
 
 PreluShape prelu_shape(const char* what) {
@@ -1237,9 +1243,13 @@ Napi::Value PreluFwd(const Napi::CallbackInfo& info) {
   int dev = -1;
   const char* x = nn_ptr_dev(info[0], 4, n, s.dt, "prelu", dev);
   const char* w = nn_ptr_dev(info[1], 5, s.C, s.dt, "prelu", dev);
-  gated_cpu_only(dev, "prelu");
   Napi::Value y = new_storage(info.Env(), size_t(nn_size(n, s.dt, "prelu")), dev);
-  prelu_fwd_cpu(s, x, w, nn_data(y));
+  if (dev > 0) {
+    IgnisCudaGated c = cuda_gated(s.dt, s.outer, s.C, s.inner);
+    cuda_call("prelu", [&](const IgnisCudaApi& a) { return a.prelu_fwd(dev - 1, &c, x, w, nn_data(y)); });
+  } else {
+    prelu_fwd_cpu(s, x, w, nn_data(y));
+  }
   return y;
 }
 
@@ -1252,12 +1262,18 @@ Napi::Value PreluBwd(const Napi::CallbackInfo& info) {
   const char* x = nn_ptr_dev(info[0], 4, n, s.dt, what, dev);
   const char* w = nn_ptr_dev(info[1], 5, s.C, s.dt, what, dev);
   const char* g = nn_ptr_dev(info[2], 6, n, s.dt, what, dev);
-  gated_cpu_only(dev, what);
   Napi::Env env = info.Env();
   const bool want_x = info[3].ToBoolean(), want_w = info[4].ToBoolean();
   Napi::Value gx = want_x ? new_storage(env, size_t(nn_size(n, s.dt, what)), dev) : env.Null();
   Napi::Value gw = want_w ? new_storage(env, size_t(nn_size(s.C, s.dt, what)), dev) : env.Null();
-  prelu_bwd_cpu(s, x, w, g, want_x ? nn_data(gx) : nullptr, want_w ? nn_data(gw) : nullptr);
+  char* gxp = want_x ? nn_data(gx) : nullptr;
+  char* gwp = want_w ? nn_data(gw) : nullptr;
+  if (dev > 0) {
+    IgnisCudaGated c = cuda_gated(s.dt, s.outer, s.C, s.inner);
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.prelu_bwd(dev - 1, &c, x, w, g, gxp, gwp); });
+  } else {
+    prelu_bwd_cpu(s, x, w, g, gxp, gwp);
+  }
   Napi::Array r = Napi::Array::New(env, 2);
   r.Set(uint32_t(0), gx);
   r.Set(uint32_t(1), gw);
@@ -1280,9 +1296,13 @@ Napi::Value GluFwd(const Napi::CallbackInfo& info) {
   GluShape s = glu_shape("glu");
   int dev = -1;
   const char* x = nn_ptr_dev(info[0], 3, 2 * s.outer * s.M, s.dt, "glu", dev);
-  gated_cpu_only(dev, "glu");
   Napi::Value y = new_storage(info.Env(), size_t(nn_size(s.outer * s.M, s.dt, "glu")), dev);
-  glu_fwd_cpu(s, x, nn_data(y));
+  if (dev > 0) {
+    IgnisCudaGated c = cuda_gated(s.dt, s.outer, 1, s.M);
+    cuda_call("glu", [&](const IgnisCudaApi& a) { return a.glu_fwd(dev - 1, &c, x, nn_data(y)); });
+  } else {
+    glu_fwd_cpu(s, x, nn_data(y));
+  }
   return y;
 }
 
@@ -1293,9 +1313,13 @@ Napi::Value GluBwd(const Napi::CallbackInfo& info) {
   int dev = -1;
   const char* x = nn_ptr_dev(info[0], 3, 2 * s.outer * s.M, s.dt, what, dev);
   const char* g = nn_ptr_dev(info[1], 4, s.outer * s.M, s.dt, what, dev);
-  gated_cpu_only(dev, what);
   Napi::Value gx = new_storage(info.Env(), size_t(nn_size(2 * s.outer * s.M, s.dt, what)), dev);
-  glu_bwd_cpu(s, x, g, nn_data(gx));
+  if (dev > 0) {
+    IgnisCudaGated c = cuda_gated(s.dt, s.outer, 1, s.M);
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.glu_bwd(dev - 1, &c, x, g, nn_data(gx)); });
+  } else {
+    glu_bwd_cpu(s, x, g, nn_data(gx));
+  }
   return gx;
 }
 

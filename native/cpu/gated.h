@@ -1,7 +1,8 @@
 // The activations with a second operand or a split input: PReLU (one learnable slope per channel)
 // and GLU (the input's two halves along one dim), forward and backward. src/activations/gated.ts
-// calls them on the CPU through addon.cpp's PreluFwd / PreluBwd / GluFwd / GluBwd; the loops are
-// compiled once per ISA (gated.cpp is in IGNIS_KERNEL_SOURCES) and picked as softmax.h picks its.
+// calls them through addon.cpp's PreluFwd / PreluBwd / GluFwd / GluBwd; the loops are compiled once
+// per ISA (gated.cpp is in IGNIS_KERNEL_SOURCES) and picked as softmax.h picks its. CUDA twins:
+// cuda/gated.cu.
 //
 // PReLU: x viewed as [outer, C, inner] (C = the slope count; C = 1 views the whole tensor as one
 // channel), y = x > 0 ? x : w[c] x; backward gx = x > 0 ? g : w[c] g, gw[c] = sum of x g where x <= 0

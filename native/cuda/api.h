@@ -84,6 +84,13 @@ typedef struct IgnisCudaSoftmax {
   int64_t outer, D, inner;
 } IgnisCudaSoftmax;
 
+// PReLU (x viewed as [outer, C, inner], C slopes) and GLU (x viewed as [outer, 2, inner]; C unused)
+// (native/cpu/gated.h).
+typedef struct IgnisCudaGated {
+  int32_t dtype, unused;
+  int64_t outer, C, inner;
+} IgnisCudaGated;
+
 // One parameter of a fused optimizer step (native/cpu/optim.h: OptimItem, same meaning).
 typedef struct IgnisCudaOptimItem {
   int64_t n;
@@ -185,6 +192,11 @@ typedef struct IgnisCudaApi {
   int (*softmax_bwd)(int dev, const IgnisCudaSoftmax* s, const void* y, const void* g, void* gx);
   // native/cpu/random.h's Philox streams, same (seed, offset) -> same numbers as the CPU.
   int (*random)(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
+  // prelu / glu (cpu/gated.h: the twins prelu_fwd_cpu, ...); prelu_bwd: gx or gw may be NULL (not wanted)
+  int (*prelu_fwd)(int dev, const IgnisCudaGated* s, const void* x, const void* w, void* y);
+  int (*prelu_bwd)(int dev, const IgnisCudaGated* s, const void* x, const void* w, const void* g, void* gx, void* gw);
+  int (*glu_fwd)(int dev, const IgnisCudaGated* s, const void* x, void* y);
+  int (*glu_bwd)(int dev, const IgnisCudaGated* s, const void* x, const void* g, void* gx);
 
   // ---- run-time compiled kernels (expression activations: the addon compiles with NVRTC) -------
   // Loads a cubin or NUL-terminated PTX image on `dev` (cudaLibraryLoadData) and returns the

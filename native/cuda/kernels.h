@@ -32,6 +32,10 @@ void softmax_fwd_cuda(int dev, const IgnisCudaSoftmax& s, const void* x, void* y
 void softmax_bwd_cuda(int dev, const IgnisCudaSoftmax& s, const void* y, const void* g, void* gx);
 void optim_step_cuda(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
 void random_cuda(int dev, int kind, int dtype, void* out, int64_t n, uint64_t seed, uint64_t offset, double p0, double p1);
+void prelu_fwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void* w, void* y);
+void prelu_bwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void* w, const void* g, void* gx, void* gw);
+void glu_fwd_cuda(int dev, const IgnisCudaGated& s, const void* x, void* y);
+void glu_bwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void* g, void* gx);
 // run-time compiled kernels (rtc.cpp)
 void rtc_load_cuda(int dev, const void* image, size_t nbytes, int nkernels, const char* const* names, void** kernels);
 void rtc_launch_cuda(int dev, void* kernel, int64_t n, int per_thread, void** args);

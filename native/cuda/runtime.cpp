@@ -557,6 +557,30 @@ IgnisCudaApi make_api() {
       random_cuda(dev, kind, dt, out, n, seed, off, p0, p1);
     });
   };
+  a.prelu_fwd = [](int dev, const IgnisCudaGated* s, const void* x, const void* w, void* y) {
+    return guard([&] {
+      prof::Scope ps(dev, "prelu_fwd");
+      prelu_fwd_cuda(dev, *s, x, w, y);
+    });
+  };
+  a.prelu_bwd = [](int dev, const IgnisCudaGated* s, const void* x, const void* w, const void* g, void* gx, void* gw) {
+    return guard([&] {
+      prof::Scope ps(dev, "prelu_bwd");
+      prelu_bwd_cuda(dev, *s, x, w, g, gx, gw);
+    });
+  };
+  a.glu_fwd = [](int dev, const IgnisCudaGated* s, const void* x, void* y) {
+    return guard([&] {
+      prof::Scope ps(dev, "glu_fwd");
+      glu_fwd_cuda(dev, *s, x, y);
+    });
+  };
+  a.glu_bwd = [](int dev, const IgnisCudaGated* s, const void* x, const void* g, void* gx) {
+    return guard([&] {
+      prof::Scope ps(dev, "glu_bwd");
+      glu_bwd_cuda(dev, *s, x, g, gx);
+    });
+  };
   a.rtc_load = [](int dev, const void* image, size_t nbytes, int nk, const char* const* names, void** kernels) {
     return guard([&] { rtc_load_cuda(dev, image, nbytes, nk, names, kernels); });
   };

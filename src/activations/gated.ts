@@ -5,9 +5,10 @@
  *   glu     y = a sigmoid(b), x = [a | b]     native/cpu/gated.cpp; backward both halves in one pass
  *   rrelu   y = x noise, noise ~ U(lower, upper) where x <= 0 and 1 elsewhere (PyTorch's
  *           rrelu_with_noise); backward g noise, one multiplication
- * The native prelu / glu kernels run on the CPU; CUDA tensors (and mixed dtypes, which PyTorch
- * rejects but the composition promotes) take the compositions below, which autograd differentiates.
- * Under createGraph the backward is written with differentiable ops, so double backward works.
+ * prelu / glu run native/cpu/gated.cpp on the CPU and its twin native/cuda/gated.cu on CUDA; mixed
+ * dtypes (which PyTorch rejects but the composition promotes) and integer inputs take the compositions
+ * below, which autograd differentiates and the tests use as the reference. Under createGraph the
+ * backward is written with differentiable ops, so double backward works.
  */
 import { mode, noGrad } from '../autograd/mode';
 import type { OpDef } from '../dispatch';
@@ -88,13 +89,13 @@ const preluDef: OpDef<Geom> = {
 
 /** PReLU with slopes w (one, or one per channel along dim 1); the arguments are validated by F.prelu. */
 export function prelu(x: Tensor, w: Tensor): Tensor {
-  if (x._storage.device !== 'cpu' || !isFloating(x.dtype) || w.dtype !== x.dtype) return preluComposite(x, w);
+  if (!isFloating(x.dtype) || w.dtype !== x.dtype) return preluComposite(x, w);
   return ops.dispatch(preluDef, [x, w], preluGeom(x, w));
 }
 
 // ---- GLU ----------------------------------------------------------------------------------------
 
-/** GLU as a sigmoid(b) over the two chunks: the CUDA path and the tests' reference. */
+/** GLU as a sigmoid(b) over the two chunks: the tests' reference. */
 export function gluComposite(x: Tensor, d: number): Tensor {
   const [a, b] = ops.chunk(x, 2, d);
   return ops.scoped([x], () => ops.mul(a, ops.sigmoid(b)));
@@ -137,7 +138,7 @@ const gluDef: OpDef<GluAttrs> = {
 
 /** GLU along dim d (normalised; shape[d] even, checked by F.glu). */
 export function glu(x: Tensor, d: number): Tensor {
-  if (x._storage.device !== 'cpu' || !isFloating(x.dtype)) return gluComposite(x, d);
+  if (!isFloating(x.dtype)) return gluComposite(x, d);
   let outer = 1, M = x.shape[d] / 2;
   for (let i = 0; i < d; i++) outer *= x.shape[i];
   for (let i = d + 1; i < x.ndim; i++) M *= x.shape[i];
