@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <initializer_list>
 #include <vector>
 
 #include "../core/allocator.h"
@@ -868,6 +869,13 @@ char* nn_ptr(const Napi::Value& v, int off_slot, int64_t count, DType dt, const 
   return static_cast<char*>(s->data) + off * es;
 }
 bool nn_has(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && !info[i].IsNull() && !info[i].IsUndefined(); }
+// A JS array of the given values (an entry's several outputs)
+Napi::Array array_of(Napi::Env env, std::initializer_list<Napi::Value> vs) {
+  Napi::Array r = Napi::Array::New(env, vs.size());
+  uint32_t i = 0;
+  for (const Napi::Value& v : vs) r.Set(i++, v);
+  return r;
+}
 char* nn_data(const Napi::Value& st) { return static_cast<char*>(st.As<Napi::External<Storage>>().Data()->data); }
 int64_t nn_size(int64_t n, DType dt, const char* what) {
   if (n < 0 || n > (int64_t(1) << 46) / int64_t(dtype_size(dt))) throw Error("MemoryError", std::string(what) + ": tensor too large");
@@ -947,10 +955,7 @@ Napi::Value ConvBwdWeight(const Napi::CallbackInfo& info) {
   } else {
     conv2d_bwd_weight_cpu(s, x, dy, nn_data(dw), want_bias ? nn_data(db) : nullptr, onednn);
   }
-  Napi::Array r = Napi::Array::New(env, 2);
-  r.Set(uint32_t(0), dw);
-  r.Set(uint32_t(1), db);
-  return r;
+  return array_of(env, {dw, db});
 }
 
 // pool meta: [0] dtype, [1..4] N C H W, [5..6] OH OW, [7..8] kernel, [9..10] stride, [11..12] pad
@@ -987,12 +992,7 @@ Napi::Value PoolFwd(const Napi::CallbackInfo& info) {
     c.adaptive = adaptive;
     int64_t* ind = aux.IsNull() ? nullptr : reinterpret_cast<int64_t*>(nn_data(aux));
     cuda_call(what, [&](const IgnisCudaApi& a) { return a.pool_fwd(dev - 1, &c, xd, nn_data(y), ind); });
-    Napi::Array r = Napi::Array::New(env, 4);
-    r.Set(uint32_t(0), y);
-    r.Set(uint32_t(1), aux);
-    r.Set(uint32_t(2), Napi::Number::New(env, ind ? 1 : 0));
-    r.Set(uint32_t(3), Napi::Number::New(env, 0));
-    return r;
+    return array_of(env, {y, aux, Napi::Number::New(env, ind ? 1 : 0), Napi::Number::New(env, 0)});
   }
   char* x = nn_ptr(info[0], 18, s.N * s.C * s.H * s.W, s.dt, what);
   Napi::Value y = new_storage(env, size_t(nn_size(ny, s.dt, what)));
@@ -1022,12 +1022,7 @@ Napi::Value PoolFwd(const Napi::CallbackInfo& info) {
     if (adaptive) adaptive_pool_fwd_cpu(s, x, nn_data(y), ind);
     else pool2d_fwd_ref(s, x, nn_data(y), ind);
   }
-  Napi::Array r = Napi::Array::New(env, 4);
-  r.Set(uint32_t(0), y);
-  r.Set(uint32_t(1), aux);
-  r.Set(uint32_t(2), Napi::Number::New(env, kind));
-  r.Set(uint32_t(3), Napi::Number::New(env, ws_bytes));
-  return r;
+  return array_of(env, {y, aux, Napi::Number::New(env, kind), Napi::Number::New(env, ws_bytes)});
 }
 
 // poolBwd(dy, aux | null, auxKind, wsBytes) -> dx storage [N, C, H, W]
@@ -1116,11 +1111,7 @@ Napi::Value BnFwd(const Napi::CallbackInfo& info) {
   } else {
     batchnorm_fwd_cpu(s, x, w, b, rm, rv, nn_data(y), nn_data(sm), nn_data(sv), g_meta[7] != 0);
   }
-  Napi::Array r = Napi::Array::New(env, 3);
-  r.Set(uint32_t(0), y);
-  r.Set(uint32_t(1), sm);
-  r.Set(uint32_t(2), sv);
-  return r;
+  return array_of(env, {y, sm, sv});
 }
 
 // bnBwd(x, dy, w | null, saveMean, saveVar, wantW, wantB) -> [dx, dw | null, db | null]
@@ -1148,11 +1139,7 @@ Napi::Value BnBwd(const Napi::CallbackInfo& info) {
   } else {
     batchnorm_bwd_cpu(s, x, dy, w, sm, sv, nn_data(dx), dwp, dbp, g_meta[7] != 0);
   }
-  Napi::Array r = Napi::Array::New(env, 3);
-  r.Set(uint32_t(0), dx);
-  r.Set(uint32_t(1), dw);
-  r.Set(uint32_t(2), db);
-  return r;
+  return array_of(env, {dx, dw, db});
 }
 
 // ---- softmax / logSoftmax along one dim (native/cpu/softmax.cpp, cuda/softmax.cu) ---------------
@@ -1274,10 +1261,7 @@ Napi::Value PreluBwd(const Napi::CallbackInfo& info) {
   } else {
     prelu_bwd_cpu(s, x, w, g, gxp, gwp);
   }
-  Napi::Array r = Napi::Array::New(env, 2);
-  r.Set(uint32_t(0), gx);
-  r.Set(uint32_t(1), gw);
-  return r;
+  return array_of(env, {gx, gw});
 }
 
 GluShape glu_shape(const char* what) {
