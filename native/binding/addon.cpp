@@ -185,6 +185,18 @@ DType meta_dtype(int i) {
   return DType(c);
 }
 
+// meta[0] as a floating dtype (the float-only entries: batch norm, softmax, prelu, glu)
+DType meta_float_dtype(const char* what) {
+  DType dt = meta_dtype(0);
+  if (!is_floating(dt)) throw Error("DTypeError", std::string(what) + ": expected float32 or float64, got " + dtype_name(dt));
+  return dt;
+}
+
+// meta[first], meta[first + 1], ... into the given fields
+void meta_ints(int first, std::initializer_list<int64_t*> fields, const char* what) {
+  for (int64_t* f : fields) *f = meta_int(first++, what);
+}
+
 // Every element the view can touch must lie inside the storage.
 void check_extent(const Storage* s, DType dt, int64_t offset, int ndim, const int64_t* shape, const int64_t* strides,
                   const char* what) {
@@ -1069,15 +1081,12 @@ Napi::Value PoolBwd(const Napi::CallbackInfo& info) {
 // [8..12] offsets of x, w, b, running_mean, running_var (fwd) / x, dy, w, save_mean, save_var (bwd)
 BnShape nn_bn_shape(const char* what) {
   BnShape s;
-  s.dt = meta_dtype(0);
-  s.N = meta_int(1, what);
-  s.C = meta_int(2, what);
-  s.S = meta_int(3, what);
+  s.dt = meta_float_dtype(what);
+  meta_ints(1, {&s.N, &s.C, &s.S}, what);
   s.eps = g_meta[4];
   s.momentum = g_meta[5];
   s.training = g_meta[6] != 0;
   if (s.N < 0 || s.C <= 0 || s.S < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
-  if (!is_floating(s.dt)) throw Error("DTypeError", std::string(what) + ": expected float32 or float64, got " + dtype_name(s.dt));
   return s;
 }
 
@@ -1147,13 +1156,10 @@ Napi::Value BnBwd(const Napi::CallbackInfo& info) {
 // [4] log (1 = logSoftmax), [5..6] element offsets of x (fwd) / y and g (bwd)
 SoftmaxShape smx_shape(const char* what) {
   SoftmaxShape s;
-  s.dt = meta_dtype(0);
-  s.outer = meta_int(1, what);
-  s.D = meta_int(2, what);
-  s.inner = meta_int(3, what);
+  s.dt = meta_float_dtype(what);
+  meta_ints(1, {&s.outer, &s.D, &s.inner}, what);
   s.log = g_meta[4] != 0;
   if (s.outer < 0 || s.D < 0 || s.inner < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
-  if (!is_floating(s.dt)) throw Error("DTypeError", std::string(what) + ": expected float32 or float64, got " + dtype_name(s.dt));
   // the element count must not overflow before nn_size checks it
   const int64_t lim = int64_t(1) << 46;
   if ((s.D && s.outer > lim / s.D) || (s.inner && s.outer * s.D > lim / s.inner))
@@ -1212,12 +1218,9 @@ IgnisCudaGated cuda_gated(DType dt, int64_t outer, int64_t C, int64_t inner) {
 
 PreluShape prelu_shape(const char* what) {
   PreluShape s;
-  s.dt = meta_dtype(0);
-  s.outer = meta_int(1, what);
-  s.C = meta_int(2, what);
-  s.inner = meta_int(3, what);
+  s.dt = meta_float_dtype(what);
+  meta_ints(1, {&s.outer, &s.C, &s.inner}, what);
   if (s.outer < 0 || s.C < 1 || s.inner < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
-  if (!is_floating(s.dt)) throw Error("DTypeError", std::string(what) + ": expected float32 or float64, got " + dtype_name(s.dt));
   const int64_t lim = int64_t(1) << 46;
   if (s.outer > lim / s.C || (s.inner && s.outer * s.C > lim / s.inner)) throw Error("MemoryError", std::string(what) + ": tensor too large");
   return s;
@@ -1266,11 +1269,9 @@ Napi::Value PreluBwd(const Napi::CallbackInfo& info) {
 
 GluShape glu_shape(const char* what) {
   GluShape s;
-  s.dt = meta_dtype(0);
-  s.outer = meta_int(1, what);
-  s.M = meta_int(2, what);
+  s.dt = meta_float_dtype(what);
+  meta_ints(1, {&s.outer, &s.M}, what);
   if (s.outer < 0 || s.M < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
-  if (!is_floating(s.dt)) throw Error("DTypeError", std::string(what) + ": expected float32 or float64, got " + dtype_name(s.dt));
   if (s.M && s.outer > (int64_t(1) << 45) / s.M) throw Error("MemoryError", std::string(what) + ": tensor too large");
   return s;
 }
