@@ -362,6 +362,24 @@ export function convFwd(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, act
   return wrap(call(op, () => addon.convFwd(hx, hw, hb)), [g.N, g.O, g.OH, g.OW], x.dtype, x._storage.device);
 }
 
+/**
+ * [dz, db | null] of bias + activation over [N, C, S] (z, dy contiguous): dz = act'(z) dy and db[c] =
+ * the sum of dz over n and s, in one sweep (the training backward of a convolution with a fused
+ * activation). z is the pre-activation, or the output for the kernels whose backward reads it.
+ */
+export function biasActBwd(z: Tensor, dy: Tensor, N: number, C: number, S: number, act: { kernel: string; params: readonly number[] }, wantDb: boolean, op = 'bias_act_backward'): [Tensor, Tensor | null] {
+  const code = ACT[act.kernel];
+  if (code === undefined) throw fromNative(new Error(`unknown activation kernel '${act.kernel}'`), op);
+  meta[0] = DTYPE_CODE[z.dtype];
+  meta[1] = N; meta[2] = C; meta[3] = S; meta[4] = code;
+  for (let i = 0; i < 4; i++) meta[5 + i] = act.params[i] ?? 0;
+  meta[9] = z._offset; meta[10] = dy._offset;
+  const hz = z._storage.live(op), hd = dy._storage.live(op);
+  const [dz, db] = call(op, () => addon.biasActBwd(hz, hd, wantDb));
+  const dev = z._storage.device;
+  return [wrap(dz, z.shape, z.dtype, dev), db ? wrap(db, [C], z.dtype, dev) : null];
+}
+
 /** dx [N, C, H, W] from dy [N, O, OH, OW] and w. */
 export function convBwdData(dy: Tensor, w: Tensor, g: ConvGeom, op = 'conv2d_backward'): Tensor {
   convMeta(g, dy.dtype, dy._offset, w._offset, 0);

@@ -57,6 +57,7 @@ interface Addon {
   /** softmax / logSoftmax along one dim (meta: native/binding/addon.cpp SoftmaxFwd). */
   softmaxFwd(x: Handle): Handle;
   softmaxBwd(y: Handle, g: Handle): Handle;
+  biasActBwd(z: Handle, dy: Handle, wantDb: boolean): [Handle, Handle | null];
   preluFwd(x: Handle, w: Handle): Handle;
   preluBwd(x: Handle, w: Handle, g: Handle, wantX: boolean, wantW: boolean): [Handle | null, Handle | null];
   gluFwd(x: Handle): Handle;

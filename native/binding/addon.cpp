@@ -929,6 +929,38 @@ Napi::Value ConvFwd(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// biasActBwd(z, dy, wantDb) -> [dz, db | null]: the backward of a convolution's fused bias +
+// activation in training (native/cpu/conv.h bias_act_bwd_cpu, cuda/activations.cu). meta: [0] dtype,
+// [1..3] N C S (z, dy viewed as [N, C, S]), [4] activation code, [5..8] its params, [9..10] element
+// offsets of z and dy.
+Napi::Value BiasActBwd(const Napi::CallbackInfo& info) {
+  const char* what = "conv2d backward";
+  const DType dt = meta_float_dtype(what);
+  int64_t N, C, S;
+  meta_ints(1, {&N, &C, &S}, what);
+  if (N < 0 || C < 1 || S < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
+  if (N > (int64_t(1) << 46) / C || (S && N * C > (int64_t(1) << 46) / S)) throw Error("MemoryError", std::string(what) + ": tensor too large");
+  ActSpec act;
+  act.op = int(meta_int(4, what));
+  if (act.op < 0 || act.op >= kActCount) throw Error("ValueError", std::string(what) + ": unknown activation code");
+  for (int i = 0; i < 4; ++i) act.p[i] = g_meta[5 + i];
+  const int64_t n = N * C * S;
+  int dev = -1;
+  const char* z = nn_ptr_dev(info[0], 9, n, dt, what, dev);
+  const char* dy = nn_ptr_dev(info[1], 10, n, dt, what, dev);
+  Napi::Env env = info.Env();
+  const bool want_db = info[2].ToBoolean();
+  Napi::Value dz = new_storage(env, size_t(nn_size(n, dt, what)), dev);
+  Napi::Value db = want_db ? new_storage(env, size_t(nn_size(C, dt, what)), dev) : env.Null();
+  char* dbp = want_db ? nn_data(db) : nullptr;
+  if (dev > 0) {
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.bias_act_bwd(dev - 1, int(dt), z, dy, nn_data(dz), dbp, N, C, S, act.op, act.p); });
+  } else {
+    bias_act_bwd_cpu(dt, act, z, dy, N, C, S, nn_data(dz), dbp);
+  }
+  return array_of(env, {dz, db});
+}
+
 // convBwdData(dy, w) -> dx storage [N, C, H, W]
 Napi::Value ConvBwdData(const Napi::CallbackInfo& info) {
   ConvShape s = nn_conv_shape("conv2d backward");
@@ -1338,6 +1370,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("emptyCache", EmptyCache);
   EXPORT("optimStep", OptimStep);
   EXPORT("convFwd", ConvFwd);
+  EXPORT("biasActBwd", BiasActBwd);
   EXPORT("convBwdData", ConvBwdData);
   EXPORT("convBwdWeight", ConvBwdWeight);
   EXPORT("poolFwd", PoolFwd);

@@ -69,6 +69,54 @@ void apply_act_inplace(DType dt, char* data, int64_t n, const ActSpec& act) {
   cpu_kernels().act_fwd(act.op, it, act.p);
 }
 
+// The training path of a convolution with a fused activation: dz = act'(z) dy over [N, C, S] and, in the
+// same sweep, db[c] = sum of dz over n and s. Each plane (n, c) runs the activation's backward kernel
+// and is summed while it is still in cache; the sums go to a per-plane partial in double, added over n
+// in order (deterministic for any thread count).
+void bias_act_bwd_cpu(DType dt, const ActSpec& act, const char* z, const char* dy, int64_t N, int64_t C, int64_t S,
+                      char* dz, char* db) {
+  if (act.op < 0 || act.op >= kActCount) throw Error("ValueError", "conv2d backward: unknown activation code");
+  const int64_t es = int64_t(dtype_size(dt));
+  std::vector<double> part(db ? size_t(N * C) : 0, 0.0);
+  parallel_for(N * C, S * 8, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      const int64_t off = p * S * es;
+      Iter it;
+      it.ndim = 1;
+      it.shape[0] = S;
+      it.nops = 3;
+      const char* src[3] = {dz + off, z + off, dy + off};
+      for (int k = 0; k < 3; ++k) {
+        it.op[k].data = const_cast<char*>(src[k]);
+        it.op[k].dtype = dt;
+        it.op[k].strides[0] = es;
+      }
+      cpu_kernels().act_bwd(act.op, it, act.p);
+      if (!db) continue;
+      double acc = 0;
+      if (dt == DType::f32) {
+        const float* d = reinterpret_cast<const float*>(dz + off);
+        float a = 0;
+#pragma omp simd reduction(+ : a)
+        for (int64_t i = 0; i < S; ++i) a += d[i];
+        acc = a;
+      } else {
+        const double* d = reinterpret_cast<const double*>(dz + off);
+#pragma omp simd reduction(+ : acc)
+        for (int64_t i = 0; i < S; ++i) acc += d[i];
+      }
+      part[size_t(p)] = acc;
+    }
+  });
+  if (!db) return;
+  for (int64_t c = 0; c < C; ++c) {
+    double t = 0;
+    for (int64_t n = 0; n < N; ++n) t += part[size_t(n * C + c)];
+    if (dt == DType::f32) reinterpret_cast<float*>(db)[c] = float(t);
+    else reinterpret_cast<double*>(db)[c] = t;
+  }
+}
+
 // ---- reference: im2col + bmm -----------------------------------------------------------------
 namespace {
 

@@ -42,6 +42,12 @@ void conv2d_bwd_weight_cpu(const ConvShape& s, const char* x, const char* dy, ch
 // Applies activation `act` in place over n contiguous elements (the CPU kernels of activations.def).
 void apply_act_inplace(DType dt, char* data, int64_t n, const ActSpec& act);
 
+// The backward of bias + activation over contiguous [N, C, S]: dz = act'(z) dy (z: the
+// pre-activation, or the output for the ACT_OUT rows, as the activation's backward kernel takes it)
+// and db[c] = sum of dz over n and s when db is non-null. CUDA twin: cuda/activations.cu.
+void bias_act_bwd_cpu(DType dt, const ActSpec& act, const char* z, const char* dy, int64_t N, int64_t C, int64_t S,
+                      char* dz, char* db);
+
 #ifdef IGNIS_HAVE_DNNL
 // One engine and stream for the conv / pool / batchnorm primitives; `mu` guards the caches.
 struct DnnlCtx {

@@ -3,6 +3,7 @@
 // are in cpu/activations.cpp; the elementary helpers below are the device versions of the ones it
 // defines over vmath.h, and the compound ones (mish, gelu_tanh's derivative, ...) are shared with it
 // through ops/activation_math.h.
+#include <algorithm>
 #include <cmath>
 
 #include "../cpu/math.h"
@@ -107,6 +108,82 @@ void bias_act_t(int dev, T* y, const T* b, int64_t N, int64_t C, int64_t S, int 
   prof::launch(blocks, 256);
 }
 
+// The backward of bias + activation: dz = f(z, dy) over [N, C, S] and the bias gradient's partial
+// sums in the same sweep. Block (c, k) of a C x K grid takes the k-th slice of channel c's N * S
+// elements, writes their dz and its sum (double) to part[c * K + k]; bias_sum_kernel then adds the K
+// partials of each channel in order (deterministic, no atomics).
+template <class T, class F>
+__global__ void bias_act_bwd_kernel(const T* __restrict__ z, const T* __restrict__ dy, T* __restrict__ dz,
+                                    double* __restrict__ part, int64_t C, int64_t S, int64_t per_channel, int64_t slice,
+                                    F f) {
+  __shared__ double sh[8];  // 256 threads: 8 warps
+  const int64_t c = blockIdx.x, k = blockIdx.y;
+  const int64_t j0 = k * slice, j1 = min(per_channel, j0 + slice);
+  double acc = 0;
+  for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+    const int64_t n = j / S;
+    const int64_t i = (n * C + c) * S + (j - n * S);
+    const T d = f(z[i], dy[i]);
+    dz[i] = d;
+    acc += double(d);
+  }
+  if (!part) return;
+  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+  if ((threadIdx.x & 31) == 0) sh[threadIdx.x >> 5] = acc;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double t = 0;
+    for (int w = 0; w < int(blockDim.x >> 5); ++w) t += sh[w];
+    part[c * gridDim.y + k] = t;
+  }
+}
+
+template <class T>
+__global__ void bias_sum_kernel(const double* __restrict__ part, T* __restrict__ db, int64_t C, int64_t K) {
+  for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(gridDim.x) * blockDim.x) {
+    double t = 0;
+    for (int64_t k = 0; k < K; ++k) t += part[c * K + k];
+    db[c] = T(t);
+  }
+}
+
+template <class T>
+void bias_act_bwd_t(int dev, const T* z, const T* dy, T* dz, T* db, int64_t N, int64_t C, int64_t S, int op,
+                    const double* params) {
+  const int64_t per_channel = N * S;
+  if (C <= 0) return;
+  if (per_channel == 0) {
+    if (db) IGNIS_CUDA_CHECK(cudaMemsetAsync(db, 0, size_t(C) * sizeof(T), stream(dev)), "bias + activation backward");
+    return;
+  }
+  const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
+  // about 4 blocks per SM over all channels, each slice at least 4096 elements
+  int64_t K = std::max<int64_t>(1, std::min<int64_t>((132 * 4 + C - 1) / C, per_channel / 4096));
+  K = std::min<int64_t>(K, 65535);
+  const int64_t slice = (per_channel + K - 1) / K;
+  Scratch part(dev, db ? size_t(C * K) * sizeof(double) : 0);
+  double* pp = static_cast<double*>(part.p);
+  cudaStream_t st = stream(dev);
+  const dim3 grid{unsigned(C), unsigned(K), 1u};
+  switch (op) {
+#define ACT(name, np, fwd, bwd)                                                                            \
+  case A_##name:                                                                                           \
+    bias_act_bwd_kernel<<<grid, 256, 0, st>>>(z, dy, dz, pp, C, S, per_channel, slice,                     \
+                                              [P0, P1, P2] __device__(T x, T g) -> T {                     \
+                                                (void)P0; (void)P1; (void)P2; return bwd; });              \
+    break;
+#include "../ops/activations.def"
+#undef ACT
+    default: fail("ValueError", "bias + activation backward: unknown activation code");
+  }
+  IGNIS_CUDA_CHECK(cudaGetLastError(), "bias + activation backward");
+  prof::launch(unsigned(C * K), 256);
+  if (db) {
+    bias_sum_kernel<T><<<blocks_for(C, 256), 256, 0, st>>>(pp, db, C, K);
+    IGNIS_CUDA_CHECK(cudaGetLastError(), "bias + activation backward");
+  }
+}
+
 }  // namespace
 
 const int kActCount = kActs;
@@ -123,6 +200,13 @@ void bias_act_cuda(int dev, int dtype, void* y, const void* b, int64_t N, int64_
                    const double* params) {
   IGNIS_CUDA_DISPATCH_FLOAT(dtype, T, "bias + activation",
                             bias_act_t<T>(dev, static_cast<T*>(y), static_cast<const T*>(b), N, C, S, op, params));
+}
+
+void bias_act_bwd_cuda(int dev, int dtype, const void* z, const void* dy, void* dz, void* db, int64_t N, int64_t C,
+                       int64_t S, int op, const double* params) {
+  IGNIS_CUDA_DISPATCH_FLOAT(dtype, T, "bias + activation backward",
+                            bias_act_bwd_t<T>(dev, static_cast<const T*>(z), static_cast<const T*>(dy), static_cast<T*>(dz),
+                                              static_cast<T*>(db), N, C, S, op, params));
 }
 
 }  // namespace ignis_cuda

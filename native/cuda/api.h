@@ -173,6 +173,10 @@ typedef struct IgnisCudaApi {
   // y[n, c, s] = act(y[n, c, s] + b[c]) in place (b may be NULL): the fused epilogue
   int (*bias_act)(int dev, int dtype, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act_op,
                   const double* act_params);
+  // the fused training backward: dz = act'(z) dy over [N, C, S] and db[c] = sum of dz (db may be NULL)
+  // (cpu/conv.h bias_act_bwd_cpu; z is the pre-activation, or the output for the ACT_OUT rows)
+  int (*bias_act_bwd)(int dev, int dtype, const void* z, const void* dy, void* dz, void* db, int64_t N, int64_t C,
+                      int64_t S, int act_op, const double* act_params);
   // One launch for all parameters (native/cpu/optim.h: kind, hyper layout, item meaning).
   int (*optim_step)(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
   // gather: op0 = out, op1 = input (stride 0 along dim), op2 = int64 index; scatter: op0 = self

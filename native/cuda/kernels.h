@@ -13,6 +13,9 @@ void act_fwd_cuda(int dev, int op, const IgnisCudaIter& it, const double* params
 void act_bwd_cuda(int dev, int op, const IgnisCudaIter& it, const double* params);
 void bias_act_cuda(int dev, int dtype, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act_op,
                    const double* params);
+// dz = act'(z) dy over [N, C, S] and db[c] = sum of dz (db may be NULL): cpu/conv.h bias_act_bwd_cpu's twin
+void bias_act_bwd_cuda(int dev, int dtype, const void* z, const void* dy, void* dz, void* db, int64_t N, int64_t C,
+                       int64_t S, int act_op, const double* params);
 void reduce_cuda(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, int out_dtype);
 void bmm_cuda(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, const void* a, const int64_t* sa,
               const void* b, const int64_t* sb, void* c);

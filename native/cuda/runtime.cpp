@@ -501,6 +501,13 @@ IgnisCudaApi make_api() {
       bias_act_cuda(dev, dt, y, b, N, C, S, act, p);
     });
   };
+  a.bias_act_bwd = [](int dev, int dt, const void* z, const void* dy, void* dz, void* db, int64_t N, int64_t C, int64_t S,
+                      int act, const double* p) {
+    return guard([&] {
+      prof::Scope ps(dev, "bias_act_bwd", prof::act_name(act));
+      bias_act_bwd_cuda(dev, dt, z, dy, dz, db, N, C, S, act, p);
+    });
+  };
   a.optim_step = [](int dev, int kind, int dt, const double* h, const IgnisCudaOptimItem* items, int64_t count) {
     return guard([&] {
       prof::Scope ps(dev, "optim_step", prof::optim_name(kind));

@@ -48,6 +48,17 @@ function bwdDef(kernel: string): OpDef<number[]> {
 }
 
 /**
+ * The gradient of activation `kernel` at x (or at the output y for the kernels whose backward reads
+ * it, `readsOutput`) under the upstream gradient g, as the dispatched backward op (differentiable).
+ */
+export function actBackward(kernel: string, x: Tensor, g: Tensor, params: number[]): Tensor {
+  return ops.dispatch(bwdDef(kernel), [x, g], params);
+}
+
+/** Whether `kernel`'s backward reads the forward's output instead of its input (ACT_OUT rows). */
+export const readsOutput = (kernel: string): boolean => FROM_OUTPUT.has(kernel);
+
+/**
  * The forward op of `kernel`; `fast`: its `approx: 'fast'` forward (the ACT_FAST row, kernel
  * '<kernel>_fast'), differentiated by the exact backward kernel (the exact derivative at x; for the
  * ACT_OUT rows sigmoid and tanh, the exact formula at the fast output).
@@ -67,7 +78,7 @@ function fwdDef(kernel: string, fast = false): OpDef<number[]> {
         return y;
       },
       backward(ctx, [g]) {
-        return [ops.dispatch(bwdDef(kernel), [ctx.x as Tensor, g!], ctx.params as number[])];
+        return [actBackward(kernel, ctx.x as Tensor, g!, ctx.params as number[])];
       },
     };
     fwdDefs.set(name, d);

@@ -102,6 +102,68 @@ const convDef: OpDef<ConvAttrs> = {
   },
 };
 
+type Act = { kernel: string; params: number[] };
+
+/** [dz, db] of bias + activation in one native sweep (K.biasActBwd); db only when asked for. */
+const biasActBwdDef: OpDef<{ N: number; C: number; S: number; act: Act; wantDb: boolean }> = {
+  name: 'bias_act_backward',
+  forward(_ctx, [z, dy], a) {
+    const [dz, db] = K.biasActBwd(z, K.contiguous(dy), a.N, a.C, a.S, a.act, a.wantDb);
+    return db ? [dz, db] : [dz];
+  },
+};
+
+/**
+ * A convolution with a fused activation while autograd records (issue 6, fusion in training): the
+ * forward writes the pre-activation z (convolution + bias) and then y = act(z), keeping z (or y, for
+ * the activations whose backward reads the output); the backward computes the activation gradient
+ * dz and the bias gradient in one sweep (bias_act_backward), then the convolution's data and weight
+ * gradients from dz. Under createGraph the backward is built from differentiable ops instead (z
+ * recomputed by a recorded convolution), so higher-order gradients work.
+ */
+const convActDef: OpDef<{ g: K.ConvGeom; act: Act }> = {
+  name: 'conv2d_act',
+  forward(ctx, [x, w, b], { g, act }) {
+    const xc = K.contiguous(x);
+    const wc = K.contiguous(w);
+    const z = K.convFwd(xc, wc, b ? K.contiguous(b) : null, g, null);
+    const y = K.act(act.kernel, z, act.params);
+    const fromOut = actFn.readsOutput(act.kernel);
+    if (fromOut) z._storage.dispose();
+    ctx.x = xc;
+    ctx.w = wc;
+    ctx.z = fromOut ? y : z;
+    ctx.inputs = [x, w, b];
+    ctx.g = g;
+    ctx.act = act;
+    return y;
+  },
+  backward(ctx, [gy]) {
+    const g = ctx.g as K.ConvGeom;
+    const act = ctx.act as Act;
+    const need = ctx.needsInputGrad;
+    const [x0, w0, b0] = ctx.inputs as (Tensor | undefined)[];
+    const wantDb = !!b0 && !!need[2];
+    let dz: Tensor;
+    let db: Tensor | null = null;
+    let x = ctx.x as Tensor, w = ctx.w as Tensor;
+    if (mode.grad) {
+      x = x0!;
+      w = w0!;
+      const at = actFn.readsOutput(act.kernel) ? (ctx.z as Tensor) : dispatch(convDef, b0 ? [x, w, b0] : [x, w], { g, act: null });
+      dz = actFn.actBackward(act.kernel, at, gy!, act.params);
+      if (wantDb) db = ops().sum(dz, [0, 2, 3]);
+    } else {
+      const r = dispatch(biasActBwdDef, [ctx.z as Tensor, gy!], { N: g.N, C: g.O, S: g.OH * g.OW, act, wantDb }, true);
+      dz = r[0];
+      db = wantDb ? r[1] : null;
+    }
+    const gx = need[0] ? dispatch(convBwdDataDef, [dz, w], { g }) : null;
+    const gw = need[1] ? dispatch(convBwdWeightDef, [x, dz], { g, bias: false }, true)[0] : null;
+    return b0 ? [gx, gw, db] : [gx, gw];
+  },
+};
+
 /** dx = conv_backward_data(dy, w); also the transposed convolution's forward. Differentiable. */
 function bwdDataDef(name: string): OpDef<{ g: K.ConvGeom }> {
   return {
@@ -256,7 +318,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   if (opts.activation) {
     const act = resolveActivation(op, opts.activation, opts.activationParams);
     const recording = mode.grad && inputs.some((t) => t.requiresGrad);
-    if (act.kernel && !recording) return dispatch(convDef, inputs, { g, act: act.kernel });
+    if (act.kernel) return dispatch(recording ? convActDef : convDef, inputs, { g, act: act.kernel });
     return act.apply(dispatch(convDef, inputs, { g, act: null }));
   }
   return dispatch(convDef, inputs, { g, act: null });

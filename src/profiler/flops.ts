@@ -12,9 +12,10 @@
  *   every device these kernels are bandwidth-bound and their roofline figure is the GB/s.
  * - reductions: 1 FLOP per input element.
  * - bmm / matmul / mm / linear: 2·B·M·N·K (a multiply and an add per MAC), + M·N per bias.
- * - conv2d: 2·N·O·OH·OW·(C/g)·kh·kw, + N·O·OH·OW with a bias, + N·O·OH·OW for a fused activation (the
- *   weight's shape is [O, C/g, kh, kw]); its backward data and weight ops: the same 2·MACs (+ the bias
- *   gradient's sum).
+ * - conv2d (and conv2d_act, its training form with a fused activation): 2·N·O·OH·OW·(C/g)·kh·kw, +
+ *   N·O·OH·OW with a bias, + N·O·OH·OW for a fused activation (the weight's shape is [O, C/g, kh, kw]);
+ *   its backward data and weight ops: the same 2·MACs (+ the bias gradient's sum); bias_act_backward
+ *   (the fused activation and bias gradients): 2 per element.
  * - pooling: kh·kw FLOPs per output element (comparisons or adds; the window is read from attrs
  *   `kernelSize` / `kernel_size`, else inferred from the input and output sizes); adaptive and
  *   global pooling: 1 FLOP per input element.
@@ -208,7 +209,9 @@ for (const n of ['sum', 'prod', 'amax', 'amin', 'max', 'min', 'argmax', 'argmin'
   registerCost(n, reduction);
 for (const n of ['bmm', 'mm', 'matmul', 'addmm', 'baddbmm']) registerCost(n, matmulCost);
 registerCost('linear', linearCost);
-for (const n of ['conv1d', 'conv2d', 'conv3d', 'convolution']) registerCost(n, convCost);
+for (const n of ['conv1d', 'conv2d', 'conv2d_act', 'conv3d', 'convolution']) registerCost(n, convCost);
+// the fused training backward of bias + activation: the activation gradient per element (+ the bias sum)
+registerCost('bias_act_backward', (inputs, outputs) => (inputs.length ? { flops: 2 * numelOf(inputs[0].shape), bytes: ioBytes(inputs, outputs) } : {}));
 for (const n of ['conv2d_backward_data', 'conv_transpose2d']) registerCost(n, convBwdDataCost);
 registerCost('conv2d_backward_weight', convBwdWeightCost);
 for (const n of ['max_pool1d', 'max_pool2d', 'max_pool3d', 'avg_pool1d', 'avg_pool2d', 'avg_pool3d']) registerCost(n, poolCost);

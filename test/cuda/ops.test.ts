@@ -166,6 +166,28 @@ for (const dev of devices) {
       }
     });
 
+    it('conv + bias + activation in training (conv2d_act: one sweep for the activation and bias gradients) vs the CPU', () => {
+      ignis.backends.cudnn.allowTf32 = false;
+      try {
+        const x = sample([3, 3, 9, 10], -1, 1, 21);
+        const w = sample([5, 3, 3, 3], -0.5, 0.5, 22);
+        const b = sample([5], -0.5, 0.5, 23);
+        const go = sample([3, 5, 9, 10], -1, 1, 24);
+        for (const [activation, activationParams] of [['relu', undefined], ['gelu', undefined], ['sigmoid', undefined], ['leaky_relu', { negativeSlope: 0.2 }], ['elu', undefined]] as const) {
+          const grads = (d: string) => {
+            const ins = [x, w, b].map((t) => on(t, d).detach().requiresGrad_());
+            const y = F.conv2d(ins[0], ins[1], ins[2], { padding: 1, activation, activationParams });
+            expect(y.gradFn?.name).toBe('conv2d_act');
+            return [y, ...ignis.autograd.grad(y, ins, { gradOutputs: on(go, d) })];
+          };
+          const want = grads('cpu');
+          grads(dev).forEach((t, i) => expectClose(t, want[i], 1e-5, 1e-5, `${activation} ${['y', 'dx', 'dw', 'db'][i]}`));
+        }
+      } finally {
+        ignis.backends.cudnn.allowTf32 = true;
+      }
+    });
+
     it('max, average and adaptive pooling, forward and backward (padding, stride, ceil mode, count_include_pad)', () => {
       const x = sample([2, 3, 9, 11], -2, 2, 16);
       const cases: [string, (t: Tensor) => Tensor][] = [

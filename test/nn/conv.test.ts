@@ -72,6 +72,39 @@ describe('conv: fused activation', () => {
           expectClose(fused, ref, dtype === 'float32' ? 2e-5 : 1e-12, dtype === 'float32' ? 2e-5 : 1e-12, name);
         });
       });
+  // training: conv2d_act (forward keeps the pre-activation; backward = bias_act_backward, one sweep
+  // for the activation and bias gradients, then the convolution's data and weight gradients)
+  for (const dtype of ['float32', 'float64'] as const)
+    it.each(acts.map((a) => [`${a[0]}${a[1] ? ' ' + JSON.stringify(a[1]) : ''}`, ...a] as const))(`training %s ${dtype}: gradients as conv then activation`, (_n, name, params, fn) => {
+      const F = ignis.F as unknown as Record<string, (t: ignis.Tensor, p?: unknown) => ignis.Tensor>;
+      const x0 = U([2, 4, 7, 7], dtype, false);
+      const w0 = U([6, 4, 3, 3], dtype, false, -0.4, 0.4);
+      const b0 = U([6], dtype, false);
+      const go = U([2, 6, 4, 7], dtype, false);
+      const run = (fused: boolean, withBias: boolean) => {
+        const [x, w, b] = [x0, w0, b0].map((t) => t.clone().requiresGrad_(true));
+        const opts = { padding: 1, stride: [2, 1] as [number, number] };
+        const y = fused ? ops.conv2d(x, w, withBias ? b : null, { ...opts, activation: name, activationParams: params }) : F[fn](ops.conv2d(x, w, withBias ? b : null, opts), params);
+        const gs = ignis.autograd.grad(y, withBias ? [x, w, b] : [x, w], { gradOutputs: go });
+        return { y, gs };
+      };
+      for (const withBias of [true, false]) {
+        const a = run(true, withBias);
+        const r = run(false, withBias);
+        expect(a.y.gradFn?.name).toBe('conv2d_act');
+        const tol = dtype === 'float32' ? 2e-5 : 1e-12;
+        expectClose(a.y, r.y, tol, tol, `${name} output`);
+        a.gs.forEach((g, i) => expectClose(g, r.gs[i], tol * 5, tol * 5, `${name} gradient ${i} bias ${withBias}`));
+      }
+    });
+  it('training: float64 gradcheck and gradgradcheck through the fused op (input, weight, bias)', () => {
+    for (const [activation, activationParams] of [['tanh', undefined], ['elu', { alpha: 0.7 }], ['sigmoid', undefined], ['softplus', undefined]] as const) {
+      const f = (a: ignis.Tensor, w: ignis.Tensor, b: ignis.Tensor) => ops.conv2d(a, w, b, { padding: 1, activation, activationParams });
+      const ins = [U([1, 2, 4, 4]), U([3, 2, 3, 3]), U([3])];
+      expect(ignis.gradcheck(f, ins), activation).toBe(true);
+      expect(ignis.autograd.gradgradcheck(f, ins, [U([1, 3, 4, 4])]), activation).toBe(true);
+    }
+  });
   it('records autograd through conv + activation', () => {
     const x = U([1, 2, 5, 5]);
     const w = U([3, 2, 3, 3]);
