@@ -34,7 +34,7 @@ function slopeView(x: Tensor, w: Tensor): Tensor {
 }
 
 /**
- * PReLU as where(x > 0, x, w where(x > 0, 0, x)): the CUDA path and the tests' reference. The inner
+ * PReLU as where(x > 0, x, w where(x > 0, 0, x)): mixed dtypes' path and the tests' reference. The inner
  * where keeps x = +inf out of w's gradient (0 there, as PyTorch's kernel; w x would give 0 inf = NaN).
  */
 export function preluComposite(x: Tensor, w: Tensor): Tensor {
