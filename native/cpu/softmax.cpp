@@ -48,9 +48,14 @@ IGNIS_VM_INLINE T lane_reduce(int64_t D, T init, Op op, F f) {
 #pragma omp simd
     for (int64_t j = 0; j < L; ++j) acc[j] = op(acc[j], f(i + j));
   }
+  // the tail in its own lanes: acc is then indexed by constants only and stays in registers
+  T tail[L];
+  for (int64_t j = 0; j < L; ++j) tail[j] = init;
   const int64_t rest = D - i;
 #pragma omp simd
-  for (int64_t j = 0; j < rest; ++j) acc[j] = op(acc[j], f(i + j));
+  for (int64_t j = 0; j < rest; ++j) tail[j] = op(tail[j], f(i + j));
+#pragma omp simd
+  for (int64_t j = 0; j < L; ++j) acc[j] = op(acc[j], tail[j]);
   // halving tree: vector steps down to one vector, then a few scalar ones (one op per lane in a
   // scalar loop would cost as much as the row)
   for (int64_t w = L / 2; w > 0; w /= 2) {
