@@ -1,13 +1,13 @@
 // softmax / logSoftmax / softmin forward and backward along one dim (softmax.h). Compiled once per
 // ISA. Last dim (inner == 1): one row of D contiguous elements per task, three passes (max, sum of
 // exp, write), each a `#pragma omp simd` loop; the row stays in L1 after the first pass, so the
-// cost is the arithmetic: vmath.h's exp_nonpos (exp's value for the x - max <= 0 it is given, with
-// fewer operations) and reductions kept in kLanes partial results (lane_reduce) so that their
-// latency chain does not bind. Other dims: the same passes run over a block of up to kBlock
-// adjacent columns at once (x[o, d, j0 .. j0 + kBlock) is contiguous), so the inner loops stay
-// contiguous and vectorised there too. Rows / column blocks are spread over the OpenMP threads.
-// Log (logSoftmax) and Neg (softmin: the kernel reads -x) are template parameters: no test in the
-// loops.
+// forward's cost is the exp: vmath.h's exp_nonpos (exp's value, bit for bit, for the x - max <= 0
+// it is given, with a third fewer operations). Reductions keep GCC's one vector accumulator: four
+// interleaved ones measured slower (single thread, [4096, 1024] float32), forward and backward.
+// Other dims: the same passes run over a block of up to kBlock adjacent columns at once
+// (x[o, d, j0 .. j0 + kBlock) is contiguous), so the inner loops stay contiguous and vectorised
+// there too. Rows / column blocks are spread over the OpenMP threads. Log (logSoftmax) and Neg
+// (softmin: the kernel reads -x) are template parameters: no test in the loops.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -33,48 +33,11 @@ template <class T> IGNIS_VM_INLINE T sel_(bool c, T a, T b) { return vm::sel(c, 
 constexpr int64_t kBlock = 64;  // columns per task on the strided path
 constexpr int64_t kCost = 24;   // element-operations per element (three passes, one exp)
 
-// Partial results of a row reduction: 256 bytes, four AVX-512 (eight AVX2) vectors of independent
-// max / add chains, where one accumulator would wait on each step's latency.
-template <class T> constexpr int64_t kLanes = 256 / sizeof(T);
-
-// op-reduction of f(i) over [0, D), in kLanes interleaved partial results (any order).
-template <class T, class Op, class F>
-IGNIS_VM_INLINE T lane_reduce(int64_t D, T init, Op op, F f) {
-  constexpr int64_t L = kLanes<T>;
-  T acc[L];
-  for (int64_t j = 0; j < L; ++j) acc[j] = init;
-  int64_t i = 0;
-  for (; i + L <= D; i += L) {
-#pragma omp simd
-    for (int64_t j = 0; j < L; ++j) acc[j] = op(acc[j], f(i + j));
-  }
-  // the tail in its own lanes: acc is then indexed by constants only and stays in registers
-  T tail[L];
-  for (int64_t j = 0; j < L; ++j) tail[j] = init;
-  const int64_t rest = D - i;
-#pragma omp simd
-  for (int64_t j = 0; j < rest; ++j) tail[j] = op(tail[j], f(i + j));
-#pragma omp simd
-  for (int64_t j = 0; j < L; ++j) acc[j] = op(acc[j], tail[j]);
-  // halving tree: vector steps down to one vector, then a few scalar ones (one op per lane in a
-  // scalar loop would cost as much as the row)
-  for (int64_t w = L / 2; w > 0; w /= 2) {
-#pragma omp simd
-    for (int64_t j = 0; j < w; ++j) acc[j] = op(acc[j], acc[j + w]);
-  }
-  return acc[0];
-}
-
-struct Max {
-  template <class T> IGNIS_VM_INLINE T operator()(T a, T b) const { return smx_max_(a, b); }
-};
-struct Add {
-  template <class T> IGNIS_VM_INLINE T operator()(T a, T b) const { return a + b; }
-};
-
 template <class T, bool Log, bool Neg>
 void fwd_row(const T* __restrict x, T* __restrict y, int64_t D) {
-  const T m = lane_reduce(D, -std::numeric_limits<T>::infinity(), Max(), [x](int64_t i) { return smx_in_(x[i], Neg); });
+  T m = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : m)
+  for (int64_t i = 0; i < D; ++i) m = smx_max_(m, smx_in_(x[i], Neg));
   T s = 0;
   if constexpr (Log) {
 #pragma omp simd reduction(+ : s)
@@ -97,14 +60,17 @@ void fwd_row(const T* __restrict x, T* __restrict y, int64_t D) {
 
 template <class T, bool Log, bool Neg>
 void bwd_row(const T* __restrict y, const T* __restrict g, T* __restrict gx, int64_t D) {
+  T acc = 0;
   if constexpr (Log) {
-    const T gs = lane_reduce(D, T(0), Add(), [g](int64_t i) { return g[i]; });
+#pragma omp simd reduction(+ : acc)
+    for (int64_t i = 0; i < D; ++i) acc += g[i];
 #pragma omp simd
-    for (int64_t i = 0; i < D; ++i) gx[i] = log_softmax_grad_(y[i], g[i], gs, Neg);
+    for (int64_t i = 0; i < D; ++i) gx[i] = log_softmax_grad_(y[i], g[i], acc, Neg);
   } else {
-    const T dot = lane_reduce(D, T(0), Add(), [y, g](int64_t i) { return g[i] * y[i]; });
+#pragma omp simd reduction(+ : acc)
+    for (int64_t i = 0; i < D; ++i) acc += g[i] * y[i];
 #pragma omp simd
-    for (int64_t i = 0; i < D; ++i) gx[i] = softmax_grad_(y[i], g[i], dot, Neg);
+    for (int64_t i = 0; i < D; ++i) gx[i] = softmax_grad_(y[i], g[i], acc, Neg);
   }
 }
 
