@@ -39,7 +39,7 @@ const softmaxBwdDef = backwardDef('softmax_backward');
 const logSoftmaxBwdDef = backwardDef('log_softmax_backward');
 const softminBwdDef = backwardDef('softmin_backward');
 
-/** The backward as differentiable ops on the output y (double backward); neg: negated, in the same form as the kernel. */
+/** The backward as differentiable ops on the output y (double backward); neg: negated, as the kernel writes it. */
 function backwardComposite(y: Tensor, g: Tensor, a: SoftmaxAttrs): Tensor {
   const o = ops();
   if (a.log) {
