@@ -471,7 +471,7 @@ export function bnBwd(x: Tensor, dy: Tensor, w: Tensor | null, sm: Tensor, sv: T
   return [wrap(dx, x.shape, x.dtype, dev), dw ? wrap(dw, [g.C], x.dtype, dev) : null, db ? wrap(db, [g.C], x.dtype, dev) : null];
 }
 
-// ---- softmax / logSoftmax along one dim (native/cpu/softmax.cpp, native/cuda/softmax.cu) --------
+// ---- softmax / logSoftmax / softmin along one dim (native/cpu/softmax.cpp, native/cuda/softmax.cu)
 // Operands contiguous, viewed as [outer, D, inner]; meta layout next to SoftmaxFwd in addon.cpp.
 
 /** Sizes of x viewed as [outer, D, inner] around dim d. */
@@ -482,23 +482,29 @@ export function softmaxGeom(shape: readonly number[], d: number): [number, numbe
   return [outer, shape.length ? shape[d] : 1, inner];
 }
 
-function softmaxMeta(dtype: DType, shape: readonly number[], d: number, log: boolean, o0: number, o1: number): void {
+function softmaxMeta(dtype: DType, shape: readonly number[], d: number, log: boolean, neg: boolean, o0: number, o1: number): void {
   const [outer, D, inner] = softmaxGeom(shape, d);
   meta[0] = DTYPE_CODE[dtype];
   meta[1] = outer; meta[2] = D; meta[3] = inner; meta[4] = log ? 1 : 0;
-  meta[5] = o0; meta[6] = o1;
+  meta[5] = o0; meta[6] = o1; meta[7] = neg ? 1 : 0;
 }
 
-/** softmax (log false) or logSoftmax (log true) of a contiguous floating x along dim d. */
-export function softmaxFwd(x: Tensor, d: number, log: boolean, op = log ? 'logSoftmax' : 'softmax'): Tensor {
-  softmaxMeta(x.dtype, x.shape, d, log, x._offset, 0);
+/**
+ * softmax (log false) or logSoftmax (log true) of a contiguous floating x along dim d; neg: of -x
+ * (softmin), without materialising -x.
+ */
+export function softmaxFwd(x: Tensor, d: number, log: boolean, op = log ? 'logSoftmax' : 'softmax', neg = false): Tensor {
+  softmaxMeta(x.dtype, x.shape, d, log, neg, x._offset, 0);
   const h = x._storage.live(op);
   return wrap(call(op, () => addon.softmaxFwd(h)), x.shape, x.dtype, x._storage.device);
 }
 
-/** The input gradient from the forward's output y and the upstream gradient g (both contiguous). */
-export function softmaxBwd(y: Tensor, g: Tensor, d: number, log: boolean, op = log ? 'logSoftmax_backward' : 'softmax_backward'): Tensor {
-  softmaxMeta(y.dtype, y.shape, d, log, y._offset, g._offset);
+/**
+ * The input gradient from the forward's output y and the upstream gradient g (both contiguous);
+ * neg: of the forward with neg (the gradient through -x, negated).
+ */
+export function softmaxBwd(y: Tensor, g: Tensor, d: number, log: boolean, op = log ? 'logSoftmax_backward' : 'softmax_backward', neg = false): Tensor {
+  softmaxMeta(y.dtype, y.shape, d, log, neg, y._offset, g._offset);
   const hy = y._storage.live(op), hg = g._storage.live(op);
   return wrap(call(op, () => addon.softmaxBwd(hy, hg)), y.shape, y.dtype, y._storage.device);
 }

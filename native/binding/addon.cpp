@@ -1183,14 +1183,22 @@ Napi::Value BnBwd(const Napi::CallbackInfo& info) {
   return array_of(env, {dx, dw, db});
 }
 
-// ---- softmax / logSoftmax along one dim (native/cpu/softmax.cpp, cuda/softmax.cu) ---------------
+// ---- softmax / logSoftmax / softmin along one dim (native/cpu/softmax.cpp, cuda/softmax.cu) -----
 // meta: [0] dtype, [1..3] outer D inner (the contiguous operands viewed as [outer, D, inner]),
-// [4] log (1 = logSoftmax), [5..6] element offsets of x (fwd) / y and g (bwd)
+// [4] log (1 = logSoftmax), [5..6] element offsets of x (fwd) / y and g (bwd), [7] neg (1 = of -x:
+// softmin)
+const char* smx_name(bool backward) {
+  const bool log = g_meta[4] != 0, neg = g_meta[7] != 0;
+  if (neg) return log ? (backward ? "logSoftmin backward" : "logSoftmin") : (backward ? "softmin backward" : "softmin");
+  return log ? (backward ? "logSoftmax backward" : "logSoftmax") : (backward ? "softmax backward" : "softmax");
+}
+
 SoftmaxShape smx_shape(const char* what) {
   SoftmaxShape s;
   s.dt = meta_float_dtype(what);
   meta_ints(1, {&s.outer, &s.D, &s.inner}, what);
   s.log = g_meta[4] != 0;
+  s.neg = g_meta[7] != 0;
   if (s.outer < 0 || s.D < 0 || s.inner < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
   // the element count must not overflow before nn_size checks it
   const int64_t lim = int64_t(1) << 46;
@@ -1201,7 +1209,7 @@ SoftmaxShape smx_shape(const char* what) {
 
 // softmaxFwd(x) -> y storage, x's shape
 Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
-  const char* what = g_meta[4] != 0 ? "logSoftmax" : "softmax";
+  const char* what = smx_name(false);
   SoftmaxShape s = smx_shape(what);
   const int64_t n = s.outer * s.D * s.inner;
   int dev = -1;
@@ -1218,7 +1226,7 @@ Napi::Value SoftmaxFwd(const Napi::CallbackInfo& info) {
 
 // softmaxBwd(y, g) -> gx storage, y's shape (y: the forward's output)
 Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
-  const char* what = g_meta[4] != 0 ? "logSoftmax backward" : "softmax backward";
+  const char* what = smx_name(true);
   SoftmaxShape s = smx_shape(what);
   const int64_t n = s.outer * s.D * s.inner;
   int dev = -1;

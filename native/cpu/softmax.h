@@ -16,11 +16,13 @@ struct SoftmaxShape {
   DType dt = DType::f32;
   int64_t outer = 0, D = 0, inner = 0;
   bool log = false;  // logSoftmax
+  bool neg = false;  // of -x: softmin (log: logSoftmax(-x)), without materialising -x
 };
 
-// softmax_fwd_cpu: y = softmax(x) (or logSoftmax) along D.
+// softmax_fwd_cpu: y = softmax(x) (or logSoftmax) along D; neg: of -x (softmin).
 // softmax_bwd_cpu: gx from the forward's output y and the upstream gradient g: softmax
-// y (g - sum(g y)), logSoftmax g - exp(y) sum(g). CUDA twins: cuda/softmax.cu.
+// y (g - sum(g y)), logSoftmax g - exp(y) sum(g); neg: the same negated (the chain rule through -x).
+// CUDA twins: cuda/softmax.cu.
 namespace isa_default { void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
 namespace isa_avx2 { void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
 namespace isa_avx512 { void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx); }

@@ -271,6 +271,26 @@ template <class T> IGNIS_VM_INLINE T exp_normal(T x) {
   return (T(1) + expm1_r(r)) * pow2i(n);  // n = max exponent + 1 encodes +inf
 }
 
+// exp(x) for x <= 0 (or nan) only - softmax's exp(x - max x) and exp of a logSoftmax output: the
+// same value as vm::exp there, bit for bit, with fewer operations. No upper clamp; 2^n is read from
+// the bits of the rounding sum k = n + magic (no second add), and instead of exp's two power-of-two
+// factors the scale is 2^(n + mant + 2) (normal for every n the clamp lets through: float n >= -150,
+// double n >= -1076) times 2^-(mant + 2), a single rounding into the subnormal range, as in exp.
+// x > 0 gives garbage (not checked).
+template <class T> IGNIS_VM_INLINE T exp_nonpos(T x) {
+  using namespace detail;
+  using U = typename K<T>::U;
+  constexpr int kPre = K<T>::mant + 2;  // 2^kPre lifts the lowest n into the normal range
+  T xc = sel(x < K<T>::exp_lo, K<T>::exp_lo, x);  // keeps nan
+  T k = fma_(xc, K<T>::log2e, K<T>::magic);
+  T n = k - K<T>::magic;
+  T r = fma_(n, -K<T>::ln2_hi, xc);
+  r = fma_(n, -K<T>::ln2_lo, r);
+  T p = T(1) + expm1_r(r);
+  T scale = bits<T>(U(bits<U>(k) + K<T>::bias + kPre) << K<T>::mant);
+  return (p * scale) * (T(1) / T(U(1) << kPre));
+}
+
 template <class T> IGNIS_VM_INLINE T expm1(T x) {
   using namespace detail;
   T xc = clamp_(x, K<T>::expm1_lo, K<T>::expm1_hi);

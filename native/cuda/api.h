@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 1
+#define IGNIS_CUDA_ABI_VERSION 2  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -82,6 +82,7 @@ typedef struct IgnisCudaBn {
 typedef struct IgnisCudaSoftmax {
   int32_t dtype, log;  // log: 1 = logSoftmax
   int64_t outer, D, inner;
+  int32_t neg;  // 1 = of -x (softmin)
 } IgnisCudaSoftmax;
 
 // PReLU (x viewed as [outer, C, inner], C slopes) and GLU (x viewed as [outer, 2, inner]; C unused)

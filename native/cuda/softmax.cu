@@ -1,6 +1,7 @@
-// softmax / logSoftmax along one dim, forward and backward: the CUDA twin of cpu/softmax.cpp, with
-// the same per-element math (ops/softmax_math.h) and so the same NaN / inf semantics (PyTorch's).
-// Operands are contiguous, viewed as [outer, D, inner].
+// softmax / logSoftmax / softmin along one dim, forward and backward: the CUDA twin of
+// cpu/softmax.cpp, with the same per-element math (ops/softmax_math.h) and so the same NaN / inf
+// semantics (PyTorch's). Operands are contiguous, viewed as [outer, D, inner]; neg (softmin) reads
+// -x through smx_in_ and negates the gradient, as on the CPU.
 //   inner == 1 (last dim): a warp per row for D <= 1024 (8 rows per 256-thread block), a block per
 //     row beyond; three passes over the row (max, sum of exp, write), warp-shuffle reductions.
 //   inner > 1: a thread per (outer, column), looping over D: neighbouring threads read neighbouring
@@ -46,7 +47,7 @@ DI T row_reduce(T v, Op op, T* sh) {
 }
 
 template <class T, int TPR>
-__global__ void fwd_last(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t D, bool log) {
+__global__ void fwd_last(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t D, bool log, bool neg) {
   __shared__ T sh[kThreads / 32];
   constexpr int RPB = kThreads / TPR;
   const int lane = threadIdx.x % TPR;
@@ -57,12 +58,12 @@ __global__ void fwd_last(const T* __restrict__ x, T* __restrict__ y, int64_t out
     T* yr = y + row * D;
     T m = -INFINITY;
     if (live)
-      for (int64_t i = lane; i < D; i += TPR) m = smx_max_(m, xr[i]);
+      for (int64_t i = lane; i < D; i += TPR) m = smx_max_(m, smx_in_(xr[i], neg));
     m = row_reduce<TPR>(m, MaxOp(), sh);
     T s = 0;
     if (live)
       for (int64_t i = lane; i < D; i += TPR) {
-        T e = smx_exp_(xr[i], m);
+        T e = smx_exp_(smx_in_(xr[i], neg), m);
         if (!log) yr[i] = e;
         s += e;
       }
@@ -70,7 +71,7 @@ __global__ void fwd_last(const T* __restrict__ x, T* __restrict__ y, int64_t out
     if (!live) continue;
     if (log) {
       const T ls = ::log(s);
-      for (int64_t i = lane; i < D; i += TPR) yr[i] = log_softmax_out_(xr[i], m, ls);
+      for (int64_t i = lane; i < D; i += TPR) yr[i] = log_softmax_out_(smx_in_(xr[i], neg), m, ls);
     } else {
       const T inv = T(1) / s;
       for (int64_t i = lane; i < D; i += TPR) yr[i] = softmax_out_(yr[i], inv);
@@ -80,7 +81,7 @@ __global__ void fwd_last(const T* __restrict__ x, T* __restrict__ y, int64_t out
 
 template <class T, int TPR>
 __global__ void bwd_last(const T* __restrict__ y, const T* __restrict__ g, T* __restrict__ gx, int64_t outer, int64_t D,
-                         bool log) {
+                         bool log, bool neg) {
   __shared__ T sh[kThreads / 32];
   constexpr int RPB = kThreads / TPR;
   const int lane = threadIdx.x % TPR;
@@ -94,28 +95,29 @@ __global__ void bwd_last(const T* __restrict__ y, const T* __restrict__ g, T* __
     acc = row_reduce<TPR>(acc, AddOp(), sh);
     if (!live) continue;
     for (int64_t i = lane; i < D; i += TPR)
-      gx[base + i] = log ? log_softmax_grad_(y[base + i], g[base + i], acc) : softmax_grad_(y[base + i], g[base + i], acc);
+      gx[base + i] = log ? log_softmax_grad_(y[base + i], g[base + i], acc, neg) : softmax_grad_(y[base + i], g[base + i], acc, neg);
   }
 }
 
 template <class T>
-__global__ void fwd_strided(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t D, int64_t inner, bool log) {
+__global__ void fwd_strided(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t D, int64_t inner, bool log,
+                            bool neg) {
   const int64_t n = outer * inner;
   for (int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t o = k / inner, j = k % inner;
     const T* xc = x + o * D * inner + j;
     T* yc = y + o * D * inner + j;
     T m = -INFINITY;
-    for (int64_t d = 0; d < D; ++d) m = smx_max_(m, xc[d * inner]);
+    for (int64_t d = 0; d < D; ++d) m = smx_max_(m, smx_in_(xc[d * inner], neg));
     T s = 0;
     for (int64_t d = 0; d < D; ++d) {
-      T e = smx_exp_(xc[d * inner], m);
+      T e = smx_exp_(smx_in_(xc[d * inner], neg), m);
       if (!log) yc[d * inner] = e;
       s += e;
     }
     if (log) {
       const T ls = ::log(s);
-      for (int64_t d = 0; d < D; ++d) yc[d * inner] = log_softmax_out_(xc[d * inner], m, ls);
+      for (int64_t d = 0; d < D; ++d) yc[d * inner] = log_softmax_out_(smx_in_(xc[d * inner], neg), m, ls);
     } else {
       const T inv = T(1) / s;
       for (int64_t d = 0; d < D; ++d) yc[d * inner] = softmax_out_(yc[d * inner], inv);
@@ -125,7 +127,7 @@ __global__ void fwd_strided(const T* __restrict__ x, T* __restrict__ y, int64_t 
 
 template <class T>
 __global__ void bwd_strided(const T* __restrict__ y, const T* __restrict__ g, T* __restrict__ gx, int64_t outer, int64_t D,
-                            int64_t inner, bool log) {
+                            int64_t inner, bool log, bool neg) {
   const int64_t n = outer * inner;
   for (int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t o = k / inner, j = k % inner, base = o * D * inner + j;
@@ -133,7 +135,7 @@ __global__ void bwd_strided(const T* __restrict__ y, const T* __restrict__ g, T*
     for (int64_t d = 0; d < D; ++d) acc += log ? g[base + d * inner] : g[base + d * inner] * y[base + d * inner];
     for (int64_t d = 0; d < D; ++d) {
       const int64_t i = base + d * inner;
-      gx[i] = log ? log_softmax_grad_(y[i], g[i], acc) : softmax_grad_(y[i], g[i], acc);
+      gx[i] = log ? log_softmax_grad_(y[i], g[i], acc, neg) : softmax_grad_(y[i], g[i], acc, neg);
     }
   }
 }
@@ -146,24 +148,24 @@ unsigned row_blocks(int64_t rows, int rows_per_block) {
 }  // namespace
 
 void softmax_fwd_cuda(int dev, const IgnisCudaSoftmax& s, const void* x, void* y) {
-  const char* what = s.log ? "logSoftmax" : "softmax";
+  const char* what = s.neg ? (s.log ? "logSoftmin" : "softmin") : (s.log ? "logSoftmax" : "softmax");
   if (s.outer <= 0 || s.D <= 0 || s.inner <= 0) return;
   cudaStream_t st = stream(dev);
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, what, {
     const T* xp = static_cast<const T*>(x);
     T* yp = static_cast<T*>(y);
     if (s.inner == 1) {
-      if (s.D <= 1024) fwd_last<T, 32><<<row_blocks(s.outer, kThreads / 32), kThreads, 0, st>>>(xp, yp, s.outer, s.D, s.log != 0);
-      else fwd_last<T, kThreads><<<row_blocks(s.outer, 1), kThreads, 0, st>>>(xp, yp, s.outer, s.D, s.log != 0);
+      if (s.D <= 1024) fwd_last<T, 32><<<row_blocks(s.outer, kThreads / 32), kThreads, 0, st>>>(xp, yp, s.outer, s.D, s.log != 0, s.neg != 0);
+      else fwd_last<T, kThreads><<<row_blocks(s.outer, 1), kThreads, 0, st>>>(xp, yp, s.outer, s.D, s.log != 0, s.neg != 0);
     } else {
-      fwd_strided<T><<<blocks_for(s.outer * s.inner, kThreads), kThreads, 0, st>>>(xp, yp, s.outer, s.D, s.inner, s.log != 0);
+      fwd_strided<T><<<blocks_for(s.outer * s.inner, kThreads), kThreads, 0, st>>>(xp, yp, s.outer, s.D, s.inner, s.log != 0, s.neg != 0);
     }
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), what);
 }
 
 void softmax_bwd_cuda(int dev, const IgnisCudaSoftmax& s, const void* y, const void* g, void* gx) {
-  const char* what = s.log ? "logSoftmax backward" : "softmax backward";
+  const char* what = s.neg ? (s.log ? "logSoftmin backward" : "softmin backward") : (s.log ? "logSoftmax backward" : "softmax backward");
   if (s.outer <= 0 || s.D <= 0 || s.inner <= 0) return;
   cudaStream_t st = stream(dev);
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, what, {
@@ -171,10 +173,10 @@ void softmax_bwd_cuda(int dev, const IgnisCudaSoftmax& s, const void* y, const v
     const T* gp = static_cast<const T*>(g);
     T* op = static_cast<T*>(gx);
     if (s.inner == 1) {
-      if (s.D <= 1024) bwd_last<T, 32><<<row_blocks(s.outer, kThreads / 32), kThreads, 0, st>>>(yp, gp, op, s.outer, s.D, s.log != 0);
-      else bwd_last<T, kThreads><<<row_blocks(s.outer, 1), kThreads, 0, st>>>(yp, gp, op, s.outer, s.D, s.log != 0);
+      if (s.D <= 1024) bwd_last<T, 32><<<row_blocks(s.outer, kThreads / 32), kThreads, 0, st>>>(yp, gp, op, s.outer, s.D, s.log != 0, s.neg != 0);
+      else bwd_last<T, kThreads><<<row_blocks(s.outer, 1), kThreads, 0, st>>>(yp, gp, op, s.outer, s.D, s.log != 0, s.neg != 0);
     } else {
-      bwd_strided<T><<<blocks_for(s.outer * s.inner, kThreads), kThreads, 0, st>>>(yp, gp, op, s.outer, s.D, s.inner, s.log != 0);
+      bwd_strided<T><<<blocks_for(s.outer * s.inner, kThreads), kThreads, 0, st>>>(yp, gp, op, s.outer, s.D, s.inner, s.log != 0, s.neg != 0);
     }
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), what);

@@ -1,14 +1,16 @@
 /**
- * softmax / logSoftmax / softmin along one dim. softmax and logSoftmax are one dispatched op each
- * ('softmax', 'log_softmax') over native kernels (native/cpu/softmax.cpp, native/cuda/softmax.cu:
- * one pass per row for the max, one for the sum of exp, one to write), with a native backward op
- * computed from the output y:
+ * softmax / logSoftmax / softmin along one dim: one dispatched op each ('softmax', 'log_softmax',
+ * 'softmin') over native kernels (native/cpu/softmax.cpp, native/cuda/softmax.cu: one pass per row
+ * for the max, one for the sum of exp, one to write), with a native backward op computed from the
+ * output y:
  *   softmax:     gx = y (g - sum(g y))
  *   logSoftmax:  gx = g - exp(y) sum(g)
+ *   softmin:     softmax of -x, read by the kernel as -x (no neg(x) tensor): gx = -(y (g - sum(g y)))
  * Under createGraph the backward is written with differentiable ops on y instead, so that double
- * backward works. NaN / inf follow PyTorch: a row holding a NaN or a +inf, or only -inf, is NaN.
- * softmaxComposite / logSoftmaxComposite are the earlier compositions of primitives, kept as the
- * reference the tests compare the kernels against.
+ * backward works. NaN / inf follow PyTorch: a row holding a NaN or a +inf (softmin: a -inf), or
+ * only -inf (softmin: +inf), is NaN.
+ * softmaxComposite / logSoftmaxComposite / softminComposite are the compositions of primitives,
+ * kept as the reference the tests compare the kernels against.
  */
 import { mode } from '../autograd/mode';
 import type { OpDef } from '../dispatch';
@@ -16,36 +18,43 @@ import { isFloating } from '../dtype';
 import * as K from '../kernels';
 import { normDim } from '../shape';
 import { Tensor } from '../tensor';
-import { checkTensor, dispatch, ops, scoped } from './util';
+import { checkTensor, dispatch, ops } from './util';
 
 interface SoftmaxAttrs {
   dim: number;
   log: boolean;
+  /** of -x (softmin) */
+  neg: boolean;
 }
 
 function backwardDef(name: string): OpDef<SoftmaxAttrs> {
   return {
     name,
     forward(_ctx, [y, g], a) {
-      return K.softmaxBwd(y, K.contiguous(g), a.dim, a.log, name);
+      return K.softmaxBwd(y, K.contiguous(g), a.dim, a.log, name, a.neg);
     },
   };
 }
 const softmaxBwdDef = backwardDef('softmax_backward');
 const logSoftmaxBwdDef = backwardDef('log_softmax_backward');
+const softminBwdDef = backwardDef('softmin_backward');
 
-/** The backward as differentiable ops on the output y (double backward). */
+/** The backward as differentiable ops on the output y (double backward); neg: negated, as the kernel writes it. */
 function backwardComposite(y: Tensor, g: Tensor, a: SoftmaxAttrs): Tensor {
   const o = ops();
-  if (a.log) return o.sub(g, o.mul(o.exp(y), o.sum(g, a.dim, true)));
-  return o.mul(y, o.sub(g, o.sum(o.mul(g, y), a.dim, true)));
+  if (a.log) {
+    const t = o.mul(o.exp(y), o.sum(g, a.dim, true));
+    return a.neg ? o.sub(t, g) : o.sub(g, t);
+  }
+  const dot = o.sum(o.mul(g, y), a.dim, true);
+  return o.mul(y, a.neg ? o.sub(dot, g) : o.sub(g, dot));
 }
 
 function forwardDef(name: string, bwd: OpDef<SoftmaxAttrs>): OpDef<SoftmaxAttrs> {
   return {
     name,
     forward(ctx, [x], a) {
-      const y = K.softmaxFwd(K.contiguous(x), a.dim, a.log, name);
+      const y = K.softmaxFwd(K.contiguous(x), a.dim, a.log, name, a.neg);
       ctx.y = y;
       ctx.a = a;
       return y;
@@ -60,28 +69,28 @@ function forwardDef(name: string, bwd: OpDef<SoftmaxAttrs>): OpDef<SoftmaxAttrs>
 }
 const softmaxDef = forwardDef('softmax', softmaxBwdDef);
 const logSoftmaxDef = forwardDef('log_softmax', logSoftmaxBwdDef);
+const softminDef = forwardDef('softmin', softminBwdDef);
 
-function run(def: OpDef<SoftmaxAttrs>, x: Tensor, dim: number, log: boolean, op: string): Tensor {
+function run(def: OpDef<SoftmaxAttrs>, x: Tensor, dim: number, log: boolean, neg: boolean, op: string): Tensor {
   checkTensor(x, op);
   const xf = isFloating(x.dtype) ? x : ops().to(x, 'float32');
   const d = normDim(dim, x.ndim, op);
-  return dispatch(def, [xf], { dim: d, log });
+  return dispatch(def, [xf], { dim: d, log, neg });
 }
 
 /** exp(x_i) / sum_j exp(x_j) along dim (integer inputs are computed in float32). */
 export function softmax(x: Tensor, dim: number): Tensor {
-  return run(softmaxDef, x, dim, false, 'softmax');
+  return run(softmaxDef, x, dim, false, false, 'softmax');
 }
 
 /** log(softmax(x)) = x_i - log sum_j exp(x_j) along dim, without forming softmax. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  return run(logSoftmaxDef, x, dim, true, 'logSoftmax');
+  return run(logSoftmaxDef, x, dim, true, false, 'logSoftmax');
 }
 
-/** softmax(-x). */
+/** softmax(-x) = exp(-x_i) / sum_j exp(-x_j) along dim, without forming -x. */
 export function softmin(x: Tensor, dim: number): Tensor {
-  checkTensor(x, 'softmin');
-  return scoped([x], () => softmax(ops().neg(x), dim));
+  return run(softminDef, x, dim, false, true, 'softmin');
 }
 
 // ---- the compositions of primitives (reference for the tests) ------------------------------
@@ -110,4 +119,10 @@ export function logSoftmaxComposite(x: Tensor, dim: number): Tensor {
   const o = ops();
   const [z, d] = prepare(x, dim, 'logSoftmax');
   return o.sub(z, o.log(o.sum(o.exp(z), d, true)));
+}
+
+/** softmin as softmaxComposite(neg(x)) (the reference for the kernel). */
+export function softminComposite(x: Tensor, dim: number): Tensor {
+  checkTensor(x, 'softmin');
+  return softmaxComposite(ops().neg(x), dim);
 }

@@ -21,9 +21,9 @@
  *   global pooling: 1 FLOP per input element.
  * - batch_norm: 4 FLOPs per element (normalise: sub, mul; affine: mul, add), + 3 per element for
  *   the batch statistics in training (sum, square, sum of squares); its backward 8 per element.
- * - cross_entropy: 4 FLOPs per logit (max, subtract, exp, sum); softmax / log_softmax: 4 per element,
- *   their backward 3 per element; prelu 1 per element, its backward 2 (input and slope gradient);
- *   glu 2 per output element, its backward 1 per input element.
+ * - cross_entropy: 4 FLOPs per logit (max, subtract, exp, sum); softmax / log_softmax / softmin: 4
+ *   per element, their backward 3 per element; prelu 1 per element, its backward 2 (input and slope
+ *   gradient); glu 2 per output element, its backward 1 per input element.
  * - views (view, permute, expand, slice) move nothing: 0 FLOPs, 0 bytes; copies (clone, cat,
  *   to, gather, ...) move their inputs and outputs and do 0 FLOPs.
  * Ops not in the table report neither (shown blank). registerCost() adds or replaces an entry.
@@ -220,10 +220,10 @@ for (const n of ['adaptive_avg_pool2d', 'adaptive_max_pool2d', 'adaptive_avg_poo
 registerCost('pool2d_backward', elementwise(1));
 registerCost('batch_norm', batchNormCost);
 registerCost('batch_norm_backward', batchNormBwdCost);
-// softmax / log_softmax along one dim: max, subtract + exp, sum, scale per element; their backward
-// (from the output y): a dot product and a multiply-add per element
-for (const n of ['softmax', 'log_softmax']) registerCost(n, elementwise(4));
-for (const n of ['softmax_backward', 'log_softmax_backward']) registerCost(n, elementwise(3));
+// softmax / log_softmax / softmin along one dim: max, subtract + exp, sum, scale per element; their
+// backward (from the output y): a dot product and a multiply-add per element
+for (const n of ['softmax', 'log_softmax', 'softmin']) registerCost(n, elementwise(4));
+for (const n of ['softmax_backward', 'log_softmax_backward', 'softmin_backward']) registerCost(n, elementwise(3));
 // prelu (one select-multiply per element; backward: the input gradient and the slope gradient's
 // multiply-add per element), glu (a sigmoid and a multiply per output element; backward one per input
 // element); rrelu_with_noise's work is in its child ops (uniform_, le, where, mul)

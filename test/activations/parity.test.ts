@@ -121,12 +121,6 @@ const SOFTSHRINK_ZERO =
   'softshrink(-0.0) is +0 or -0 depending on the position; Ignis always gives +0 (the vectorised result, as for ' +
   'the -0.0 in softshrink_edge_*).';
 for (const n of ['softshrink_lambd1p0_f32', 'softshrink_lambd1p0_f64']) KNOWN[n] = { output: { 33: { value: 0, why: SOFTSHRINK_ZERO } } };
-const SOFTMIN_INF =
-  'softmin of a row holding -inf is softmax of a row holding +inf: PyTorch gives NaN for the whole row ' +
-  '(x - max = inf - inf), src/ops/softmax.ts guards an infinite row max and gives NaN only at the inf element. ' +
-  "Fix (src/ops, outside this suite's remit): guard only max == -inf.";
-for (const n of ['softmin_edge_f32', 'softmin_edge_f64'])
-  KNOWN[n] = { output: { 0: { value: 0, why: SOFTMIN_INF }, 1: { value: 0, why: SOFTMIN_INF }, 3: { value: 0, why: SOFTMIN_INF } } };
 
 const byName = new Map(fixture.cases.map((c) => [c.name, c]));
 /** the same case in the other float dtype, when its inputs are the same values */

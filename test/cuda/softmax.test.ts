@@ -1,5 +1,5 @@
 /**
- * softmax / logSoftmax kernels (native/cuda/softmax.cu) against their CPU twins
+ * softmax / logSoftmax / softmin kernels (native/cuda/softmax.cu) against their CPU twins
  * (native/cpu/softmax.cpp) on every available device: the warp-per-row path (D <= 1024, a row count
  * that leaves a block part-filled), the block-per-row path (D > 1024), the strided path (non-last
  * dims), float32 and float64, NaN / inf rows, backward and double backward. On the CPU the inputs
@@ -23,7 +23,7 @@ for (const dev of devices) {
       const [rt, at] = dt === 'float32' ? [2e-5, 2e-6] : [1e-12, 1e-14];
       it(`forward and backward vs the CPU, ${dt}`, () => {
         for (const [shape, d] of cases)
-          for (const f of [ignis.softmax, ignis.logSoftmax]) {
+          for (const f of [ignis.softmax, ignis.logSoftmax, ignis.softmin]) {
             const x = sample(shape, dt);
             const go = sample(shape, dt, 1, 5);
             const xr = x.clone().requiresGrad_(true);
@@ -40,7 +40,7 @@ for (const dev of devices) {
     it('NaN / inf rows as the CPU (PyTorch semantics), both paths', () => {
       const inf = Infinity;
       const x = ignis.tensor([[1, inf, 0], [-inf, -inf, -inf], [1, NaN, 2], [1, -inf, 2], [-inf, inf, 0]]);
-      for (const f of [ignis.softmax, ignis.logSoftmax]) {
+      for (const f of [ignis.softmax, ignis.logSoftmax, ignis.softmin]) {
         expectClose(f(on(x, dev), 1), f(x, 1), 1e-6, 1e-7, `${f.name} rows`);
         const xt = x.t().contiguous();
         expectClose(f(on(xt, dev), 0), f(xt, 0), 1e-6, 1e-7, `${f.name} columns`);
@@ -49,7 +49,7 @@ for (const dev of devices) {
 
     it('double backward (createGraph) vs the CPU, float64', () => {
       const x = sample([6, 9], 'float64', 1.5);
-      for (const f of [ignis.softmax, ignis.logSoftmax]) {
+      for (const f of [ignis.softmax, ignis.logSoftmax, ignis.softmin]) {
         const run = (t: Tensor): Tensor => {
           const xi = t.detach().requiresGrad_(true);
           const [g] = ignis.autograd.grad(f(xi, 1).pow(2).sum(), [xi], { createGraph: true });

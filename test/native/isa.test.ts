@@ -43,6 +43,11 @@ const out = {
   matmul: Array.from(A.matmul(B).dataSync()),
   exp64: Array.from(x64.exp().dataSync()),
   tanh64: Array.from(x64.tanh().dataSync()),
+  // softmax family (native/cpu/softmax.cpp, compiled per ISA): rows of 4099 (the tails) and a
+  // non-last dim (the column-block path)
+  softmax: Array.from(ignis.softmax(x.mul(3).reshape([1, 4099]), 1).dataSync()),
+  logSoftmax: Array.from(ignis.logSoftmax(x.mul(3).reshape([1, 4099]), 1).dataSync()),
+  softmin: Array.from(ignis.softmin(x.slice(0, 0, 4095).reshape([45, 91]), 0).dataSync()),
 };
 process.stdout.write(JSON.stringify(out));
 `;
@@ -66,8 +71,9 @@ function runWith(isa: string | undefined): Record<string, unknown> & { isa: stri
   const env = { ...process.env };
   delete env.IGNIS_CPU_ISA;
   if (isa !== undefined) env.IGNIS_CPU_ISA = isa;
-  const r = spawnSync(process.execPath, [file], { env, encoding: 'utf8', cwd: root });
-  if (r.status !== 0) throw new Error(`child (IGNIS_CPU_ISA=${isa}) failed: ${r.stderr}`);
+  // the JSON is over 1 MB, spawnSync's default maxBuffer (past it the child is killed with SIGTERM)
+  const r = spawnSync(process.execPath, [file], { env, encoding: 'utf8', cwd: root, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`child (IGNIS_CPU_ISA=${isa}) failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
@@ -100,6 +106,8 @@ describe('CPU ISA dispatch', () => {
     expectClose('matmul', auto.matmul as number[], forced.matmul as number[], 1e-5, 1e-5);
     expectClose('exp64', auto.exp64 as number[], forced.exp64 as number[], 1e-12, 1e-300);
     expectClose('tanh64', auto.tanh64 as number[], forced.tanh64 as number[], 1e-12, 1e-15);
+    // the row sums may add in a different order per ISA
+    for (const k of ['softmax', 'logSoftmax', 'softmin']) expectClose(k, auto[k] as number[], forced[k] as number[], 1e-5, 1e-7);
   }, 300_000);
 
   it('every ISA this CPU supports can be forced and agrees', () => {
@@ -111,6 +119,7 @@ describe('CPU ISA dispatch', () => {
       expectClose(`${isa} exp`, r.exp as number[], base.exp as number[], 1e-6, 1e-7);
       expectClose(`${isa} tanh`, r.tanh as number[], base.tanh as number[], 1e-6, 1e-7);
       expectClose(`${isa} sigmoid`, r.sigmoid as number[], base.sigmoid as number[], 1e-6, 1e-7);
+      for (const k of ['softmax', 'logSoftmax', 'softmin']) expectClose(`${isa} ${k}`, r[k] as number[], base[k] as number[], 1e-5, 1e-7);
     }
   }, 300_000);
 });

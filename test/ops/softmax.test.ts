@@ -1,8 +1,9 @@
 /**
- * softmax / logSoftmax native kernels (native/cpu/softmax.cpp): against the compositions of
- * primitives they replaced (random, large and small magnitudes, any dim, non-contiguous inputs,
+ * softmax / logSoftmax / softmin native kernels (native/cpu/softmax.cpp): against the compositions
+ * of primitives they replaced (random, large and small magnitudes, any dim, non-contiguous inputs,
  * row blocks), PyTorch's NaN / inf semantics, one dispatched op each way, float64 gradcheck and
- * gradgradcheck, and typed errors. PyTorch parity fixtures are in test/activations.
+ * gradgradcheck, and typed errors. softmin (the kernel reading -x) is also held bit for bit to
+ * softmax(neg(x)), forward and backward. PyTorch parity fixtures are in test/activations.
  */
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
@@ -10,7 +11,7 @@ import type { Tensor } from '../../src';
 import * as ops from '../../src/ops/all';
 import { expectClose, values } from '../util/fixtures';
 
-const { softmax, logSoftmax, softmin, softmaxComposite, logSoftmaxComposite } = ops;
+const { softmax, logSoftmax, softmin, softmaxComposite, logSoftmaxComposite, softminComposite } = ops;
 
 function sample(shape: number[], dtype: 'float32' | 'float64', scale = 4, seed = 1): Tensor {
   ignis.manualSeed(seed);
@@ -31,13 +32,14 @@ describe('softmax kernels vs the composite', () => {
           const x = sample(shape, dt, scale);
           expectClose(softmax(x, d), softmaxComposite(x, d), rt, at, `softmax ${shape} dim ${d} scale ${scale}`);
           expectClose(logSoftmax(x, d), logSoftmaxComposite(x, d), rt, at * scale, `logSoftmax ${shape} dim ${d} scale ${scale}`);
+          expectClose(softmin(x, d), softminComposite(x, d), rt, at, `softmin ${shape} dim ${d} scale ${scale}`);
         }
     });
     it(`backward, ${dt}: native gradient = the composite's`, () => {
       for (const [shape, d] of cases) {
         const x = sample(shape, dt).requiresGrad_(true);
         const go = sample(shape, dt, 1, 7);
-        for (const [f, c] of [[softmax, softmaxComposite], [logSoftmax, logSoftmaxComposite]] as const) {
+        for (const [f, c] of [[softmax, softmaxComposite], [logSoftmax, logSoftmaxComposite], [softmin, softminComposite]] as const) {
           const [g1] = ignis.autograd.grad(f(x, d).mul(go).sum(), [x]);
           const [g2] = ignis.autograd.grad(c(x, d).mul(go).sum(), [x]);
           // float32: sum(g) over up to 5000 terms in a different order on each side
@@ -56,6 +58,7 @@ describe('softmax kernels vs the composite', () => {
         const c = v.contiguous();
         expect(values(softmax(v, d))).toEqual(values(softmax(c, d)));
         expect(values(logSoftmax(v, d))).toEqual(values(logSoftmax(c, d)));
+        expect(values(softmin(v, d))).toEqual(values(softmin(c, d)));
       }
   });
 
@@ -69,6 +72,46 @@ describe('softmax kernels vs the composite', () => {
     expect(softmax(ignis.zeros([0, 4]), 1).shape).toEqual([0, 4]);
     expect(logSoftmax(ignis.zeros([3, 0]), 1).shape).toEqual([3, 0]);
     expect(softmax(ignis.zeros([3, 0, 2]), 2).shape).toEqual([3, 0, 2]);
+  });
+});
+
+describe('softmin: the kernel on -x is softmax(neg(x)), bit for bit', () => {
+  const inf = Infinity;
+  // negation is exact, so the kernel reading -x must give exactly what softmax gives on neg(x), and
+  // its gradient exactly the negated softmax gradient that autograd forms through neg
+  const same = (a: Tensor, b: Tensor, what: string): void => {
+    expect(a.shape, what).toEqual(b.shape);
+    expect(values(a).map((v) => (Object.is(v, -0) ? 0 : v)), what).toEqual(values(b).map((v) => (Object.is(v, -0) ? 0 : v)));
+  };
+  const special = (dt: 'float32' | 'float64'): Tensor => {
+    const rows = [[1, inf, 0, 2], [-inf, 3, 0, 1], [1, NaN, 2, 0], [-inf, -inf, -inf, -inf], [inf, inf, 1, 1], [-inf, inf, 0, 0], [0, 0, 0, 0]];
+    return ignis.tensor(rows, { dtype: dt });
+  };
+  for (const dt of ['float32', 'float64'] as const) {
+    it(`forward and backward, ${dt}: random, large magnitudes, inf / NaN rows, every dim`, () => {
+      const inputs: [Tensor, number][] = [];
+      for (const [shape, d] of [[[7, 33], 1], [[7, 33], 0], [[3, 5, 4], 1], [[2, 3, 130], -1], [[4, 5000], 1], [[300, 3], 0]] as [number[], number][])
+        for (const scale of [1e-6, 1, 30, dt === 'float64' ? 1e300 : 1e30]) inputs.push([sample(shape, dt, scale), d]);
+      const sp = special(dt);
+      inputs.push([sp, 1], [sp.t().contiguous(), 0]);
+      for (const [x0, d] of inputs) {
+        const what = `${x0.shape} dim ${d}`;
+        const x = x0.detach().requiresGrad_(true);
+        const go = ignis.randnLike(x0);
+        const y1 = softmin(x, d);
+        const y2 = softmax(ops.neg(x), d);
+        same(y1, y2, `softmin ${what}`);
+        const [g1] = ignis.autograd.grad(y1, [x], { gradOutputs: go });
+        const [g2] = ignis.autograd.grad(y2, [x], { gradOutputs: go });
+        same(g1!, g2!, `softmin grad ${what}`);
+      }
+    });
+  }
+  it('inf / NaN rows give PyTorch values (torch.nn.functional.softmin, 2.x)', () => {
+    const x = ignis.tensor([[1, inf], [-inf, -inf], [1, NaN], [inf, inf], [-inf, inf], [1, -inf], [inf, 2]]);
+    const want = [1, 0, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, 0, 1];
+    expectClose(softmin(x, 1), want, 0, 0, 'softmin rows');
+    expectClose(softmin(x.t().contiguous(), 0).t(), want, 0, 0, 'softmin columns');
   });
 });
 
@@ -114,10 +157,11 @@ describe('softmax: one dispatched op each way', () => {
     try {
       ignis.autograd.grad(softmax(x, 1), [x], { gradOutputs: ignis.onesLike(x) });
       ignis.autograd.grad(logSoftmax(x, 0), [x], { gradOutputs: ignis.onesLike(x) });
+      ignis.autograd.grad(softmin(x, 1), [x], { gradOutputs: ignis.onesLike(x) });
     } finally {
       off();
     }
-    expect(seen).toEqual(['softmax', 'softmax_backward', 'log_softmax', 'log_softmax_backward']);
+    expect(seen).toEqual(['softmax', 'softmax_backward', 'log_softmax', 'log_softmax_backward', 'softmin', 'softmin_backward']);
   });
 });
 
@@ -135,7 +179,7 @@ describe('softmax: gradcheck and gradgradcheck (float64)', () => {
     }
   it('the createGraph first derivative equals the native one', () => {
     const x = U([4, 7]);
-    for (const f of [softmax, logSoftmax]) {
+    for (const f of [softmax, logSoftmax, softmin]) {
       const [g1] = ignis.autograd.grad(f(x, 1).pow(2).sum(), [x]);
       const [g2] = ignis.autograd.grad(f(x, 1).pow(2).sum(), [x], { createGraph: true });
       expectClose(g2!, g1!, 1e-12, 1e-14, f.name);
