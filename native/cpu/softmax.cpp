@@ -12,6 +12,10 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <cstdint>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "../core/error.h"
 #include "../core/parallel.h"
@@ -58,8 +62,51 @@ void fwd_row(const T* __restrict x, T* __restrict y, int64_t D) {
   }
 }
 
+// Non-temporal stores for the softmax / softmin backward's output when the tensor is large (kStreamBytes
+// and up): the output then goes to memory without being read first (no read-for-ownership), one
+// stream of DRAM traffic less of four: 80-86 -> 100-103 GB/s on [4096, 1024] float32, 2 threads,
+// alternating runs. Smaller outputs keep ordinary stores, so that the next op finds them in cache.
+constexpr int64_t kStreamBytes = int64_t(8) << 20;
+
+#if defined(__AVX512F__)
+constexpr int kStreamLanes = 64;
+IGNIS_VM_INLINE void stream_grad(const float* y, const float* g, float* gx, float dot, bool neg, int64_t i) {
+  __m512 yv = _mm512_loadu_ps(y + i), gv = _mm512_loadu_ps(g + i), d = _mm512_set1_ps(dot);
+  _mm512_stream_ps(gx + i, _mm512_mul_ps(yv, neg ? _mm512_sub_ps(d, gv) : _mm512_sub_ps(gv, d)));
+}
+IGNIS_VM_INLINE void stream_grad(const double* y, const double* g, double* gx, double dot, bool neg, int64_t i) {
+  __m512d yv = _mm512_loadu_pd(y + i), gv = _mm512_loadu_pd(g + i), d = _mm512_set1_pd(dot);
+  _mm512_stream_pd(gx + i, _mm512_mul_pd(yv, neg ? _mm512_sub_pd(d, gv) : _mm512_sub_pd(gv, d)));
+}
+#elif defined(__AVX2__)
+constexpr int kStreamLanes = 32;
+IGNIS_VM_INLINE void stream_grad(const float* y, const float* g, float* gx, float dot, bool neg, int64_t i) {
+  __m256 yv = _mm256_loadu_ps(y + i), gv = _mm256_loadu_ps(g + i), d = _mm256_set1_ps(dot);
+  _mm256_stream_ps(gx + i, _mm256_mul_ps(yv, neg ? _mm256_sub_ps(d, gv) : _mm256_sub_ps(gv, d)));
+}
+IGNIS_VM_INLINE void stream_grad(const double* y, const double* g, double* gx, double dot, bool neg, int64_t i) {
+  __m256d yv = _mm256_loadu_pd(y + i), gv = _mm256_loadu_pd(g + i), d = _mm256_set1_pd(dot);
+  _mm256_stream_pd(gx + i, _mm256_mul_pd(yv, neg ? _mm256_sub_pd(d, gv) : _mm256_sub_pd(gv, d)));
+}
+#endif  // the baseline build keeps ordinary stores
+
+// gx = y (g - dot) (Neg: y (dot - g)) with streaming stores; false (nothing written) unless gx is
+// aligned to the vector and D a multiple of it
+template <class T>
+bool stream_softmax_grad(const T* y, const T* g, T* gx, int64_t D, T dot, bool neg) {
+#if defined(__AVX2__)
+  constexpr int64_t V = kStreamLanes / int64_t(sizeof(T));
+  if ((reinterpret_cast<uintptr_t>(gx) % kStreamLanes) != 0 || D % V != 0) return false;
+  for (int64_t i = 0; i < D; i += V) stream_grad(y, g, gx, dot, neg, i);
+  return true;
+#else
+  (void)y, (void)g, (void)gx, (void)D, (void)dot, (void)neg;
+  return false;
+#endif
+}
+
 template <class T, bool Log, bool Neg>
-void bwd_row(const T* __restrict y, const T* __restrict g, T* __restrict gx, int64_t D) {
+void bwd_row(const T* __restrict y, const T* __restrict g, T* __restrict gx, int64_t D, bool stream) {
   T acc = 0;
   if constexpr (Log) {
 #pragma omp simd reduction(+ : acc)
@@ -69,6 +116,7 @@ void bwd_row(const T* __restrict y, const T* __restrict g, T* __restrict gx, int
   } else {
 #pragma omp simd reduction(+ : acc)
     for (int64_t i = 0; i < D; ++i) acc += g[i] * y[i];
+    if (stream && stream_softmax_grad(y, g, gx, D, acc, Neg)) return;
 #pragma omp simd
     for (int64_t i = 0; i < D; ++i) gx[i] = softmax_grad_(y[i], g[i], acc, Neg);
   }
@@ -176,8 +224,12 @@ template <class T, bool Log, bool Neg>
 void bwd(const SoftmaxShape& s, const T* y, const T* g, T* gx) {
   if (s.inner == 1) {
     if (s.D <= 0) return;
+    const bool stream = s.outer * s.D * int64_t(sizeof(T)) >= kStreamBytes;
     parallel_for(s.outer, s.D * kCost, [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) bwd_row<T, Log, Neg>(y + r * s.D, g + r * s.D, gx + r * s.D, s.D);
+      for (int64_t r = b; r < e; ++r) bwd_row<T, Log, Neg>(y + r * s.D, g + r * s.D, gx + r * s.D, s.D, stream);
+#if defined(__AVX2__)
+      if (stream) _mm_sfence();  // the streamed lines are visible before the task ends
+#endif
     });
     return;
   }

@@ -149,6 +149,27 @@ describe('softmax: NaN / inf as PyTorch', () => {
     });
 });
 
+describe('softmax / softmin backward on large tensors (streaming stores from 8 MiB of output)', () => {
+  // the streamed path must give the ordinary path's values bit for bit: the same rows computed as
+  // small tensors (below the threshold) are the reference; D = 1000 is not a vector multiple (the
+  // ordinary loop), a row offset by one element is not aligned (also the ordinary loop)
+  for (const [dt, rows, D] of [['float32', 2304, 1024], ['float64', 1100, 1024], ['float32', 2200, 1000]] as const)
+    it(`${dt} [${rows}, ${D}]`, () => {
+      for (const f of [softmax, softmin]) {
+        const x = sample([rows, D], dt, 3, 7).requiresGrad_(true);
+        const go = sample([rows, D], dt, 1, 8);
+        const y = f(x, 1);
+        const [gx] = ignis.autograd.grad(y, [x], { gradOutputs: go });
+        const part = 100;
+        for (const r0 of [0, 37, rows - part]) {
+          const xs = x.detach().narrow(0, r0, part).contiguous().requiresGrad_(true);
+          const [gs] = ignis.autograd.grad(f(xs, 1), [xs], { gradOutputs: go.narrow(0, r0, part).contiguous() });
+          expect(values(gx.narrow(0, r0, part).contiguous()), `${f.name} rows ${r0}..`).toEqual(values(gs));
+        }
+      }
+    });
+});
+
 describe('softmax: one dispatched op each way', () => {
   it('forward and backward are single ops', () => {
     const seen: string[] = [];
