@@ -7,6 +7,7 @@
 
 #include "kernels.h"
 #include "math.h"
+#include "stream.h"
 #include "vmath.h"
 
 namespace ignis {
@@ -52,11 +53,17 @@ inline void map1(Iter& it, int64_t cost, F f) {
 
 template <class O, class T, class F>
 inline void map2(Iter& it, int64_t cost, F f) {
+  // float results of stream::kStreamBytes and more: streaming stores (stream.h) on the all-contiguous path
+  const bool big = std::is_floating_point_v<O> && it.numel() * int64_t(sizeof(O)) >= stream::kStreamBytes;
   iter_for_each(it, cost, [&](char** p, const int64_t* s, int64_t n) {
     O* __restrict o = reinterpret_cast<O*>(p[0]);
     const T* __restrict a = reinterpret_cast<const T*>(p[1]);
     const T* __restrict b = reinterpret_cast<const T*>(p[2]);
     if (s[0] == sizeof(O) && s[1] == sizeof(T) && s[2] == sizeof(T)) {
+      if (big) {
+        stream::out(o, n, [&](int64_t i) IGNIS_ALWAYS_INLINE { return f(a[i], b[i]); });
+        return;
+      }
 #pragma omp simd
       for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
     } else if (s[0] == sizeof(O) && s[1] == sizeof(T) && s[2] == 0) {

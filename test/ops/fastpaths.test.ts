@@ -1,8 +1,9 @@
 /**
  * The specialised native paths give the same results as the general ones: reductions whose kept
  * innermost dim is contiguous ("vertical": rows added at once), vectorised max/min of contiguous
- * runs (NaN wins), pow with the common scalar exponents (x*x, sqrt, reciprocal...), and the
- * transcendental unary ops on vmath.h. References are plain JS loops / Math functions.
+ * runs (NaN wins), pow with the common scalar exponents (x*x, sqrt, reciprocal...), the
+ * transcendental unary ops on vmath.h, and binary ops with streaming stores (outputs of 8 MiB and
+ * more, native/cpu/stream.h). References are plain JS loops / Math functions.
  */
 import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
@@ -155,5 +156,38 @@ describe('composite ops free their intermediates when no graph can keep them (op
     const w = ignis.randn([3, 5], { dtype: 'float64', requiresGrad: true });
     expect(ignis.gradcheck((t: ignis.Tensor) => t.logsumexp(1), [w])).toBe(true);
     expect(ignis.gradcheck((t: ignis.Tensor) => t.var(0), [w])).toBe(true);
+  });
+});
+
+describe('binary ops on large tensors (streaming stores from 8 MiB of output)', () => {
+  it('add, mul, div, sub, float32 and float64, in place and offset views: as a JS loop', () => {
+    for (const [dtype, n] of [['float32', (1 << 21) + 37], ['float64', (1 << 20) + 5]] as const) {
+      const av = Array.from({ length: n + 3 }, () => rnd() * 4 - 2);
+      const bv = Array.from({ length: n }, () => rnd() * 4 + 0.5);
+      const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+      // a view starting 3 elements in: the output is fresh (aligned), the inputs are not
+      const a = ignis.tensor(av, { dtype }).narrow(0, 3, n);
+      const b = ignis.tensor(bv, { dtype });
+      const ops: [string, (x: ignis.Tensor, y: ignis.Tensor) => ignis.Tensor, (x: number, y: number) => number][] = [
+        ['add', ignis.add, (x, y) => x + y],
+        ['mul', ignis.mul, (x, y) => x * y],
+        ['div', ignis.div, (x, y) => x / y],
+        ['sub', ignis.sub, (x, y) => x - y],
+      ];
+      for (const [name, f, ref] of ops) {
+        const got = flat(f(a, b));
+        let bad = 0;
+        for (let i = 0; i < n; i++) if (got[i] !== round(ref(round(av[i + 3]), round(bv[i])))) bad++;
+        expect(bad, `${name} ${dtype}`).toBe(0);
+      }
+      // in place into an unaligned view: head, streamed body and tail
+      const base = ignis.tensor(av, { dtype });
+      const view = base.narrow(0, 3, n);
+      view.mul_(b);
+      const got = flat(base);
+      let bad = 0;
+      for (let i = 0; i < n + 3; i++) if (got[i] !== (i < 3 ? round(av[i]) : round(round(av[i]) * round(bv[i - 3])))) bad++;
+      expect(bad, `mul_ ${dtype}`).toBe(0);
+    }
   });
 });
