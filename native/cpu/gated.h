@@ -1,7 +1,7 @@
 // The activations with a second operand or a split input: PReLU (one learnable slope per channel)
 // and GLU (the input's two halves along one dim), forward and backward. src/activations/gated.ts
 // calls them through addon.cpp's PreluFwd / PreluBwd / GluFwd / GluBwd; the loops are compiled once
-// per ISA (gated.cpp is in IGNIS_KERNEL_SOURCES) and picked as softmax.h picks its. CUDA twins:
+// per ISA (gated.cpp is in IGNIS_KERNEL_SOURCES) and picked by cpu_isa(). CUDA twins:
 // cuda/gated.cu.
 //
 // PReLU: x viewed as [outer, C, inner] (C = the slope count; C = 1 views the whole tensor as one
@@ -13,7 +13,7 @@
 #include <cstdint>
 
 #include "../core/dtype.h"
-#include "softmax.h"  // detail::softmax_isa
+#include "kernels.h"  // cpu_isa
 
 namespace ignis {
 
@@ -40,7 +40,7 @@ namespace isa_avx512 { IGNIS_GATED_DECLS }
 
 // gx or gw may be null (that gradient is not wanted)
 #define IGNIS_GATED_PICK(fn, ...)                                  \
-  switch (detail::softmax_isa()) {                                 \
+  switch (cpu_isa()) {                                 \
     case 2: return isa_avx512::fn(__VA_ARGS__);                    \
     case 1: return isa_avx2::fn(__VA_ARGS__);                      \
     default: return isa_default::fn(__VA_ARGS__);                  \

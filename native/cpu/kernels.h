@@ -44,6 +44,9 @@ struct CpuKernels {
   void (*expr)(const ExprProgram& p, Iter& it);
 };
 
+// The ISA whose compiled variants run here: 0 default x86-64, 1 AVX2, 2 AVX-512 (IGNIS_CPU_ISA=default|avx2|avx512
+// forces one the machine supports). Every per-ISA entry point (cpu_kernels(), optim.h, softmax.h, gated.h) picks by it.
+int cpu_isa();
 const CpuKernels& cpu_kernels();
 
 }  // namespace ignis

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "../core/dtype.h"
+#include "kernels.h"  // cpu_isa
 
 namespace ignis {
 
@@ -49,21 +50,7 @@ namespace isa_avx512 { void optim_step(const OptimArgs& a); }
 
 inline void optim_step(const OptimArgs& a) {
   using Fn = void (*)(const OptimArgs&);
-  static const Fn fn = [] {
-    const char* force = std::getenv("IGNIS_CPU_ISA");
-    __builtin_cpu_init();
-    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    if (force) {
-      if (!std::strcmp(force, "default")) return Fn(isa_default::optim_step);
-      if (!std::strcmp(force, "avx2") && avx2) return Fn(isa_avx2::optim_step);
-      if (!std::strcmp(force, "avx512") && avx512) return Fn(isa_avx512::optim_step);
-    }
-    if (avx512) return Fn(isa_avx512::optim_step);
-    if (avx2) return Fn(isa_avx2::optim_step);
-    return Fn(isa_default::optim_step);
-  }();
+  static const Fn fn = cpu_isa() == 2 ? Fn(isa_avx512::optim_step) : cpu_isa() == 1 ? Fn(isa_avx2::optim_step) : Fn(isa_default::optim_step);
   fn(a);
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "../core/dtype.h"
+#include "kernels.h"  // cpu_isa
 
 namespace ignis {
 
@@ -27,35 +28,16 @@ namespace isa_default { void softmax_fwd_cpu(const SoftmaxShape& s, const char* 
 namespace isa_avx2 { void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
 namespace isa_avx512 { void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y); void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx); }
 
-namespace detail {
-// 0 default, 1 avx2, 2 avx512 (IGNIS_CPU_ISA forces one the machine supports)
-inline int softmax_isa() {
-  static const int isa = [] {
-    const char* force = std::getenv("IGNIS_CPU_ISA");
-    __builtin_cpu_init();
-    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    if (force) {
-      if (!std::strcmp(force, "default")) return 0;
-      if (!std::strcmp(force, "avx2") && avx2) return 1;
-      if (!std::strcmp(force, "avx512") && avx512) return 2;
-    }
-    return avx512 ? 2 : avx2 ? 1 : 0;
-  }();
-  return isa;
-}
-}  // namespace detail
 
 inline void softmax_fwd_cpu(const SoftmaxShape& s, const char* x, char* y) {
-  switch (detail::softmax_isa()) {
+  switch (cpu_isa()) {
     case 2: return isa_avx512::softmax_fwd_cpu(s, x, y);
     case 1: return isa_avx2::softmax_fwd_cpu(s, x, y);
     default: return isa_default::softmax_fwd_cpu(s, x, y);
   }
 }
 inline void softmax_bwd_cpu(const SoftmaxShape& s, const char* y, const char* g, char* gx) {
-  switch (detail::softmax_isa()) {
+  switch (cpu_isa()) {
     case 2: return isa_avx512::softmax_bwd_cpu(s, y, g, gx);
     case 1: return isa_avx2::softmax_bwd_cpu(s, y, g, gx);
     default: return isa_default::softmax_bwd_cpu(s, y, g, gx);
