@@ -4,8 +4,6 @@
 // optim_step() picks the variant like cpu_kernels() does (IGNIS_CPU_ISA forces one).
 #pragma once
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
 #include "../core/dtype.h"
 #include "kernels.h"  // cpu_isa

@@ -12,14 +12,11 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
-#include <cstdint>
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
 
 #include "../core/error.h"
 #include "../core/parallel.h"
 #include "softmax.h"
+#include "stream.h"  // kStreamBytes, the intrinsics
 #include "vmath.h"
 
 namespace ignis {
@@ -62,11 +59,12 @@ void fwd_row(const T* __restrict x, T* __restrict y, int64_t D) {
   }
 }
 
-// Non-temporal stores for the softmax / softmin backward's output when the tensor is large (kStreamBytes
-// and up): the output then goes to memory without being read first (no read-for-ownership), one
-// stream of DRAM traffic less of four: 80-86 -> 100-103 GB/s on [4096, 1024] float32, 2 threads,
-// alternating runs. Smaller outputs keep ordinary stores, so that the next op finds them in cache.
-constexpr int64_t kStreamBytes = int64_t(8) << 20;
+// Non-temporal stores for the softmax / softmin backward's output when the tensor is large
+// (stream::kStreamBytes and up, the threshold stream.h gives the binary ops): the output then goes to
+// memory without being read first (no read-for-ownership), one stream of DRAM traffic less of four:
+// 80-86 -> 100-113 GB/s on [4096, 1024] float32, 2 threads, alternating runs. Smaller outputs keep
+// ordinary stores, so that the next op finds them in cache. The product is formed in registers and
+// streamed straight out (stream::out's buffered path measured slower here).
 
 #if defined(__AVX512F__)
 constexpr int kStreamLanes = 64;
@@ -106,7 +104,7 @@ bool stream_softmax_grad(const T* y, const T* g, T* gx, int64_t D, T dot, bool n
 }
 
 template <class T, bool Log, bool Neg>
-void bwd_row(const T* __restrict y, const T* __restrict g, T* __restrict gx, int64_t D, bool stream) {
+void bwd_row(const T* __restrict y, const T* __restrict g, T* __restrict gx, int64_t D, bool streamed) {
   T acc = 0;
   if constexpr (Log) {
 #pragma omp simd reduction(+ : acc)
@@ -116,7 +114,7 @@ void bwd_row(const T* __restrict y, const T* __restrict g, T* __restrict gx, int
   } else {
 #pragma omp simd reduction(+ : acc)
     for (int64_t i = 0; i < D; ++i) acc += g[i] * y[i];
-    if (stream && stream_softmax_grad(y, g, gx, D, acc, Neg)) return;
+    if (streamed && stream_softmax_grad(y, g, gx, D, acc, Neg)) return;
 #pragma omp simd
     for (int64_t i = 0; i < D; ++i) gx[i] = softmax_grad_(y[i], g[i], acc, Neg);
   }
@@ -224,11 +222,11 @@ template <class T, bool Log, bool Neg>
 void bwd(const SoftmaxShape& s, const T* y, const T* g, T* gx) {
   if (s.inner == 1) {
     if (s.D <= 0) return;
-    const bool stream = s.outer * s.D * int64_t(sizeof(T)) >= kStreamBytes;
+    const bool big = s.outer * s.D * int64_t(sizeof(T)) >= stream::kStreamBytes;
     parallel_for(s.outer, s.D * kCost, [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) bwd_row<T, Log, Neg>(y + r * s.D, g + r * s.D, gx + r * s.D, s.D, stream);
+      for (int64_t r = b; r < e; ++r) bwd_row<T, Log, Neg>(y + r * s.D, g + r * s.D, gx + r * s.D, s.D, big);
 #if defined(__AVX2__)
-      if (stream) _mm_sfence();  // the streamed lines are visible before the task ends
+      if (big) _mm_sfence();  // the streamed lines are visible before the task ends
 #endif
     });
     return;

@@ -5,8 +5,6 @@
 // per-element math is ops/softmax_math.h, shared with the CUDA twin (cuda/softmax.cu).
 #pragma once
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
 #include "../core/dtype.h"
 #include "kernels.h"  // cpu_isa

@@ -72,7 +72,9 @@ function sameDtype(op: string, x: Tensor, t: Tensor, what: string): void {
 
 // ---- op definitions ----------------------------------------------------------------------------
 
-type ConvAttrs = { g: K.ConvGeom; act: { kernel: string; params: number[] } | null };
+/** an activation kernel of activations.def and its numeric params */
+type Act = { kernel: string; params: number[] };
+type ConvAttrs = { g: K.ConvGeom; act: Act | null };
 
 const convDef: OpDef<ConvAttrs> = {
   name: 'conv2d',
@@ -101,8 +103,6 @@ const convDef: OpDef<ConvAttrs> = {
     return [gx, gw, gb];
   },
 };
-
-type Act = { kernel: string; params: number[] };
 
 /** [dz, db] of bias + activation in one native sweep (K.biasActBwd); db only when asked for. */
 const biasActBwdDef: OpDef<{ N: number; C: number; S: number; act: Act; wantDb: boolean }> = {
@@ -223,7 +223,7 @@ const convBwdWeightDef: OpDef<{ g: K.ConvGeom; bias: boolean }> = {
 
 interface ResolvedAct {
   /** native kernel and its numeric params, when the activation is one elementwise kernel */
-  kernel: { kernel: string; params: number[] } | null;
+  kernel: Act | null;
   /** applies the activation as ordinary (differentiable) ops */
   apply: (y: Tensor) => Tensor;
 }
