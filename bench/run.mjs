@@ -1,24 +1,49 @@
 #!/usr/bin/env node
 // Ignis benchmark harness.
 //
-//   node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--rounds R] [--no-torch]
+//   node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--rounds R] [--no-torch] [--in-process]
 //
 // Each benchmark alternates Ignis and PyTorch measurements for R rounds (default 3, 1 with
 // IGNIS_BENCH_QUICK) and reports the median of the per-round medians, so that a burst of load from
 // other processes on a shared machine hits both columns alike rather than one of them.
+// Both sides start from a fresh process every round: the PyTorch peer is one python3 run per round,
+// and each Ignis round is this script again in a child node process (`--child FILE NAME`) that
+// times that one benchmark. A memory-bound kernel's speed on a shared VM depends on which physical
+// pages its buffers land on, so one long-lived process would carry its first placement through
+// every row while the peer draws a new one each round. `--in-process` times Ignis in this process
+// instead (faster to run; for profiling the harness itself).
+// A benchmark's `ignis()` may return extra figures beside median_s/samples (the activations bench
+// returns the copy bandwidth it measured next to a cheap row); they are kept per round, and a
+// target's `met(value, ratio, ctx)` and `text(ctx)` see them with the rows measured so far
+// (ctx = {row, results}), so no benchmark has to keep state across rows.
 // Runs every bench/kernels/*.bench.mjs (or those whose file or benchmark name contains one of the
 // filters), each benchmark first in Ignis and then in PyTorch CPU (bench/peers/torch_peer.py, same
 // thread count), and prints: benchmark, Ignis figure, PyTorch figure, ratio (>1 = Ignis better:
 // Ignis/PyTorch for throughput, PyTorch/Ignis for latency), target. The PyTorch column is left out
 // when python3 cannot import torch. IGNIS_BENCH_QUICK=1 runs a few iterations only (smoke test).
+import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+const kdir = path.join(here, 'kernels');
+
+// Child mode: time one benchmark of one file in this fresh process, print its result as JSON.
+if (process.argv[2] === '--child') {
+  const [file, name] = process.argv.slice(3);
+  const mod = await import(pathToFileURL(path.join(kdir, file)).href);
+  const b = mod.benchmarks.find((x) => x.name === name);
+  if (!b) throw new Error(`bench child: no benchmark '${name}' in ${file}`);
+  globalThis.gc?.();
+  const res = await b.ignis();
+  process.stdout.write(`\n${JSON.stringify(res)}\n`);
+  process.exit(0);
+}
+
 function parseArgs(argv) {
-  const o = { filters: [], json: null, threads: null, torch: true, rounds: null };
+  const o = { filters: [], json: null, threads: null, torch: true, rounds: null, fresh: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') o.json = argv[++i];
@@ -26,10 +51,11 @@ function parseArgs(argv) {
     else if (a === '--threads') o.threads = Number(argv[++i]);
     else if (a.startsWith('--threads=')) o.threads = Number(a.slice(10));
     else if (a === '--no-torch') o.torch = false;
+    else if (a === '--in-process') o.fresh = false;
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a.startsWith('--rounds=')) o.rounds = Number(a.slice(9));
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--rounds R] [--no-torch]');
+      console.log('usage: node --expose-gc bench/run.mjs [filter ...] [--json out.json] [--threads N] [--rounds R] [--no-torch] [--in-process]');
       process.exit(0);
     } else o.filters.push(a);
   }
@@ -46,7 +72,6 @@ process.env.OMP_NUM_THREADS ??= String(threads);
 const torch = opts.torch ? torchAvailable() : null;
 const rounds = opts.rounds || (QUICK ? 1 : 3);
 
-const kdir = path.join(here, 'kernels');
 const files = readdirSync(kdir).filter((f) => f.endsWith('.bench.mjs')).sort();
 const match = (s) => opts.filters.length === 0 || opts.filters.some((f) => s.toLowerCase().includes(f.toLowerCase()));
 
@@ -58,7 +83,22 @@ let backends = {};
 console.log(`machine: ${mach.cpu}, ${mach.cores} cores, ${mach.os}, node ${mach.node}`);
 if (mach.loadavg1 > 0.25 * mach.cores)
   console.log(`warning: load average ${mach.loadavg1} on ${mach.cores} cores: other processes compete for the CPU, figures will be noisy`);
-console.log(`date: ${date}, ${rounds} round(s) per benchmark${QUICK ? '  (IGNIS_BENCH_QUICK: smoke run, figures are rough)' : ''}`);
+console.log(`date: ${date}, ${rounds} round(s) per benchmark, Ignis ${opts.fresh ? 'in a fresh process per round' : 'in this process'}${QUICK ? '  (IGNIS_BENCH_QUICK: smoke run, figures are rough)' : ''}`);
+
+/** One Ignis round of benchmark b (of file f): in a fresh child process, or here with --in-process. */
+async function ignisRound(f, b) {
+  if (!opts.fresh) {
+    globalThis.gc?.();
+    return b.ignis();
+  }
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', f, b.name], {
+    encoding: 'utf8',
+    env: process.env,
+    maxBuffer: 16 << 20,
+  });
+  if (r.status !== 0) throw new Error(`bench child for '${b.name}' failed (${r.status}): ${r.stderr || r.stdout}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
 
 for (const f of files) {
   const mod = await import(pathToFileURL(path.join(kdir, f)).href);
@@ -69,14 +109,15 @@ for (const f of files) {
   headerDone = false;
   for (const b of list) {
     const igRounds = [];
+    const igExtra = [];
     const ptRounds = [];
     let igSamples = 0;
     let ptSamples = 0;
     for (let r = 0; r < rounds; r++) {
-      globalThis.gc?.();
-      const ig = await b.ignis();
-      igRounds.push(ig.median_s);
-      igSamples += ig.samples;
+      const { median_s, samples, inner, ...extra } = await ignisRound(f, b);
+      igRounds.push(median_s);
+      igSamples += samples;
+      if (Object.keys(extra).length) igExtra.push(extra);
       if (torch && b.peer) {
         const pt = torchPeer(b.peer.name, { ...b.peer, threads });
         ptRounds.push(pt.median_s);
@@ -89,9 +130,6 @@ for (const f of files) {
     const ptFig = ptMed === null ? null : b.figure(ptMed);
     let ratio = null;
     if (ptFig !== null) ratio = b.better === 'lower' ? ptFig / igFig : igFig / ptFig;
-    let met = null;
-    if (b.target?.met) met = b.target.met(igFig, ratio);
-    else if (b.target?.ratio !== undefined && ratio !== null) met = ratio >= b.target.ratio;
     const row = {
       family: mod.family ?? f,
       file: f,
@@ -102,14 +140,18 @@ for (const f of files) {
       ignis_median_s: igMed,
       ignis_rounds: igRounds.map(b.figure),
       ignis_samples: igSamples,
+      ...(igExtra.length ? { ignis_extra: igExtra } : {}),
       torch: ptFig,
       torch_median_s: ptMed,
       torch_rounds: ptRounds.map(b.figure),
       torch_samples: ptSamples || null,
       ratio,
-      target: b.target?.text ?? null,
-      met,
     };
+    const ctx = { row, results };
+    row.target = typeof b.target?.text === 'function' ? b.target.text(ctx) : b.target?.text ?? null;
+    row.met = null;
+    if (b.target?.met) row.met = b.target.met(igFig, ratio, ctx);
+    else if (b.target?.ratio !== undefined && ratio !== null) row.met = ratio >= b.target.ratio;
     results.push(row);
     printRow(row);
   }

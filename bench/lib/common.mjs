@@ -43,6 +43,36 @@ export async function measure(fn, { inner = 1, time = 1000, iterations = 10, war
   return { median_s: median(samples), samples: samples.length, inner };
 }
 
+/**
+ * Times `a` and `b` alternately, one sample of each in turn (a, b, a, b, …), for at least
+ * `iterations` pairs and `time` ms, after `warmupIterations` untimed pairs; returns
+ * {a: {median_s, samples}, b: {median_s, samples}}. For a figure that is held against another one
+ * measured in the same process (an activation against the copy roofline): drift in the machine's
+ * memory bandwidth over the seconds of a measurement then hits both alike.
+ */
+export async function measureAlternating(a, b, { time = 1000, iterations = 10, warmupIterations = 5 } = {}) {
+  const ta = [];
+  const tb = [];
+  const once = (fn, into) => {
+    const t0 = process.hrtime.bigint();
+    fn();
+    into?.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  };
+  for (let i = 0; i < warmupIterations; i++) {
+    once(a);
+    once(b);
+    await tick();
+  }
+  const start = performance.now();
+  while (ta.length < iterations || performance.now() - start < time) {
+    once(a, ta);
+    await tick();
+    once(b, tb);
+    await tick();
+  }
+  return { a: { median_s: median(ta), samples: ta.length }, b: { median_s: median(tb), samples: tb.length } };
+}
+
 let torchInfo;
 /** {version} if python3 can import torch, else null (checked once). */
 export function torchAvailable() {
