@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "../cpu/math.h"
+#include "chansum.cuh"
 #include "ew.cuh"
 #include "kernels.h"
 
@@ -72,15 +73,26 @@ void bwd_t(int dev, int op, const IgnisCudaIter& it, const double* params) {
   }
 }
 
-// y[(n c) s] = act(y + b[c]); one thread per element, grid-stride; c from the flat index
-template <class T, class F>
-__global__ void bias_act_kernel(T* y, const T* b, int64_t total, int64_t C, int64_t S, F f) {
-  const int64_t stride = int64_t(blockDim.x) * gridDim.x;
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+// y[(n c) s] = act(y + b[c]); one thread per element, grid-stride; c from the flat index. I is the
+// index type: uint32_t when the tensor has fewer than 2^32 elements (a 64-bit division per element
+// is a long instruction sequence on the GPU, a 32-bit one a few), else int64_t.
+template <class I, class T, class F>
+__global__ void bias_act_kernel(T* y, const T* b, I total, I C, I S, F f) {
+  const I stride = I(blockDim.x) * gridDim.x;
+  for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
     T v = y[i];
     if (b) v += b[(i / S) % C];
     y[i] = f(v);
   }
+}
+
+// Launches bias_act_kernel with the narrowest index type that holds N * C * S (+ one grid stride).
+template <class T, class F>
+void bias_act_launch(unsigned blocks, cudaStream_t st, T* y, const T* b, int64_t total, int64_t C, int64_t S, F f) {
+  if (total + int64_t(blocks) * 256 < (int64_t(1) << 32))
+    bias_act_kernel<uint32_t><<<blocks, 256, 0, st>>>(y, b, uint32_t(total), uint32_t(C), uint32_t(S), f);
+  else
+    bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, total, C, S, f);
 }
 
 template <class T>
@@ -91,12 +103,12 @@ void bias_act_t(int dev, T* y, const T* b, int64_t N, int64_t C, int64_t S, int 
   unsigned blocks = blocks_for(total, 256, 4);
   cudaStream_t st = stream(dev);
   if (op < 0) {
-    bias_act_kernel<<<blocks, 256, 0, st>>>(y, b, total, C, S, [] __device__(T x) -> T { return x; });
+    bias_act_launch(blocks, st, y, b, total, C, S, [] __device__(T x) -> T { return x; });
   } else {
     switch (op) {
 #define ACT(name, np, fwd, bwd)                                                                   \
   case A_##name:                                                                                  \
-    bias_act_kernel<<<blocks, 256, 0, st>>>(y, b, total, C, S, [P0, P1, P2] __device__(T x) -> T { \
+    bias_act_launch(blocks, st, y, b, total, C, S, [P0, P1, P2] __device__(T x) -> T {            \
       (void)P0; (void)P1; (void)P2; return fwd; });                                               \
     break;
 #include "../ops/activations.def"
@@ -108,43 +120,34 @@ void bias_act_t(int dev, T* y, const T* b, int64_t N, int64_t C, int64_t S, int 
   prof::launch(blocks, 256);
 }
 
-// The backward of bias + activation: dz = f(z, dy) over [N, C, S] and the bias gradient's partial
-// sums in the same sweep. Block (c, k) of a C x K grid takes the k-th slice of channel c's N * S
-// elements, writes their dz and its sum (double) to part[c * K + k]; bias_sum_kernel then adds the K
-// partials of each channel in order (deterministic, no atomics).
-template <class T, class F>
+// The backward of bias + activation: dz = f(z, dy) over [N, C, S] and the bias gradient's per-channel
+// sums in the same sweep (chansum.cuh: block (c, k) of a C x K grid takes the k-th slice of channel
+// c). I: the index type, as in bias_act_kernel.
+template <class I, class T, class F>
 __global__ void bias_act_bwd_kernel(const T* __restrict__ z, const T* __restrict__ dy, T* __restrict__ dz,
-                                    double* __restrict__ part, int64_t C, int64_t S, int64_t per_channel, int64_t slice,
-                                    F f) {
-  __shared__ double sh[8];  // 256 threads: 8 warps
-  const int64_t c = blockIdx.x, k = blockIdx.y;
-  const int64_t j0 = k * slice, j1 = min(per_channel, j0 + slice);
+                                    double* __restrict__ part, I C, I S, I per_channel, I slice, F f) {
+  const I c = blockIdx.x, k = blockIdx.y;
+  const I j0 = k * slice, j1 = min(per_channel, j0 + slice);
   double acc = 0;
-  for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
-    const int64_t n = j / S;
-    const int64_t i = (n * C + c) * S + (j - n * S);
+  for (I j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+    const I n = j / S;
+    const I i = (n * C + c) * S + (j - n * S);
     const T d = f(z[i], dy[i]);
     dz[i] = d;
     acc += double(d);
   }
-  if (!part) return;
-  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
-  if ((threadIdx.x & 31) == 0) sh[threadIdx.x >> 5] = acc;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    double t = 0;
-    for (int w = 0; w < int(blockDim.x >> 5); ++w) t += sh[w];
-    part[c * gridDim.y + k] = t;
-  }
+  if (part) chansum::block_store(acc, part);
 }
 
-template <class T>
-__global__ void bias_sum_kernel(const double* __restrict__ part, T* __restrict__ db, int64_t C, int64_t K) {
-  for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(gridDim.x) * blockDim.x) {
-    double t = 0;
-    for (int64_t k = 0; k < K; ++k) t += part[c * K + k];
-    db[c] = T(t);
-  }
+template <class T, class F>
+void bias_act_bwd_launch(dim3 grid, cudaStream_t st, const T* z, const T* dy, T* dz, double* part, int64_t C,
+                         int64_t S, int64_t per_channel, int64_t slice, F f) {
+  constexpr int kT = chansum::kThreads;
+  if (chansum::fits32(C, per_channel, slice))
+    bias_act_bwd_kernel<uint32_t><<<grid, kT, 0, st>>>(z, dy, dz, part, uint32_t(C), uint32_t(S),
+                                                       uint32_t(per_channel), uint32_t(slice), f);
+  else
+    bias_act_bwd_kernel<int64_t><<<grid, kT, 0, st>>>(z, dy, dz, part, C, S, per_channel, slice, f);
 }
 
 template <class T>
@@ -157,9 +160,7 @@ void bias_act_bwd_t(int dev, const T* z, const T* dy, T* dz, T* db, int64_t N, i
     return;
   }
   const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
-  // about 4 blocks per SM over all channels, each slice at least 4096 elements
-  int64_t K = std::max<int64_t>(1, std::min<int64_t>((132 * 4 + C - 1) / C, per_channel / 4096));
-  K = std::min<int64_t>(K, 65535);
+  const int64_t K = chansum::slices(C, per_channel);
   const int64_t slice = (per_channel + K - 1) / K;
   Scratch part(dev, db ? size_t(C * K) * sizeof(double) : 0);
   double* pp = static_cast<double*>(part.p);
@@ -168,18 +169,17 @@ void bias_act_bwd_t(int dev, const T* z, const T* dy, T* dz, T* db, int64_t N, i
   switch (op) {
 #define ACT(name, np, fwd, bwd)                                                                            \
   case A_##name:                                                                                           \
-    bias_act_bwd_kernel<<<grid, 256, 0, st>>>(z, dy, dz, pp, C, S, per_channel, slice,                     \
-                                              [P0, P1, P2] __device__(T x, T g) -> T {                     \
-                                                (void)P0; (void)P1; (void)P2; return bwd; });              \
+    bias_act_bwd_launch(grid, st, z, dy, dz, pp, C, S, per_channel, slice,                                 \
+                        [P0, P1, P2] __device__(T x, T g) -> T { (void)P0; (void)P1; (void)P2; return bwd; }); \
     break;
 #include "../ops/activations.def"
 #undef ACT
     default: fail("ValueError", "bias + activation backward: unknown activation code");
   }
   IGNIS_CUDA_CHECK(cudaGetLastError(), "bias + activation backward");
-  prof::launch(unsigned(C * K), 256);
+  prof::launch(unsigned(C * K), chansum::kThreads);
   if (db) {
-    bias_sum_kernel<T><<<blocks_for(C, 256), 256, 0, st>>>(pp, db, C, K);
+    chansum::finish<T><<<blocks_for(C, 256), 256, 0, st>>>(pp, db, C, K);
     IGNIS_CUDA_CHECK(cudaGetLastError(), "bias + activation backward");
   }
 }

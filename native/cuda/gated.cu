@@ -1,10 +1,12 @@
 // PReLU and GLU forward / backward: the CUDA twins of cpu/gated.cpp, the same formulas (so the same
 // NaN / inf results: y = x * (x > 0 ? 1 : w[c]), the slope gradient sums x g where !(x > 0)).
-//   prelu: grid-stride over the elements; the slope gradient takes a second kernel, one block per
-//          channel summing its outer x inner elements in double (deterministic, no atomics).
+//   prelu: grid-stride over the elements forward; backward is one sweep of a channel x slice grid
+//          that writes gx and the slope gradient's partial sums (double), then chansum::finish adds
+//          them per channel (deterministic, no atomics; a single slope still uses the whole GPU).
 //   glu:   grid-stride over the output elements [outer, M]; a = x[o, 0, m], b = x[o, 1, m].
 #include <cmath>
 
+#include "chansum.cuh"
 #include "common.h"
 #include "ew.cuh"
 #include "kernels.h"
@@ -12,50 +14,39 @@
 namespace ignis_cuda {
 namespace {
 
-constexpr int kThreads = 256;
+constexpr int kThreads = chansum::kThreads;
 
 template <class T> __device__ __forceinline__ T sigmoid_(T v) { return T(1) / (T(1) + exp(-v)); }
 
-template <class T>
-__global__ void prelu_fwd_k(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, int64_t n, int64_t C,
-                            int64_t inner) {
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+// I: the index type, uint32_t when every index fits (32-bit division is a few instructions on the
+// GPU, 64-bit division a long sequence), else int64_t.
+template <class I, class T>
+__global__ void prelu_fwd_k(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, I n, I C, I inner) {
+  for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += I(gridDim.x) * blockDim.x) {
     const T v = x[i];
     y[i] = v * (v > T(0) ? T(1) : w[(i / inner) % C]);
   }
 }
 
-template <class T>
-__global__ void prelu_bwd_x_k(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ g, T* __restrict__ gx,
-                              int64_t n, int64_t C, int64_t inner) {
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    gx[i] = g[i] * (x[i] > T(0) ? T(1) : w[(i / inner) % C]);
-}
-
-// block c: gw[c] = sum over o < outer, j < inner of (x > 0 ? 0 : x g) at [o, c, j]
-template <class T>
-__global__ void prelu_bwd_w_k(const T* __restrict__ x, const T* __restrict__ g, T* __restrict__ gw, int64_t outer, int64_t C,
-                              int64_t inner) {
-  __shared__ double sh[kThreads / 32];
-  const int64_t c = blockIdx.x;
-  const int64_t per = outer * inner;
+// Block (c, k) of a C x K grid (chansum.cuh) sweeps the k-th slice of channel c's outer x inner
+// elements: gx = g * (x > 0 ? 1 : w[c]) where gx is wanted, and the slope gradient's partial sum of
+// (x > 0 ? 0 : x g) where part is.
+template <class I, class T>
+__global__ void prelu_bwd_k(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ g,
+                            T* __restrict__ gx, double* __restrict__ part, I C, I inner, I per_channel, I slice) {
+  const I c = blockIdx.x, k = blockIdx.y;
+  const I j0 = k * slice, j1 = min(per_channel, j0 + slice);
+  const T wc = w[c];
   double acc = 0;
-  for (int64_t k = threadIdx.x; k < per; k += blockDim.x) {
-    const int64_t o = k / inner, j = k - o * inner;
-    const int64_t i = (o * C + c) * inner + j;
-    const T v = x[i];
-    acc += v > T(0) ? 0.0 : double(v * g[i]);
+  for (I j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+    const I o = j / inner;
+    const I i = (o * C + c) * inner + (j - o * inner);
+    const T v = x[i], gv = g[i];
+    if (gx) gx[i] = gv * (v > T(0) ? T(1) : wc);
+    acc += v > T(0) ? 0.0 : double(v * gv);
   }
-  for (int off = 16; off > 0; off >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, off);
-  if ((threadIdx.x & 31) == 0) sh[threadIdx.x >> 5] = acc;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    double t = 0;
-    for (int k = 0; k < kThreads / 32; ++k) t += sh[k];
-    gw[c] = T(t);
-  }
+  if (part) chansum::block_store(acc, part);
 }
-
 template <class T>
 __global__ void glu_fwd_k(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t M) {
   const int64_t n = outer * M;
@@ -84,25 +75,45 @@ void prelu_fwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void*
   const int64_t n = s.outer * s.C * s.inner;
   if (n <= 0) return;
   cudaStream_t st = stream(dev);
+  const unsigned blocks = blocks_for(n, kThreads, 4);
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "prelu", {
-    prelu_fwd_k<T><<<blocks_for(n, kThreads, 4), kThreads, 0, st>>>(static_cast<const T*>(x), static_cast<const T*>(w),
-                                                                    static_cast<T*>(y), n, s.C, s.inner);
+    const T* xp = static_cast<const T*>(x);
+    const T* wp = static_cast<const T*>(w);
+    T* yp = static_cast<T*>(y);
+    if (n + int64_t(blocks) * kThreads < (int64_t(1) << 32))
+      prelu_fwd_k<uint32_t, T><<<blocks, kThreads, 0, st>>>(xp, wp, yp, uint32_t(n), uint32_t(s.C), uint32_t(s.inner));
+    else
+      prelu_fwd_k<int64_t, T><<<blocks, kThreads, 0, st>>>(xp, wp, yp, n, s.C, s.inner);
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "prelu");
 }
 
 void prelu_bwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void* w, const void* g, void* gx, void* gw) {
   const char* what = "prelu backward";
-  const int64_t n = s.outer * s.C * s.inner;
+  const int64_t per_channel = s.outer * s.inner;
+  if (s.C <= 0 || (!gx && !gw)) return;
   cudaStream_t st = stream(dev);
+  if (per_channel == 0) {  // empty input: the slope gradient is 0
+    if (gw) IGNIS_CUDA_CHECK(cudaMemsetAsync(gw, 0, size_t(s.C) * dtype_size(s.dtype), st), what);
+    return;
+  }
+  const int64_t K = chansum::slices(s.C, per_channel);
+  const int64_t slice = (per_channel + K - 1) / K;
+  Scratch part(dev, gw ? size_t(s.C * K) * sizeof(double) : 0);
+  double* pp = static_cast<double*>(part.p);
+  const dim3 grid{unsigned(s.C), unsigned(K), 1u};
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, what, {
     const T* xp = static_cast<const T*>(x);
+    const T* wp = static_cast<const T*>(w);
     const T* gp = static_cast<const T*>(g);
-    if (gx && n > 0)
-      prelu_bwd_x_k<T><<<blocks_for(n, kThreads, 4), kThreads, 0, st>>>(xp, static_cast<const T*>(w), gp, static_cast<T*>(gx), n,
-                                                                        s.C, s.inner);
-    // every channel's block writes its sum (0 when the tensor is empty)
-    if (gw) prelu_bwd_w_k<T><<<unsigned(s.C), kThreads, 0, st>>>(xp, gp, static_cast<T*>(gw), s.outer, s.C, s.inner);
+    T* gxp = static_cast<T*>(gx);
+    if (chansum::fits32(s.C, per_channel, slice))
+      prelu_bwd_k<uint32_t, T><<<grid, kThreads, 0, st>>>(xp, wp, gp, gxp, pp, uint32_t(s.C), uint32_t(s.inner),
+                                                           uint32_t(per_channel), uint32_t(slice));
+    else
+      prelu_bwd_k<int64_t, T><<<grid, kThreads, 0, st>>>(xp, wp, gp, gxp, pp, s.C, s.inner, per_channel, slice);
+    IGNIS_CUDA_CHECK(cudaGetLastError(), what);
+    if (gw) chansum::finish<T><<<blocks_for(s.C, 256), 256, 0, st>>>(pp, static_cast<T*>(gw), s.C, K);
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), what);
 }
