@@ -121,35 +121,7 @@ void bias_act_t(int dev, T* y, const T* b, int64_t N, int64_t C, int64_t S, int 
 }
 
 // The backward of bias + activation: dz = f(z, dy) over [N, C, S] and the bias gradient's per-channel
-// sums in the same sweep (chansum.cuh: block (c, k) of a C x K grid takes the k-th slice of channel
-// c). I: the index type, as in bias_act_kernel.
-template <class I, class T, class F>
-__global__ void bias_act_bwd_kernel(const T* __restrict__ z, const T* __restrict__ dy, T* __restrict__ dz,
-                                    double* __restrict__ part, I C, I S, I per_channel, I slice, F f) {
-  const I c = blockIdx.x, k = blockIdx.y;
-  const I j0 = k * slice, j1 = min(per_channel, j0 + slice);
-  double acc = 0;
-  for (I j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
-    const I n = j / S;
-    const I i = (n * C + c) * S + (j - n * S);
-    const T d = f(z[i], dy[i]);
-    dz[i] = d;
-    acc += double(d);
-  }
-  if (part) chansum::block_store(acc, part);
-}
-
-template <class T, class F>
-void bias_act_bwd_launch(dim3 grid, cudaStream_t st, const T* z, const T* dy, T* dz, double* part, int64_t C,
-                         int64_t S, int64_t per_channel, int64_t slice, F f) {
-  constexpr int kT = chansum::kThreads;
-  if (chansum::fits32(C, per_channel, slice))
-    bias_act_bwd_kernel<uint32_t><<<grid, kT, 0, st>>>(z, dy, dz, part, uint32_t(C), uint32_t(S),
-                                                       uint32_t(per_channel), uint32_t(slice), f);
-  else
-    bias_act_bwd_kernel<int64_t><<<grid, kT, 0, st>>>(z, dy, dz, part, C, S, per_channel, slice, f);
-}
-
+// sums of dz in the same sweep (chansum.cuh).
 template <class T>
 void bias_act_bwd_t(int dev, const T* z, const T* dy, T* dz, T* db, int64_t N, int64_t C, int64_t S, int op,
                     const double* params) {
@@ -161,16 +133,19 @@ void bias_act_bwd_t(int dev, const T* z, const T* dy, T* dz, T* db, int64_t N, i
   }
   const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
   const int64_t K = chansum::slices(C, per_channel);
-  const int64_t slice = (per_channel + K - 1) / K;
   Scratch part(dev, db ? size_t(C * K) * sizeof(double) : 0);
   double* pp = static_cast<double*>(part.p);
   cudaStream_t st = stream(dev);
-  const dim3 grid{unsigned(C), unsigned(K), 1u};
   switch (op) {
-#define ACT(name, np, fwd, bwd)                                                                            \
-  case A_##name:                                                                                           \
-    bias_act_bwd_launch(grid, st, z, dy, dz, pp, C, S, per_channel, slice,                                 \
-                        [P0, P1, P2] __device__(T x, T g) -> T { (void)P0; (void)P1; (void)P2; return bwd; }); \
+#define ACT(name, np, fwd, bwd)                                                                  \
+  case A_##name:                                                                                 \
+    chansum::sweep(st, C, S, per_channel, pp, [=] __device__(int64_t i, int64_t) -> double {     \
+      (void)P0; (void)P1; (void)P2;                                                              \
+      const T x = z[i], g = dy[i];                                                               \
+      const T d = bwd;                                                                           \
+      dz[i] = d;                                                                                 \
+      return double(d);                                                                          \
+    });                                                                                          \
     break;
 #include "../ops/activations.def"
 #undef ACT

@@ -1,8 +1,8 @@
-// Per-channel sums over a [N, C, S] tensor in two deterministic passes (no atomics): a C x K grid
-// of blocks where block (c, k) takes the k-th slice of channel c's N * S elements and leaves its
-// sum (double) in part[c * K + k], then `finish` adds each channel's K partials in order. Used by
-// the bias gradient of bias + activation (activations.cu) and PReLU's slope gradient (gated.cu),
-// each fused with the elementwise gradient that the same sweep writes.
+// Per-channel sums over a [N, C, S] tensor in two deterministic passes (no atomics): `sweep` runs a
+// C x K grid of blocks where block (c, k) takes the k-th slice of channel c's N * S elements and
+// leaves its sum (double) in part[c * K + k], then `finish` adds each channel's K partials in order.
+// Used by the bias gradient of bias + activation (activations.cu) and PReLU's slope gradient
+// (gated.cu), each fused with the elementwise gradient that the same sweep writes.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -44,11 +44,36 @@ __global__ void finish(const double* __restrict__ part, T* __restrict__ out, int
   }
 }
 
-// Whether every index of a C x K sweep over [N, C, S] (plus one block of slack) fits in 32 bits:
-// the kernels then index with uint32_t, whose division is a few instructions where int64_t's is a
-// long sequence.
-inline bool fits32(int64_t C, int64_t per_channel, int64_t slice) {
-  return C * per_channel + slice + kThreads < (int64_t(1) << 32);
+// Block (c, k) of the C x K grid: for each flat index i of the k-th slice of channel c's N * S
+// elements (laid out [N, C, S]), acc += f(i, c); then part[c * K + k] = acc where part is given.
+// f does the elementwise work at i (its gradient writes) and returns what the channel sums. I is the
+// index type: uint32_t when every index fits (a 32-bit division is a few instructions on the GPU,
+// a 64-bit one a long sequence), else int64_t.
+template <class I, class F>
+__global__ void sweep_kernel(I C, I S, I per_channel, I slice, double* __restrict__ part, F f) {
+  const I c = blockIdx.x, k = blockIdx.y;
+  const I j0 = k * slice, j1 = min(per_channel, j0 + slice);
+  double acc = 0;
+  for (I j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+    const I n = j / S;
+    acc += f(int64_t((n * C + c) * S + (j - n * S)), int64_t(c));
+  }
+  if (part) block_store(acc, part);
+}
+
+// The sweep over [N, C, S] (per_channel = N * S > 0) with f(int64_t i, int64_t c) -> double, on
+// stream st; the channel sums go to part (C * slices(C, per_channel) doubles, or nullptr: none).
+// Then finish(part, out, C, K) adds them per channel.
+template <class F>
+void sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, double* part, F f) {
+  const int64_t K = slices(C, per_channel);
+  const int64_t slice = (per_channel + K - 1) / K;
+  const dim3 grid{unsigned(C), unsigned(K), 1u};
+  if (C * per_channel + slice + kThreads < (int64_t(1) << 32))
+    sweep_kernel<uint32_t><<<grid, kThreads, 0, st>>>(uint32_t(C), uint32_t(S), uint32_t(per_channel),
+                                                      uint32_t(slice), part, f);
+  else
+    sweep_kernel<int64_t><<<grid, kThreads, 0, st>>>(C, S, per_channel, slice, part, f);
 }
 
 }  // namespace chansum

@@ -28,25 +28,6 @@ __global__ void prelu_fwd_k(const T* __restrict__ x, const T* __restrict__ w, T*
   }
 }
 
-// Block (c, k) of a C x K grid (chansum.cuh) sweeps the k-th slice of channel c's outer x inner
-// elements: gx = g * (x > 0 ? 1 : w[c]) where gx is wanted, and the slope gradient's partial sum of
-// (x > 0 ? 0 : x g) where part is.
-template <class I, class T>
-__global__ void prelu_bwd_k(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ g,
-                            T* __restrict__ gx, double* __restrict__ part, I C, I inner, I per_channel, I slice) {
-  const I c = blockIdx.x, k = blockIdx.y;
-  const I j0 = k * slice, j1 = min(per_channel, j0 + slice);
-  const T wc = w[c];
-  double acc = 0;
-  for (I j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
-    const I o = j / inner;
-    const I i = (o * C + c) * inner + (j - o * inner);
-    const T v = x[i], gv = g[i];
-    if (gx) gx[i] = gv * (v > T(0) ? T(1) : wc);
-    acc += v > T(0) ? 0.0 : double(v * gv);
-  }
-  if (part) chansum::block_store(acc, part);
-}
 template <class T>
 __global__ void glu_fwd_k(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t M) {
   const int64_t n = outer * M;
@@ -98,20 +79,20 @@ void prelu_bwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void*
     return;
   }
   const int64_t K = chansum::slices(s.C, per_channel);
-  const int64_t slice = (per_channel + K - 1) / K;
   Scratch part(dev, gw ? size_t(s.C * K) * sizeof(double) : 0);
   double* pp = static_cast<double*>(part.p);
-  const dim3 grid{unsigned(s.C), unsigned(K), 1u};
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, what, {
     const T* xp = static_cast<const T*>(x);
     const T* wp = static_cast<const T*>(w);
     const T* gp = static_cast<const T*>(g);
     T* gxp = static_cast<T*>(gx);
-    if (chansum::fits32(s.C, per_channel, slice))
-      prelu_bwd_k<uint32_t, T><<<grid, kThreads, 0, st>>>(xp, wp, gp, gxp, pp, uint32_t(s.C), uint32_t(s.inner),
-                                                           uint32_t(per_channel), uint32_t(slice));
-    else
-      prelu_bwd_k<int64_t, T><<<grid, kThreads, 0, st>>>(xp, wp, gp, gxp, pp, s.C, s.inner, per_channel, slice);
+    // one sweep: gx = g * (x > 0 ? 1 : w[c]) where wanted, and the slope gradient's sums of
+    // (x > 0 ? 0 : x g) per channel
+    chansum::sweep(st, s.C, s.inner, per_channel, pp, [=] __device__(int64_t i, int64_t c) -> double {
+      const T v = xp[i], gv = gp[i];
+      if (gxp) gxp[i] = gv * (v > T(0) ? T(1) : wp[c]);
+      return v > T(0) ? 0.0 : double(v * gv);
+    });
     IGNIS_CUDA_CHECK(cudaGetLastError(), what);
     if (gw) chansum::finish<T><<<blocks_for(s.C, 256), 256, 0, st>>>(pp, static_cast<T*>(gw), s.C, K);
   });
