@@ -66,27 +66,23 @@ void fwd_row(const T* __restrict x, T* __restrict y, int64_t D) {
 // ordinary stores, so that the next op finds them in cache. The product is formed in registers and
 // streamed straight out (stream::out's buffered path measured slower here).
 
+// stream_grad(y, g, gx, dot, neg, i): one vector of gx = y (g - dot) (neg: y (dot - g)) from i on,
+// for the vector type VT whose intrinsics are PRE_<op>_SUF (_mm512_loadu_ps, ...).
+#define IGNIS_STREAM_GRAD(T, VT, PRE, SUF)                                                     \
+  IGNIS_VM_INLINE void stream_grad(const T* y, const T* g, T* gx, T dot, bool neg, int64_t i) { \
+    VT yv = PRE##_loadu_##SUF(y + i), gv = PRE##_loadu_##SUF(g + i), d = PRE##_set1_##SUF(dot);  \
+    PRE##_stream_##SUF(gx + i, PRE##_mul_##SUF(yv, neg ? PRE##_sub_##SUF(d, gv) : PRE##_sub_##SUF(gv, d))); \
+  }
 #if defined(__AVX512F__)
 constexpr int kStreamLanes = 64;
-IGNIS_VM_INLINE void stream_grad(const float* y, const float* g, float* gx, float dot, bool neg, int64_t i) {
-  __m512 yv = _mm512_loadu_ps(y + i), gv = _mm512_loadu_ps(g + i), d = _mm512_set1_ps(dot);
-  _mm512_stream_ps(gx + i, _mm512_mul_ps(yv, neg ? _mm512_sub_ps(d, gv) : _mm512_sub_ps(gv, d)));
-}
-IGNIS_VM_INLINE void stream_grad(const double* y, const double* g, double* gx, double dot, bool neg, int64_t i) {
-  __m512d yv = _mm512_loadu_pd(y + i), gv = _mm512_loadu_pd(g + i), d = _mm512_set1_pd(dot);
-  _mm512_stream_pd(gx + i, _mm512_mul_pd(yv, neg ? _mm512_sub_pd(d, gv) : _mm512_sub_pd(gv, d)));
-}
+IGNIS_STREAM_GRAD(float, __m512, _mm512, ps)
+IGNIS_STREAM_GRAD(double, __m512d, _mm512, pd)
 #elif defined(__AVX2__)
 constexpr int kStreamLanes = 32;
-IGNIS_VM_INLINE void stream_grad(const float* y, const float* g, float* gx, float dot, bool neg, int64_t i) {
-  __m256 yv = _mm256_loadu_ps(y + i), gv = _mm256_loadu_ps(g + i), d = _mm256_set1_ps(dot);
-  _mm256_stream_ps(gx + i, _mm256_mul_ps(yv, neg ? _mm256_sub_ps(d, gv) : _mm256_sub_ps(gv, d)));
-}
-IGNIS_VM_INLINE void stream_grad(const double* y, const double* g, double* gx, double dot, bool neg, int64_t i) {
-  __m256d yv = _mm256_loadu_pd(y + i), gv = _mm256_loadu_pd(g + i), d = _mm256_set1_pd(dot);
-  _mm256_stream_pd(gx + i, _mm256_mul_pd(yv, neg ? _mm256_sub_pd(d, gv) : _mm256_sub_pd(gv, d)));
-}
+IGNIS_STREAM_GRAD(float, __m256, _mm256, ps)
+IGNIS_STREAM_GRAD(double, __m256d, _mm256, pd)
 #endif  // the baseline build keeps ordinary stores
+#undef IGNIS_STREAM_GRAD
 
 // gx = y (g - dot) (Neg: y (dot - g)) with streaming stores; false (nothing written) unless gx is
 // aligned to the vector and D a multiple of it

@@ -74,8 +74,7 @@ void bwd_t(int dev, int op, const IgnisCudaIter& it, const double* params) {
 }
 
 // y[(n c) s] = act(y + b[c]); one thread per element, grid-stride; c from the flat index. I is the
-// index type: uint32_t when the tensor has fewer than 2^32 elements (a 64-bit division per element
-// is a long instruction sequence on the GPU, a 32-bit one a few), else int64_t.
+// index type: uint32_t where every index fits (fits_u32), else int64_t.
 template <class I, class T, class F>
 __global__ void bias_act_kernel(T* y, const T* b, I total, I C, I S, F f) {
   const I stride = I(blockDim.x) * gridDim.x;
@@ -89,7 +88,7 @@ __global__ void bias_act_kernel(T* y, const T* b, I total, I C, I S, F f) {
 // Launches bias_act_kernel with the narrowest index type that holds N * C * S (+ one grid stride).
 template <class T, class F>
 void bias_act_launch(unsigned blocks, cudaStream_t st, T* y, const T* b, int64_t total, int64_t C, int64_t S, F f) {
-  if (total + int64_t(blocks) * 256 < (int64_t(1) << 32))
+  if (fits_u32(total + int64_t(blocks) * 256))
     bias_act_kernel<uint32_t><<<blocks, 256, 0, st>>>(y, b, uint32_t(total), uint32_t(C), uint32_t(S), f);
   else
     bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, total, C, S, f);

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "common.h"
+
 namespace ignis_cuda {
 namespace chansum {
 
@@ -47,8 +49,7 @@ __global__ void finish(const double* __restrict__ part, T* __restrict__ out, int
 // Block (c, k) of the C x K grid: for each flat index i of the k-th slice of channel c's N * S
 // elements (laid out [N, C, S]), acc += f(i, c); then part[c * K + k] = acc where part is given.
 // f does the elementwise work at i (its gradient writes) and returns what the channel sums. I is the
-// index type: uint32_t when every index fits (a 32-bit division is a few instructions on the GPU,
-// a 64-bit one a long sequence), else int64_t.
+// index type: uint32_t where every index fits (common.h: fits_u32), else int64_t.
 template <class I, class F>
 __global__ void sweep_kernel(I C, I S, I per_channel, I slice, double* __restrict__ part, F f) {
   const I c = blockIdx.x, k = blockIdx.y;
@@ -69,7 +70,7 @@ void sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, double* p
   const int64_t K = slices(C, per_channel);
   const int64_t slice = (per_channel + K - 1) / K;
   const dim3 grid{unsigned(C), unsigned(K), 1u};
-  if (C * per_channel + slice + kThreads < (int64_t(1) << 32))
+  if (fits_u32(C * per_channel + slice + kThreads))
     sweep_kernel<uint32_t><<<grid, kThreads, 0, st>>>(uint32_t(C), uint32_t(S), uint32_t(per_channel),
                                                       uint32_t(slice), part, f);
   else

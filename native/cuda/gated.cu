@@ -18,8 +18,7 @@ constexpr int kThreads = chansum::kThreads;
 
 template <class T> __device__ __forceinline__ T sigmoid_(T v) { return T(1) / (T(1) + exp(-v)); }
 
-// I: the index type, uint32_t when every index fits (32-bit division is a few instructions on the
-// GPU, 64-bit division a long sequence), else int64_t.
+// I: the index type, uint32_t where every index fits (fits_u32), else int64_t.
 template <class I, class T>
 __global__ void prelu_fwd_k(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, I n, I C, I inner) {
   for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += I(gridDim.x) * blockDim.x) {
@@ -61,7 +60,7 @@ void prelu_fwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void*
     const T* xp = static_cast<const T*>(x);
     const T* wp = static_cast<const T*>(w);
     T* yp = static_cast<T*>(y);
-    if (n + int64_t(blocks) * kThreads < (int64_t(1) << 32))
+    if (fits_u32(n + int64_t(blocks) * kThreads))
       prelu_fwd_k<uint32_t, T><<<blocks, kThreads, 0, st>>>(xp, wp, yp, uint32_t(n), uint32_t(s.C), uint32_t(s.inner));
     else
       prelu_fwd_k<int64_t, T><<<blocks, kThreads, 0, st>>>(xp, wp, yp, n, s.C, s.inner);
