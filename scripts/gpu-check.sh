@@ -50,7 +50,8 @@ $NODE -e "const i=require('./dist');console.log('cuda available:',i.cuda.isAvail
 
 # what is left of the 6-minute budget (345 s, a margin for the tool), at least `min` seconds
 left() { local l=$((345 - (SECONDS - START))); [ "$l" -lt "$1" ] && l=$1; [ "$l" -gt "$2" ] && l=$2; echo "$l"; }
-TAIL=25 step cuda-tests "$(left 30 60)" $VITEST run test/cuda --testTimeout=60000
+# IGNIS_CUDNN_GRAPH_LOG: which conv + bias + activation graphs cuDNN took (engine, build ms) or declined (why)
+TAIL=25 IGNIS_CUDNN_GRAPH_LOG=1 step cuda-tests "$(left 30 75)" $VITEST run test/cuda --testTimeout=60000
 # the profiler's kernel times against an independent timing (10%), and the seed CNN step's kernel mix
 TAIL=45 step profile "$(left 20 45)" $NODE scripts/gpu-profile-check.mjs
 TAIL=60 step memcheck "$(left 30 75)" compute-sanitizer --tool memcheck --leak-check no --error-exitcode 7 $NODE scripts/gpu-smoke.mjs
@@ -66,5 +67,7 @@ grep -E "Tests +[0-9]" "$OUT/full-suite.log" | sed 's/^/full-suite: /' | tail -1
 grep -E "ERROR SUMMARY|gpu-smoke:" "$OUT/memcheck.log" | tail -2
 grep -E "expression activation: first CUDA use" "$OUT/cuda-tests.log" | tail -1 || true  # NVRTC compile + load cost
 grep -E "^(FAIL|ok   agreement)|^gpu-profile-check:" "$OUT/profile.log" || true
+echo "cuDNN graph plans: $(grep -c 'cuDNN graph .*built in' "$OUT/cuda-tests.log") built, $(grep -c 'cuDNN graph .*declined' "$OUT/cuda-tests.log") declined, $(grep -c 'failed to execute' "$OUT/cuda-tests.log") failed to run"
+grep -m 3 -E "cuDNN graph .*(built in|declined|failed)" "$OUT/cuda-tests.log" || true
 grep -E "^SUMMARY" "$OUT/bench.log" || true
 grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv/r50_3x3_56/(none|relu|gelu)|matmul)" "$OUT/bench.log" || true

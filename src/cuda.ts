@@ -180,17 +180,22 @@ export function setMemoryLimit(bytes: number, device?: number | string): void {
   call('setMemoryLimit', () => addon.cudaMemOp(2, i, bytes));
 }
 
-/** Backend switches, PyTorch's names and defaults (torch.backends.cuda / torch.backends.cudnn). */
+/**
+ * Backend switches, PyTorch's names and defaults (torch.backends.cuda / torch.backends.cudnn), plus
+ * Ignis's cudnnGraphFusion: conv + bias + activation as one cuDNN operation graph where an engine
+ * takes it (else the convolution, then Ignis's bias + activation epilogue).
+ */
 export const flags = {
   matmulAllowTf32: false,
   cudnnAllowTf32: true,
   cudnnBenchmark: false,
+  cudnnGraphFusion: true,
 };
 
 /** Sends `flags` to the backend (called by the setters of ignis.backends). */
 export function applyFlags(seed?: number): void {
   if (!isAvailable()) return;
-  addon.cudaConfig(flags.matmulAllowTf32, flags.cudnnAllowTf32, flags.cudnnBenchmark, seed);
+  addon.cudaConfig(flags.matmulAllowTf32, flags.cudnnAllowTf32, flags.cudnnBenchmark, flags.cudnnGraphFusion, seed);
 }
 
 /**

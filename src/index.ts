@@ -64,10 +64,15 @@ const flagProp = (key: keyof typeof cudaBackend.flags) => ({
 export const backends = {
   /** torch.backends.cuda.matmul.allowTf32 (default false, as PyTorch) */
   cuda: { matmul: Object.defineProperty({} as { allowTf32: boolean }, 'allowTf32', flagProp('matmulAllowTf32')) },
-  /** torch.backends.cudnn: allowTf32 (default true) and benchmark (autotune per shape, default false) */
-  cudnn: Object.defineProperties({} as { allowTf32: boolean; benchmark: boolean }, {
+  /**
+   * torch.backends.cudnn: allowTf32 (default true) and benchmark (autotune per shape, default false);
+   * graphFusion (Ignis's, default true): conv + bias + activation as one cuDNN operation graph where
+   * cuDNN has an engine for it, false runs the convolution and then Ignis's epilogue kernel
+   */
+  cudnn: Object.defineProperties({} as { allowTf32: boolean; benchmark: boolean; graphFusion: boolean }, {
     allowTf32: flagProp('cudnnAllowTf32'),
     benchmark: flagProp('cudnnBenchmark'),
+    graphFusion: flagProp('cudnnGraphFusion'),
   }),
   cpu: {
     isa: info.isa,

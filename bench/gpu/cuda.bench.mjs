@@ -1,6 +1,7 @@
 // GPU benchmark, Ignis vs PyTorch on the same card in the same run (run by scripts/gpu-check.sh):
 //   copy and every activation kernel forward / backward on 64M float32 (GB/s; bytes 2N·4 forward,
-//   3N·4 backward), conv + bias + activation on the four FACTS.md shapes (TF32, ms), and a
+//   3N·4 backward), conv + bias + activation on the four FACTS.md shapes (TF32, ms; also with the
+//   cuDNN graph fusion off, and each row's first call, which builds the plan), and a
 //   4096³ matmul (fp32 and TF32, TFLOP/s). Prints a table; the last lines are the summary.
 // Timing: each sample runs `inner` back-to-back calls then cuda.synchronize(); the median of REPS
 // samples. Outputs are disposed at once (the caching allocator hands the block straight back).
@@ -63,6 +64,8 @@ const ms = {};
 }
 const CONV_SHAPES = { cifar_l1: [256, 3, 32, 32, 32, 3], r50_3x3_56: [64, 64, 56, 56, 64, 3], r_3x3_14: [32, 256, 14, 14, 256, 3], r50_1x1_56: [64, 256, 56, 56, 64, 1] };
 const CONV_ACTS = ['none', 'relu', 'gelu', 'silu', 'mish', 'leaky_relu', 'elu'];
+const first = {}; // ms of each conv row's first call (plan build included)
+const epilogue = {}; // ms of each conv row with ignis.backends.cudnn.graphFusion = false
 ig.noGrad(() => {
   for (const [s, [n, c, h, w, o, k]] of Object.entries(CONV_SHAPES)) {
     const x = ig.randn([n, c, h, w], { device: 'cuda' });
@@ -70,7 +73,17 @@ ig.noGrad(() => {
     const b = ig.randn([o], { device: 'cuda' });
     for (const act of CONV_ACTS) {
       const opts = act === 'none' ? { padding: k >> 1 } : { padding: k >> 1, activation: act };
-      ms[`conv/${s}/${act}`] = timed(() => ig.F.conv2d(x, wt, b, opts));
+      const run = () => ig.F.conv2d(x, wt, b, opts);
+      // the first call builds (and caches) the cuDNN graph plan, which may compile with NVRTC
+      const t0 = performance.now();
+      run().dispose();
+      ig.cuda.synchronize();
+      first[`conv/${s}/${act}`] = performance.now() - t0;
+      ms[`conv/${s}/${act}`] = timed(run);
+      // the same without the cuDNN graph: the convolution, then Ignis's bias + activation epilogue
+      ig.backends.cudnn.graphFusion = false;
+      epilogue[`conv/${s}/${act}`] = timed(run);
+      ig.backends.cudnn.graphFusion = true;
     }
   }
   const a = ig.randn([4096, 4096], { device: 'cuda' });
@@ -138,12 +151,16 @@ for (const [key, t] of Object.entries(ms)) {
 }
 const f = (v) => (v === undefined ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(3));
 console.log(`\nGPU bench: ${ig.cuda.getDeviceName()} (${ig.cuda.versions()}); PyTorch ${peer?.torch ?? 'n/a'}; N=${N}, median of ${REPS}`);
-console.log(['op'.padEnd(28), 'unit'.padEnd(8), 'ignis'.padStart(10), 'torch'.padStart(10), 'ratio'.padStart(7)].join(' '));
-for (const r of rows) console.log([r.key.padEnd(28), r.unit.padEnd(8), f(r.ours).padStart(10), f(r.theirs).padStart(10), f(r.ratio).padStart(7)].join(' '));
+console.log(['op'.padEnd(28), 'unit'.padEnd(8), 'ignis'.padStart(10), 'torch'.padStart(10), 'ratio'.padStart(7), 'epilogue'.padStart(9), 'first'.padStart(9)].join(' '));
+for (const r of rows) {
+  // conv rows: also the epilogue path's ms (graph fusion off) and the first call's ms
+  const extra = r.key.startsWith('conv/') ? [f(epilogue[r.key]).padStart(9), f(first[r.key]).padStart(9)] : [];
+  console.log([r.key.padEnd(28), r.unit.padEnd(8), f(r.ours).padStart(10), f(r.theirs).padStart(10), f(r.ratio).padStart(7), ...extra].join(' '));
+}
 const acts = rows.filter((r) => r.key.startsWith('act_') && r.ratio !== undefined);
 const worst = acts.reduce((m, r) => (r.ratio < m.ratio ? r : m), acts[0] ?? { ratio: NaN, key: '-' });
 const convs = rows.filter((r) => r.key.startsWith('conv/') && r.ratio !== undefined);
 console.log(`\nSUMMARY activations: worst ${worst?.key} ${f(worst?.ratio)}x torch (target >= 0.97); ` +
   `conv+bias+act: ${convs.filter((r) => r.ratio >= 1).length}/${convs.length} at least as fast as torch; ` +
   `seed CNN step: ${f(rows.find((r) => r.key.startsWith('seed_cnn'))?.ratio)}x torch eager (target >= 1)`);
-console.log(`JSON ${JSON.stringify({ device: ig.cuda.getDeviceName(), n: N, ms, peer: peer?.ms ?? null })}`);
+console.log(`JSON ${JSON.stringify({ device: ig.cuda.getDeviceName(), n: N, ms, epilogue, first, peer: peer?.ms ?? null })}`);

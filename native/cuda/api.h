@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 2  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries
+#define IGNIS_CUDA_ABI_VERSION 3  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -149,8 +149,9 @@ typedef struct IgnisCudaApi {
   int (*read_poll)(void* token, void* dst, int* done);
   void (*read_cancel)(void* token);
   void (*manual_seed)(uint64_t seed);
-  // flags: allow_tf32_matmul, allow_tf32_conv, cudnn_benchmark (PyTorch's names and defaults)
-  void (*set_flags)(int allow_tf32_matmul, int allow_tf32_conv, int cudnn_benchmark);
+  // flags: allow_tf32_matmul, allow_tf32_conv, cudnn_benchmark (PyTorch's names and defaults) and
+  // cudnn_graph_fusion (conv + bias + activation as one cuDNN graph where an engine takes it)
+  void (*set_flags)(int allow_tf32_matmul, int allow_tf32_conv, int cudnn_benchmark, int cudnn_graph_fusion);
 
   // ---- kernels -----------------------------------------------------------------------------
   // ops of native/ops/unary.def / binary.def; operand 0 is the output

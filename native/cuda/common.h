@@ -47,11 +47,13 @@ struct Scratch {
   Scratch& operator=(const Scratch&) = delete;
 };
 
-// PyTorch's defaults: TF32 off for matmul, on for cuDNN convolutions; benchmark off.
+// PyTorch's defaults: TF32 off for matmul, on for cuDNN convolutions; benchmark off. cudnn_graph:
+// conv + bias + activation through a cuDNN operation graph where an engine takes it (Ignis's own).
 struct Flags {
   bool tf32_matmul = false;
   bool tf32_conv = true;
   bool cudnn_benchmark = false;
+  bool cudnn_graph = true;
 };
 extern Flags g_flags;
 extern uint64_t g_seed;

@@ -2,8 +2,11 @@
 // backward-filter. Algorithms come from cuDNN's heuristics (the first whose workspace the
 // allocator can give), or with ignis.backends.cudnn.benchmark = true from timing every algorithm
 // once per shape (cudnnFind*), cached by shape. Workspaces come from the caching allocator.
-// Fusion: conv + bias + ReLU uses cuDNN's fused call; every other activation (and ReLU when that
-// call declines) runs as one epilogue pass over the output (activations.cu: bias_act_cuda).
+// Fusion: conv + bias + ReLU uses cuDNN's fused call; the activations cuDNN's pointwise modes cover
+// (and conv + bias, and conv + ReLU) go to one cuDNN operation graph where an engine takes it
+// (conv_graph.cpp; ignis.backends.cudnn.graphFusion = false turns that off); everything else, and
+// whatever cuDNN declines, runs the convolution and then one epilogue pass over the output
+// (activations.cu: bias_act_cuda).
 // The bias gradient is a reduction over N, H, W (reduce.cu), accumulated in double as on the CPU.
 #include <cudnn.h>
 
@@ -13,17 +16,12 @@
 #include <vector>
 
 #include "common.h"
+#include "conv_graph.h"
 #include "kernels.h"
 #include "profile.h"
 
 namespace ignis_cuda {
 namespace {
-
-enum ActOp {
-#define ACT(name, np, fwd, bwd) A_##name,
-#include "../ops/activations.def"
-#undef ACT
-};
 
 std::mutex g_mu;
 std::vector<cudnnHandle_t> g_handles;
@@ -198,6 +196,13 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
                      const double* act_params) {
   Desc d(s, "conv2d");
   cudnnHandle_t h = handle(dev);
+  if (g_flags.cudnn_graph && (b || act_op >= 0) && !(b && act_op == A_relu)) {
+    GraphRun ran;
+    if (conv2d_graph_fwd(dev, h, s, x, w, b, y, act_op, act_params, d.what, ran)) {
+      if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, 1);
+      return;
+    }
+  }
   auto cands = candidates<cudnnConvolutionFwdAlgoPerf_t>(
       s, 0,
       [&](cudnnConvolutionFwdAlgoPerf_t* p, int n, int* got) {

@@ -166,6 +166,47 @@ for (const dev of devices) {
       }
     });
 
+    it('conv (+ bias) + activation through the cuDNN graph and through the epilogue both match conv, then the activation', () => {
+      // On CUDA, ignis.backends.cudnn.graphFusion (default on) sends the activations that cuDNN's
+      // pointwise modes cover to one operation graph where an engine takes it, the rest (mish here)
+      // to the epilogue; off, everything takes the epilogue. Weights x20 give outputs up to ~60,
+      // where softplus, sigmoid, tanh, gelu and elu saturate. IGNIS_CUDNN_GRAPH_LOG=1 prints which
+      // graphs cuDNN took. The reference is the CPU's conv + bias, then the activation.
+      const x = sample([2, 3, 9, 10], -1, 1, 31);
+      const w = sample([4, 3, 3, 3], -0.5, 0.5, 32);
+      const b = sample([4], -0.5, 0.5, 33);
+      const cases: [string | null, Record<string, unknown> | undefined][] = [
+        [null, undefined], ['relu', undefined], ['relu6', undefined], ['hardtanh', { minVal: -0.5, maxVal: 0.7 }],
+        ['leaky_relu', { negativeSlope: 0.2 }], ['elu', { alpha: 0.5 }], ['gelu', undefined], ['gelu', { approximate: 'tanh' }],
+        ['silu', undefined], ['swish', { beta: 1.5 }], ['softplus', { beta: 2 }], ['sigmoid', undefined], ['tanh', undefined],
+        ['mish', undefined],
+      ];
+      const F_ = F as unknown as Record<string, (t: Tensor, p?: object) => Tensor>;
+      const check = (cs: typeof cases, tf32: boolean, graph: boolean) => {
+        ignis.backends.cudnn.allowTf32 = tf32;
+        ignis.backends.cudnn.graphFusion = graph;
+        for (const [wt, scale] of [[w, 1], [w.mul(20), 20]] as const)
+          for (const bias of [b, null])
+            for (const [activation, activationParams] of cs) {
+              if (!activation && !bias) continue;
+              const fused = ignis.noGrad(() => F.conv2d(on(x, dev), on(wt, dev), bias && on(bias, dev), { padding: 1, activation, activationParams }));
+              const unfused = F.conv2d(x, wt, bias, { padding: 1 });
+              const fn = activation && ACTIVATIONS.find((r) => r.name === activation)!.fn;
+              const ref = fn ? F_[fn](unfused, activationParams) : unfused;
+              const what = `conv ${bias ? '+ bias ' : ''}+ ${activation ?? 'identity'} ${JSON.stringify(activationParams ?? {})}, weights x${scale}, tf32 ${tf32}, graph ${graph}`;
+              expectClose(fused, ref, tf32 ? 1e-3 : 1e-5, (tf32 ? 2e-3 : 2e-6) * scale, what);
+            }
+      };
+      try {
+        check(cases, false, true);
+        check(cases, false, false);
+        check(cases.filter(([a]) => a === 'gelu' || a === 'silu' || a === 'relu6'), true, true);
+      } finally {
+        ignis.backends.cudnn.allowTf32 = true;
+        ignis.backends.cudnn.graphFusion = true;
+      }
+    });
+
     it('conv + bias + activation in training (conv2d_act: one sweep for the activation and bias gradients) vs the CPU', () => {
       ignis.backends.cudnn.allowTf32 = false;
       try {

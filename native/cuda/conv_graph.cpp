@@ -1,0 +1,377 @@
+// conv + bias + activation as ONE cuDNN operation graph (cuDNN 9's backend C API): a
+// ConvolutionFwd node, a pointwise ADD of the bias [1, O, 1, 1] and a pointwise activation, the two
+// intermediates virtual (never written to memory). cuDNN's pointwise modes cover relu with its clips
+// and lower slope (relu, relu6, hardtanh, leaky_relu), elu, gelu, gelu_tanh, silu / swish(β),
+// softplus(β), sigmoid and tanh; for the other activations conv2d_graph_fwd returns false at once.
+// Plans are cached per device, shape, activation, parameters, pointer alignment and TF32 setting; a
+// graph that no engine takes is cached as declined, so it costs one try. Engines with Tensor Cores
+// (TF32 for float32) are skipped when ignis.backends.cudnn.allowTf32 is false.
+// IGNIS_CUDNN_GRAPH_LOG=1 prints each plan built (engine, workspace, build time: runtime-fusion
+// engines compile with NVRTC on first use) or declined (the step and cuDNN's status) to stderr.
+#include "conv_graph.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+// the HANDLE and NAN_PROPAGATION attributes are deprecated in cuDNN 9.24 but are what 9.19 (the
+// device's) takes
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+namespace ignis_cuda {
+namespace {
+
+// cuDNN declined at `step` with `st`: the caller falls back to conv + epilogue
+struct Decline {
+  cudnnStatus_t st;
+  const char* step;
+};
+void ok(cudnnStatus_t st, const char* step) {
+  if (st != CUDNN_STATUS_SUCCESS) throw Decline{st, step};
+}
+
+struct Bd {  // one backend descriptor, destroyed with its owner
+  cudnnBackendDescriptor_t d = nullptr;
+  Bd() = default;
+  ~Bd() {
+    if (d) cudnnBackendDestroyDescriptor(d);
+  }
+  Bd(const Bd&) = delete;
+  Bd& operator=(const Bd&) = delete;
+};
+
+// A finalized plan and every descriptor it was built from (kept alive as long as the plan).
+struct Plan {
+  std::vector<std::unique_ptr<Bd>> keep;
+  cudnnBackendDescriptor_t plan = nullptr;  // null: declined
+  int64_t workspace = 0;
+  std::string engine;
+
+  cudnnBackendDescriptor_t make(cudnnBackendDescriptorType_t t, const char* step) {
+    keep.push_back(std::make_unique<Bd>());
+    ok(cudnnBackendCreateDescriptor(t, &keep.back()->d), step);
+    return keep.back()->d;
+  }
+};
+
+void set(cudnnBackendDescriptor_t d, cudnnBackendAttributeName_t a, cudnnBackendAttributeType_t t, int64_t n,
+         const void* v, const char* step) {
+  ok(cudnnBackendSetAttribute(d, a, t, n, v), step);
+}
+void set_desc(cudnnBackendDescriptor_t d, cudnnBackendAttributeName_t a, cudnnBackendDescriptor_t v, const char* step) {
+  set(d, a, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &v, step);
+}
+
+// A packed NCHW tensor [d0, d1, d2, d3]; virtual ones live only inside the fused kernel.
+cudnnBackendDescriptor_t tensor(Plan& p, int64_t uid, cudnnDataType_t dt, int64_t align, const int64_t* dims,
+                                bool is_virtual) {
+  const char* step = "tensor descriptor";
+  cudnnBackendDescriptor_t d = p.make(CUDNN_BACKEND_TENSOR_DESCRIPTOR, step);
+  const int64_t strides[4] = {dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1};
+  set(d, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid, step);
+  set(d, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt, step);
+  set(d, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &align, step);
+  set(d, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims, step);
+  set(d, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides, step);
+  if (is_virtual) {
+    const bool v = true;
+    set(d, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &v, step);
+  }
+  ok(cudnnBackendFinalize(d), step);
+  return d;
+}
+
+// The activation as a cuDNN pointwise mode: relu's clips (lo, hi) and lower slope, or the one
+// parameter of elu / softplus / swish. false: no mode computes this activation as Ignis does.
+struct Pw {
+  cudnnPointwiseMode_t mode;
+  bool has_param = false;  // elu's alpha, softplus's and swish's beta
+  cudnnBackendAttributeName_t param = CUDNN_ATTR_POINTWISE_MODE;
+  double value = 0;
+  bool relu = false;  // relu's clips and lower slope
+  double lo = 0, slope = 0, hi = 0;
+  bool has_hi = false;
+};
+Pw plain(cudnnPointwiseMode_t m) { return Pw{m}; }
+Pw with(cudnnPointwiseMode_t m, cudnnBackendAttributeName_t a, double v) {
+  Pw pw{m};
+  pw.has_param = true;
+  pw.param = a;
+  pw.value = v;
+  return pw;
+}
+Pw clipped(double lo, double slope, bool has_hi = false, double hi = 0) {
+  Pw pw{CUDNN_POINTWISE_RELU_FWD};
+  pw.relu = true;
+  pw.lo = lo;
+  pw.slope = slope;
+  pw.has_hi = has_hi;
+  pw.hi = hi;
+  return pw;
+}
+bool pointwise_for(int act, const double* p, int dtype, Pw& pw) {
+  switch (act) {
+    case A_relu: pw = clipped(0, 0); return true;
+    case A_relu6: pw = clipped(0, 0, true, 6); return true;
+    case A_hardtanh: pw = clipped(p[0], 0, true, p[1]); return p[0] <= p[1];
+    case A_leaky_relu: pw = clipped(0, p[0]); return true;  // x < 0: 0 + slope * (x - 0)
+    case A_elu: pw = with(CUDNN_POINTWISE_ELU_FWD, CUDNN_ATTR_POINTWISE_ELU_ALPHA, p[0]); return true;
+    case A_gelu: pw = plain(CUDNN_POINTWISE_GELU_FWD); return true;
+    case A_gelu_tanh: pw = plain(CUDNN_POINTWISE_GELU_APPROX_TANH_FWD); return true;
+    case A_silu: pw = with(CUDNN_POINTWISE_SWISH_FWD, CUDNN_ATTR_POINTWISE_SWISH_BETA, 1.0); return true;
+    case A_swish: pw = with(CUDNN_POINTWISE_SWISH_FWD, CUDNN_ATTR_POINTWISE_SWISH_BETA, p[0]); return true;
+    case A_sigmoid: pw = plain(CUDNN_POINTWISE_SIGMOID_FWD); return true;
+    case A_tanh: pw = plain(CUDNN_POINTWISE_TANH_FWD); return true;
+    case A_softplus:
+      // cuDNN's softplus has no threshold; above PyTorch's (beta x > threshold returns x) the two
+      // differ by e^-threshold / beta, below float32's resolution from threshold 20 (the default) on
+      pw = with(CUDNN_POINTWISE_SOFTPLUS_FWD, CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA, p[0]);
+      return dtype == 0 && p[1] >= 20 && p[0] > 0;
+    default: return false;
+  }
+}
+
+cudnnBackendDescriptor_t pointwise_op(Plan& p, cudnnDataType_t prec, const Pw& pw, cudnnBackendDescriptor_t x,
+                                      cudnnBackendDescriptor_t b, cudnnBackendDescriptor_t y) {
+  const char* step = "pointwise descriptor";
+  cudnnBackendDescriptor_t d = p.make(CUDNN_BACKEND_POINTWISE_DESCRIPTOR, step);
+  set(d, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &pw.mode, step);
+  set(d, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec, step);
+  if (pw.relu) {
+    const cudnnNanPropagation_t nan = CUDNN_PROPAGATE_NAN;  // relu(NaN) = NaN, as PyTorch
+    set(d, CUDNN_ATTR_POINTWISE_NAN_PROPAGATION, CUDNN_TYPE_NAN_PROPOGATION, 1, &nan, step);
+    set(d, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, CUDNN_TYPE_DOUBLE, 1, &pw.lo, step);
+    set(d, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, CUDNN_TYPE_DOUBLE, 1, &pw.slope, step);
+    if (pw.has_hi) set(d, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP, CUDNN_TYPE_DOUBLE, 1, &pw.hi, step);
+  } else if (pw.has_param) {
+    set(d, pw.param, CUDNN_TYPE_DOUBLE, 1, &pw.value, step);
+  }
+  ok(cudnnBackendFinalize(d), step);
+  step = "pointwise operation";
+  cudnnBackendDescriptor_t op = p.make(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR, step);
+  set_desc(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, d, step);
+  set_desc(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, x, step);
+  if (b) set_desc(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, b, step);
+  set_desc(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, y, step);
+  ok(cudnnBackendFinalize(op), step);
+  return op;
+}
+
+enum : int64_t { UID_X = 1, UID_W, UID_B, UID_Y, UID_CONV, UID_BIASED };
+
+// Builds the graph and the first engine configuration (heuristics mode A, then the fallback list)
+// that finalizes into a plan; throws Decline when none does.
+void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw* act, const int64_t* align) {
+  const cudnnDataType_t dt = s.dtype == 0 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+  const int64_t xd[4] = {s.N, s.C, s.H, s.W}, wd[4] = {s.O, s.C / s.G, s.kh, s.kw}, yd[4] = {s.N, s.O, s.OH, s.OW},
+                bd[4] = {1, s.O, 1, 1};
+  cudnnBackendDescriptor_t tx = tensor(p, UID_X, dt, align[0], xd, false);
+  cudnnBackendDescriptor_t tw = tensor(p, UID_W, dt, align[1], wd, false);
+  cudnnBackendDescriptor_t tb = bias ? tensor(p, UID_B, dt, align[2], bd, false) : nullptr;
+  cudnnBackendDescriptor_t ty = tensor(p, UID_Y, dt, align[3], yd, false);
+  cudnnBackendDescriptor_t tc = tensor(p, UID_CONV, dt, 16, yd, true);
+  cudnnBackendDescriptor_t tz = bias && act ? tensor(p, UID_BIASED, dt, 16, yd, true) : nullptr;
+
+  const char* step = "convolution descriptor";
+  cudnnBackendDescriptor_t cd = p.make(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, step);
+  const cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
+  const int64_t dims = 2, dil[2] = {s.dh, s.dw}, str[2] = {s.sh, s.sw}, pad[2] = {s.pt, s.pl};
+  set(cd, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt, step);
+  set(cd, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode, step);
+  set(cd, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &dims, step);
+  set(cd, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, dil, step);
+  set(cd, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, str, step);
+  set(cd, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pad, step);
+  set(cd, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, pad, step);  // symmetric (checked by the caller)
+  ok(cudnnBackendFinalize(cd), step);
+
+  step = "convolution operation";
+  cudnnBackendDescriptor_t conv = p.make(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR, step);
+  const float f1 = 1, f0 = 0;
+  const double d1 = 1, d0 = 0;
+  const cudnnBackendAttributeType_t st = s.dtype == 0 ? CUDNN_TYPE_FLOAT : CUDNN_TYPE_DOUBLE;
+  set(conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, st, 1, s.dtype == 0 ? static_cast<const void*>(&f1) : &d1, step);
+  set(conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, st, 1, s.dtype == 0 ? static_cast<const void*>(&f0) : &d0, step);
+  set_desc(conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, cd, step);
+  set_desc(conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, tx, step);
+  set_desc(conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, tw, step);
+  set_desc(conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, tc, step);
+  ok(cudnnBackendFinalize(conv), step);
+
+  std::vector<cudnnBackendDescriptor_t> ops{conv};
+  if (bias) ops.push_back(pointwise_op(p, dt, plain(CUDNN_POINTWISE_ADD), tc, tb, act ? tz : ty));
+  if (act) ops.push_back(pointwise_op(p, dt, *act, bias ? tz : tc, nullptr, ty));
+
+  step = "operation graph";
+  cudnnBackendDescriptor_t graph = p.make(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR, step);
+  set(graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &h, step);
+  set(graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, int64_t(ops.size()), ops.data(), step);
+  ok(cudnnBackendFinalize(graph), step);
+
+  const bool no_tensor_cores = s.dtype == 0 && !g_flags.tf32_conv;
+  Decline last{CUDNN_STATUS_NOT_SUPPORTED, "engine heuristics (no engine configuration)"};
+  for (cudnnBackendHeurMode_t hm : {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+    try {
+      step = "engine heuristics";
+      cudnnBackendDescriptor_t heur = p.make(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, step);
+      set_desc(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, graph, step);
+      set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm, step);
+      ok(cudnnBackendFinalize(heur), step);
+      int64_t n = 0;
+      ok(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &n, nullptr), step);
+      std::vector<cudnnBackendDescriptor_t> cfgs(size_t(n > 0 ? n : 0));
+      for (auto& c : cfgs) c = p.make(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, step);
+      int64_t got = 0;
+      if (n > 0)
+        ok(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, n, &got, cfgs.data()),
+           step);
+      for (int64_t i = 0; i < got && i < n; ++i) {
+        try {
+          step = "engine of a configuration";
+          cudnnBackendDescriptor_t eng = p.make(CUDNN_BACKEND_ENGINE_DESCRIPTOR, step);
+          int64_t k = 0;
+          ok(cudnnBackendGetAttribute(cfgs[size_t(i)], CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &k,
+                                      &eng),
+             step);
+          cudnnBackendNumericalNote_t notes[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
+          int64_t nn = 0;
+          ok(cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
+                                      CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &nn, notes),
+             step);
+          bool tensor_cores = false;
+          for (int64_t j = 0; j < nn; ++j)
+            tensor_cores |= notes[j] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || notes[j] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS;
+          if (no_tensor_cores && tensor_cores) continue;
+          cudnnBackendBehaviorNote_t beh[CUDNN_BEHAVIOR_NOTE_TYPE_COUNT];
+          int64_t nb = 0;
+          bool rtc = false;
+          if (cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE,
+                                       CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, &nb, beh) == CUDNN_STATUS_SUCCESS)
+            for (int64_t j = 0; j < nb; ++j) rtc |= beh[j] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION;
+          int64_t index = -1;
+          cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &k, &index);
+
+          step = "execution plan";
+          cudnnBackendDescriptor_t plan = p.make(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, step);
+          set(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h, step);
+          set_desc(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, cfgs[size_t(i)], step);
+          ok(cudnnBackendFinalize(plan), step);
+          ok(cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &k,
+                                      &p.workspace),
+             step);
+          p.plan = plan;
+          p.engine = "graph engine " + std::to_string(index) + (rtc ? ", runtime compiled" : "") +
+                     (tensor_cores ? ", tensor cores" : "") + (hm == CUDNN_HEUR_MODE_A ? ", heuristics A" : ", fallback");
+          return;
+        } catch (const Decline& d) {
+          last = d;  // the next configuration
+        }
+      }
+    } catch (const Decline& d) {
+      last = d;  // the next heuristics mode
+    }
+  }
+  throw last;
+}
+
+std::string key_of(int dev, const IgnisCudaConv& s, bool bias, int act, const double* p, const int64_t* align) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%d:%d:%d:%d:%d:%a,%a,%a,%a:%lld,%lld,%lld,%lld", dev, s.dtype, int(g_flags.tf32_conv),
+                int(bias), act, p[0], p[1], p[2], p[3], (long long)align[0], (long long)align[1], (long long)align[2],
+                (long long)align[3]);
+  std::string k = buf;
+  for (int64_t v : {s.N, s.C, s.H, s.W, s.O, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pl, s.G}) k += "," + std::to_string(v);
+  return k;
+}
+
+// the largest of 16, 8, 4 (down to the element size) that divides the address
+int64_t alignment(const void* ptr, int64_t es) {
+  int64_t a = 16;
+  while (a > es && (reinterpret_cast<uintptr_t>(ptr) % uint64_t(a)) != 0) a /= 2;
+  return a;
+}
+
+std::mutex g_mu;
+std::map<std::string, std::shared_ptr<Plan>> g_plans;  // declined graphs have plan == nullptr
+
+bool logging() {
+  static const bool on = [] {
+    const char* v = std::getenv("IGNIS_CUDNN_GRAPH_LOG");
+    return v && *v && std::string(v) != "0";
+  }();
+  return on;
+}
+
+}  // namespace
+
+bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const void* x, const void* w, const void* b,
+                      void* y, int act_op, const double* params, const std::string& what, GraphRun& ran) {
+  static const double none[4] = {0, 0, 0, 0};
+  const double* p = params ? params : none;
+  Pw pw{};
+  if (act_op >= 0 && !pointwise_for(act_op, p, s.dtype, pw)) return false;
+  if (act_op < 0 && !b) return false;  // a plain convolution: the legacy call
+  const int64_t es = int64_t(dtype_size(s.dtype));
+  const int64_t align[4] = {alignment(x, es), alignment(w, es), b ? alignment(b, es) : es, alignment(y, es)};
+  const std::string key = key_of(dev, s, b != nullptr, act_op, act_op >= 0 ? p : none, align);
+  std::shared_ptr<Plan> plan;
+  {
+    std::lock_guard<std::mutex> lk(g_mu);
+    auto it = g_plans.find(key);
+    if (it != g_plans.end()) plan = it->second;
+  }
+  if (!plan) {
+    plan = std::make_shared<Plan>();
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      build(*plan, h, s, b != nullptr, act_op >= 0 ? &pw : nullptr, align);
+    } catch (const Decline& d) {
+      if (logging())
+        std::fprintf(stderr, "ignis: cuDNN graph for %s + %s: declined at %s (%s); conv + epilogue instead\n",
+                     what.c_str(), b ? "bias" : "no bias", d.step, cudnnGetErrorString(d.st));
+      plan->keep.clear();
+      plan->plan = nullptr;
+    }
+    if (plan->plan && logging())
+      std::fprintf(stderr, "ignis: cuDNN graph for %s + %s, activation %d: %s, workspace %lld B, built in %.1f ms\n",
+                   what.c_str(), b ? "bias" : "no bias", act_op, plan->engine.c_str(), (long long)plan->workspace,
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    std::lock_guard<std::mutex> lk(g_mu);
+    g_plans[key] = plan;
+  }
+  if (!plan->plan) return false;
+
+  Scratch ws(dev, size_t(plan->workspace));
+  int64_t uids[4] = {UID_X, UID_W, UID_Y, UID_B};
+  void* ptrs[4] = {const_cast<void*>(x), const_cast<void*>(w), y, const_cast<void*>(b)};
+  const int64_t n = b ? 4 : 3;
+  Bd pack;
+  cudnnStatus_t st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &pack.d);
+  if (st == CUDNN_STATUS_SUCCESS)
+    st = cudnnBackendSetAttribute(pack.d, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, n, uids);
+  if (st == CUDNN_STATUS_SUCCESS)
+    st = cudnnBackendSetAttribute(pack.d, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, n, ptrs);
+  if (st == CUDNN_STATUS_SUCCESS)
+    st = cudnnBackendSetAttribute(pack.d, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &ws.p);
+  if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendFinalize(pack.d);
+  if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendExecute(h, plan->plan, pack.d);
+  if (st != CUDNN_STATUS_SUCCESS) {
+    if (st == CUDNN_STATUS_ALLOC_FAILED) fail("MemoryError", what + " (cuDNN graph): " + cudnnGetErrorString(st));
+    // a plan that built but does not run: drop it for good and take the unfused path
+    if (logging())
+      std::fprintf(stderr, "ignis: cuDNN graph for %s failed to execute (%s); conv + epilogue from now on\n", what.c_str(),
+                   cudnnGetErrorString(st));
+    std::lock_guard<std::mutex> lk(g_mu);
+    g_plans[key] = std::make_shared<Plan>();
+    return false;
+  }
+  ran.engine = plan->engine;
+  ran.workspace = plan->workspace;
+  return true;
+}
+
+}  // namespace ignis_cuda

@@ -1,0 +1,31 @@
+// conv + bias + activation as one cuDNN operation graph (conv_graph.cpp), shared with conv.cpp.
+#pragma once
+#include <cudnn.h>
+
+#include <string>
+
+#include "common.h"
+
+namespace ignis_cuda {
+
+// the activation codes of native/ops/activations.def (as the addon and the CPU kernels number them)
+enum ActOp {
+#define ACT(name, np, fwd, bwd) A_##name,
+#include "../ops/activations.def"
+#undef ACT
+};
+
+// What ran when conv2d_graph_fwd returned true: the engine (for the profiler) and its workspace.
+struct GraphRun {
+  std::string engine;
+  int64_t workspace = 0;
+};
+
+// y = act(conv(x, w) + b) (b may be NULL, act_op -1 for none) through cuDNN's graph API: a plan per
+// shape, activation, parameters, alignment and TF32 setting, built on first use and cached. Returns
+// false, having run nothing, when cuDNN has no engine for the graph (or for the activation); the
+// caller then runs the convolution and Ignis's epilogue. `what` names the op in errors.
+bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const void* x, const void* w, const void* b,
+                      void* y, int act_op, const double* params, const std::string& what, GraphRun& ran);
+
+}  // namespace ignis_cuda
