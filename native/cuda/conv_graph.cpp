@@ -6,7 +6,8 @@
 // Plans are cached per device, shape, activation, parameters, pointer alignment and TF32 setting; a
 // graph that no engine takes is cached as declined, so it costs one try. Engines with Tensor Cores
 // (TF32 for float32) are skipped when ignis.backends.cudnn.allowTf32 is false.
-// IGNIS_CUDNN_GRAPH_LOG=1 prints each plan built (engine, workspace, build time: runtime-fusion
+// IGNIS_CUDNN_GRAPH_LOG=1 prints each plan built (engine: its global index, "rtc" when cuDNN compiles it
+// with NVRTC, "tc" when it uses Tensor Cores; workspace; build time: runtime-fusion
 // engines compile with NVRTC on first use) or declined (the step and cuDNN's status) to stderr.
 #include "conv_graph.h"
 
@@ -163,8 +164,8 @@ cudnnBackendDescriptor_t pointwise_op(Plan& p, cudnnDataType_t prec, const Pw& p
 
 enum : int64_t { UID_X = 1, UID_W, UID_B, UID_Y, UID_CONV, UID_BIASED };
 
-// Builds the graph and the first engine configuration (heuristics mode A, then the fallback list)
-// that finalizes into a plan; throws Decline when none does.
+// Builds the graph and the first engine configuration of cuDNN's heuristics (mode A) that finalizes
+// into a plan; throws Decline when none does.
 void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw* act, const int64_t* align) {
   const cudnnDataType_t dt = s.dtype == 0 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
   const int64_t xd[4] = {s.N, s.C, s.H, s.W}, wd[4] = {s.O, s.C / s.G, s.kh, s.kw}, yd[4] = {s.N, s.O, s.OH, s.OW},
@@ -214,65 +215,66 @@ void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw
 
   const bool no_tensor_cores = s.dtype == 0 && !g_flags.tf32_conv;
   Decline last{CUDNN_STATUS_NOT_SUPPORTED, "engine heuristics (no engine configuration)"};
-  for (cudnnBackendHeurMode_t hm : {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+  // heuristics mode A only: the fallback list's engines carry no speed guarantee, and conv + the
+  // epilogue is the known alternative
+  const cudnnBackendHeurMode_t hm = CUDNN_HEUR_MODE_A;
+  step = "engine heuristics";
+  cudnnBackendDescriptor_t heur = p.make(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, step);
+  set_desc(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, graph, step);
+  set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm, step);
+  ok(cudnnBackendFinalize(heur), step);
+  int64_t n = 0;
+  ok(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &n, nullptr), step);
+  std::vector<cudnnBackendDescriptor_t> cfgs(size_t(n > 0 ? n : 0));
+  for (auto& c : cfgs) c = p.make(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, step);
+  int64_t got = 0;
+  if (n > 0)
+    ok(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, n, &got, cfgs.data()),
+       step);
+  for (int64_t i = 0; i < got && i < n; ++i) {
     try {
-      step = "engine heuristics";
-      cudnnBackendDescriptor_t heur = p.make(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, step);
-      set_desc(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, graph, step);
-      set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm, step);
-      ok(cudnnBackendFinalize(heur), step);
-      int64_t n = 0;
-      ok(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &n, nullptr), step);
-      std::vector<cudnnBackendDescriptor_t> cfgs(size_t(n > 0 ? n : 0));
-      for (auto& c : cfgs) c = p.make(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, step);
-      int64_t got = 0;
-      if (n > 0)
-        ok(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, n, &got, cfgs.data()),
-           step);
-      for (int64_t i = 0; i < got && i < n; ++i) {
-        try {
-          step = "engine of a configuration";
-          cudnnBackendDescriptor_t eng = p.make(CUDNN_BACKEND_ENGINE_DESCRIPTOR, step);
-          int64_t k = 0;
-          ok(cudnnBackendGetAttribute(cfgs[size_t(i)], CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &k,
-                                      &eng),
-             step);
-          cudnnBackendNumericalNote_t notes[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
-          int64_t nn = 0;
-          ok(cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
-                                      CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &nn, notes),
-             step);
-          bool tensor_cores = false;
-          for (int64_t j = 0; j < nn; ++j)
-            tensor_cores |= notes[j] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || notes[j] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS;
-          if (no_tensor_cores && tensor_cores) continue;
-          cudnnBackendBehaviorNote_t beh[CUDNN_BEHAVIOR_NOTE_TYPE_COUNT];
-          int64_t nb = 0;
-          bool rtc = false;
-          if (cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE,
-                                       CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, &nb, beh) == CUDNN_STATUS_SUCCESS)
-            for (int64_t j = 0; j < nb; ++j) rtc |= beh[j] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION;
-          int64_t index = -1;
-          cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &k, &index);
-
-          step = "execution plan";
-          cudnnBackendDescriptor_t plan = p.make(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, step);
-          set(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h, step);
-          set_desc(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, cfgs[size_t(i)], step);
-          ok(cudnnBackendFinalize(plan), step);
-          ok(cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &k,
-                                      &p.workspace),
-             step);
-          p.plan = plan;
-          p.engine = "graph engine " + std::to_string(index) + (rtc ? ", runtime compiled" : "") +
-                     (tensor_cores ? ", tensor cores" : "") + (hm == CUDNN_HEUR_MODE_A ? ", heuristics A" : ", fallback");
-          return;
-        } catch (const Decline& d) {
-          last = d;  // the next configuration
-        }
+      step = "engine of a configuration";
+      cudnnBackendDescriptor_t eng = p.make(CUDNN_BACKEND_ENGINE_DESCRIPTOR, step);
+      int64_t k = 0;
+      ok(cudnnBackendGetAttribute(cfgs[size_t(i)], CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &k,
+                                  &eng),
+         step);
+      cudnnBackendNumericalNote_t notes[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
+      int64_t nn = 0;
+      ok(cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
+                                  CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &nn, notes),
+         step);
+      bool tensor_cores = false;
+      for (int64_t j = 0; j < nn; ++j)
+        tensor_cores |= notes[j] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || notes[j] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS;
+      if (no_tensor_cores && tensor_cores) {
+        last = {CUDNN_STATUS_NOT_SUPPORTED, "engine choice (a Tensor Core engine, and allowTf32 is false)"};
+        continue;
       }
+      cudnnBackendBehaviorNote_t beh[CUDNN_BEHAVIOR_NOTE_TYPE_COUNT];
+      int64_t nb = 0;
+      bool rtc = false;
+      if (cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE,
+                                   CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, &nb, beh) == CUDNN_STATUS_SUCCESS)
+        for (int64_t j = 0; j < nb; ++j) rtc |= beh[j] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION;
+      int64_t index = -1;
+      cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &k, &index);
+
+      step = "execution plan";
+      cudnnBackendDescriptor_t plan = p.make(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, step);
+      set(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h, step);
+      set_desc(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, cfgs[size_t(i)], step);
+      ok(cudnnBackendFinalize(plan), step);
+      ok(cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &k,
+                                  &p.workspace),
+         step);
+      p.plan = plan;
+      // fits the profiler record's 48 characters: "graph engine 12, rtc, tc, heuristics A"
+      p.engine = "graph engine " + std::to_string(index) + (rtc ? ", rtc" : "") + (tensor_cores ? ", tc" : "") +
+                 ", heuristics A";
+      return;
     } catch (const Decline& d) {
-      last = d;  // the next heuristics mode
+      last = d;  // the next configuration
     }
   }
   throw last;

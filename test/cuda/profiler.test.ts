@@ -48,14 +48,25 @@ describeCuda('profiler on CUDA', () => {
     const ks = kernelsOf(prof.events).filter((k) => k.name.startsWith('conv2d_fwd'));
     expect(ks.map((k) => k.name)).toEqual(['conv2d_fwd<relu>', 'conv2d_fwd<gelu>']);
     for (const k of ks) {
-      expect(k.args!.library).toMatch(/^cudnnConvolution/);
-      expect(k.args!.algorithm).toMatch(/, (heuristics|benchmark)$/);
+      expect(k.args!.library).toMatch(/^cudnn(Convolution|BackendExecute)/);
+      expect(k.args!.algorithm).toMatch(/, (heuristics|benchmark)$|^graph engine -?\d+/);
       expect(k.args!.workspaceBytes).toBeGreaterThanOrEqual(0);
       expect(typeof k.args!.fused).toBe('boolean');
     }
-    // GELU is never in cuDNN's fused call: conv, then Ignis's bias + GELU epilogue kernel
-    expect(ks[1].args).toMatchObject({ library: 'cudnnConvolutionForward', fused: false, launches: 1 });
+    // GELU: one cuDNN operation graph where an engine takes it, else conv, then Ignis's bias + GELU
+    // epilogue kernel
+    if (ks[1].args!.library === 'cudnnBackendExecute') expect(ks[1].args).toMatchObject({ fused: true, launches: 0 });
+    else expect(ks[1].args).toMatchObject({ library: 'cudnnConvolutionForward', fused: false, launches: 1 });
     if (ks[0].args!.fused) expect(ks[0].args!.library).toBe('cudnnConvolutionBiasActivationForward');
+    // without graph fusion, always the epilogue
+    ignis.backends.cudnn.graphFusion = false;
+    try {
+      const off = profiler.profile({ activities: ['cpu', 'cuda'] }, run);
+      const k = kernelsOf(off.events).filter((e) => e.name === 'conv2d_fwd<gelu>');
+      expect(k[0].args).toMatchObject({ library: 'cudnnConvolutionForward', fused: false, launches: 1 });
+    } finally {
+      ignis.backends.cudnn.graphFusion = true;
+    }
   });
 
   it('creation and readback carry their transfers', () => {
