@@ -196,52 +196,57 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
                      const double* act_params) {
   Desc d(s, "conv2d");
   cudnnHandle_t h = handle(dev);
+  // cuDNN's convolution (or its fused conv + bias + ReLU), then Ignis's epilogue when needed
+  auto unfused = [&] {
+    auto cands = candidates<cudnnConvolutionFwdAlgoPerf_t>(
+        s, 0,
+        [&](cudnnConvolutionFwdAlgoPerf_t* p, int n, int* got) {
+          return cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p);
+        },
+        [&](cudnnConvolutionFwdAlgoPerf_t* p, int n, int* got) {
+          return cudnnFindConvolutionForwardAlgorithm(h, d.x, d.w, d.conv, d.y, n, got, p);
+        },
+        d.what);
+    const void* one = scale_one(s.dtype);
+    const void* zero = scale_zero(s.dtype);
+    bool fused = false;
+    with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
+      if (b && act_op == A_relu) {
+        // cuDNN's fused conv + bias + ReLU: y = relu(conv(x) + 0 * z + b), z aliased to y
+        if (!d.act) {
+          check(cudnnCreateActivationDescriptor(&d.act), d.what);
+          check(cudnnSetActivationDescriptor(d.act, CUDNN_ACTIVATION_RELU, CUDNN_PROPAGATE_NAN, 0.0), d.what);
+        }
+        cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
+            h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero, d.y, y, d.b, b, d.act, d.y, y);
+        if (st == CUDNN_STATUS_SUCCESS) {
+          fused = true;
+          if (prof::on())
+            prof::library("cudnnConvolutionBiasActivationForward", algo_name(0, c).c_str(), int64_t(c.ws), 1);
+          return;
+        }
+        if (st != CUDNN_STATUS_NOT_SUPPORTED && st != CUDNN_STATUS_BAD_PARAM) check(st, d.what + " (fused bias + relu)");
+      }
+      check(cudnnConvolutionForward(h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero,
+                                    d.y, y),
+            d.what);
+      // fused 0: conv, then Ignis's bias + activation epilogue (one more kernel, in the record's launches)
+      if (prof::on())
+        prof::library("cudnnConvolutionForward", algo_name(0, c).c_str(), int64_t(c.ws), (b || act_op >= 0) ? 0 : -1);
+    });
+    if (!fused && (b || act_op >= 0)) {
+      static const double none[4] = {0, 0, 0, 0};
+      bias_act_cuda(dev, s.dtype, y, b, s.N, s.O, s.OH * s.OW, act_op, act_params ? act_params : none);
+    }
+  };
   if (g_flags.cudnn_graph && (b || act_op >= 0) && !(b && act_op == A_relu)) {
     GraphRun ran;
-    if (conv2d_graph_fwd(dev, h, s, x, w, b, y, act_op, act_params, d.what, ran)) {
+    if (conv2d_graph_fwd(dev, h, s, x, w, b, y, act_op, act_params, d.what, unfused, ran)) {
       if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, 1);
       return;
     }
   }
-  auto cands = candidates<cudnnConvolutionFwdAlgoPerf_t>(
-      s, 0,
-      [&](cudnnConvolutionFwdAlgoPerf_t* p, int n, int* got) {
-        return cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p);
-      },
-      [&](cudnnConvolutionFwdAlgoPerf_t* p, int n, int* got) {
-        return cudnnFindConvolutionForwardAlgorithm(h, d.x, d.w, d.conv, d.y, n, got, p);
-      },
-      d.what);
-  const void* one = scale_one(s.dtype);
-  const void* zero = scale_zero(s.dtype);
-  bool fused = false;
-  with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
-    if (b && act_op == A_relu) {
-      // cuDNN's fused conv + bias + ReLU: y = relu(conv(x) + 0 * z + b), z aliased to y
-      if (!d.act) {
-        check(cudnnCreateActivationDescriptor(&d.act), d.what);
-        check(cudnnSetActivationDescriptor(d.act, CUDNN_ACTIVATION_RELU, CUDNN_PROPAGATE_NAN, 0.0), d.what);
-      }
-      cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
-          h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero, d.y, y, d.b, b, d.act, d.y, y);
-      if (st == CUDNN_STATUS_SUCCESS) {
-        fused = true;
-        if (prof::on())
-          prof::library("cudnnConvolutionBiasActivationForward", algo_name(0, c).c_str(), int64_t(c.ws), 1);
-        return;
-      }
-      if (st != CUDNN_STATUS_NOT_SUPPORTED && st != CUDNN_STATUS_BAD_PARAM) check(st, d.what + " (fused bias + relu)");
-    }
-    check(cudnnConvolutionForward(h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero,
-                                  d.y, y),
-          d.what);
-    // fused 0: conv, then Ignis's bias + activation epilogue (one more kernel, in the record's launches)
-    if (prof::on()) prof::library("cudnnConvolutionForward", algo_name(0, c).c_str(), int64_t(c.ws), (b || act_op >= 0) ? 0 : -1);
-  });
-  if (!fused && (b || act_op >= 0)) {
-    static const double none[4] = {0, 0, 0, 0};
-    bias_act_cuda(dev, s.dtype, y, b, s.N, s.O, s.OH * s.OW, act_op, act_params ? act_params : none);
-  }
+  unfused();
 }
 
 void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx) {

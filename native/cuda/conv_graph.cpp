@@ -51,6 +51,7 @@ struct Plan {
   cudnnBackendDescriptor_t plan = nullptr;  // null: declined
   int64_t workspace = 0;
   std::string engine;
+  int verdict = 0;  // cudnn.benchmark's choice: 0 not timed yet, 1 the graph, 2 conv + epilogue
 
   cudnnBackendDescriptor_t make(cudnnBackendDescriptorType_t t, const char* step) {
     keep.push_back(std::make_unique<Bd>());
@@ -300,6 +301,28 @@ int64_t alignment(const void* ptr, int64_t es) {
 std::mutex g_mu;
 std::map<std::string, std::shared_ptr<Plan>> g_plans;  // declined graphs have plan == nullptr
 
+// ms per call of f on dev's stream: one untimed call, then `reps` between two events
+float time_calls(int dev, const std::function<void()>& f, int reps) {
+  struct Events {
+    cudaEvent_t a = nullptr, b = nullptr;
+    ~Events() {
+      if (a) cudaEventDestroy(a);
+      if (b) cudaEventDestroy(b);
+    }
+  } ev;
+  IGNIS_CUDA_CHECK(cudaEventCreate(&ev.a), "cudaEventCreate");
+  IGNIS_CUDA_CHECK(cudaEventCreate(&ev.b), "cudaEventCreate");
+  cudaStream_t st = stream(dev);
+  f();
+  IGNIS_CUDA_CHECK(cudaEventRecord(ev.a, st), "cudaEventRecord");
+  for (int i = 0; i < reps; ++i) f();
+  IGNIS_CUDA_CHECK(cudaEventRecord(ev.b, st), "cudaEventRecord");
+  IGNIS_CUDA_CHECK(cudaEventSynchronize(ev.b), "cudaEventSynchronize");
+  float ms = 0;
+  IGNIS_CUDA_CHECK(cudaEventElapsedTime(&ms, ev.a, ev.b), "cudaEventElapsedTime");
+  return ms / float(reps);
+}
+
 bool logging() {
   static const bool on = [] {
     const char* v = std::getenv("IGNIS_CUDNN_GRAPH_LOG");
@@ -311,7 +334,8 @@ bool logging() {
 }  // namespace
 
 bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const void* x, const void* w, const void* b,
-                      void* y, int act_op, const double* params, const std::string& what, GraphRun& ran) {
+                      void* y, int act_op, const double* params, const std::string& what,
+                      const std::function<void()>& unfused, GraphRun& ran) {
   static const double none[4] = {0, 0, 0, 0};
   const double* p = params ? params : none;
   Pw pw{};
@@ -360,7 +384,22 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
   if (st == CUDNN_STATUS_SUCCESS)
     st = cudnnBackendSetAttribute(pack.d, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &ws.p);
   if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendFinalize(pack.d);
-  if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendExecute(h, plan->plan, pack.d);
+  auto execute = [&] {
+    if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendExecute(h, plan->plan, pack.d);
+  };
+  if (g_flags.cudnn_benchmark && plan->verdict == 0 && st == CUDNN_STATUS_SUCCESS) {
+    // ignis.backends.cudnn.benchmark: the graph against conv + epilogue, once per plan
+    const float graph_ms = time_calls(dev, execute, 3);
+    if (st == CUDNN_STATUS_SUCCESS) {
+      const float unfused_ms = time_calls(dev, unfused, 3);
+      plan->verdict = graph_ms <= unfused_ms ? 1 : 2;
+      if (logging())
+        std::fprintf(stderr, "ignis: cuDNN graph for %s: %.4f ms, conv + epilogue %.4f ms (benchmark): %s\n", what.c_str(),
+                     graph_ms, unfused_ms, plan->verdict == 1 ? "the graph" : "conv + epilogue");
+    }
+  }
+  if (plan->verdict == 2 && g_flags.cudnn_benchmark) return false;
+  execute();
   if (st != CUDNN_STATUS_SUCCESS) {
     if (st == CUDNN_STATUS_ALLOC_FAILED) fail("MemoryError", what + " (cuDNN graph): " + cudnnGetErrorString(st));
     // a plan that built but does not run: drop it for good and take the unfused path
