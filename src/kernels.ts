@@ -347,10 +347,12 @@ function convMeta(g: ConvGeom, dtype: DType, o0: number, o1: number, o2: number)
   meta[17] = o0; meta[18] = o1; meta[19] = o2;
   meta[20] = onednnEnabled() ? 1 : 0;
   meta[21] = -1;
+  meta[26] = 0;
 }
 
-/** y = conv(x, w) + b, then activation `act` (a kernel of activations.def) fused into the output pass. */
-export function convFwd(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, act: { kernel: string; params: readonly number[] } | null = null, op = 'conv2d'): Tensor {
+type ActKernel = { kernel: string; params: readonly number[] };
+
+function convActMeta(g: ConvGeom, x: Tensor, w: Tensor, b: Tensor | null, act: ActKernel | null, op: string): void {
   convMeta(g, x.dtype, x._offset, w._offset, b ? b._offset : 0);
   if (act) {
     const code = ACT[act.kernel];
@@ -358,8 +360,27 @@ export function convFwd(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, act
     meta[21] = code;
     for (let i = 0; i < 4; i++) meta[22 + i] = act.params[i] ?? 0;
   }
+}
+
+/** y = conv(x, w) + b, then activation `act` (a kernel of activations.def) fused into the output pass. */
+export function convFwd(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, act: ActKernel | null = null, op = 'conv2d'): Tensor {
+  convActMeta(g, x, w, b, act, op);
   const hx = x._storage.live(op), hw = w._storage.live(op), hb = b ? b._storage.live(op) : null;
   return wrap(call(op, () => addon.convFwd(hx, hw, hb)), [g.N, g.O, g.OH, g.OW], x.dtype, x._storage.device);
+}
+
+/**
+ * [y, z] of a convolution with an activation in training: z = conv(x, w) + b (the pre-activation its
+ * backward needs) and y = act(z). On CUDA one pass writes both (a cuDNN graph with two outputs, or
+ * the epilogue); on the CPU the convolution writes z and the activation kernel reads it.
+ */
+export function convFwdKeep(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, act: ActKernel, op = 'conv2d'): [Tensor, Tensor] {
+  convActMeta(g, x, w, b, act, op);
+  meta[26] = 1;
+  const hx = x._storage.live(op), hw = w._storage.live(op), hb = b ? b._storage.live(op) : null;
+  const [hy, hz] = call(op, () => addon.convFwd(hx, hw, hb)) as unknown as [Handle, Handle];
+  const shape = [g.N, g.O, g.OH, g.OW];
+  return [wrap(hy, shape, x.dtype, x._storage.device), wrap(hz, shape, x.dtype, x._storage.device)];
 }
 
 /**

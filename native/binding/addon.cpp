@@ -896,7 +896,7 @@ int64_t nn_size(int64_t n, DType dt, const char* what) {
 
 // conv meta: [0] dtype, [1..4] N C H W, [5..7] O kh kw, [8..9] OH OW, [10..11] stride, [12..13]
 // dilation, [14..15] pad top/left, [16] groups, [17..19] element offsets of the operands, [20] use
-// oneDNN, [21] activation code (-1 none), [22..25] activation params
+// oneDNN, [21] activation code (-1 none), [22..25] activation params, [26] keep the pre-activation (convFwd)
 ConvShape nn_conv_shape(const char* what) {
   ConvShape s;
   s.dt = meta_dtype(0);
@@ -906,7 +906,8 @@ ConvShape nn_conv_shape(const char* what) {
   return s;
 }
 
-// convFwd(x, w, b|null) -> y storage [N, O, OH, OW]
+// convFwd(x, w, b|null) -> y storage [N, O, OH, OW]; with meta[26] = 1 (an activation given) ->
+// [y, z]: z = conv(x, w) + b, the pre-activation the training backward needs, and y = act(z)
 Napi::Value ConvFwd(const Napi::CallbackInfo& info) {
   ConvShape s = nn_conv_shape("conv2d");
   const int64_t wn = s.O * (s.C / s.G) * s.kh * s.kw;
@@ -919,14 +920,25 @@ Napi::Value ConvFwd(const Napi::CallbackInfo& info) {
   if (act.op < -1 || act.op >= kActCount) throw Error("ValueError", "conv2d: unknown activation code");
   for (int i = 0; i < 4; ++i) act.p[i] = g_meta[22 + i];
   bool onednn = g_meta[20] != 0;
-  Napi::Value out = new_storage(info.Env(), size_t(nn_size(s.N * s.O * s.OH * s.OW, s.dt, "conv2d")), dev);
+  const bool keep = g_meta[26] != 0 && act.op >= 0;
+  const size_t bytes = size_t(nn_size(s.N * s.O * s.OH * s.OW, s.dt, "conv2d"));
+  Napi::Value out = new_storage(info.Env(), bytes, dev);
+  Napi::Value z = keep ? new_storage(info.Env(), bytes, dev) : info.Env().Null();
+  char* zp = keep ? nn_data(z) : nullptr;
   if (dev > 0) {
     IgnisCudaConv c = cuda_conv(s);
-    cuda_call("conv2d", [&](const IgnisCudaApi& a) { return a.conv_fwd(dev - 1, &c, x, w, b, nn_data(out), act.op, act.p); });
-    return out;
+    cuda_call("conv2d", [&](const IgnisCudaApi& a) { return a.conv_fwd(dev - 1, &c, x, w, b, nn_data(out), zp, act.op, act.p); });
+  } else if (keep) {
+    conv2d_fwd_cpu(s, x, w, b, zp, ActSpec{}, onednn);
+    apply_act(s.dt, zp, nn_data(out), s.N * s.O * s.OH * s.OW, act);
+  } else {
+    conv2d_fwd_cpu(s, x, w, b, nn_data(out), act, onednn);
   }
-  conv2d_fwd_cpu(s, x, w, b, nn_data(out), act, onednn);
-  return out;
+  if (!keep) return out;
+  Napi::Array r = Napi::Array::New(info.Env(), 2);
+  r.Set(uint32_t(0), out);
+  r.Set(uint32_t(1), z);
+  return r;
 }
 
 // biasActBwd(z, dy, wantDb) -> [dz, db | null]: the backward of a convolution's fused bias +

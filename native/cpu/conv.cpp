@@ -54,7 +54,7 @@ void conv_check(const ConvShape& s, const char* what) {
   if (!is_floating(s.dt)) throw Error("DTypeError", w + ": expected float32 or float64, got " + dtype_name(s.dt));
 }
 
-void apply_act_inplace(DType dt, char* data, int64_t n, const ActSpec& act) {
+void apply_act(DType dt, const char* src, char* dst, int64_t n, const ActSpec& act) {
   if (act.op < 0 || n == 0) return;
   if (act.op >= kActCount) throw Error("ValueError", "conv2d: unknown activation code");
   Iter it;
@@ -62,7 +62,7 @@ void apply_act_inplace(DType dt, char* data, int64_t n, const ActSpec& act) {
   it.shape[0] = n;
   it.nops = 2;
   for (int k = 0; k < 2; ++k) {
-    it.op[k].data = data;
+    it.op[k].data = k == 0 ? dst : const_cast<char*>(src);
     it.op[k].dtype = dt;
     it.op[k].strides[0] = int64_t(dtype_size(dt));
   }

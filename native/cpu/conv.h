@@ -39,8 +39,10 @@ void conv2d_bwd_data_cpu(const ConvShape& s, const char* dy, const char* w, char
 // dw always written; db written when non-null.
 void conv2d_bwd_weight_cpu(const ConvShape& s, const char* x, const char* dy, char* dw, char* db, bool onednn);
 
-// Applies activation `act` in place over n contiguous elements (the CPU kernels of activations.def).
-void apply_act_inplace(DType dt, char* data, int64_t n, const ActSpec& act);
+// Applies activation `act` over n contiguous elements, dst = act(src) (the CPU kernels of
+// activations.def); dst == src works in place.
+void apply_act(DType dt, const char* src, char* dst, int64_t n, const ActSpec& act);
+inline void apply_act_inplace(DType dt, char* data, int64_t n, const ActSpec& act) { apply_act(dt, data, data, n, act); }
 
 // The backward of bias + activation over contiguous [N, C, S]: dz = act'(z) dy (z: the
 // pre-activation, or the output for the ACT_OUT rows, as the activation's backward kernel takes it)

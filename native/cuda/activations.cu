@@ -73,41 +73,48 @@ void bwd_t(int dev, int op, const IgnisCudaIter& it, const double* params) {
   }
 }
 
-// y[(n c) s] = act(y + b[c]); one thread per element, grid-stride; c from the flat index. I is the
-// index type: uint32_t where every index fits (fits_u32), else int64_t.
+// y[(n c) s] = act(y + b[c]) in place, or with `out`: y = y + b[c] and out = act(y + b[c]) (the
+// training forward keeps the pre-activation); one thread per element, grid-stride; c from the flat
+// index. I is the index type: uint32_t where every index fits (fits_u32), else int64_t.
 template <class I, class T, class F>
-__global__ void bias_act_kernel(T* y, const T* b, I total, I C, I S, F f) {
+__global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, F f) {
   const I stride = I(blockDim.x) * gridDim.x;
   for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
     T v = y[i];
     if (b) v += b[(i / S) % C];
-    y[i] = f(v);
+    if (out) {
+      if (b) y[i] = v;
+      out[i] = f(v);
+    } else {
+      y[i] = f(v);
+    }
   }
 }
 
 // Launches bias_act_kernel with the narrowest index type that holds N * C * S (+ one grid stride).
 template <class T, class F>
-void bias_act_launch(unsigned blocks, cudaStream_t st, T* y, const T* b, int64_t total, int64_t C, int64_t S, F f) {
+void bias_act_launch(unsigned blocks, cudaStream_t st, T* y, const T* b, T* out, int64_t total, int64_t C, int64_t S,
+                     F f) {
   if (fits_u32(total + int64_t(blocks) * 256))
-    bias_act_kernel<uint32_t><<<blocks, 256, 0, st>>>(y, b, uint32_t(total), uint32_t(C), uint32_t(S), f);
+    bias_act_kernel<uint32_t><<<blocks, 256, 0, st>>>(y, b, out, uint32_t(total), uint32_t(C), uint32_t(S), f);
   else
-    bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, total, C, S, f);
+    bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, out, total, C, S, f);
 }
 
 template <class T>
-void bias_act_t(int dev, T* y, const T* b, int64_t N, int64_t C, int64_t S, int op, const double* params) {
+void bias_act_t(int dev, T* y, const T* b, T* out, int64_t N, int64_t C, int64_t S, int op, const double* params) {
   const int64_t total = N * C * S;
   if (total == 0) return;
   const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
   unsigned blocks = blocks_for(total, 256, 4);
   cudaStream_t st = stream(dev);
   if (op < 0) {
-    bias_act_launch(blocks, st, y, b, total, C, S, [] __device__(T x) -> T { return x; });
+    bias_act_launch(blocks, st, y, b, out, total, C, S, [] __device__(T x) -> T { return x; });
   } else {
     switch (op) {
 #define ACT(name, np, fwd, bwd)                                                                   \
   case A_##name:                                                                                  \
-    bias_act_launch(blocks, st, y, b, total, C, S, [P0, P1, P2] __device__(T x) -> T {            \
+    bias_act_launch(blocks, st, y, b, out, total, C, S, [P0, P1, P2] __device__(T x) -> T {       \
       (void)P0; (void)P1; (void)P2; return fwd; });                                               \
     break;
 #include "../ops/activations.def"
@@ -171,9 +178,10 @@ void act_bwd_cuda(int dev, int op, const IgnisCudaIter& it, const double* params
 }
 
 void bias_act_cuda(int dev, int dtype, void* y, const void* b, int64_t N, int64_t C, int64_t S, int op,
-                   const double* params) {
+                   const double* params, void* out) {
   IGNIS_CUDA_DISPATCH_FLOAT(dtype, T, "bias + activation",
-                            bias_act_t<T>(dev, static_cast<T*>(y), static_cast<const T*>(b), N, C, S, op, params));
+                            bias_act_t<T>(dev, static_cast<T*>(y), static_cast<const T*>(b), static_cast<T*>(out), N, C,
+                                          S, op, params));
 }
 
 void bias_act_bwd_cuda(int dev, int dtype, const void* z, const void* dy, void* dz, void* db, int64_t N, int64_t C,

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 3  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion
+#define IGNIS_CUDA_ABI_VERSION 3  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -168,8 +168,10 @@ typedef struct IgnisCudaApi {
   int (*bmm)(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, const void* a, const int64_t* sa,
              const void* b, const int64_t* sb, void* c);
   // cuDNN convolutions; act_op -1 = none, else an activations.def op fused into the output pass.
-  int (*conv_fwd)(int dev, const IgnisCudaConv* s, const void* x, const void* w, const void* b, void* y, int act_op,
-                  const double* act_params);
+  // y = act(conv(x, w) + b); z (NULL, or a buffer like y; act_op >= 0) also keeps the pre-activation
+  // conv(x, w) + b (the training forward of a convolution with a fused activation)
+  int (*conv_fwd)(int dev, const IgnisCudaConv* s, const void* x, const void* w, const void* b, void* y, void* z,
+                  int act_op, const double* act_params);
   int (*conv_bwd_data)(int dev, const IgnisCudaConv* s, const void* dy, const void* w, void* dx);
   int (*conv_bwd_filter)(int dev, const IgnisCudaConv* s, const void* x, const void* dy, void* dw, void* db);
   // y[n, c, s] = act(y[n, c, s] + b[c]) in place (b may be NULL): the fused epilogue

@@ -192,10 +192,13 @@ void with_workspace(int dev, const std::vector<Choice>& cands, const std::string
 
 size_t cudnn_version() { return cudnnGetVersion(); }
 
-void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, int act_op,
-                     const double* act_params) {
+void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, void* z,
+                     int act_op, const double* act_params) {
   Desc d(s, "conv2d");
+  if (z && act_op < 0) fail("ValueError", d.what + ": keeping the pre-activation needs an activation");
   cudnnHandle_t h = handle(dev);
+  // the convolution's own output: z when the pre-activation is kept (the epilogue then writes y)
+  void* conv_out = z ? z : y;
   // cuDNN's convolution (or its fused conv + bias + ReLU), then Ignis's epilogue when needed
   auto unfused = [&] {
     auto cands = candidates<cudnnConvolutionFwdAlgoPerf_t>(
@@ -211,7 +214,7 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
     const void* zero = scale_zero(s.dtype);
     bool fused = false;
     with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
-      if (b && act_op == A_relu) {
+      if (b && act_op == A_relu && !z) {
         // cuDNN's fused conv + bias + ReLU: y = relu(conv(x) + 0 * z + b), z aliased to y
         if (!d.act) {
           check(cudnnCreateActivationDescriptor(&d.act), d.what);
@@ -228,7 +231,7 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
         if (st != CUDNN_STATUS_NOT_SUPPORTED && st != CUDNN_STATUS_BAD_PARAM) check(st, d.what + " (fused bias + relu)");
       }
       check(cudnnConvolutionForward(h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero,
-                                    d.y, y),
+                                    d.y, conv_out),
             d.what);
       // fused 0: conv, then Ignis's bias + activation epilogue (one more kernel, in the record's launches)
       if (prof::on())
@@ -236,12 +239,14 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
     });
     if (!fused && (b || act_op >= 0)) {
       static const double none[4] = {0, 0, 0, 0};
-      bias_act_cuda(dev, s.dtype, y, b, s.N, s.O, s.OH * s.OW, act_op, act_params ? act_params : none);
+      bias_act_cuda(dev, s.dtype, conv_out, b, s.N, s.O, s.OH * s.OW, act_op, act_params ? act_params : none,
+                    z ? y : nullptr);
     }
   };
-  if (g_flags.cudnn_graph && (b || act_op >= 0) && !(b && act_op == A_relu)) {
+  // conv + bias + ReLU keeps cuDNN's fused call unless the pre-activation must be kept
+  if (g_flags.cudnn_graph && (b || act_op >= 0) && !(b && act_op == A_relu && !z)) {
     GraphRun ran;
-    if (conv2d_graph_fwd(dev, h, s, x, w, b, y, act_op, act_params, d.what, unfused, ran)) {
+    if (conv2d_graph_fwd(dev, h, s, x, w, b, y, z, act_op, act_params, d.what, unfused, ran)) {
       if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, 1);
       return;
     }

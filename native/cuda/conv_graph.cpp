@@ -1,6 +1,7 @@
 // conv + bias + activation as ONE cuDNN operation graph (cuDNN 9's backend C API): a
 // ConvolutionFwd node, a pointwise ADD of the bias [1, O, 1, 1] and a pointwise activation, the two
-// intermediates virtual (never written to memory). cuDNN's pointwise modes cover relu with its clips
+// intermediates virtual (never written to memory) unless the training forward keeps the
+// pre-activation z (then a second output). cuDNN's pointwise modes cover relu with its clips
 // and lower slope (relu, relu6, hardtanh, leaky_relu), elu, gelu, gelu_tanh, silu / swish(β),
 // softplus(β), sigmoid and tanh; for the other activations conv2d_graph_fwd returns false at once.
 // Plans are cached per device, shape, activation, parameters, pointer alignment and TF32 setting; a
@@ -166,8 +167,10 @@ cudnnBackendDescriptor_t pointwise_op(Plan& p, cudnnDataType_t prec, const Pw& p
 enum : int64_t { UID_X = 1, UID_W, UID_B, UID_Y, UID_CONV, UID_BIASED };
 
 // Builds the graph and the first engine configuration of cuDNN's heuristics (mode A) that finalizes
-// into a plan; throws Decline when none does.
-void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw* act, const int64_t* align) {
+// into a plan; throws Decline when none does. align: of x, w, b, y and z; keep_z: the pre-activation
+// (the conv's output, or the bias ADD's) is a real output, UID_CONV or UID_BIASED.
+void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw* act, const int64_t* align,
+           bool keep_z) {
   const cudnnDataType_t dt = s.dtype == 0 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
   const int64_t xd[4] = {s.N, s.C, s.H, s.W}, wd[4] = {s.O, s.C / s.G, s.kh, s.kw}, yd[4] = {s.N, s.O, s.OH, s.OW},
                 bd[4] = {1, s.O, 1, 1};
@@ -175,8 +178,9 @@ void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw
   cudnnBackendDescriptor_t tw = tensor(p, UID_W, dt, align[1], wd, false);
   cudnnBackendDescriptor_t tb = bias ? tensor(p, UID_B, dt, align[2], bd, false) : nullptr;
   cudnnBackendDescriptor_t ty = tensor(p, UID_Y, dt, align[3], yd, false);
-  cudnnBackendDescriptor_t tc = tensor(p, UID_CONV, dt, 16, yd, true);
-  cudnnBackendDescriptor_t tz = bias && act ? tensor(p, UID_BIASED, dt, 16, yd, true) : nullptr;
+  const bool z_is_conv = keep_z && !bias;
+  cudnnBackendDescriptor_t tc = tensor(p, UID_CONV, dt, z_is_conv ? align[4] : 16, yd, !z_is_conv);
+  cudnnBackendDescriptor_t tz = bias && act ? tensor(p, UID_BIASED, dt, keep_z ? align[4] : 16, yd, !keep_z) : nullptr;
 
   const char* step = "convolution descriptor";
   cudnnBackendDescriptor_t cd = p.make(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, step);
@@ -281,11 +285,12 @@ void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw
   throw last;
 }
 
-std::string key_of(int dev, const IgnisCudaConv& s, bool bias, int act, const double* p, const int64_t* align) {
+std::string key_of(int dev, const IgnisCudaConv& s, bool bias, int act, const double* p, const int64_t* align,
+                   bool keep_z) {
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%d:%d:%d:%d:%d:%a,%a,%a,%a:%lld,%lld,%lld,%lld", dev, s.dtype, int(g_flags.tf32_conv),
-                int(bias), act, p[0], p[1], p[2], p[3], (long long)align[0], (long long)align[1], (long long)align[2],
-                (long long)align[3]);
+  std::snprintf(buf, sizeof buf, "%d:%d:%d:%d:%d:%d:%a,%a,%a,%a:%lld,%lld,%lld,%lld,%lld", dev, s.dtype,
+                int(g_flags.tf32_conv), int(bias), act, int(keep_z), p[0], p[1], p[2], p[3], (long long)align[0],
+                (long long)align[1], (long long)align[2], (long long)align[3], (long long)align[4]);
   std::string k = buf;
   for (int64_t v : {s.N, s.C, s.H, s.W, s.O, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pl, s.G}) k += "," + std::to_string(v);
   return k;
@@ -334,7 +339,7 @@ bool logging() {
 }  // namespace
 
 bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const void* x, const void* w, const void* b,
-                      void* y, int act_op, const double* params, const std::string& what,
+                      void* y, void* z, int act_op, const double* params, const std::string& what,
                       const std::function<void()>& unfused, GraphRun& ran) {
   static const double none[4] = {0, 0, 0, 0};
   const double* p = params ? params : none;
@@ -342,8 +347,10 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
   if (act_op >= 0 && !pointwise_for(act_op, p, s.dtype, pw)) return false;
   if (act_op < 0 && !b) return false;  // a plain convolution: the legacy call
   const int64_t es = int64_t(dtype_size(s.dtype));
-  const int64_t align[4] = {alignment(x, es), alignment(w, es), b ? alignment(b, es) : es, alignment(y, es)};
-  const std::string key = key_of(dev, s, b != nullptr, act_op, act_op >= 0 ? p : none, align);
+  const int64_t align[5] = {alignment(x, es), alignment(w, es), b ? alignment(b, es) : es, alignment(y, es),
+                            z ? alignment(z, es) : es};
+  const bool keep_z = z != nullptr && act_op >= 0;
+  const std::string key = key_of(dev, s, b != nullptr, act_op, act_op >= 0 ? p : none, align, keep_z);
   std::shared_ptr<Plan> plan;
   {
     std::lock_guard<std::mutex> lk(g_mu);
@@ -354,17 +361,18 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
     plan = std::make_shared<Plan>();
     const auto t0 = std::chrono::steady_clock::now();
     try {
-      build(*plan, h, s, b != nullptr, act_op >= 0 ? &pw : nullptr, align);
+      build(*plan, h, s, b != nullptr, act_op >= 0 ? &pw : nullptr, align, keep_z);
     } catch (const Decline& d) {
       if (logging())
-        std::fprintf(stderr, "ignis: cuDNN graph for %s + %s: declined at %s (%s); conv + epilogue instead\n",
-                     what.c_str(), b ? "bias" : "no bias", d.step, cudnnGetErrorString(d.st));
+        std::fprintf(stderr, "ignis: cuDNN graph for %s + %s%s: declined at %s (%s); conv + epilogue instead\n",
+                     what.c_str(), b ? "bias" : "no bias", keep_z ? ", keeping z" : "", d.step, cudnnGetErrorString(d.st));
       plan->keep.clear();
       plan->plan = nullptr;
     }
     if (plan->plan && logging())
-      std::fprintf(stderr, "ignis: cuDNN graph for %s + %s, activation %d: %s, workspace %lld B, built in %.1f ms\n",
-                   what.c_str(), b ? "bias" : "no bias", act_op, plan->engine.c_str(), (long long)plan->workspace,
+      std::fprintf(stderr, "ignis: cuDNN graph for %s + %s, activation %d%s: %s, workspace %lld B, built in %.1f ms\n",
+                   what.c_str(), b ? "bias" : "no bias", act_op, keep_z ? ", keeping z" : "", plan->engine.c_str(),
+                   (long long)plan->workspace,
                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     std::lock_guard<std::mutex> lk(g_mu);
     g_plans[key] = plan;
@@ -372,9 +380,17 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
   if (!plan->plan) return false;
 
   Scratch ws(dev, size_t(plan->workspace));
-  int64_t uids[4] = {UID_X, UID_W, UID_Y, UID_B};
-  void* ptrs[4] = {const_cast<void*>(x), const_cast<void*>(w), y, const_cast<void*>(b)};
-  const int64_t n = b ? 4 : 3;
+  int64_t uids[5] = {UID_X, UID_W, UID_Y};
+  void* ptrs[5] = {const_cast<void*>(x), const_cast<void*>(w), y};
+  int64_t n = 3;
+  if (b) {
+    uids[n] = UID_B;
+    ptrs[n++] = const_cast<void*>(b);
+  }
+  if (keep_z) {
+    uids[n] = b ? UID_BIASED : UID_CONV;
+    ptrs[n++] = z;
+  }
   Bd pack;
   cudnnStatus_t st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &pack.d);
   if (st == CUDNN_STATUS_SUCCESS)

@@ -23,13 +23,14 @@ struct GraphRun {
 };
 
 // y = act(conv(x, w) + b) (b may be NULL, act_op -1 for none) through cuDNN's graph API: a plan per
-// shape, activation, parameters, alignment and TF32 setting, built on first use and cached. Returns
+// shape, activation, parameters, alignment and TF32 setting, built on first use and cached; z
+// non-null also receives the pre-activation conv(x, w) + b (a second output of the graph). Returns
 // false when cuDNN has no engine for the graph (or for the activation), and the caller then runs
 // `unfused` (the convolution and Ignis's epilogue, writing the same y). With
 // ignis.backends.cudnn.benchmark on, the first call per plan times both (`unfused` included) and
 // keeps the faster: false from then on when that is the unfused path. `what` names the op in errors.
 bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const void* x, const void* w, const void* b,
-                      void* y, int act_op, const double* params, const std::string& what,
+                      void* y, void* z, int act_op, const double* params, const std::string& what,
                       const std::function<void()>& unfused, GraphRun& ran);
 
 }  // namespace ignis_cuda

@@ -11,16 +11,18 @@ void where_cuda(int dev, const IgnisCudaIter& it);
 void copy_cuda(int dev, const IgnisCudaIter& it);
 void act_fwd_cuda(int dev, int op, const IgnisCudaIter& it, const double* params);
 void act_bwd_cuda(int dev, int op, const IgnisCudaIter& it, const double* params);
+// y[n, c, s] = act(y + b[c]) in place; with `out`, y = y + b (the pre-activation, kept) and out = act(y + b)
 void bias_act_cuda(int dev, int dtype, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act_op,
-                   const double* params);
+                   const double* params, void* out = nullptr);
 // dz = act'(z) dy over [N, C, S] and db[c] = sum of dz (db may be NULL): cpu/conv.h bias_act_bwd_cpu's twin
 void bias_act_bwd_cuda(int dev, int dtype, const void* z, const void* dy, void* dz, void* db, int64_t N, int64_t C,
                        int64_t S, int act_op, const double* params);
 void reduce_cuda(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, int out_dtype);
 void bmm_cuda(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, const void* a, const int64_t* sa,
               const void* b, const int64_t* sb, void* c);
-void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, int act_op,
-                     const double* act_params);
+// y = act(conv(x, w) + b); z non-null: also keeps conv(x, w) + b there (api.h conv_fwd)
+void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, void* z,
+                     int act_op, const double* act_params);
 void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx);
 void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db);
 void gather_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size);

@@ -479,10 +479,10 @@ IgnisCudaApi make_api() {
       bmm_cuda(dev, dt, B, M, K, N, x, sa, y, sb, c);
     });
   };
-  a.conv_fwd = [](int dev, const IgnisCudaConv* s, const void* x, const void* w, const void* b, void* y, int act,
+  a.conv_fwd = [](int dev, const IgnisCudaConv* s, const void* x, const void* w, const void* b, void* y, void* z, int act,
                   const double* ap) { return guard([&] {
       prof::Scope ps(dev, "conv2d_fwd", act >= 0 ? prof::act_name(act) : nullptr);
-      conv2d_fwd_cuda(dev, *s, x, w, b, y, act, ap);
+      conv2d_fwd_cuda(dev, *s, x, w, b, y, z, act, ap);
     }); };
   a.conv_bwd_data = [](int dev, const IgnisCudaConv* s, const void* dy, const void* w, void* dx) {
     return guard([&] {

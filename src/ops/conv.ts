@@ -115,8 +115,9 @@ const biasActBwdDef: OpDef<{ N: number; C: number; S: number; act: Act; wantDb: 
 
 /**
  * A convolution with a fused activation while autograd records (issue 6, fusion in training): the
- * forward writes the pre-activation z (convolution + bias) and then y = act(z), keeping z (or y, for
- * the activations whose backward reads the output); the backward computes the activation gradient
+ * forward writes the pre-activation z (convolution + bias) and y = act(z) (on CUDA in one pass: a
+ * cuDNN graph with both outputs, or the epilogue writing both), keeping z (or y, for the activations
+ * whose backward reads the output); the backward computes the activation gradient
  * dz and the bias gradient in one sweep (bias_act_backward), then the convolution's data and weight
  * gradients from dz. Under createGraph the backward is built from differentiable ops instead (z
  * recomputed by a recorded convolution), so higher-order gradients work.
@@ -126,13 +127,21 @@ const convActDef: OpDef<{ g: K.ConvGeom; act: Act }> = {
   forward(ctx, [x, w, b], { g, act }) {
     const xc = K.contiguous(x);
     const wc = K.contiguous(w);
-    const z = K.convFwd(xc, wc, b ? K.contiguous(b) : null, g, null);
-    const y = K.act(act.kernel, z, act.params);
+    const bc = b ? K.contiguous(b) : null;
     const fromOut = actFn.readsOutput(act.kernel);
-    if (fromOut) z._storage.dispose();
+    let y: Tensor, z: Tensor;
+    if (fromOut) {
+      // the backward reads the output: no pre-activation to keep
+      const zt = K.convFwd(xc, wc, bc, g, null);
+      y = K.act(act.kernel, zt, act.params);
+      zt._storage.dispose();
+      z = y;
+    } else {
+      [y, z] = K.convFwdKeep(xc, wc, bc, g, act);
+    }
     ctx.x = xc;
     ctx.w = wc;
-    ctx.z = fromOut ? y : z;
+    ctx.z = z;
     ctx.inputs = [x, w, b];
     ctx.g = g;
     ctx.act = act;

@@ -218,18 +218,24 @@ for (const dev of devices) {
         const w = sample([5, 3, 3, 3], -0.5, 0.5, 22);
         const b = sample([5], -0.5, 0.5, 23);
         const go = sample([3, 5, 9, 10], -1, 1, 24);
-        for (const [activation, activationParams] of [['relu', undefined], ['gelu', undefined], ['sigmoid', undefined], ['leaky_relu', { negativeSlope: 0.2 }], ['elu', undefined]] as const) {
-          const grads = (d: string) => {
-            const ins = [x, w, b].map((t) => on(t, d).detach().requiresGrad_());
-            const y = F.conv2d(ins[0], ins[1], ins[2], { padding: 1, activation, activationParams });
-            expect(y.gradFn?.name).toBe('conv2d_act');
-            return [y, ...ignis.autograd.grad(y, ins, { gradOutputs: on(go, d) })];
-          };
-          const want = grads('cpu');
-          grads(dev).forEach((t, i) => expectClose(t, want[i], 1e-5, 1e-5, `${activation} ${['y', 'dx', 'dw', 'db'][i]}`));
-        }
+        // the forward writes y and keeps z = conv + b in one pass on CUDA (a cuDNN graph with two
+        // outputs, or the epilogue with graph fusion off); mish has no cuDNN mode (epilogue always)
+        for (const graph of [true, false])
+          for (const withBias of [true, false])
+            for (const [activation, activationParams] of [['relu', undefined], ['gelu', undefined], ['sigmoid', undefined], ['leaky_relu', { negativeSlope: 0.2 }], ['elu', undefined], ['mish', undefined]] as const) {
+              ignis.backends.cudnn.graphFusion = graph;
+              const grads = (d: string) => {
+                const ins = (withBias ? [x, w, b] : [x, w]).map((t) => on(t, d).detach().requiresGrad_());
+                const y = F.conv2d(ins[0], ins[1], ins[2] ?? null, { padding: 1, activation, activationParams });
+                expect(y.gradFn?.name).toBe('conv2d_act');
+                return [y, ...ignis.autograd.grad(y, ins, { gradOutputs: on(go, d) })];
+              };
+              const want = grads('cpu');
+              grads(dev).forEach((t, i) => expectClose(t, want[i], 1e-5, 1e-5, `${activation} ${['y', 'dx', 'dw', 'db'][i]}, bias ${withBias}, graph ${graph}`));
+            }
       } finally {
         ignis.backends.cudnn.allowTf32 = true;
+        ignis.backends.cudnn.graphFusion = true;
       }
     });
 
