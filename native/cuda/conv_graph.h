@@ -14,6 +14,7 @@ enum ActOp {
 #define ACT(name, np, fwd, bwd) A_##name,
 #include "../ops/activations.def"
 #undef ACT
+  A_COUNT
 };
 
 // What ran when conv2d_graph_fwd returned true: the engine (for the profiler) and its workspace.

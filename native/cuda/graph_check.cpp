@@ -1,0 +1,64 @@
+// ignis_cuda_graph_check: builds every conv + bias + activation graph conv_graph.cpp can ask cuDNN
+// for (each activation with a pointwise mode, with and without bias, keeping z or not, float32 and
+// float64, grouped and strided) without a GPU, through the operation graph's step: every tensor,
+// convolution and pointwise descriptor must finalize, and the operation graph, which needs a cuDNN
+// handle (a device), must be the first step cuDNN refuses. Run by test/cuda/graph_descriptors.test.ts
+// on machines without a GPU, so the descriptor code is checked where CI runs. Prints one line per
+// graph ("ok ..." or "FAIL ...") and exits 1 on any failure.
+#include "conv_graph.cpp"  // NOLINT: the internals under test (anonymous namespace)
+
+#include <cstdio>
+
+namespace ignis_cuda {
+// the few library symbols conv_graph.cpp uses; none of them runs before the operation graph
+Flags g_flags;
+void fail(const std::string& kind, const std::string& msg) { throw CudaError(kind, msg); }
+void* dev_malloc(int, size_t) { return nullptr; }
+void dev_free(int, void*, size_t) {}
+cudaStream_t stream(int) { return nullptr; }
+void check_cuda(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) fail("DeviceError", what);
+}
+}  // namespace ignis_cuda
+
+using namespace ignis_cuda;
+
+int main() {
+  int failures = 0, graphs = 0;
+  const double params[][4] = {{0.2, 20, 0, 0}, {-0.5, 0.7, 0, 0}};
+  for (int dtype : {0, 1})
+    for (int grouped : {0, 1})
+      for (int keep : {0, 1})
+        for (int bias : {0, 1})
+          for (int act = -1; act < A_COUNT; ++act)
+            for (const auto& p : params) {
+              if (act < 0 && (!bias || keep)) continue;  // conv2d_graph_fwd's own early returns
+              Pw pw{};
+              if (act >= 0 && !pointwise_for(act, p, dtype, pw)) continue;
+              IgnisCudaConv s{};
+              s.dtype = dtype;
+              s.N = 2; s.C = grouped ? 4 : 3; s.H = 9; s.W = 10; s.O = 4; s.kh = 3; s.kw = 3;
+              s.sh = 1; s.sw = grouped ? 2 : 1; s.dh = s.dw = 1; s.pt = s.pl = 1; s.G = grouped ? 2 : 1;
+              s.OH = (s.H + 2 * s.pt - s.dh * (s.kh - 1) - 1) / s.sh + 1;
+              s.OW = (s.W + 2 * s.pl - s.dw * (s.kw - 1) - 1) / s.sw + 1;
+              const int64_t align[5] = {16, 16, 16, 16, dtype == 0 ? 4 : 8};
+              Plan plan;
+              char what[160];
+              std::snprintf(what, sizeof what, "%s, groups %lld, %s bias, %s z, activation %d (p0 %g, p1 %g)",
+                            dtype == 0 ? "float32" : "float64", (long long)s.G, bias ? "with" : "no",
+                            keep ? "keeping" : "no", act, p[0], p[1]);
+              ++graphs;
+              try {
+                build(plan, nullptr, s, bias != 0, act >= 0 ? &pw : nullptr, align, keep != 0);
+                std::printf("FAIL %s: built without a handle\n", what);
+                ++failures;
+              } catch (const Decline& d) {
+                const bool ok = std::string(d.step) == "operation graph";
+                std::printf("%s %s: stopped at %s (%s), %zu descriptors\n", ok ? "ok  " : "FAIL", what, d.step,
+                            cudnnGetErrorString(d.st), plan.keep.size());
+                failures += ok ? 0 : 1;
+              }
+            }
+  std::printf("%d graphs, %d failures\n", graphs, failures);
+  return failures ? 1 : 0;
+}
