@@ -62,8 +62,27 @@ check('conv2d bwd filter', wg.grad, w.grad);
 check('conv2d bias grad', bg.grad, b.grad);
 ig.noGrad(() => {
   check('conv + bias + relu (cuDNN fused)', ig.F.conv2d(cu(xi), cu(w), cu(b), { padding: 1, activation: 'relu' }), ig.F.relu(ig.F.conv2d(xi, w, b, { padding: 1 })));
+  check('conv + bias + gelu (cuDNN graph, or the epilogue)', ig.F.conv2d(cu(xi), cu(w), cu(b), { padding: 1, activation: 'gelu' }), ig.F.gelu(ig.F.conv2d(xi, w, b, { padding: 1 })));
+  ig.backends.cudnn.graphFusion = false;
   check('conv + bias + gelu (epilogue)', ig.F.conv2d(cu(xi), cu(w), cu(b), { padding: 1, activation: 'gelu' }), ig.F.gelu(ig.F.conv2d(xi, w, b, { padding: 1 })));
+  ig.backends.cudnn.graphFusion = true;
 });
+{
+  // the training forward keeps z = conv + b beside y (graph with two outputs, or the epilogue
+  // writing both), and its backward reads z
+  const grads = (dev) => {
+    const ins = [xi, w, b].map((t) => (dev === 'cuda' ? cu(t.detach()) : t.detach().clone()).requiresGrad_());
+    const y = ig.F.conv2d(ins[0], ins[1], ins[2], { padding: 1, activation: 'elu' });
+    y.square().sum().backward();
+    return [y, ...ins.map((t) => t.grad)];
+  };
+  const want = grads('cpu');
+  for (const graph of [true, false]) {
+    ig.backends.cudnn.graphFusion = graph;
+    grads('cuda').forEach((t, i) => check(`conv + bias + elu in training, graph ${graph}: ${['y', 'dx', 'dw', 'db'][i]}`, t, want[i]));
+  }
+  ig.backends.cudnn.graphFusion = true;
+}
 {
   const p0 = ig.randn([1000]);
   const pc = p0.clone().requiresGrad_(), pg = cu(p0).requiresGrad_();

@@ -215,7 +215,7 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
     bool fused = false;
     with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
       if (b && act_op == A_relu && !z) {
-        // cuDNN's fused conv + bias + ReLU: y = relu(conv(x) + 0 * z + b), z aliased to y
+        // cuDNN's fused conv + bias + ReLU: y = relu(conv(x) + 0 * z + b), its z operand aliased to y
         if (!d.act) {
           check(cudnnCreateActivationDescriptor(&d.act), d.what);
           check(cudnnSetActivationDescriptor(d.act, CUDNN_ACTIVATION_RELU, CUDNN_PROPAGATE_NAN, 0.0), d.what);

@@ -1,15 +1,16 @@
 // conv + bias + activation as ONE cuDNN operation graph (cuDNN 9's backend C API): a
 // ConvolutionFwd node, a pointwise ADD of the bias [1, O, 1, 1] and a pointwise activation, the two
 // intermediates virtual (never written to memory) unless the training forward keeps the
-// pre-activation z (then a second output). cuDNN's pointwise modes cover relu with its clips
-// and lower slope (relu, relu6, hardtanh, leaky_relu), elu, gelu, gelu_tanh, silu / swish(β),
-// softplus(β), sigmoid and tanh; for the other activations conv2d_graph_fwd returns false at once.
-// Plans are cached per device, shape, activation, parameters, pointer alignment and TF32 setting; a
-// graph that no engine takes is cached as declined, so it costs one try. Engines with Tensor Cores
-// (TF32 for float32) are skipped when ignis.backends.cudnn.allowTf32 is false.
-// IGNIS_CUDNN_GRAPH_LOG=1 prints each plan built (engine: its global index, "rtc" when cuDNN compiles it
-// with NVRTC, "tc" when it uses Tensor Cores; workspace; build time: runtime-fusion
-// engines compile with NVRTC on first use) or declined (the step and cuDNN's status) to stderr.
+// pre-activation z (then a second output). cuDNN's pointwise modes cover relu with its clips and
+// lower slope (relu, relu6, hardtanh, leaky_relu), elu, gelu, gelu_tanh, silu / swish(beta),
+// softplus(beta), sigmoid and tanh; for the other activations conv2d_graph_fwd returns false at once.
+// Plans are cached per device, shape, activation, parameters, pointer alignment, kept z and TF32
+// setting; a graph that no engine takes is cached as declined, so it costs one try. Engines with
+// Tensor Cores (TF32 for float32) are skipped when ignis.backends.cudnn.allowTf32 is false; with
+// ignis.backends.cudnn.benchmark the first call per plan times the graph against conv + epilogue.
+// IGNIS_CUDNN_GRAPH_LOG=1 prints to stderr each plan built (the engine's global index, "rtc" when
+// cuDNN compiles it with NVRTC, "tc" when it uses Tensor Cores; its workspace and build time) or
+// declined (the step and cuDNN's status), and each benchmark verdict.
 #include "conv_graph.h"
 
 #include <chrono>
