@@ -777,6 +777,15 @@ Napi::Value MemoryStatsJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// sweepGarbage() -> bytes freed: frees now the data of storages whose JS handle the GC has already
+// collected (what new_storage does by itself every 32 MiB or so), for tests that measure memory
+// right after a forced GC.
+Napi::Value SweepGarbage(const Napi::CallbackInfo& info) {
+  const int64_t before = g_tracked_bytes;
+  sweep(info.Env());
+  return Napi::Number::New(info.Env(), double(before - g_tracked_bytes));
+}
+
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   cpu_empty_cache();
   return info.Env().Undefined();
@@ -1388,6 +1397,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("expr", Expr);
   EXPORT("memoryStats", MemoryStatsJs);
   EXPORT("emptyCache", EmptyCache);
+  EXPORT("sweepGarbage", SweepGarbage);
   EXPORT("optimStep", OptimStep);
   EXPORT("convFwd", ConvFwd);
   EXPORT("biasActBwd", BiasActBwd);
