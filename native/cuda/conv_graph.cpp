@@ -379,6 +379,8 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
     g_plans[key] = plan;
   }
   if (!plan->plan) return false;
+  // cudnn.benchmark found conv + epilogue faster for this plan: nothing to allocate or bind
+  if (plan->verdict == 2 && g_flags.cudnn_benchmark) return false;
 
   Scratch ws(dev, size_t(plan->workspace));
   int64_t uids[5] = {UID_X, UID_W, UID_Y};
@@ -415,7 +417,7 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
                      graph_ms, unfused_ms, plan->verdict == 1 ? "the graph" : "conv + epilogue");
     }
   }
-  if (plan->verdict == 2 && g_flags.cudnn_benchmark) return false;
+  if (plan->verdict == 2 && g_flags.cudnn_benchmark) return false;  // just decided by the benchmark above
   execute();
   if (st != CUDNN_STATUS_SUCCESS) {
     if (st == CUDNN_STATUS_ALLOC_FAILED) fail("MemoryError", what + " (cuDNN graph): " + cudnnGetErrorString(st));
