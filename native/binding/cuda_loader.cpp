@@ -1,6 +1,7 @@
 #include "cuda_loader.h"
 
 #include <dlfcn.h>
+#include <glob.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -32,21 +33,37 @@ std::string addon_dir() {
   return ".";
 }
 
-// dlopen(soname) as the system finds it, else from each candidate folder. Loaded RTLD_GLOBAL so
-// that libignis_cuda.so's DT_NEEDED entries resolve to it.
+// dlopen(soname) from each candidate folder (the ones the user named come first), else as the
+// system finds it: an explicit CUDNN_PATH must win over some other cuDNN 9 on the library path.
+// Loaded RTLD_GLOBAL so that libignis_cuda.so's DT_NEEDED entries resolve to it.
 bool preload(const char* soname, const std::vector<std::string>& dirs, std::string* err) {
-  if (dlopen(soname, RTLD_NOW | RTLD_GLOBAL)) return true;
-  const char* first = dlerror();  // (each dlerror() call clears the message)
-  *err = first ? first : "";
+  err->clear();
   for (const std::string& d : dirs) {
     if (d.empty()) continue;
     std::string p = d + "/" + soname;
     if (!exists(p)) continue;
     if (dlopen(p.c_str(), RTLD_NOW | RTLD_GLOBAL)) return true;
-    const char* e = dlerror();
+    const char* e = dlerror();  // (each dlerror() call clears the message)
     *err = p + ": " + (e ? e : "cannot load");
   }
+  if (dlopen(soname, RTLD_NOW | RTLD_GLOBAL)) return true;
+  const char* e = dlerror();
+  if (err->empty()) *err = e ? e : "not found";
   return false;
+}
+
+// The nvidia/<sub> folders of the pip wheels in the active virtual environment ($VIRTUAL_ENV), where
+// `pip install nvidia-cudnn-cu13 nvidia-cublas` puts them.
+std::vector<std::string> venv_dirs(const char* sub) {
+  std::vector<std::string> out;
+  std::string venv = env("VIRTUAL_ENV");
+  if (venv.empty()) return out;
+  glob_t g{};
+  std::string pat = venv + "/lib/python3*/site-packages/nvidia/" + sub;
+  if (glob(pat.c_str(), 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+  globfree(&g);
+  return out;
 }
 
 void load() {
@@ -76,8 +93,12 @@ void load() {
                                        cuda.empty() ? "" : cuda + "/lib64", "/usr/local/cuda/lib64",
                                        "/usr/lib/x86_64-linux-gnu"};
   if (cudnn.empty()) dnn_dirs[0] = dnn_dirs[1] = "";
-  std::vector<std::string> blas_dirs = {deps.empty() ? "" : deps + "/nvidia/cu13/lib", cuda.empty() ? "" : cuda + "/lib64",
+  // the cuBLAS wheel sits beside the cuDNN wheel (site-packages/nvidia/{cudnn,cu13})
+  std::vector<std::string> blas_dirs = {deps.empty() ? "" : deps + "/nvidia/cu13/lib",
+                                        cudnn.empty() ? "" : cudnn + "/../cu13/lib", cuda.empty() ? "" : cuda + "/lib64",
                                         "/usr/local/cuda/lib64"};
+  for (const std::string& d : venv_dirs("cudnn/lib")) dnn_dirs.insert(dnn_dirs.end() - 3, d);
+  for (const std::string& d : venv_dirs("cu13/lib")) blas_dirs.insert(blas_dirs.end() - 1, d);
   void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     const char* e0 = dlerror();

@@ -24,14 +24,19 @@ template <class T> DI T tanh_(T x) { return tanh(x); }
 template <class T> DI T erf_(T x) { return erf(x); }
 // 1 / (1 + e^-x) overflows harmlessly to 0 for x << 0
 template <class T> DI T sigmoid_(T x) { return T(1) / (T(1) + exp(-x)); }
-template <class T> DI T silu_(T x) { return x * sigmoid_(x); }
+// x / (1 + e^-x), one rounding, as vm::silu and PyTorch (x * sigmoid rounds twice)
+template <class T> DI T silu_(T x) { return x / (T(1) + exp(-x)); }
 template <class T> DI T sel_(bool c, T a, T b) { return c ? a : b; }
 template <class T> DI T log1p_exp_neg_abs_(T z) { return log1p(exp(-fabs(z))); }
 #define IGNIS_ACT_FN DI
 #include "../ops/activation_math.h"
 #undef IGNIS_ACT_FN
-// Phi(x) = erfc(-x / sqrt 2) / 2: no cancellation in the left tail (cpu/activations.cpp: gelu_)
-template <class T> DI T normal_cdf_(T x) { return T(0.5) * erfc(-x * T(M_SQRT1_2)); }
+// float32: Phi(x) = erfc(-x / sqrt 2) / 2, no cancellation in the left tail; float64: PyTorch's
+// (1 + erf(x / sqrt 2)) / 2, as the CPU (cpu/activations.cpp: gelu_, gelu_grad)
+template <class T> DI T normal_cdf_(T x) {
+  if constexpr (std::is_same_v<T, double>) return T(0.5) * (T(1) + erf(x * T(M_SQRT1_2)));
+  else return T(0.5) * erfc(-x * T(M_SQRT1_2));
+}
 template <class T> DI T gelu_(T x) { return x * normal_cdf_(x); }
 template <class T> DI T gelu_grad(T x) {
   T phi = exp(T(-0.5) * x * x) * T(0.5 * M_2_SQRTPI * M_SQRT1_2);

@@ -28,7 +28,7 @@ std::vector<cudnnHandle_t> g_handles;
 
 void check(cudnnStatus_t s, const std::string& what) {
   if (s == CUDNN_STATUS_SUCCESS) return;
-  fail(s == CUDNN_STATUS_ALLOC_FAILED ? "MemoryError" : "DeviceError", what + ": " + cudnnGetErrorString(s));
+  fail(cudnn_out_of_memory(s) ? "MemoryError" : "DeviceError", what + ": " + cudnnGetErrorString(s));
 }
 
 cudnnHandle_t handle(int dev) {
@@ -67,6 +67,14 @@ struct Desc {
   cudnnDataType_t dt;
   std::string what;
   Desc(const IgnisCudaConv& s, const std::string& op) {
+    try {
+      build(s, op);
+    } catch (...) {
+      destroy();  // a constructor that throws gets no destructor call
+      throw;
+    }
+  }
+  void build(const IgnisCudaConv& s, const std::string& op) {
     what = op + " (" + describe(s) + ")";
     if (s.dtype != 0 && s.dtype != 1)
       fail("DTypeError", what + ": expected float32 or float64");
@@ -97,13 +105,20 @@ struct Desc {
                              std::to_string(s.OW) + " but symmetric padding gives " + std::to_string(h) + "x" +
                              std::to_string(wd) + " (pad the input explicitly)");
   }
-  ~Desc() {
+  ~Desc() { destroy(); }
+  void destroy() {
     if (act) cudnnDestroyActivationDescriptor(act);
     if (conv) cudnnDestroyConvolutionDescriptor(conv);
     if (w) cudnnDestroyFilterDescriptor(w);
     if (b) cudnnDestroyTensorDescriptor(b);
     if (y) cudnnDestroyTensorDescriptor(y);
     if (x) cudnnDestroyTensorDescriptor(x);
+    act = nullptr; conv = nullptr; w = nullptr; b = nullptr; y = nullptr; x = nullptr;
+  }
+  // The math type of the algorithm about to run (cuDNN's heuristics and Find list (algo, math type)
+  // pairs, each with its own workspace), FMA whenever TF32 is off, as PyTorch does.
+  void math(const IgnisCudaConv& s, cudnnMathType_t m) {
+    check(cudnnSetConvolutionMathType(conv, (s.dtype == 0 && !g_flags.tf32_conv) ? CUDNN_FMA_MATH : m), what);
   }
 };
 
@@ -116,6 +131,7 @@ std::string key(const IgnisCudaConv& s, int kind) {
 struct Choice {
   int algo;
   size_t ws;
+  cudnnMathType_t math;
   bool bench = false;  // picked by timing (cudnnFind*), else by the heuristics
 };
 
@@ -142,23 +158,28 @@ std::vector<Choice> candidates(const IgnisCudaConv& s, int kind, GetV7 get, Find
       auto it = g_bench.find(k);
       if (it != g_bench.end()) return {it->second};
     }
+    // cudnnFind* allocates its own buffers: when it fails as a whole (memory held by the cache, say),
+    // or no algorithm ran, the heuristics below choose, and the next call tries timing again
     Perf perf[16];
     int got = 0;
-    check(find(perf, 16, &got), what + " (benchmark)");
-    for (int i = 0; i < got; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS) {
-        Choice c{int(perf[i].algo), perf[i].memory, true};
-        std::lock_guard<std::mutex> lk(g_mu);
-        g_bench[k] = c;
-        return {c};
-      }
+    if (find(perf, 16, &got) == CUDNN_STATUS_SUCCESS) {
+      for (int i = 0; i < got; ++i)
+        if (perf[i].status == CUDNN_STATUS_SUCCESS) {
+          Choice c{int(perf[i].algo), perf[i].memory, perf[i].mathType, true};
+          std::lock_guard<std::mutex> lk(g_mu);
+          g_bench[k] = c;
+          return {c};
+        }
+    } else {
+      cudaGetLastError();
+    }
   }
   Perf perf[16];
   int got = 0;
   check(get(perf, 16, &got), what + " (heuristics)");
   std::vector<Choice> out;
   for (int i = 0; i < got; ++i)
-    if (perf[i].status == CUDNN_STATUS_SUCCESS) out.push_back({int(perf[i].algo), perf[i].memory});
+    if (perf[i].status == CUDNN_STATUS_SUCCESS) out.push_back({int(perf[i].algo), perf[i].memory, perf[i].mathType});
   if (out.empty()) fail("DeviceError", what + ": cuDNN offers no algorithm for this configuration");
   return out;
 }
@@ -191,9 +212,11 @@ void with_workspace(int dev, const std::vector<Choice>& cands, const std::string
 }  // namespace
 
 size_t cudnn_version() { return cudnnGetVersion(); }
+size_t cudnn_cudart_version() { return cudnnGetCudartVersion(); }
 
 void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, void* z,
                      int act_op, const double* act_params) {
+  if (s.N == 0) return;  // an empty batch: nothing to compute (cuDNN refuses N = 0), as on the CPU
   Desc d(s, "conv2d");
   if (z && act_op < 0) fail("ValueError", d.what + ": keeping the pre-activation needs an activation");
   cudnnHandle_t h = handle(dev);
@@ -214,6 +237,7 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
     const void* zero = scale_zero(s.dtype);
     bool fused = false;
     with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
+      d.math(s, c.math);
       if (b && act_op == A_relu && !z) {
         // cuDNN's fused conv + bias + ReLU: y = relu(conv(x) + 0 * z + b), its z operand aliased to y
         if (!d.act) {
@@ -228,7 +252,9 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
             prof::library("cudnnConvolutionBiasActivationForward", algo_name(0, c).c_str(), int64_t(c.ws), 1);
           return;
         }
-        if (st != CUDNN_STATUS_NOT_SUPPORTED && st != CUDNN_STATUS_BAD_PARAM) check(st, d.what + " (fused bias + relu)");
+        // cuDNN 9 reports detailed codes (NOT_SUPPORTED_SHAPE, BAD_PARAM_...): their category decides
+        const int cat = CUDNN_STATUS_CATEGORY(int(st));
+        if (cat != CUDNN_STATUS_NOT_SUPPORTED && cat != CUDNN_STATUS_BAD_PARAM) check(st, d.what + " (fused bias + relu)");
       }
       check(cudnnConvolutionForward(h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero,
                                     d.y, conv_out),
@@ -255,6 +281,7 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
 }
 
 void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx) {
+  if (s.N == 0) return;
   Desc d(s, "conv2d backward (data)");
   cudnnHandle_t h = handle(dev);
   auto cands = candidates<cudnnConvolutionBwdDataAlgoPerf_t>(
@@ -269,6 +296,7 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
   const void* one = scale_one(s.dtype);
   const void* zero = scale_zero(s.dtype);
   with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
+    d.math(s, c.math);
     check(cudnnConvolutionBackwardData(h, one, d.w, w, d.y, dy, d.conv, cudnnConvolutionBwdDataAlgo_t(c.algo), ws, c.ws,
                                        zero, d.x, dx),
           d.what);
@@ -277,6 +305,13 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
 }
 
 void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db) {
+  if (s.N == 0) {  // an empty batch: zero gradients, as on the CPU
+    const size_t es = dtype_size(s.dtype);
+    cudaStream_t st = stream(dev);
+    IGNIS_CUDA_CHECK(cudaMemsetAsync(dw, 0, size_t(s.O * (s.C / s.G) * s.kh * s.kw) * es, st), "conv2d backward (filter)");
+    if (db) IGNIS_CUDA_CHECK(cudaMemsetAsync(db, 0, size_t(s.O) * es, st), "conv2d backward (filter)");
+    return;
+  }
   Desc d(s, "conv2d backward (filter)");
   cudnnHandle_t h = handle(dev);
   auto cands = candidates<cudnnConvolutionBwdFilterAlgoPerf_t>(
@@ -291,6 +326,7 @@ void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, cons
   const void* one = scale_one(s.dtype);
   const void* zero = scale_zero(s.dtype);
   with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
+    d.math(s, c.math);
     check(cudnnConvolutionBackwardFilter(h, one, d.x, x, d.y, dy, d.conv, cudnnConvolutionBwdFilterAlgo_t(c.algo), ws,
                                          c.ws, zero, d.w, dw),
           d.what);

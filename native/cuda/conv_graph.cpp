@@ -382,7 +382,15 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
   // cudnn.benchmark found conv + epilogue faster for this plan: nothing to allocate or bind
   if (plan->verdict == 2 && g_flags.cudnn_benchmark) return false;
 
-  Scratch ws(dev, size_t(plan->workspace));
+  // the graph's workspace; when it does not fit, conv + epilogue (which may need less) runs this time
+  std::unique_ptr<Scratch> wsp;
+  try {
+    wsp = std::make_unique<Scratch>(dev, size_t(plan->workspace));
+  } catch (const CudaError& e) {
+    if (e.kind == "MemoryError") return false;
+    throw;
+  }
+  Scratch& ws = *wsp;
   int64_t uids[5] = {UID_X, UID_W, UID_Y};
   void* ptrs[5] = {const_cast<void*>(x), const_cast<void*>(w), y};
   int64_t n = 3;
@@ -420,7 +428,10 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
   if (plan->verdict == 2 && g_flags.cudnn_benchmark) return false;  // just decided by the benchmark above
   execute();
   if (st != CUDNN_STATUS_SUCCESS) {
-    if (st == CUDNN_STATUS_ALLOC_FAILED) fail("MemoryError", what + " (cuDNN graph): " + cudnnGetErrorString(st));
+    // out of memory inside cuDNN: the unfused path this time, the plan stays
+    if (cudnn_out_of_memory(st)) return false;
+    // an earlier kernel's fault (a sticky CUDA error) is reported as such, not blamed on the plan
+    IGNIS_CUDA_CHECK(cudaPeekAtLastError(), (what + " (cuDNN graph; an earlier kernel failed)").c_str());
     // a plan that built but does not run: drop it for good and take the unfused path
     if (logging())
       std::fprintf(stderr, "ignis: cuDNN graph for %s failed to execute (%s); conv + epilogue from now on\n", what.c_str(),

@@ -17,6 +17,12 @@ enum ActOp {
   A_COUNT
 };
 
+// cuDNN 9's out-of-memory codes (CUDNN_STATUS_ALLOC_FAILED is only the host one, 4003)
+inline bool cudnn_out_of_memory(cudnnStatus_t s) {
+  return s == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED ||
+         s == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
+}
+
 // What ran when conv2d_graph_fwd returned true: the engine (for the profiler) and its workspace.
 struct GraphRun {
   std::string engine;

@@ -12,14 +12,14 @@
 namespace ignis_cuda {
 namespace {
 
-constexpr long long kNoBad = (-0x7fffffffffffffffLL - 1);
-
+// bad[0]: 1 once a bad index was seen (a flag apart from the value: every int64 can be a bad index),
+// bad[1]: one of the bad indices
 __global__ void check_kernel(DIter<3> it, int64_t n, int idx_op, int64_t size, unsigned long long* bad) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
     int64_t off[3];
     offsets<3>(it, i, off);
     int64_t v = *reinterpret_cast<const int64_t*>(it.op[idx_op].data + off[idx_op]);
-    if (v < 0 || v >= size) atomicExch(bad, static_cast<unsigned long long>(v));
+    if ((v < 0 || v >= size) && atomicExch(&bad[0], 1ull) == 0ull) bad[1] = static_cast<unsigned long long>(v);
   }
 }
 
@@ -60,17 +60,17 @@ __global__ void scatter_kernel(DIter<3> it, int64_t n, int64_t stride, int reduc
 
 void check_indices(int dev, const DIter<3>& it, int64_t n, int idx_op, int64_t size, const char* op) {
   cudaStream_t st = stream(dev);
-  Scratch flag(dev, sizeof(long long));
-  long long init = kNoBad, got = kNoBad;
-  IGNIS_CUDA_CHECK(cudaMemcpyAsync(flag.p, &init, sizeof init, cudaMemcpyHostToDevice, st), op);
+  Scratch flag(dev, 2 * sizeof(unsigned long long));
+  unsigned long long got[2] = {0, 0};
+  IGNIS_CUDA_CHECK(cudaMemsetAsync(flag.p, 0, 2 * sizeof(unsigned long long), st), op);
   check_kernel<<<blocks_for(n, 256, 4), 256, 0, st>>>(it, n, idx_op, size, static_cast<unsigned long long*>(flag.p));
   prof::launch(blocks_for(n, 256, 4), 256);
   IGNIS_CUDA_CHECK(cudaGetLastError(), op);
-  IGNIS_CUDA_CHECK(cudaMemcpyAsync(&got, flag.p, sizeof got, cudaMemcpyDeviceToHost, st), op);
+  IGNIS_CUDA_CHECK(cudaMemcpyAsync(got, flag.p, sizeof got, cudaMemcpyDeviceToHost, st), op);
   IGNIS_CUDA_CHECK(cudaStreamSynchronize(st), op);
-  if (got != kNoBad)
-    fail("IndexError", std::string(op) + ": index " + std::to_string(got) + " is out of bounds for dimension with size " +
-                           std::to_string(size));
+  if (got[0])
+    fail("IndexError", std::string(op) + ": index " + std::to_string(static_cast<long long>(got[1])) +
+                           " is out of bounds for dimension with size " + std::to_string(size));
 }
 
 int64_t count(const IgnisCudaIter& it) {

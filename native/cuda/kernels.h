@@ -47,6 +47,7 @@ void rtc_launch_cuda(int dev, void* kernel, int64_t n, int per_thread, void** ar
 // versions / handles (blas.cpp, conv.cpp)
 size_t cublas_version();
 size_t cudnn_version();
+size_t cudnn_cudart_version();  // the CUDA runtime the loaded cuDNN was built for (e.g. 13000)
 // number of act ops in activations.def (checked against op codes)
 extern const int kActCount;
 

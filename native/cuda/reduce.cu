@@ -2,7 +2,9 @@
 // cpu/reduce.cpp with its semantics (floating sums in double, integer sums in int64; max/min
 // propagate NaN; argmax/argmin give the first index of the extreme, NaN counting as the extreme).
 // Grid: `parts` blocks per output element, each reducing a slice of the reduced index space with
-// a shared-memory tree; with parts > 1 a second launch combines the slices in index order.
+// a shared-memory tree; with parts > 1 a second launch combines the slices in index order. Outputs
+// adjacent in memory (a contiguous kept dim) and short reductions take one thread per output
+// instead (reduce_cols_kernel), the reduced range split the same way.
 #include <cmath>
 #include <type_traits>
 
@@ -107,6 +109,36 @@ __global__ void reduce_kernel(int op, const char* in, RShape s, int parts, char*
   }
 }
 
+// One thread per output, for outputs adjacent in memory (a contiguous kept dim: sum over dim 0 of
+// [B, D], the Linear bias gradient) where a block per output would read one element per 32-byte
+// sector, and for short reductions (nred <= 32) where a block per output idles most threads.
+// blockIdx.y = slice c of the reduced range; scratch as reduce_kernel's (o * parts + c).
+template <class T>
+__global__ void reduce_cols_kernel(int op, const char* in, RShape s, int parts, char* out, int out_dtype, Part<T>* scratch) {
+  const int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (o >= s.nout) return;
+  const int64_t c = blockIdx.y;
+  const char* base = in;
+  int64_t rem = o;
+  for (int d = s.nk - 1; d >= 0; --d) { base += (rem % s.kshape[d]) * s.kstride[d]; rem /= s.kshape[d]; }
+  const int64_t rb = s.nred * c / parts, re = s.nred * (c + 1) / parts;
+  Part<T> acc = empty_part<T>(op);
+  for (int64_t r = rb; r < re; ++r) {
+    const char* p = base;
+    int64_t q = r;
+    for (int d = s.nr - 1; d >= 0; --d) { p += (q % s.rshape[d]) * s.rstride[d]; q /= s.rshape[d]; }
+    T v = *reinterpret_cast<const T*>(p);
+    Part<T> e;
+    e.acc = typename Part<T>::Acc(v);
+    e.v = v;
+    e.i = r;
+    if constexpr (std::is_floating_point_v<T>) e.nan = v != v; else e.nan = 0;
+    acc = combine(op, acc, e);
+  }
+  if (parts == 1) store_out(op, out, out_dtype, o, acc);
+  else scratch[o * parts + c] = acc;
+}
+
 template <class T>
 __global__ void combine_kernel(int op, int64_t nout, int parts, const Part<T>* scratch, char* out, int out_dtype) {
   for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < nout; o += int64_t(blockDim.x) * gridDim.x) {
@@ -138,10 +170,28 @@ void reduce_t(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, in
   if (s.nout == 0) return;
   if (s.nred == 0 && (op == R_max || op == R_min || op == R_argmax || op == R_argmin))
     fail("ValueError", "reduce: cannot take max/min/argmax/argmin of an empty dimension");
+  cudaStream_t st = stream(dev);
+  const bool cols = (s.nk > 0 && s.kstride[s.nk - 1] == int64_t(sizeof(T)) &&
+                     (s.nr == 0 || s.rstride[s.nr - 1] != int64_t(sizeof(T)))) ||
+                    s.nred <= 32;
+  if (cols) {
+    int cp = 1;  // split the reduced range until ~128K threads run
+    while (s.nout * cp < (int64_t(1) << 17) && s.nred / (cp * 2) >= 64 && cp < 1024) cp *= 2;
+    const dim3 grid(unsigned((s.nout + 255) / 256), unsigned(cp));
+    Scratch tmp(dev, cp > 1 ? size_t(s.nout * cp) * sizeof(Part<T>) : 0);
+    auto* sp = static_cast<Part<T>*>(tmp.p);
+    reduce_cols_kernel<T><<<grid, 256, 0, st>>>(op, in.op[0].data, s, cp, static_cast<char*>(out), out_dtype, sp);
+    if (cp > 1) {
+      combine_kernel<T><<<blocks_for(s.nout, 256), 256, 0, st>>>(op, s.nout, cp, sp, static_cast<char*>(out), out_dtype);
+      prof::launch(blocks_for(s.nout, 256), 256);
+    }
+    prof::launch(grid.x * grid.y, 256);  // noted last: the record shows the main pass
+    IGNIS_CUDA_CHECK(cudaGetLastError(), "reduce");
+    return;
+  }
   // enough blocks to fill the GPU: split each output's work when outputs are few and long
   int parts = 1;
   while (s.nout * parts < 1024 && s.nred / (parts * 2) >= 4096) parts *= 2;
-  cudaStream_t st = stream(dev);
   if (parts == 1) {
     reduce_kernel<T><<<unsigned(s.nout), kThreads, 0, st>>>(op, in.op[0].data, s, 1, static_cast<char*>(out), out_dtype, nullptr);
     prof::launch(unsigned(s.nout), kThreads);

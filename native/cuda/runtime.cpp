@@ -64,13 +64,15 @@ struct Device {
 namespace {
 std::mutex g_devices_mu;
 std::vector<std::unique_ptr<Device>> g_devices;
-int g_current = -1;
+// The current device is per host thread in CUDA (cudaSetDevice), so the cache of it is too.
+thread_local int t_current = -1;
 
 void release_cached(Device& d) {  // caller holds d.mu
   if (d.free_blocks.empty()) return;
-  cudaStreamSynchronize(d.stream);
+  // a failed sync is an earlier kernel's fault: report it here rather than let the next op wear it
+  IGNIS_CUDA_CHECK(cudaStreamSynchronize(d.stream), "releasing cached blocks (an earlier kernel failed)");
   for (auto& kv : d.free_blocks) {
-    cudaFree(kv.second);
+    if (cudaFree(kv.second) != cudaSuccess) cudaGetLastError();
     d.reserved -= int64_t(kv.first);
   }
   d.free_blocks.clear();
@@ -108,9 +110,9 @@ Device& device(int dev) {
   if (dev < 0 || dev >= int(g_devices.size()))
     fail("DeviceError", "cuda:" + std::to_string(dev) + " does not exist (" + std::to_string(g_devices.size()) +
                             " CUDA device(s))");
-  if (g_current != dev) {
+  if (t_current != dev) {
     IGNIS_CUDA_CHECK(cudaSetDevice(dev), "cudaSetDevice");
-    g_current = dev;
+    t_current = dev;
   }
   Device& d = *g_devices[size_t(dev)];
   if (!d.stream) IGNIS_CUDA_CHECK(cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking), "cudaStreamCreate");
@@ -150,8 +152,11 @@ void* dev_malloc(int dev, size_t nbytes) {
     }
     cudaError_t e = cudaMalloc(&p, r);
     if (e == cudaSuccess) break;
-    cudaGetLastError();
     p = nullptr;
+    // only "out of memory" is worth a retry; anything else (the sticky error of a kernel that
+    // faulted earlier, an illegal address) is reported as what it is, not as out of memory
+    if (e != cudaErrorMemoryAllocation) check_cuda(e, "cudaMalloc (an earlier kernel may have failed)");
+    cudaGetLastError();
     if (attempt == 0) { release_cached(d); continue; }
     fail("MemoryError", "cuda:" + std::to_string(dev) + " out of memory: tried to allocate " + mib(int64_t(r)) + "; " +
                             figures(d) + ". Free tensors (dispose()) or call ignis.cuda.emptyCache(), then retry");
@@ -209,6 +214,15 @@ int init_impl() {
     cudaRuntimeGetVersion(&rt);
     g_versions = "cudart " + std::to_string(rt) + ", cuDNN " + std::to_string(dnn) + " (built with " +
                  std::to_string(CUDNN_VERSION) + "), cuBLAS " + std::to_string(cublas_version());
+    // NVIDIA guarantees nothing for a cuDNN minor older than the headers; the legacy calls work, and a
+    // backend-graph attribute that it does not know makes that graph decline (the epilogue runs)
+    if (dnn / 100 < size_t(CUDNN_VERSION) / 100) g_versions += " [cuDNN older than the headers it was built with]";
+    // a cuDNN built for another CUDA major usually still runs (the driver serves both runtimes);
+    // said here so that a failure inside cuDNN can be traced to it
+    size_t dnn_rt = cudnn_cudart_version();
+    if (dnn_rt / 1000 != size_t(CUDART_VERSION) / 1000)
+      g_versions += " [cuDNN built for CUDA " + std::to_string(dnn_rt / 1000) + ", this build for CUDA " +
+                    std::to_string(CUDART_VERSION / 1000) + "]";
     for (int i = 0; i < n; ++i) {
       auto d = std::make_unique<Device>();
       d->ordinal = i;
@@ -554,10 +568,16 @@ IgnisCudaApi make_api() {
     });
   };
   a.softmax_fwd = [](int dev, const IgnisCudaSoftmax* s, const void* x, void* y) {
-    return guard([&] { softmax_fwd_cuda(dev, *s, x, y); });
+    return guard([&] {
+      prof::Scope ps(dev, "softmax_fwd", s->log ? "log" : s->neg ? "min" : nullptr);
+      softmax_fwd_cuda(dev, *s, x, y);
+    });
   };
   a.softmax_bwd = [](int dev, const IgnisCudaSoftmax* s, const void* y, const void* g, void* gx) {
-    return guard([&] { softmax_bwd_cuda(dev, *s, y, g, gx); });
+    return guard([&] {
+      prof::Scope ps(dev, "softmax_bwd", s->log ? "log" : s->neg ? "min" : nullptr);
+      softmax_bwd_cuda(dev, *s, y, g, gx);
+    });
   };
   a.random = [](int dev, int kind, int dt, void* out, int64_t n, uint64_t seed, uint64_t off, double p0, double p1) {
     return guard([&] {
@@ -593,7 +613,10 @@ IgnisCudaApi make_api() {
     return guard([&] { rtc_load_cuda(dev, image, nbytes, nk, names, kernels); });
   };
   a.rtc_launch = [](int dev, void* kernel, int64_t n, int per_thread, void** args) {
-    return guard([&] { rtc_launch_cuda(dev, kernel, n, per_thread, args); });
+    return guard([&] {
+      prof::Scope ps(dev, "expr");  // an expression activation's NVRTC kernel
+      rtc_launch_cuda(dev, kernel, n, per_thread, args);
+    });
   };
   a.prof_start = prof::start;
   a.prof_correlate = prof::correlate;

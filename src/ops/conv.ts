@@ -318,6 +318,15 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     Wp = W + pl + pr;
     pt = pb = pl = pr = 0;
   }
+  if (x.device !== 'cpu' && (pb !== pt || pr !== pl)) {
+    // padding='same' with an even dilated kernel pads one more row / column at the bottom / right;
+    // cuDNN pads both sides alike, so those zeros go into the input (pad is differentiable)
+    xin = ops().pad(xin, [0, pr - pl, 0, pb - pt]);
+    Hp += pb - pt;
+    Wp += pr - pl;
+    pb = pt;
+    pr = pl;
+  }
   const OH = Math.floor((Hp + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
   const OW = Math.floor((Wp + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
   if (OH < 1 || OW < 1)

@@ -105,6 +105,17 @@ for (const dev of devices) {
       expectClose(on(withNan, dev).argmax(1), withNan.argmax(1), 0, 0, 'argmax NaN');
       const ints = ignis.tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'int32' });
       expectClose(on(ints, dev).sum(1), ints.sum(1), 0, 0, 'int sum is int64');
+      // column reductions (one thread per output on CUDA, the reduced range split across blocks)
+      // and short rows; argmax over dim 0 with ties keeps the first index
+      const tall = sample([3000, 70], -4, 4, 5);
+      expectClose(on(tall, dev).sum(0), tall.sum(0), 1e-6, 1e-4, 'column sum');
+      expectClose(on(tall, dev).amax(0), tall.amax(0), 0, 0, 'column amax');
+      expectClose(on(tall, dev).argmin(0), tall.argmin(0), 0, 0, 'column argmin');
+      const ties = ignis.tensor([[1, 7, NaN], [3, 7, 2], [3, 1, NaN]]);
+      expectClose(on(ties, dev).argmax(0), ties.argmax(0), 0, 0, 'column argmax with ties and NaN');
+      const short = sample([20000, 3], -4, 4, 6);
+      expectClose(on(short, dev).sum(1), short.sum(1), 1e-6, 1e-5, 'short rows');
+      expectClose(on(short, dev).argmax(1), short.argmax(1), 0, 0, 'short rows argmax');
     });
 
     it('softmax / logSoftmax and their gradients', () => {
@@ -161,6 +172,42 @@ for (const dev of devices) {
           const ref = (F as unknown as Record<string, (t: Tensor, p?: object) => Tensor>)[activation === 'leaky_relu' ? 'leakyRelu' : activation](unfused, activationParams);
           expectClose(fused, ref, 1e-5, 1e-5, `conv + bias + ${activation}`);
         }
+      } finally {
+        ignis.backends.cudnn.allowTf32 = true;
+      }
+    });
+
+    it("conv2d edge geometry: padding='same' with even kernels (asymmetric padding) and an empty batch", () => {
+      ignis.backends.cudnn.allowTf32 = false;
+      try {
+        const x = sample([2, 3, 8, 7], -1, 1, 21);
+        const b = sample([5], -0.5, 0.5, 23);
+        for (const [kh, kw, dil] of [[4, 2, 1], [2, 3, 1], [2, 2, 3]] as const) {
+          const w = sample([5, 3, kh, kw], -0.5, 0.5, 22);
+          const opts = { padding: 'same' as const, dilation: dil };
+          const xr = x.clone().requiresGrad_(), wr = w.clone().requiresGrad_();
+          const yr = F.conv2d(xr, wr, b, opts);
+          yr.mul(yr).sum().backward();
+          const xd = on(x, dev).detach().requiresGrad_(), wd = on(w, dev).detach().requiresGrad_();
+          const yd = F.conv2d(xd, wd, on(b, dev), opts);
+          yd.mul(yd).sum().backward();
+          expect(yd.shape).toEqual([2, 5, 8, 7]);
+          expectClose(yd, yr, 1e-5, 1e-5, `same ${kh}x${kw} dilation ${dil}`);
+          expectClose(xd.grad!, xr.grad!, 1e-5, 1e-5, `same ${kh}x${kw} dx`);
+          expectClose(wd.grad!, wr.grad!, 1e-5, 1e-5, `same ${kh}x${kw} dw`);
+        }
+        // conv1d 'same' with k = 2 (common in audio models) rides on the same path
+        const x1 = sample([2, 3, 11], -1, 1, 24), w1 = sample([4, 3, 2], -0.5, 0.5, 25);
+        expectClose(F.conv1d(on(x1, dev), on(w1, dev), null, { padding: 'same' }), F.conv1d(x1, w1, null, { padding: 'same' }), 1e-5, 1e-5, 'conv1d same k=2');
+        // an empty batch: an empty output, zero weight and bias gradients
+        const x0 = on(ignis.zeros([0, 3, 8, 7]), dev).requiresGrad_();
+        const w0 = on(sample([5, 3, 3, 3]), dev).detach().requiresGrad_();
+        const b0 = on(sample([5]), dev).detach().requiresGrad_();
+        const y0 = F.conv2d(x0, w0, b0, { padding: 1, activation: 'gelu' });
+        expect(y0.shape).toEqual([0, 5, 8, 7]);
+        y0.sum().backward();
+        expect(Array.from(w0.grad!.cpu().toArray() as number[][][][]).flat(3).every((v) => v === 0)).toBe(true);
+        expect(b0.grad!.cpu().toArray()).toEqual([0, 0, 0, 0, 0]);
       } finally {
         ignis.backends.cudnn.allowTf32 = true;
       }
