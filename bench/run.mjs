@@ -5,7 +5,8 @@
 //
 // Each benchmark alternates Ignis and PyTorch measurements for R rounds (default 3, 1 with
 // IGNIS_BENCH_QUICK) and reports the median of the per-round medians, so that a burst of load from
-// other processes on a shared machine hits both columns alike rather than one of them.
+// other processes on a shared machine hits both columns alike rather than one of them; the ratio is
+// the median of the per-round ratios (each Ignis round against the PyTorch round right after it).
 // Both sides start from a fresh process every round: the PyTorch peer is one python3 run per round,
 // and each Ignis round is this script again in a child node process (`--child FILE NAME`) that
 // times that one benchmark. A memory-bound kernel's speed on a shared VM depends on which physical
@@ -128,8 +129,17 @@ for (const f of files) {
     const ptMed = ptRounds.length ? median(ptRounds) : null;
     const igFig = b.figure(igMed);
     const ptFig = ptMed === null ? null : b.figure(ptMed);
+    // The ratio pairs each Ignis round with the PyTorch round measured right after it (median of the
+    // per-round ratios): the machine's speed drifts over the minutes a row takes (memory bandwidth
+    // on these VMs moves by 30% and more), and a pair shares its moment. ratio_of_medians (the two
+    // columns divided) is kept in the JSON beside it.
+    const roundRatio = (ig, pt) => (b.better === 'lower' ? b.figure(pt) / b.figure(ig) : b.figure(ig) / b.figure(pt));
     let ratio = null;
-    if (ptFig !== null) ratio = b.better === 'lower' ? ptFig / igFig : igFig / ptFig;
+    let ratioOfMedians = null;
+    if (ptFig !== null) {
+      ratioOfMedians = b.better === 'lower' ? ptFig / igFig : igFig / ptFig;
+      ratio = median(igRounds.map((t, i) => roundRatio(t, ptRounds[i])));
+    }
     const row = {
       family: mod.family ?? f,
       file: f,
@@ -146,6 +156,7 @@ for (const f of files) {
       torch_rounds: ptRounds.map(b.figure),
       torch_samples: ptSamples || null,
       ratio,
+      ratio_of_medians: ratioOfMedians,
     };
     const ctx = { row, results };
     row.target = typeof b.target?.text === 'function' ? b.target.text(ctx) : b.target?.text ?? null;
