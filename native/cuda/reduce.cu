@@ -73,30 +73,39 @@ __device__ void store_out(int op, char* out, int out_dtype, int64_t o, const Par
 
 constexpr int kThreads = 256;
 
+// Where output o's reduction starts in the input.
+__device__ const char* output_base(const char* in, const RShape& s, int64_t o) {
+  const char* base = in;
+  for (int d = s.nk - 1; d >= 0; --d) { base += (o % s.kshape[d]) * s.kstride[d]; o /= s.kshape[d]; }
+  return base;
+}
+
+// Element r of the reduced index space from an output's base, as a partial result.
+template <class T>
+__device__ Part<T> element(const char* base, const RShape& s, int64_t r) {
+  const char* p = base;
+  int64_t q = r;
+  for (int d = s.nr - 1; d >= 0; --d) { p += (q % s.rshape[d]) * s.rstride[d]; q /= s.rshape[d]; }
+  T v = *reinterpret_cast<const T*>(p);
+  Part<T> e;
+  e.acc = typename Part<T>::Acc(v);
+  e.v = v;
+  e.i = r;
+  if constexpr (std::is_floating_point_v<T>) e.nan = v != v; else e.nan = 0;
+  return e;
+}
+
 template <class T>
 __global__ void reduce_kernel(int op, const char* in, RShape s, int parts, char* out, int out_dtype, Part<T>* scratch) {
   __shared__ Part<T> sh[kThreads];
   const int64_t o = blockIdx.x / parts;
   const int64_t c = blockIdx.x % parts;
-  const char* base = in;
-  int64_t rem = o;
-  for (int d = s.nk - 1; d >= 0; --d) { base += (rem % s.kshape[d]) * s.kstride[d]; rem /= s.kshape[d]; }
+  const char* base = output_base(in, s, o);
   const int64_t rb = s.nred * c / parts, re = s.nred * (c + 1) / parts;
   // threads interleave (coalesced loads); combine() breaks ties by index, so argmax/argmin still
   // return the first extreme whatever order the partial results meet in
   Part<T> acc = empty_part<T>(op);
-  for (int64_t r = rb + threadIdx.x; r < re; r += kThreads) {
-    const char* p = base;
-    int64_t q = r;
-    for (int d = s.nr - 1; d >= 0; --d) { p += (q % s.rshape[d]) * s.rstride[d]; q /= s.rshape[d]; }
-    T v = *reinterpret_cast<const T*>(p);
-    Part<T> e;
-    e.acc = typename Part<T>::Acc(v);
-    e.v = v;
-    e.i = r;
-    if constexpr (std::is_floating_point_v<T>) e.nan = v != v; else e.nan = 0;
-    acc = combine(op, acc, e);
-  }
+  for (int64_t r = rb + threadIdx.x; r < re; r += kThreads) acc = combine(op, acc, element<T>(base, s, r));
   sh[threadIdx.x] = acc;
   __syncthreads();
   for (int w = kThreads / 2; w > 0; w >>= 1) {
@@ -118,23 +127,10 @@ __global__ void reduce_cols_kernel(int op, const char* in, RShape s, int parts, 
   const int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (o >= s.nout) return;
   const int64_t c = blockIdx.y;
-  const char* base = in;
-  int64_t rem = o;
-  for (int d = s.nk - 1; d >= 0; --d) { base += (rem % s.kshape[d]) * s.kstride[d]; rem /= s.kshape[d]; }
+  const char* base = output_base(in, s, o);
   const int64_t rb = s.nred * c / parts, re = s.nred * (c + 1) / parts;
   Part<T> acc = empty_part<T>(op);
-  for (int64_t r = rb; r < re; ++r) {
-    const char* p = base;
-    int64_t q = r;
-    for (int d = s.nr - 1; d >= 0; --d) { p += (q % s.rshape[d]) * s.rstride[d]; q /= s.rshape[d]; }
-    T v = *reinterpret_cast<const T*>(p);
-    Part<T> e;
-    e.acc = typename Part<T>::Acc(v);
-    e.v = v;
-    e.i = r;
-    if constexpr (std::is_floating_point_v<T>) e.nan = v != v; else e.nan = 0;
-    acc = combine(op, acc, e);
-  }
+  for (int64_t r = rb; r < re; ++r) acc = combine(op, acc, element<T>(base, s, r));
   if (parts == 1) store_out(op, out, out_dtype, o, acc);
   else scratch[o * parts + c] = acc;
 }
