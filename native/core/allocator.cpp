@@ -23,7 +23,7 @@ MemoryStats stats;
 // Blocks of kHugeMin bytes and more get their own mapping, aligned to a 2 MiB boundary and marked
 // MADV_HUGEPAGE, so that the kernel backs them with transparent huge pages where it allows them
 // (/sys/kernel/mm/transparent_hugepage/enabled = always or madvise). A streaming kernel over two
-// 16 MiB buffers then walks 16 TLB entries instead of 8,192: +7-10% for a 4M-float relu at 2 threads
+// 16 MiB buffers then walks 16 TLB entries instead of 8,192: +4-10% for a 4M-float relu at 2 threads
 // on the dev VM (bench/RESULTS.md). PyTorch does the same only when THP_MEM_ALLOC_ENABLE=1.
 // The mapping is only as long as the block (rounded to 4 KiB): a partial 2 MiB stretch at its end
 // keeps small pages, so no huge page is filled for bytes nobody asked for. IGNIS_CPU_HUGEPAGES=0
