@@ -298,11 +298,14 @@ int reset_peak_impl(int dev) {
   });
 }
 
+void pin_release_all();  // the async readback pool (below)
+
 int empty_cache_impl(int dev) {
   return guard([&] {
     Device& d = device(dev);
     std::lock_guard<std::mutex> lk(d.mu);
     release_cached(d);
+    pin_release_all();  // the async readback buffers (shared by the devices)
   });
 }
 
@@ -358,9 +361,68 @@ int d2d_impl(int dev, void* dst, const void* src, size_t n) {
   });
 }
 
+// Pinned buffers for async readback, kept for reuse: cudaMallocHost pins pages (slow), and
+// cudaFreeHost waits for the whole device, which would make every `await t.data()` a full sync.
+// Reads up to kPinPooled bytes take power-of-two classes (4 KiB up) from a pool of at most
+// kPinCacheMax bytes; larger reads get an exact buffer, freed after use as before.
+constexpr size_t kPinPooled = size_t(16) << 20;
+constexpr size_t kPinCacheMax = size_t(64) << 20;
+std::mutex g_pin_mu;
+std::multimap<size_t, void*> g_pin_free;
+size_t g_pin_cached = 0;
+
+void pin_release_all() {
+  std::lock_guard<std::mutex> lk(g_pin_mu);
+  for (auto& kv : g_pin_free) cudaFreeHost(kv.second);
+  g_pin_free.clear();
+  g_pin_cached = 0;
+  cudaGetLastError();
+}
+
+void* pin_get(size_t n, size_t* cap) {
+  size_t r = n ? n : 1;
+  if (r <= kPinPooled) {
+    size_t c = 4096;
+    while (c < r) c <<= 1;
+    r = c;
+    std::lock_guard<std::mutex> lk(g_pin_mu);
+    auto it = g_pin_free.find(r);
+    if (it != g_pin_free.end()) {
+      void* p = it->second;
+      g_pin_free.erase(it);
+      g_pin_cached -= r;
+      *cap = r;
+      return p;
+    }
+  }
+  void* p = nullptr;
+  cudaError_t e = cudaMallocHost(&p, r);
+  if (e == cudaErrorMemoryAllocation) {  // the pool may hold what is missing
+    cudaGetLastError();
+    pin_release_all();
+    e = cudaMallocHost(&p, r);
+  }
+  IGNIS_CUDA_CHECK(e, "async readback (pinned buffer)");
+  *cap = r;
+  return p;
+}
+
+void pin_put(void* p, size_t cap) {
+  if (!p) return;
+  {
+    std::lock_guard<std::mutex> lk(g_pin_mu);
+    if (cap <= kPinPooled && g_pin_cached + cap <= kPinCacheMax) {
+      g_pin_free.emplace(cap, p);
+      g_pin_cached += cap;
+      return;
+    }
+  }
+  cudaFreeHost(p);
+}
+
 struct ReadToken {
   void* pinned = nullptr;
-  size_t n = 0;
+  size_t n = 0, cap = 0;
   cudaEvent_t ev = nullptr;
 };
 
@@ -370,13 +432,16 @@ int read_start_impl(int dev, const void* src, size_t n, void** token) {
     auto t = std::make_unique<ReadToken>();
     prof::Scope ps(dev, "Memcpy DtoH (async)");
     t->n = n;
-    IGNIS_CUDA_CHECK(cudaMallocHost(&t->pinned, n ? n : 1), "async readback");
+    t->pinned = pin_get(n, &t->cap);
     cudaError_t e = cudaEventCreateWithFlags(&t->ev, cudaEventDisableTiming);
     if (e == cudaSuccess && n) e = cudaMemcpyAsync(t->pinned, src, n, cudaMemcpyDeviceToHost, s);
     if (e == cudaSuccess) e = cudaEventRecord(t->ev, s);
     if (e != cudaSuccess) {
       if (t->ev) cudaEventDestroy(t->ev);
-      cudaFreeHost(t->pinned);
+      // the copy may be queued: the buffer is not handed out again
+      cudaStreamSynchronize(s);
+      cudaGetLastError();
+      pin_put(t->pinned, t->cap);
       IGNIS_CUDA_CHECK(e, "async readback");
     }
     *token = t.release();
@@ -386,10 +451,11 @@ int read_start_impl(int dev, const void* src, size_t n, void** token) {
 void read_cancel_impl(void* token) {
   auto* t = static_cast<ReadToken*>(token);
   if (!t) return;
+  // the copy into the buffer must be over before another read can take it
   cudaEventSynchronize(t->ev);
   cudaEventDestroy(t->ev);
-  cudaFreeHost(t->pinned);
   cudaGetLastError();
+  pin_put(t->pinned, t->cap);
   delete t;
 }
 

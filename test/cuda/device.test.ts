@@ -118,6 +118,21 @@ describeCuda('CUDA devices and memory', () => {
     expect(ticks).toBeGreaterThanOrEqual(0); // the loop kept turning (cannot assert > 0 on a fast GPU)
   });
 
+  it('async readbacks reuse pinned buffers without mixing them up (in flight together, one after another, after emptyCache)', async () => {
+    // sizes in one pooled class and across classes, plus one above the pooled range (16 MiB)
+    const sizes = [1000, 1000, 1024, 3000, 1 << 20, (1 << 22) + 5];
+    for (let round = 0; round < 3; round++) {
+      const ts = sizes.map((n, i) => ignis.full([n], round * 10 + i, { device: 'cuda' }));
+      const got = (await Promise.all(ts.map((t) => t.data()))) as Float32Array[];
+      got.forEach((a, i) => {
+        expect(a.length).toBe(sizes[i]);
+        expect(a[0]).toBe(round * 10 + i);
+        expect(a[a.length - 1]).toBe(round * 10 + i);
+      });
+      if (round === 1) ignis.cuda.emptyCache();
+    }
+  });
+
   it('Module.to("cuda") moves parameters in place; a training step matches the CPU', () => {
     ignis.manualSeed(3);
     const make = (): ignis.nn.Module =>
