@@ -11,6 +11,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <algorithm>
 #include <cstdint>
@@ -41,15 +42,18 @@ namespace {
 
 constexpr int kMetaLen = 256;
 constexpr int kParams = 200;
-double* g_meta = nullptr;
-Napi::Reference<Napi::Float64Array> g_meta_ref;
+// Per JS thread: the main thread and each worker_threads Worker load their own copy of Ignis, with
+// their own Node-API env and meta buffer, and may call in at the same time. So the meta pointer and
+// the tracked storages below are thread_local; the allocator, the kernels' caches and the CUDA
+// library lock what they share.
+thread_local double* g_meta = nullptr;
 
 struct Storage {
   void* data;
   size_t nbytes;
   int device;  // 0 = cpu, 1 + n = cuda:n (data is then a device pointer: never dereference it here)
   napi_ref weak = nullptr;  // weak reference to the JS handle (see "sweep" below)
-  size_t slot = SIZE_MAX;   // index in g_tracked while the data may still need freeing
+  size_t slot = SIZE_MAX;   // index in g_tracked.list while the data may still need freeing
 };
 
 // ---- freeing storages whose JS handle is already garbage ------------------------------------
@@ -59,20 +63,33 @@ struct Storage {
 // which the GC clears at once; when native memory has grown enough since the last sweep, the
 // allocator frees the data of storages whose handle is gone. Their finalizer, whenever it runs,
 // then has nothing left to free.
-std::vector<Storage*> g_tracked;
-int64_t g_tracked_bytes = 0;
-int64_t g_sweep_bytes = int64_t(32) << 20;  // sweep when g_tracked_bytes exceeds this...
-size_t g_sweep_count = 16384;                // ...or g_tracked.size() exceeds this
+// A storage's handle, weak reference and finalizer all belong to the env (thread) that made it, so
+// the list is per thread too; a Worker's finalizers run on its own thread when it ends. Plain data
+// (constant-initialised, trivially destroyed), so every access is one thread-local lookup with no
+// first-use guard; the array is freed whenever the list empties, as it does when a Worker ends.
+struct Tracked {
+  Storage** list = nullptr;
+  size_t size = 0, cap = 0;
+  int64_t bytes = 0;
+  int64_t sweep_bytes = int64_t(32) << 20;  // sweep when bytes exceeds this...
+  size_t sweep_count = 16384;               // ...or size exceeds this
+};
+thread_local Tracked g_tracked;
 constexpr int64_t kMinSweepBytes = int64_t(32) << 20;
 constexpr size_t kMinSweepCount = 16384;
 
 void untrack(napi_env env, Storage* s) {
+  Tracked& T = g_tracked;
   if (s->slot != SIZE_MAX) {
-    Storage* last = g_tracked.back();
-    g_tracked[s->slot] = last;
+    Storage* last = T.list[--T.size];
+    T.list[s->slot] = last;
     last->slot = s->slot;
-    g_tracked.pop_back();
     s->slot = SIZE_MAX;
+    if (T.size == 0) {
+      std::free(T.list);
+      T.list = nullptr;
+      T.cap = 0;
+    }
   }
   if (s->weak) {
     napi_delete_reference(env, s->weak);
@@ -91,13 +108,14 @@ void release_data(napi_env env, Storage* s) {
     int64_t adjusted;
     napi_adjust_external_memory(env, -int64_t(s->nbytes), &adjusted);
     s->data = nullptr;
-    if (s->slot != SIZE_MAX) g_tracked_bytes -= int64_t(s->nbytes);
+    if (s->slot != SIZE_MAX) g_tracked.bytes -= int64_t(s->nbytes);
   }
 }
 
 void sweep(napi_env env) {
-  for (size_t i = 0; i < g_tracked.size();) {
-    Storage* s = g_tracked[i];
+  Tracked& T = g_tracked;
+  for (size_t i = 0; i < T.size;) {
+    Storage* s = T.list[i];
     napi_value v = nullptr;
     if (napi_get_reference_value(env, s->weak, &v) == napi_ok && v == nullptr) {
       release_data(env, s);
@@ -107,8 +125,8 @@ void sweep(napi_env env) {
     }
   }
   // next sweep after 32 MiB (or 1/8 of what is live) more: cheap, since big tensors are few
-  g_sweep_bytes = g_tracked_bytes + std::max(kMinSweepBytes, g_tracked_bytes / 8);
-  g_sweep_count = std::max(kMinSweepCount, 2 * g_tracked.size());
+  T.sweep_bytes = T.bytes + std::max(kMinSweepBytes, T.bytes / 8);
+  T.sweep_count = std::max(kMinSweepCount, 2 * T.size);
 }
 
 void finalize_storage(Napi::Env env, Storage* s) {
@@ -130,10 +148,11 @@ void* cuda_alloc(int device, size_t nbytes, std::string* err, std::string* kind)
 }
 
 Napi::Value new_storage(Napi::Env env, size_t nbytes, int device = 0) {
-  if (g_tracked_bytes + int64_t(nbytes) > g_sweep_bytes || g_tracked.size() >= g_sweep_count) sweep(env);
+  Tracked& T = g_tracked;
+  if (T.bytes + int64_t(nbytes) > T.sweep_bytes || T.size >= T.sweep_count) sweep(env);
   std::string err, kind;
   void* p = device > 0 ? cuda_alloc(device, nbytes, &err, &kind) : cpu_alloc(nbytes);
-  if (!p && !g_tracked.empty() && (device == 0 || kind == "MemoryError")) {
+  if (!p && T.size > 0 && (device == 0 || kind == "MemoryError")) {
     sweep(env);  // garbage may be holding the memory: free it and retry once
     p = device > 0 ? cuda_alloc(device, nbytes, &err, &kind) : cpu_alloc(nbytes);
   }
@@ -143,12 +162,19 @@ Napi::Value new_storage(Napi::Env env, size_t nbytes, int device = 0) {
   auto* s = new Storage{p, nbytes, device};
   auto ext = Napi::External<Storage>::New(env, s, finalize_storage);
   Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(nbytes));
-  if (napi_create_reference(env, ext, 0, &s->weak) == napi_ok) {
-    s->slot = g_tracked.size();
-    g_tracked.push_back(s);
-    g_tracked_bytes += int64_t(nbytes);
+  if (T.size == T.cap) {
+    size_t cap = T.cap ? 2 * T.cap : 64;
+    if (auto* grown = static_cast<Storage**>(std::realloc(T.list, cap * sizeof(Storage*)))) {
+      T.list = grown;
+      T.cap = cap;
+    }
+  }
+  if (T.size < T.cap && napi_create_reference(env, ext, 0, &s->weak) == napi_ok) {
+    s->slot = T.size;
+    T.list[T.size++] = s;
+    T.bytes += int64_t(nbytes);
   } else {
-    s->weak = nullptr;
+    s->weak = nullptr;  // untracked: its finalizer alone frees it
   }
   return ext;
 }
@@ -172,18 +198,21 @@ Storage* get_storage(const Napi::Value& v, const char* what) {
   return s;
 }
 
-int64_t meta_int(int i, const char* what) {
-  double v = g_meta[i];
+// m: the calling thread's meta buffer (g_meta, read once by callers that read many fields)
+int64_t meta_int(const double* m, int i, const char* what) {
+  double v = m[i];
   if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) > 9.0e15)
     throw Error("ValueError", std::string(what) + ": bad integer in operand description");
   return int64_t(v);
 }
+int64_t meta_int(int i, const char* what) { return meta_int(g_meta, i, what); }
 
-DType meta_dtype(int i) {
-  int64_t c = meta_int(i, "dtype");
+DType meta_dtype(const double* m, int i) {
+  int64_t c = meta_int(m, i, "dtype");
   if (!dtype_valid(int(c))) throw Error("DTypeError", "unknown dtype code " + std::to_string(c));
   return DType(c);
 }
+DType meta_dtype(int i) { return meta_dtype(g_meta, i); }
 
 // meta[0] as a floating dtype (the float-only entries: batch norm, softmax, prelu, glu)
 DType meta_float_dtype(const char* what) {
@@ -218,11 +247,12 @@ void check_extent(const Storage* s, DType dt, int64_t offset, int ndim, const in
 // only CPU storages are accepted.
 Napi::Value read_iter(const Napi::CallbackInfo& info, int first, int nops, Iter& it, const char* what,
                       int* device = nullptr) {
+  const double* m = g_meta;
   int dev = 0;
   if (device) {
     bool seen = false;
     for (int k = 0; k < nops; ++k) {
-      if (meta_int(20 + 24 * k + 2, what) != 0) continue;
+      if (meta_int(m, 20 + 24 * k + 2, what) != 0) continue;
       Storage* s = get_storage_any(info[size_t(first + k)], what);
       if (seen && s->device != dev)
         throw Error("DeviceError", std::string(what) + ": expected all tensors on the same device, got " +
@@ -232,24 +262,24 @@ Napi::Value read_iter(const Napi::CallbackInfo& info, int first, int nops, Iter&
     }
     *device = dev;
   }
-  int64_t nd = meta_int(0, what);
+  int64_t nd = meta_int(m, 0, what);
   if (nd < 0 || nd > kMaxDims) throw Error("ShapeError", std::string(what) + ": at most 16 dims are supported");
   it.ndim = int(nd);
   it.nops = nops;
   for (int d = 0; d < it.ndim; ++d) {
-    it.shape[d] = meta_int(1 + d, what);
+    it.shape[d] = meta_int(m, 1 + d, what);
     if (it.shape[d] < 0) throw Error("ShapeError", std::string(what) + ": negative size");
   }
   Napi::Value result = info.Env().Undefined();
   for (int k = 0; k < nops; ++k) {
     int b = 20 + 24 * k;
     Operand& o = it.op[k];
-    o.dtype = meta_dtype(b);
-    int64_t kind = meta_int(b + 2, what);
+    o.dtype = meta_dtype(m, b);
+    int64_t kind = meta_int(m, b + 2, what);
     int64_t es = int64_t(dtype_size(o.dtype));
     if (kind == 1) {
       o.scalar = true;
-      o.value = g_meta[b + 3];
+      o.value = m[b + 3];
       materialize_scalar(o);
       continue;
     }
@@ -267,8 +297,8 @@ Napi::Value read_iter(const Napi::CallbackInfo& info, int first, int nops, Iter&
       for (int d = it.ndim - 1; d >= 0; --d) { estr[d] = st; st *= it.shape[d]; }
     } else {
       s = device ? get_storage_any(info[size_t(first + k)], what) : get_storage(info[size_t(first + k)], what);
-      offset = meta_int(b + 1, what);
-      for (int d = 0; d < it.ndim; ++d) estr[d] = meta_int(b + 4 + d, what);
+      offset = meta_int(m, b + 1, what);
+      for (int d = 0; d < it.ndim; ++d) estr[d] = meta_int(m, b + 4 + d, what);
       check_extent(s, o.dtype, offset, it.ndim, it.shape, estr, what);
     }
     o.data = static_cast<char*>(s->data) + offset * es;
@@ -356,7 +386,9 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   auto arr = info[0].As<Napi::Float64Array>();
   if (arr.ElementLength() < size_t(kMetaLen)) throw Error("ValueError", "meta buffer too small");
   g_meta = arr.Data();
-  g_meta_ref = Napi::Persistent(arr);
+  // keeps the buffer alive for the env's life (Node frees the reference when the env goes)
+  napi_ref keep = nullptr;
+  napi_create_reference(env, arr, 1, &keep);
   Napi::Object o = Napi::Object::New(env);
   auto list = [&](std::initializer_list<const char*> names) {
     Napi::Array a = Napi::Array::New(env);
@@ -781,9 +813,9 @@ Napi::Value MemoryStatsJs(const Napi::CallbackInfo& info) {
 // collected (what new_storage does by itself every 32 MiB or so), for tests that measure memory
 // right after a forced GC.
 Napi::Value SweepGarbage(const Napi::CallbackInfo& info) {
-  const int64_t before = g_tracked_bytes;
+  const int64_t before = g_tracked.bytes;
   sweep(info.Env());
-  return Napi::Number::New(info.Env(), double(before - g_tracked_bytes));
+  return Napi::Number::New(info.Env(), double(before - g_tracked.bytes));
 }
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {

@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -22,7 +23,11 @@ struct CudaError : std::runtime_error {
 void check_cuda(cudaError_t e, const char* what);
 #define IGNIS_CUDA_CHECK(expr, what) ::ignis_cuda::check_cuda((expr), (what))
 
-// Runs f() and converts exceptions into the api.h status convention.
+// Runs f() and converts exceptions into the api.h status convention. It also holds the library's
+// one lock: JS threads (the main thread and worker_threads) may call in at the same time, and the
+// staging buffers, the cuBLAS / cuDNN handles and the plan caches are shared. Launches are short, so
+// one lock costs an uncontended mutex per call; recursive, since an entry may call another.
+std::recursive_mutex& api_mutex();
 template <class F>
 int guard(F&& f);
 int set_error(const char* kind, const std::string& msg);
@@ -72,6 +77,7 @@ inline size_t dtype_size(int d) { return (d == 0 || d == 2) ? 4 : (d == 4 ? 1 : 
 
 template <class F>
 int guard(F&& f) {
+  std::lock_guard<std::recursive_mutex> lk(api_mutex());
   try {
     f();
     return 0;

@@ -27,6 +27,11 @@ namespace ignis_cuda {
 Flags g_flags;
 uint64_t g_seed = 0;
 
+std::recursive_mutex& api_mutex() {
+  static std::recursive_mutex mu;
+  return mu;
+}
+
 namespace {
 thread_local std::string t_kind, t_msg;
 std::string g_versions;
@@ -478,8 +483,12 @@ int read_poll_impl(void* token, void* dst, int* done) {
   });
 }
 
-void seed_impl(uint64_t s) { g_seed = s; }
+void seed_impl(uint64_t s) {
+  std::lock_guard<std::recursive_mutex> lk(api_mutex());
+  g_seed = s;
+}
 void flags_impl(int a, int b, int c, int d) {
+  std::lock_guard<std::recursive_mutex> lk(api_mutex());
   g_flags.tf32_matmul = a != 0;
   g_flags.tf32_conv = b != 0;
   g_flags.cudnn_benchmark = c != 0;
