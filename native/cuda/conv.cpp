@@ -10,6 +10,7 @@
 // The bias gradient is a reduction over N, H, W (reduce.cu), accumulated in double as on the CPU.
 #include <cudnn.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -45,6 +46,22 @@ std::string describe(const IgnisCudaConv& s) {
   return "conv2d input [" + v(s.N) + ", " + v(s.C) + ", " + v(s.H) + ", " + v(s.W) + "] weight [" + v(s.O) + ", " +
          v(s.C / s.G) + ", " + v(s.kh) + ", " + v(s.kw) + "] " + dtype_name(s.dtype) + " on cuda";
 }
+
+// cuDNN's 4-d descriptors index with 32-bit ints. A batch whose input or output has more than
+// 2^31 - 1 elements runs in batch chunks where both fit, as PyTorch's cuDNN convolution does
+// (split_batch_dim_to_32bit_out); one sample over that limit is a ShapeError. Returns the chunk.
+int64_t batch_chunk(const IgnisCudaConv& s, const char* op) {
+  const int64_t lim = 2147483647LL;
+  const int64_t per = std::max(s.C * s.H * s.W, s.O * s.OH * s.OW);
+  if (per * s.N <= lim) return s.N;
+  if (per > lim)
+    fail("ShapeError", std::string(op) + " (" + describe(s) + "): one sample has " + std::to_string(per) +
+                           " elements, more than the 2^31 - 1 cuDNN can index");
+  return lim / per;
+}
+// byte sizes of one sample of the input and of the output
+int64_t in_sample_bytes(const IgnisCudaConv& s) { return s.C * s.H * s.W * int64_t(dtype_size(s.dtype)); }
+int64_t out_sample_bytes(const IgnisCudaConv& s) { return s.O * s.OH * s.OW * int64_t(dtype_size(s.dtype)); }
 
 // RAII descriptors for one call
 // cuDNN's alpha (1) and beta (0) scaling factors: float for float tensors, double for double.
@@ -217,6 +234,17 @@ size_t cudnn_cudart_version() { return cudnnGetCudartVersion(); }
 void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, void* z,
                      int act_op, const double* act_params) {
   if (s.N == 0) return;  // an empty batch: nothing to compute (cuDNN refuses N = 0), as on the CPU
+  const int64_t nb = batch_chunk(s, "conv2d");
+  if (nb < s.N) {
+    const int64_t xs = in_sample_bytes(s), ys = out_sample_bytes(s);
+    for (int64_t n0 = 0; n0 < s.N; n0 += nb) {
+      IgnisCudaConv c = s;
+      c.N = std::min(nb, s.N - n0);
+      conv2d_fwd_cuda(dev, c, static_cast<const char*>(x) + n0 * xs, w, b, static_cast<char*>(y) + n0 * ys,
+                      z ? static_cast<char*>(z) + n0 * ys : nullptr, act_op, act_params);
+    }
+    return;
+  }
   Desc d(s, "conv2d");
   if (z && act_op < 0) fail("ValueError", d.what + ": keeping the pre-activation needs an activation");
   cudnnHandle_t h = handle(dev);
@@ -282,6 +310,16 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
 
 void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx) {
   if (s.N == 0) return;
+  const int64_t nb = batch_chunk(s, "conv2d backward (data)");
+  if (nb < s.N) {
+    const int64_t xs = in_sample_bytes(s), ys = out_sample_bytes(s);
+    for (int64_t n0 = 0; n0 < s.N; n0 += nb) {
+      IgnisCudaConv c = s;
+      c.N = std::min(nb, s.N - n0);
+      conv2d_bwd_data_cuda(dev, c, static_cast<const char*>(dy) + n0 * ys, w, static_cast<char*>(dx) + n0 * xs);
+    }
+    return;
+  }
   Desc d(s, "conv2d backward (data)");
   cudnnHandle_t h = handle(dev);
   auto cands = candidates<cudnnConvolutionBwdDataAlgoPerf_t>(
@@ -304,14 +342,9 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
   });
 }
 
-void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db) {
-  if (s.N == 0) {  // an empty batch: zero gradients, as on the CPU
-    const size_t es = dtype_size(s.dtype);
-    cudaStream_t st = stream(dev);
-    IGNIS_CUDA_CHECK(cudaMemsetAsync(dw, 0, size_t(s.O * (s.C / s.G) * s.kh * s.kw) * es, st), "conv2d backward (filter)");
-    if (db) IGNIS_CUDA_CHECK(cudaMemsetAsync(db, 0, size_t(s.O) * es, st), "conv2d backward (filter)");
-    return;
-  }
+namespace {
+// dw = (accumulate ? dw : 0) + the weight gradient of this batch
+void bwd_filter_weights(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, bool accumulate) {
   Desc d(s, "conv2d backward (filter)");
   cudnnHandle_t h = handle(dev);
   auto cands = candidates<cudnnConvolutionBwdFilterAlgoPerf_t>(
@@ -324,14 +357,33 @@ void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, cons
       },
       d.what);
   const void* one = scale_one(s.dtype);
-  const void* zero = scale_zero(s.dtype);
+  const void* beta = accumulate ? one : scale_zero(s.dtype);
   with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
     d.math(s, c.math);
     check(cudnnConvolutionBackwardFilter(h, one, d.x, x, d.y, dy, d.conv, cudnnConvolutionBwdFilterAlgo_t(c.algo), ws,
-                                         c.ws, zero, d.w, dw),
+                                         c.ws, beta, d.w, dw),
           d.what);
     if (prof::on()) prof::library("cudnnConvolutionBackwardFilter", algo_name(2, c).c_str(), int64_t(c.ws), -1);
   });
+}
+}  // namespace
+
+void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db) {
+  if (s.N == 0) {  // an empty batch: zero gradients, as on the CPU
+    const size_t es = dtype_size(s.dtype);
+    cudaStream_t st = stream(dev);
+    IGNIS_CUDA_CHECK(cudaMemsetAsync(dw, 0, size_t(s.O * (s.C / s.G) * s.kh * s.kw) * es, st), "conv2d backward (filter)");
+    if (db) IGNIS_CUDA_CHECK(cudaMemsetAsync(db, 0, size_t(s.O) * es, st), "conv2d backward (filter)");
+    return;
+  }
+  // over 2^31 - 1 elements: batch chunks, each adding its gradient into dw (cuDNN's beta = 1)
+  const int64_t nb = batch_chunk(s, "conv2d backward (filter)");
+  const int64_t xs = in_sample_bytes(s), ys = out_sample_bytes(s);
+  for (int64_t n0 = 0; n0 < s.N; n0 += nb) {
+    IgnisCudaConv c = s;
+    c.N = std::min(nb, s.N - n0);
+    bwd_filter_weights(dev, c, static_cast<const char*>(x) + n0 * xs, static_cast<const char*>(dy) + n0 * ys, dw, n0 > 0);
+  }
   if (db) {
     // db[o] = sum over n, h, w of dy[n, o, h, w]: dy viewed as [O, N, OH*OW]
     const int64_t es = int64_t(dtype_size(s.dtype)), S = s.OH * s.OW;

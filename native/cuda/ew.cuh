@@ -23,10 +23,26 @@ struct DOp {
   double value;
 };
 
+// Division by a fixed d >= 1 for dividends below 2^31, as a multiply-high, an add and a shift
+// (Granlund-Montgomery; PyTorch's IntDivider does the same): the strided path splits every linear
+// index into per-dim indices, and 64-bit division on the GPU is a long software routine.
+struct FastDiv {
+  uint32_t magic, shift;
+};
+inline FastDiv fast_div(uint32_t d) {
+  uint32_t s = 0;
+  while (s < 32 && (uint64_t(1) << s) < d) ++s;
+  const uint64_t one = 1;
+  return FastDiv{uint32_t(((one << 32) * ((one << s) - d)) / d + 1), s};
+}
+__device__ __forceinline__ uint32_t fast_quot(uint32_t n, FastDiv f) { return (__umulhi(n, f.magic) + n) >> f.shift; }
+
 template <int NOPS>
 struct DIter {
   int ndim;
+  int idx32;  // numel < 2^31: split indices with div[] (32-bit) instead of 64-bit division
   int64_t shape[kMaxDims];
+  FastDiv div[kMaxDims];
   DOp op[NOPS];
 };
 
@@ -53,6 +69,17 @@ template <int NOPS>
 __device__ __forceinline__ void offsets(const DIter<NOPS>& it, int64_t i, int64_t* off) {
 #pragma unroll
   for (int k = 0; k < NOPS; ++k) off[k] = 0;
+  if (it.idx32) {
+    uint32_t r = uint32_t(i);
+    for (int d = it.ndim - 1; d >= 0; --d) {
+      uint32_t q = fast_quot(r, it.div[d]);
+      int64_t idx = int64_t(r - q * uint32_t(it.shape[d]));
+      r = q;
+#pragma unroll
+      for (int k = 0; k < NOPS; ++k) off[k] += idx * it.op[k].strides[d];
+    }
+    return;
+  }
   for (int d = it.ndim - 1; d >= 0; --d) {
     int64_t s = it.shape[d];
     int64_t idx = i % s;
@@ -119,7 +146,13 @@ template <int NOPS>
 inline DIter<NOPS> to_diter(const IgnisCudaIter& src, int* mode, bool same_size) {
   DIter<NOPS> it;
   it.ndim = src.ndim;
-  for (int d = 0; d < kMaxDims; ++d) it.shape[d] = d < src.ndim ? src.shape[d] : 1;
+  int64_t n = 1;
+  for (int d = 0; d < kMaxDims; ++d) {
+    it.shape[d] = d < src.ndim ? src.shape[d] : 1;
+    n *= it.shape[d];
+  }
+  it.idx32 = n < (int64_t(1) << 31);
+  for (int d = 0; d < kMaxDims; ++d) it.div[d] = it.idx32 && it.shape[d] > 0 ? fast_div(uint32_t(it.shape[d])) : FastDiv{1, 0};
   bool contig = src.ndim <= 1, vec = true;
   size_t es0 = dtype_size(src.op[0].dtype);
   for (int k = 0; k < NOPS; ++k) {

@@ -3,6 +3,9 @@
  * readback, device errors, moving modules. Skipped (with the reason in the suite title) where
  * CUDA is not available; scripts/gpu-check.sh runs them on the GPU machine.
  */
+import { spawnSync } from 'child_process';
+import { existsSync } from 'fs';
+import { join } from 'path';
 import { expect, it } from 'vitest';
 import * as ignis from '../../src';
 import * as K from '../../src/kernels';
@@ -181,4 +184,50 @@ describeCuda('CUDA devices and memory', () => {
     ignis.cuda.synchronize();
     expect(ignis.cuda.memoryReserved()).toBeLessThanOrEqual(a + 512 * MiB);
   });
+
+  it('worker_threads use the device at once with the main thread (the library lock)', () => {
+    // the CPU twin is test/core/workers.test.ts; the child loads dist/ (gpu-check.sh carries it)
+    const root = join(__dirname, '..', '..');
+    const dist = join(root, 'dist', 'index.js');
+    expect(existsSync(dist), 'dist/ is built').toBe(true);
+    const r = spawnSync(process.execPath, [join(root, 'test', 'core', 'workers.child.cjs')], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, IGNIS_DIST: dist, IGNIS_DEVICE: 'cuda', ITERS: '200' },
+      timeout: 110_000,
+    });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ mainBad: 0, workerBad: [0, 0, 0], after: 0 });
+  }, 120_000);
+
+  it('a convolution over 2^31 elements runs in batch chunks (cuDNN indexes with 32-bit ints)', () => {
+    // [33, 1, 8192, 8192] float32 is 2.21e9 elements (8.9 GB), over 2^31 - 1; one sample is 2^26, so
+    // the chunks are 31 and 2 samples. Each result is checked against the same op on single samples
+    // or the two halves, which need no chunking. Peak ~18 GB of device memory.
+    const N = 33, S = 8192;
+    const g: K.ConvGeom = { N, C: 1, H: S, W: S, O: 1, kh: 3, kw: 3, OH: S, OW: S, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, G: 1 };
+    const part = (n: number): K.ConvGeom => ({ ...g, N: n });
+    ignis.backends.cudnn.allowTf32 = false;
+    const x = ignis.rand([N, 1, S, S], { device: 'cuda' });
+    const w = ignis.randn([1, 1, 3, 3], { device: 'cuda' });
+    const b = ignis.randn([1], { device: 'cuda' });
+    try {
+      const y = K.convFwd(x, w, b, g);
+      for (const n of [0, 30, 31, 32]) expectClose(y.narrow(0, n, 1), K.convFwd(x.narrow(0, n, 1), w, b, part(1)), 1e-5, 1e-5, `forward sample ${n}`);
+      y.dispose();
+      const dx = K.convBwdData(x, w, g);  // x doubles as dy: 1 -> 1 channel, same size
+      for (const n of [0, 31, 32]) expectClose(dx.narrow(0, n, 1), K.convBwdData(x.narrow(0, n, 1), w, part(1)), 1e-5, 1e-5, `backward data sample ${n}`);
+      dx.dispose();
+      const [dw, db] = K.convBwdWeight(x, x, g, true);
+      const [dw1, db1] = K.convBwdWeight(x.narrow(0, 0, 31), x.narrow(0, 0, 31), part(31), true);
+      const [dw2, db2] = K.convBwdWeight(x.narrow(0, 31, 2), x.narrow(0, 31, 2), part(2), true);
+      expectClose(dw, dw1.add(dw2), 1e-4, 1e-2, 'weight gradient: the chunks add up');
+      expectClose(db!, db1!.add(db2!), 1e-6, 1e-2, 'bias gradient over all 2.2e9 elements');
+    } finally {
+      ignis.backends.cudnn.allowTf32 = true;
+      x.dispose();
+      ignis.cuda.emptyCache();
+    }
+  }, 120_000);
 });
