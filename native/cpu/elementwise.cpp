@@ -60,7 +60,9 @@ inline void map2(Iter& it, int64_t cost, F f) {
     const T* __restrict a = reinterpret_cast<const T*>(p[1]);
     const T* __restrict b = reinterpret_cast<const T*>(p[2]);
     if (s[0] == sizeof(O) && s[1] == sizeof(T) && s[2] == sizeof(T)) {
-      if (big) {
+      // not in place (a.add_(b)): there the output line was just read, so a streaming store saves
+      // no read-for-ownership and only evicts the line, which another pass may find in L3
+      if (big && static_cast<const void*>(o) != a && static_cast<const void*>(o) != b) {
         stream::out(o, n, [&](int64_t i) IGNIS_ALWAYS_INLINE { return f(a[i], b[i]); });
         return;
       }
