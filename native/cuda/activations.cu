@@ -80,13 +80,21 @@ void bwd_t(int dev, int op, const IgnisCudaIter& it, const double* params) {
 
 // y[(n c) s] = act(y + b[c]) in place, or with `out`: y = y + b[c] and out = act(y + b[c]) (the
 // training forward keeps the pre-activation); one thread per element, grid-stride; c from the flat
-// index. I is the index type: uint32_t where every index fits (fits_u32), else int64_t.
+// index. I is the index type: uint32_t where every index stays below 2^31 (then c comes from two
+// fast_quot, fastdiv.cuh), else int64_t.
 template <class I, class T, class F>
-__global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, F f) {
+__global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, FastDiv dS, FastDiv dC, F f) {
   const I stride = I(blockDim.x) * gridDim.x;
   for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
     T v = y[i];
-    if (b) v += b[(i / S) % C];
+    if (b) {
+      if constexpr (std::is_same_v<I, uint32_t>) {
+        const uint32_t q = fast_quot(i, dS);
+        v += b[q - fast_quot(q, dC) * C];
+      } else {
+        v += b[(i / S) % C];
+      }
+    }
     if (out) {
       if (b) y[i] = v;
       out[i] = f(v);
@@ -100,10 +108,11 @@ __global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, F f
 template <class T, class F>
 void bias_act_launch(unsigned blocks, cudaStream_t st, T* y, const T* b, T* out, int64_t total, int64_t C, int64_t S,
                      F f) {
-  if (fits_u32(total + int64_t(blocks) * 256))
-    bias_act_kernel<uint32_t><<<blocks, 256, 0, st>>>(y, b, out, uint32_t(total), uint32_t(C), uint32_t(S), f);
+  if (fits_fast_div(total + int64_t(blocks) * 256))
+    bias_act_kernel<uint32_t><<<blocks, 256, 0, st>>>(y, b, out, uint32_t(total), uint32_t(C), uint32_t(S),
+                                                      fast_div(uint32_t(S)), fast_div(uint32_t(C)), f);
   else
-    bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, out, total, C, S, f);
+    bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, out, total, C, S, FastDiv{1, 0}, FastDiv{1, 0}, f);
 }
 
 template <class T>

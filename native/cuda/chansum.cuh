@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "common.h"
+#include "fastdiv.cuh"
 
 namespace ignis_cuda {
 namespace chansum {
@@ -49,14 +51,17 @@ __global__ void finish(const double* __restrict__ part, T* __restrict__ out, int
 // Block (c, k) of the C x K grid: for each flat index i of the k-th slice of channel c's N * S
 // elements (laid out [N, C, S]), acc += f(i, c); then part[c * K + k] = acc where part is given.
 // f does the elementwise work at i (its gradient writes) and returns what the channel sums. I is the
-// index type: uint32_t where every index fits (common.h: fits_u32), else int64_t.
+// index type: uint32_t where every index stays below 2^31 (n then comes from fast_quot,
+// fastdiv.cuh), else int64_t.
 template <class I, class F>
-__global__ void sweep_kernel(I C, I S, I per_channel, I slice, double* __restrict__ part, F f) {
+__global__ void sweep_kernel(I C, I S, I per_channel, I slice, FastDiv dS, double* __restrict__ part, F f) {
   const I c = blockIdx.x, k = blockIdx.y;
   const I j0 = k * slice, j1 = min(per_channel, j0 + slice);
   double acc = 0;
   for (I j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
-    const I n = j / S;
+    I n;
+    if constexpr (std::is_same_v<I, uint32_t>) n = fast_quot(j, dS);
+    else n = j / S;
     acc += f(int64_t((n * C + c) * S + (j - n * S)), int64_t(c));
   }
   if (part) block_store(acc, part);
@@ -70,11 +75,11 @@ void sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, double* p
   const int64_t K = slices(C, per_channel);
   const int64_t slice = (per_channel + K - 1) / K;
   const dim3 grid{unsigned(C), unsigned(K), 1u};
-  if (fits_u32(C * per_channel + slice + kThreads))
+  if (fits_fast_div(C * per_channel + slice + kThreads))
     sweep_kernel<uint32_t><<<grid, kThreads, 0, st>>>(uint32_t(C), uint32_t(S), uint32_t(per_channel),
-                                                      uint32_t(slice), part, f);
+                                                      uint32_t(slice), fast_div(uint32_t(S)), part, f);
   else
-    sweep_kernel<int64_t><<<grid, kThreads, 0, st>>>(C, S, per_channel, slice, part, f);
+    sweep_kernel<int64_t><<<grid, kThreads, 0, st>>>(C, S, per_channel, slice, FastDiv{1, 0}, part, f);
 }
 
 }  // namespace chansum

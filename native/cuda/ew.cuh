@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "common.h"
+#include "fastdiv.cuh"
 #include "profile.h"
 
 namespace ignis_cuda {
@@ -23,19 +24,6 @@ struct DOp {
   double value;
 };
 
-// Division by a fixed d >= 1 for dividends below 2^31, as a multiply-high, an add and a shift
-// (Granlund-Montgomery; PyTorch's IntDivider does the same): the strided path splits every linear
-// index into per-dim indices, and 64-bit division on the GPU is a long software routine.
-struct FastDiv {
-  uint32_t magic, shift;
-};
-inline FastDiv fast_div(uint32_t d) {
-  uint32_t s = 0;
-  while (s < 32 && (uint64_t(1) << s) < d) ++s;
-  const uint64_t one = 1;
-  return FastDiv{uint32_t(((one << 32) * ((one << s) - d)) / d + 1), s};
-}
-__device__ __forceinline__ uint32_t fast_quot(uint32_t n, FastDiv f) { return (__umulhi(n, f.magic) + n) >> f.shift; }
 
 template <int NOPS>
 struct DIter {

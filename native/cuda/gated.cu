@@ -18,30 +18,48 @@ constexpr int kThreads = chansum::kThreads;
 
 template <class T> __device__ __forceinline__ T sigmoid_(T v) { return T(1) / (T(1) + exp(-v)); }
 
-// I: the index type, uint32_t where every index fits (fits_u32), else int64_t.
+// I: the index type, uint32_t where every index stays below 2^31 (divisions by fast_quot,
+// fastdiv.cuh), else int64_t.
 template <class I, class T>
-__global__ void prelu_fwd_k(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, I n, I C, I inner) {
+__global__ void prelu_fwd_k(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, I n, I C, I inner,
+                            FastDiv dI, FastDiv dC) {
   for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += I(gridDim.x) * blockDim.x) {
     const T v = x[i];
-    y[i] = v * (v > T(0) ? T(1) : w[(i / inner) % C]);
+    I c;
+    if constexpr (std::is_same_v<I, uint32_t>) {
+      const uint32_t q = fast_quot(i, dI);
+      c = q - fast_quot(q, dC) * C;
+    } else {
+      c = (i / inner) % C;
+    }
+    y[i] = v * (v > T(0) ? T(1) : w[c]);
   }
 }
 
+// the row o and column m of flat output index i (rows of M)
+__device__ __forceinline__ void glu_split(int64_t i, int64_t M, FastDiv dM, bool fast, int64_t& o, int64_t& m) {
+  o = fast ? int64_t(fast_quot(uint32_t(i), dM)) : i / M;
+  m = i - o * M;
+}
+
 template <class T>
-__global__ void glu_fwd_k(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t M) {
+__global__ void glu_fwd_k(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t M, FastDiv dM, bool fast) {
   const int64_t n = outer * M;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t o = i / M, m = i - o * M;
+    int64_t o, m;
+    glu_split(i, M, dM, fast, o, m);
     const T* a = x + o * 2 * M + m;
     y[i] = a[0] * sigmoid_(a[M]);
   }
 }
 
 template <class T>
-__global__ void glu_bwd_k(const T* __restrict__ x, const T* __restrict__ g, T* __restrict__ gx, int64_t outer, int64_t M) {
+__global__ void glu_bwd_k(const T* __restrict__ x, const T* __restrict__ g, T* __restrict__ gx, int64_t outer, int64_t M,
+                          FastDiv dM, bool fast) {
   const int64_t n = outer * M;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t o = i / M, m = i - o * M;
+    int64_t o, m;
+    glu_split(i, M, dM, fast, o, m);
     const int64_t ia = o * 2 * M + m;
     const T a = x[ia], s = sigmoid_(x[ia + M]), gv = g[i];
     gx[ia] = s * gv;
@@ -60,10 +78,11 @@ void prelu_fwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void*
     const T* xp = static_cast<const T*>(x);
     const T* wp = static_cast<const T*>(w);
     T* yp = static_cast<T*>(y);
-    if (fits_u32(n + int64_t(blocks) * kThreads))
-      prelu_fwd_k<uint32_t, T><<<blocks, kThreads, 0, st>>>(xp, wp, yp, uint32_t(n), uint32_t(s.C), uint32_t(s.inner));
+    if (fits_fast_div(n + int64_t(blocks) * kThreads))
+      prelu_fwd_k<uint32_t, T><<<blocks, kThreads, 0, st>>>(xp, wp, yp, uint32_t(n), uint32_t(s.C), uint32_t(s.inner),
+                                                            fast_div(uint32_t(s.inner)), fast_div(uint32_t(s.C)));
     else
-      prelu_fwd_k<int64_t, T><<<blocks, kThreads, 0, st>>>(xp, wp, yp, n, s.C, s.inner);
+      prelu_fwd_k<int64_t, T><<<blocks, kThreads, 0, st>>>(xp, wp, yp, n, s.C, s.inner, FastDiv{1, 0}, FastDiv{1, 0});
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "prelu");
 }
@@ -103,7 +122,9 @@ void glu_fwd_cuda(int dev, const IgnisCudaGated& s, const void* x, void* y) {
   if (n <= 0) return;
   cudaStream_t st = stream(dev);
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "glu", {
-    glu_fwd_k<T><<<blocks_for(n, kThreads, 4), kThreads, 0, st>>>(static_cast<const T*>(x), static_cast<T*>(y), s.outer, s.inner);
+    glu_fwd_k<T><<<blocks_for(n, kThreads, 4), kThreads, 0, st>>>(static_cast<const T*>(x), static_cast<T*>(y), s.outer, s.inner,
+                                                                  fast_div(uint32_t(fits_fast_div(n) ? s.inner : 1)),
+                                                                  fits_fast_div(n));
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "glu");
 }
@@ -114,7 +135,9 @@ void glu_bwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void* g
   cudaStream_t st = stream(dev);
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "glu backward", {
     glu_bwd_k<T><<<blocks_for(n, kThreads, 4), kThreads, 0, st>>>(static_cast<const T*>(x), static_cast<const T*>(g),
-                                                                  static_cast<T*>(gx), s.outer, s.inner);
+                                                                  static_cast<T*>(gx), s.outer, s.inner,
+                                                                  fast_div(uint32_t(fits_fast_div(n) ? s.inner : 1)),
+                                                                  fits_fast_div(n));
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "glu backward");
 }

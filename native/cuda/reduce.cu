@@ -26,6 +26,8 @@ struct RShape {
   int64_t kshape[kMaxDims], kstride[kMaxDims];  // bytes
   int64_t rshape[kMaxDims], rstride[kMaxDims];
   int64_t nout, nred;
+  int red32;                                  // nred < 2^31: rdiv splits reduced indices (ew.cuh)
+  FastDiv kdiv[kMaxDims], rdiv[kMaxDims];     // kdiv always (nout < 2^31, reduce_cuda checks)
 };
 
 template <class T>
@@ -76,7 +78,12 @@ constexpr int kThreads = 256;
 // Where output o's reduction starts in the input.
 __device__ const char* output_base(const char* in, const RShape& s, int64_t o) {
   const char* base = in;
-  for (int d = s.nk - 1; d >= 0; --d) { base += (o % s.kshape[d]) * s.kstride[d]; o /= s.kshape[d]; }
+  uint32_t q = uint32_t(o);
+  for (int d = s.nk - 1; d >= 0; --d) {
+    const uint32_t next = fast_quot(q, s.kdiv[d]);
+    base += int64_t(q - next * uint32_t(s.kshape[d])) * s.kstride[d];
+    q = next;
+  }
   return base;
 }
 
@@ -84,8 +91,19 @@ __device__ const char* output_base(const char* in, const RShape& s, int64_t o) {
 template <class T>
 __device__ Part<T> element(const char* base, const RShape& s, int64_t r) {
   const char* p = base;
-  int64_t q = r;
-  for (int d = s.nr - 1; d >= 0; --d) { p += (q % s.rshape[d]) * s.rstride[d]; q /= s.rshape[d]; }
+  if (s.nr == 1) {  // the common case (the reduced dims coalesce into one): no division at all
+    p += r * s.rstride[0];
+  } else if (s.red32) {
+    uint32_t q = uint32_t(r);
+    for (int d = s.nr - 1; d >= 0; --d) {
+      const uint32_t next = fast_quot(q, s.rdiv[d]);
+      p += int64_t(q - next * uint32_t(s.rshape[d])) * s.rstride[d];
+      q = next;
+    }
+  } else {
+    int64_t q = r;
+    for (int d = s.nr - 1; d >= 0; --d) { p += (q % s.rshape[d]) * s.rstride[d]; q /= s.rshape[d]; }
+  }
   T v = *reinterpret_cast<const T*>(p);
   Part<T> e;
   e.acc = typename Part<T>::Acc(v);
@@ -164,6 +182,10 @@ void reduce_t(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, in
   for (int d = 0; d < nkeep; ++d) s.nout *= in.shape[d];
   for (int d = nkeep; d < in.ndim; ++d) s.nred *= in.shape[d];
   if (s.nout == 0) return;
+  s.red32 = s.nred > 0 && s.nred < (int64_t(1) << 31);
+  for (int d = 0; d < s.nk; ++d) s.kdiv[d] = fast_div(uint32_t(s.kshape[d]));
+  if (s.red32)
+    for (int d = 0; d < s.nr; ++d) s.rdiv[d] = fast_div(uint32_t(s.rshape[d]));
   if (s.nred == 0 && (op == R_max || op == R_min || op == R_argmax || op == R_argmin))
     fail("ValueError", "reduce: cannot take max/min/argmax/argmin of an empty dimension");
   cudaStream_t st = stream(dev);

@@ -1,0 +1,29 @@
+// Division by a divisor fixed at launch, for the index arithmetic of the kernels (ew.cuh, reduce.cu,
+// chansum.cuh, the bias + activation epilogue).
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace ignis_cuda {
+
+// Division by a fixed d >= 1 for dividends below 2^31, as a multiply-high, an add and a shift
+// (Granlund-Montgomery; PyTorch's IntDivider does the same). On the GPU a 64-bit division is a long
+// software routine and a 32-bit one some twenty instructions; kernels that split a flat index into
+// per-dim indices for every element would otherwise spend more on that than on their memory traffic.
+struct FastDiv {
+  uint32_t magic, shift;
+};
+inline FastDiv fast_div(uint32_t d) {
+  uint32_t s = 0;
+  while (s < 32 && (uint64_t(1) << s) < d) ++s;
+  const uint64_t one = 1;
+  return FastDiv{uint32_t(((one << 32) * ((one << s) - d)) / d + 1), s};
+}
+__device__ __forceinline__ uint32_t fast_quot(uint32_t n, FastDiv f) { return (__umulhi(n, f.magic) + n) >> f.shift; }
+
+// Whether every index of a launch (the largest index plus one grid stride) stays below 2^31, the
+// range fast_quot is exact in.
+inline bool fits_fast_div(int64_t max_index) { return max_index < (int64_t(1) << 31); }
+
+}  // namespace ignis_cuda
