@@ -79,40 +79,77 @@ void bwd_t(int dev, int op, const IgnisCudaIter& it, const double* params) {
 }
 
 // y[(n c) s] = act(y + b[c]) in place, or with `out`: y = y + b[c] and out = act(y + b[c]) (the
-// training forward keeps the pre-activation); one thread per element, grid-stride; c from the flat
-// index. I is the index type: uint32_t where every index stays below 2^31 (then c comes from two
-// fast_quot, fastdiv.cuh), else int64_t.
+// training forward keeps the pre-activation); grid-stride; c from the flat index. I is the index
+// type: uint32_t where every index stays below 2^31 (then c comes from two fast_quot, fastdiv.cuh),
+// else int64_t. With `vec` (uint32_t only: S a multiple of the pack and y, out 16-byte aligned) each
+// thread moves 16-byte packs whose elements share one channel, as the activation kernels do (ew.cuh).
 template <class I, class T, class F>
-__global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, FastDiv dS, FastDiv dC, F f) {
+__global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, FastDiv dS, FastDiv dC, bool vec, F f) {
   const I stride = I(blockDim.x) * gridDim.x;
-  for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
-    T v = y[i];
-    if (b) {
-      if constexpr (std::is_same_v<I, uint32_t>) {
-        const uint32_t q = fast_quot(i, dS);
-        v += b[q - fast_quot(q, dC) * C];
+  if constexpr (std::is_same_v<I, uint32_t>) {
+    auto channel = [&](uint32_t i) {
+      const uint32_t q = fast_quot(i, dS);
+      return q - fast_quot(q, dC) * C;
+    };
+    if (vec) {
+      constexpr int V = 16 / sizeof(T);
+      using P = Pack<T, V>;
+      for (uint32_t p = blockIdx.x * blockDim.x + threadIdx.x; p < total / V; p += stride) {
+        P v = reinterpret_cast<const P*>(y)[p];
+        if (b) {
+          const T bc = b[channel(p * V)];
+#pragma unroll
+          for (int j = 0; j < V; ++j) v.v[j] += bc;
+        }
+        P r;
+#pragma unroll
+        for (int j = 0; j < V; ++j) r.v[j] = f(v.v[j]);
+        if (out) {
+          if (b) reinterpret_cast<P*>(y)[p] = v;
+          reinterpret_cast<P*>(out)[p] = r;
+        } else {
+          reinterpret_cast<P*>(y)[p] = r;
+        }
+      }
+      return;
+    }
+    for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+      T v = y[i];
+      if (b) v += b[channel(i)];
+      if (out) {
+        if (b) y[i] = v;
+        out[i] = f(v);
       } else {
-        v += b[(i / S) % C];
+        y[i] = f(v);
       }
     }
-    if (out) {
-      if (b) y[i] = v;
-      out[i] = f(v);
-    } else {
-      y[i] = f(v);
+  } else {
+    for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+      T v = y[i];
+      if (b) v += b[(i / S) % C];
+      if (out) {
+        if (b) y[i] = v;
+        out[i] = f(v);
+      } else {
+        y[i] = f(v);
+      }
     }
   }
 }
 
-// Launches bias_act_kernel with the narrowest index type that holds N * C * S (+ one grid stride).
+// Launches bias_act_kernel with the narrowest index type that holds N * C * S (+ one grid stride),
+// packed where the layout allows.
 template <class T, class F>
-void bias_act_launch(unsigned blocks, cudaStream_t st, T* y, const T* b, T* out, int64_t total, int64_t C, int64_t S,
-                     F f) {
+void bias_act_launch(cudaStream_t st, T* y, const T* b, T* out, int64_t total, int64_t C, int64_t S, F f) {
+  constexpr int64_t V = 16 / sizeof(T);
+  const bool vec = S % V == 0 && (reinterpret_cast<uintptr_t>(y) & 15) == 0 && (reinterpret_cast<uintptr_t>(out) & 15) == 0;
+  const unsigned blocks = blocks_for(total, 256, vec ? 4 * V : 4);
   if (fits_fast_div(total + int64_t(blocks) * 256))
     bias_act_kernel<uint32_t><<<blocks, 256, 0, st>>>(y, b, out, uint32_t(total), uint32_t(C), uint32_t(S),
-                                                      fast_div(uint32_t(S)), fast_div(uint32_t(C)), f);
+                                                      fast_div(uint32_t(S)), fast_div(uint32_t(C)), vec, f);
   else
-    bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, out, total, C, S, FastDiv{1, 0}, FastDiv{1, 0}, f);
+    bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, out, total, C, S, FastDiv{1, 0}, FastDiv{1, 0}, false, f);
+  prof::launch(blocks, 256);
 }
 
 template <class T>
@@ -120,15 +157,14 @@ void bias_act_t(int dev, T* y, const T* b, T* out, int64_t N, int64_t C, int64_t
   const int64_t total = N * C * S;
   if (total == 0) return;
   const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
-  unsigned blocks = blocks_for(total, 256, 4);
   cudaStream_t st = stream(dev);
   if (op < 0) {
-    bias_act_launch(blocks, st, y, b, out, total, C, S, [] __device__(T x) -> T { return x; });
+    bias_act_launch(st, y, b, out, total, C, S, [] __device__(T x) -> T { return x; });
   } else {
     switch (op) {
 #define ACT(name, np, fwd, bwd)                                                                   \
   case A_##name:                                                                                  \
-    bias_act_launch(blocks, st, y, b, out, total, C, S, [P0, P1, P2] __device__(T x) -> T {       \
+    bias_act_launch(st, y, b, out, total, C, S, [P0, P1, P2] __device__(T x) -> T {               \
       (void)P0; (void)P1; (void)P2; return fwd; });                                               \
     break;
 #include "../ops/activations.def"
@@ -137,7 +173,6 @@ void bias_act_t(int dev, T* y, const T* b, T* out, int64_t N, int64_t C, int64_t
     }
   }
   IGNIS_CUDA_CHECK(cudaGetLastError(), "bias + activation");
-  prof::launch(blocks, 256);
 }
 
 // The backward of bias + activation: dz = f(z, dy) over [N, C, S] and the bias gradient's per-channel
