@@ -5,7 +5,9 @@
 //   inner == 1 (last dim): a warp per row for D <= 1024 (8 rows per 256-thread block), a block per
 //     row beyond; three passes over the row (max, sum of exp, write), warp-shuffle reductions.
 //   inner > 1: a thread per (outer, column), looping over D: neighbouring threads read neighbouring
-//     columns, so every pass is coalesced.
+//     columns, so every pass is coalesced. With few columns and a long D (a leading dim, e.g. dim 0
+//     of [50000, 4]) that would leave the GPU nearly idle on a few serial loops: a block per column,
+//     its threads splitting D, block reductions as the block-per-row path.
 #include <cmath>
 
 #include "ew.cuh"
@@ -140,6 +142,54 @@ __global__ void bwd_strided(const T* __restrict__ y, const T* __restrict__ g, T*
   }
 }
 
+// A block per column (o, j) of [outer, D, inner]; `cols` = outer * inner (at most kColsMax).
+template <class T>
+__global__ void fwd_cols(const T* __restrict__ x, T* __restrict__ y, int64_t D, int64_t inner, bool log, bool neg) {
+  __shared__ T sh[kThreads / 32];
+  const int64_t k = blockIdx.x, o = k / inner, j = k % inner;
+  const T* xc = x + o * D * inner + j;
+  T* yc = y + o * D * inner + j;
+  T m = -INFINITY;
+  for (int64_t d = threadIdx.x; d < D; d += kThreads) m = smx_max_(m, smx_in_(xc[d * inner], neg));
+  m = row_reduce<kThreads>(m, MaxOp(), sh);
+  T s = 0;
+  for (int64_t d = threadIdx.x; d < D; d += kThreads) {
+    T e = smx_exp_(smx_in_(xc[d * inner], neg), m);
+    if (!log) yc[d * inner] = e;
+    s += e;
+  }
+  s = row_reduce<kThreads>(s, AddOp(), sh);
+  if (log) {
+    const T ls = ::log(s);
+    for (int64_t d = threadIdx.x; d < D; d += kThreads) yc[d * inner] = log_softmax_out_(smx_in_(xc[d * inner], neg), m, ls);
+  } else {
+    const T inv = T(1) / s;
+    for (int64_t d = threadIdx.x; d < D; d += kThreads) yc[d * inner] = softmax_out_(yc[d * inner], inv);
+  }
+}
+
+template <class T>
+__global__ void bwd_cols(const T* __restrict__ y, const T* __restrict__ g, T* __restrict__ gx, int64_t D, int64_t inner,
+                         bool log, bool neg) {
+  __shared__ T sh[kThreads / 32];
+  const int64_t k = blockIdx.x, o = k / inner, j = k % inner, base = o * D * inner + j;
+  T acc = 0;
+  for (int64_t d = threadIdx.x; d < D; d += kThreads) {
+    const int64_t i = base + d * inner;
+    acc += log ? g[i] : g[i] * y[i];
+  }
+  acc = row_reduce<kThreads>(acc, AddOp(), sh);
+  for (int64_t d = threadIdx.x; d < D; d += kThreads) {
+    const int64_t i = base + d * inner;
+    gx[i] = log ? log_softmax_grad_(y[i], g[i], acc, neg) : softmax_grad_(y[i], g[i], acc, neg);
+  }
+}
+
+// The block-per-column path: up to ~4 columns per SM (132 on an H100), when D is long enough for a
+// block to have work.
+constexpr int64_t kColsMax = 512;
+bool use_cols(const IgnisCudaSoftmax& s) { return s.outer * s.inner <= kColsMax && s.D >= 2 * kThreads; }
+
 unsigned row_blocks(int64_t rows, int rows_per_block) {
   int64_t b = (rows + rows_per_block - 1) / rows_per_block;
   return unsigned(b < 1 ? 1 : (b > (1LL << 30) ? (1LL << 30) : b));
@@ -157,6 +207,8 @@ void softmax_fwd_cuda(int dev, const IgnisCudaSoftmax& s, const void* x, void* y
     if (s.inner == 1) {
       if (s.D <= 1024) fwd_last<T, 32><<<row_blocks(s.outer, kThreads / 32), kThreads, 0, st>>>(xp, yp, s.outer, s.D, s.log != 0, s.neg != 0);
       else fwd_last<T, kThreads><<<row_blocks(s.outer, 1), kThreads, 0, st>>>(xp, yp, s.outer, s.D, s.log != 0, s.neg != 0);
+    } else if (use_cols(s)) {
+      fwd_cols<T><<<unsigned(s.outer * s.inner), kThreads, 0, st>>>(xp, yp, s.D, s.inner, s.log != 0, s.neg != 0);
     } else {
       fwd_strided<T><<<blocks_for(s.outer * s.inner, kThreads), kThreads, 0, st>>>(xp, yp, s.outer, s.D, s.inner, s.log != 0, s.neg != 0);
     }
@@ -175,6 +227,8 @@ void softmax_bwd_cuda(int dev, const IgnisCudaSoftmax& s, const void* y, const v
     if (s.inner == 1) {
       if (s.D <= 1024) bwd_last<T, 32><<<row_blocks(s.outer, kThreads / 32), kThreads, 0, st>>>(yp, gp, op, s.outer, s.D, s.log != 0, s.neg != 0);
       else bwd_last<T, kThreads><<<row_blocks(s.outer, 1), kThreads, 0, st>>>(yp, gp, op, s.outer, s.D, s.log != 0, s.neg != 0);
+    } else if (use_cols(s)) {
+      bwd_cols<T><<<unsigned(s.outer * s.inner), kThreads, 0, st>>>(yp, gp, op, s.D, s.inner, s.log != 0, s.neg != 0);
     } else {
       bwd_strided<T><<<blocks_for(s.outer * s.inner, kThreads), kThreads, 0, st>>>(yp, gp, op, s.outer, s.D, s.inner, s.log != 0, s.neg != 0);
     }

@@ -2,8 +2,9 @@
  * softmax / logSoftmax / softmin kernels (native/cuda/softmax.cu) against their CPU twins
  * (native/cpu/softmax.cpp) on every available device: the warp-per-row path (D <= 1024, a row count
  * that leaves a block part-filled), the block-per-row path (D > 1024), the strided path (non-last
- * dims), float32 and float64, NaN / inf rows, backward and double backward. On the CPU the inputs
- * go in as strided views (helpers.on), so the CPU run checks layouts.
+ * dims) and its block-per-column form (few columns, long D), float32 and float64, NaN / inf rows,
+ * backward and double backward. On the CPU the inputs go in as strided views (helpers.on), so the
+ * CPU run checks layouts.
  */
 import { describe, it } from 'vitest';
 import * as ignis from '../../src';
@@ -15,7 +16,9 @@ function sample(shape: number[], dtype: 'float32' | 'float64', scale = 4, seed =
   return ignis.randn(shape, { dtype }).mul(scale);
 }
 
-const cases: [number[], number][] = [[[13, 7], 1], [[37, 1000], 1], [[3, 3000], -1], [[5, 6, 7], 1], [[6, 5, 7], 0], [[2, 40, 3], 1]];
+// the last two: a long leading dim with few columns (the block-per-column path)
+const cases: [number[], number][] = [[[13, 7], 1], [[37, 1000], 1], [[3, 3000], -1], [[5, 6, 7], 1], [[6, 5, 7], 0], [[2, 40, 3], 1],
+  [[3000, 5], 0], [[2, 1500, 3], 1]];
 
 for (const dev of devices) {
   describe(`softmax on ${dev}`, () => {
@@ -45,6 +48,13 @@ for (const dev of devices) {
         const xt = x.t().contiguous();
         expectClose(f(on(xt, dev), 0), f(xt, 0), 1e-6, 1e-7, `${f.name} columns`);
       }
+      // long columns (the block-per-column path): one with +inf, one all -inf, one with a NaN, one plain
+      const tall = ignis.randn([700, 4]);
+      tall.index(100, 0).fill_(inf);
+      tall.index(':', 1).fill_(-inf);
+      tall.index(650, 2).fill_(NaN);
+      for (const f of [ignis.softmax, ignis.logSoftmax, ignis.softmin])
+        expectClose(f(on(tall, dev), 0), f(tall, 0), 1e-6, 1e-7, `${f.name} long columns`);
     });
 
     it('double backward (createGraph) vs the CPU, float64', () => {
