@@ -31,6 +31,7 @@ export type { IndexSpec } from './ops/views';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/mode';
 export { manualSeed, Generator, defaultGenerator } from './random';
 export { memory, emptyCache } from './memory';
+export { setNumThreads, getNumThreads } from './threads';
 export { dispatch, addListener } from './dispatch';
 export type { OpDef, OpListener } from './dispatch';
 

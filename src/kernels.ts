@@ -234,6 +234,26 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   return wrap(call('matmul', () => addon.bmm(ha, hb)), [B, M, N], a.dtype, a._storage.device);
 }
 
+// ---- indices known to be in range: CUDA's gather / scatter skip their check for them ------------
+// On CUDA the bounds check of gather / scatter comes back to the host, a wait for the stream. An
+// int64 storage that passed the check (or was made in range, as cross-entropy's targets) is not
+// checked again against the same or a larger bound until it is written (its version moves). Only a
+// view covering the whole storage is recorded, so any later view of it is a subset of what passed.
+const validIndex = new WeakMap<Storage, { version: number; bound: number }>();
+
+/** Records that every value of `index` (a whole int64 storage on CUDA) lies in [0, bound). */
+export function markValidIndex(index: Tensor, bound: number): void {
+  const s = index._storage;
+  if (s.device === 'cpu' || index.dtype !== 'int64' || index._offset !== 0 || !index.isContiguous() || index.numel * 8 !== s.nbytes) return;
+  validIndex.set(s, { version: s.version, bound });
+}
+
+function knownValidIndex(index: Tensor, bound: number): boolean {
+  if (index.dtype !== 'int64') return false;
+  const v = validIndex.get(index._storage);
+  return v !== undefined && v.version === index._storage.version && v.bound <= bound;
+}
+
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const shape = index.shape;
   writeShape(shape);
@@ -248,8 +268,12 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   meta[PARAMS] = dim;
   meta[PARAMS + 1] = x.shape[dim];
   meta[PARAMS + 2] = x._strides[dim];
+  const trusted = knownValidIndex(index, x.shape[dim]);
+  meta[PARAMS + 3] = trusted ? 1 : 0;
   const hx = x._storage.live('gather');
-  return wrap(call('gather', () => addon.gather(null, hx, hi)), shape, x.dtype, x._storage.device);
+  const r = wrap(call('gather', () => addon.gather(null, hx, hi)), shape, x.dtype, x._storage.device);
+  if (!trusted) markValidIndex(index, x.shape[dim]);
+  return r;
 }
 
 /** In place: self[..., index[i], ...] = src[i] (reduce 0) or += (reduce 1) along dim. */
@@ -267,9 +291,12 @@ export function scatter(self: Tensor, dim: number, index: Tensor, src: Tensor | 
   meta[PARAMS + 1] = self.shape[dim];
   meta[PARAMS + 2] = self._strides[dim];
   meta[PARAMS + 3] = reduce;
+  const trusted = knownValidIndex(index, self.shape[dim]);
+  meta[PARAMS + 4] = trusted ? 1 : 0;
   const h = self._storage.live('scatter');
   call('scatter', () => addon.scatter(h, hi, hs));
   self._storage.version++;
+  if (!trusted) markValidIndex(index, self.shape[dim]);
 }
 
 export const RANDOM = { uniform: 0, normal: 1, randint: 2, bernoulli: 3 } as const;

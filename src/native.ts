@@ -46,6 +46,8 @@ interface Addon {
   expr(program: Float64Array, out: Handle | null, x: Handle, g?: Handle | null): Handle | undefined;
   memoryStats(): { liveBytes: number; liveCount: number; cachedBytes: number; peakBytes: number; allocCalls: number; cacheHits: number };
   emptyCache(): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
   /** frees the data of storages whose handle the GC has collected; returns the bytes freed */
   sweepGarbage(): number;
   // nn (native/cpu/conv.cpp, pool.cpp, batchnorm.cpp); meta layouts in src/kernels.ts

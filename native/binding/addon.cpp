@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <initializer_list>
@@ -97,14 +98,18 @@ void untrack(napi_env env, Storage* s) {
   }
 }
 
+void free_block(void* p, size_t nbytes, int device) {
+  if (device > 0) {
+    // a CUDA storage exists only after the backend loaded; its free is stream-ordered, never fails
+    if (const IgnisCudaApi* api = cuda_api()) api->free(device - 1, p, nbytes);
+  } else {
+    cpu_free(p, nbytes);
+  }
+}
+
 void release_data(napi_env env, Storage* s) {
   if (s->data) {
-    if (s->device > 0) {
-      // a CUDA storage exists only after the backend loaded; its free is stream-ordered, never fails
-      if (const IgnisCudaApi* api = cuda_api()) api->free(s->device - 1, s->data, s->nbytes);
-    } else {
-      cpu_free(s->data, s->nbytes);
-    }
+    free_block(s->data, s->nbytes, s->device);
     int64_t adjusted;
     napi_adjust_external_memory(env, -int64_t(s->nbytes), &adjusted);
     s->data = nullptr;
@@ -160,8 +165,17 @@ Napi::Value new_storage(Napi::Env env, size_t nbytes, int device = 0) {
   if (!p)
     throw Error("MemoryError", "cannot allocate " + std::to_string(nbytes) + " bytes on cpu");
   auto* s = new Storage{p, nbytes, device};
-  auto ext = Napi::External<Storage>::New(env, s, finalize_storage);
-  Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(nbytes));
+  Napi::External<Storage> ext;
+  try {
+    ext = Napi::External<Storage>::New(env, s, finalize_storage);
+  } catch (...) {
+    // no handle, so no finalizer (e.g. the Worker is being terminated): free here
+    free_block(p, nbytes, device);
+    delete s;
+    throw;
+  }
+  int64_t adjusted;
+  napi_adjust_external_memory(env, int64_t(nbytes), &adjusted);
   if (T.size == T.cap) {
     size_t cap = T.cap ? 2 * T.cap : 64;
     if (auto* grown = static_cast<Storage**>(std::realloc(T.list, cap * sizeof(Storage*)))) {
@@ -689,7 +703,8 @@ Napi::Value Bmm(const Napi::CallbackInfo& info) {
 
 // gather(out=alloc, in, index): iteration over the index shape; meta[200] = dim,
 // [201] = input size along dim, [202] = input stride along dim (elements; operand 1's stride at
-// dim is given as 0 by JS).
+// dim is given as 0 by JS), [203] = 1: the indices are known to be in range (CUDA skips its check,
+// a device round trip; the CPU checks as it goes, at no cost).
 Napi::Value Gather(const Napi::CallbackInfo& info) {
   Iter it;
   int dev;
@@ -708,7 +723,8 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   if (it.op[0].dtype != it.op[1].dtype) throw Error("DTypeError", "gather: output dtype must match input");
   if (dev > 0) {
     IgnisCudaIter c = to_cuda_iter(it);
-    cuda_call("gather", [&](const IgnisCudaApi& a) { return a.gather(dev - 1, &c, stride * es, size); });
+    const int check = meta_int(kParams + 3, "gather") == 1 ? 0 : 1;
+    cuda_call("gather", [&](const IgnisCudaApi& a) { return a.gather(dev - 1, &c, stride * es, size, check); });
     return r;
   }
   gather_fwd_cpu(it, stride * es, size);
@@ -716,7 +732,8 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
 }
 
 // scatter(self, index, src): in place on self over the index shape; meta[200] = dim,
-// [201] = self size along dim, [202] = self stride along dim, [203] = reduce (0 assign, 1 add).
+// [201] = self size along dim, [202] = self stride along dim, [203] = reduce (0 assign, 1 add),
+// [204] = 1: the indices are known to be in range (as gather's [203]).
 Napi::Value Scatter(const Napi::CallbackInfo& info) {
   Iter it;
   int dev;
@@ -734,7 +751,8 @@ Napi::Value Scatter(const Napi::CallbackInfo& info) {
   check_extent(s, it.op[0].dtype, base, it.ndim + 1, shp, str, "scatter");
   if (dev > 0) {
     IgnisCudaIter c = to_cuda_iter(it);
-    cuda_call("scatter", [&](const IgnisCudaApi& a) { return a.scatter(dev - 1, &c, stride * es, size, reduce); });
+    const int check = meta_int(kParams + 4, "scatter") == 1 ? 0 : 1;
+    cuda_call("scatter", [&](const IgnisCudaApi& a) { return a.scatter(dev - 1, &c, stride * es, size, reduce, check); });
     return info.Env().Undefined();
   }
   scatter_fwd_cpu(it, stride * es, size, reduce);
@@ -816,6 +834,26 @@ Napi::Value SweepGarbage(const Napi::CallbackInfo& info) {
   const int64_t before = g_tracked.bytes;
   sweep(info.Env());
   return Napi::Number::New(info.Env(), double(before - g_tracked.bytes));
+}
+
+// setNumThreads(n) / getNumThreads(): the CPU threads of the calling JS thread's ops (OpenMP's
+// per-thread setting, which oneDNN follows too), as torch.set_num_threads.
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  const double n = info[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= 4096 && n == std::floor(n)))
+    throw Error("ValueError", "setNumThreads: expected a whole number of threads from 1 to 4096, got " + std::to_string(n));
+#ifdef _OPENMP
+  omp_set_num_threads(int(n));
+#endif
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+#ifdef _OPENMP
+  return Napi::Number::New(info.Env(), omp_get_max_threads());
+#else
+  return Napi::Number::New(info.Env(), 1);
+#endif
 }
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
@@ -1429,6 +1467,8 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("expr", Expr);
   EXPORT("memoryStats", MemoryStatsJs);
   EXPORT("emptyCache", EmptyCache);
+  EXPORT("setNumThreads", SetNumThreads);
+  EXPORT("getNumThreads", GetNumThreads);
   EXPORT("sweepGarbage", SweepGarbage);
   EXPORT("optimStep", OptimStep);
   EXPORT("convFwd", ConvFwd);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 3  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z
+#define IGNIS_CUDA_ABI_VERSION 4  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -184,9 +184,10 @@ typedef struct IgnisCudaApi {
   // One launch for all parameters (native/cpu/optim.h: kind, hyper layout, item meaning).
   int (*optim_step)(int dev, int kind, int dtype, const double* hyper, const IgnisCudaOptimItem* items, int64_t count);
   // gather: op0 = out, op1 = input (stride 0 along dim), op2 = int64 index; scatter: op0 = self
-  // (stride 0 along dim), op1 = index, op2 = src (reduce 1 = add). IndexError on a bad index.
-  int (*gather)(int dev, const IgnisCudaIter* it, int64_t dim_stride_bytes, int64_t dim_size);
-  int (*scatter)(int dev, const IgnisCudaIter* it, int64_t dim_stride_bytes, int64_t dim_size, int reduce);
+  // (stride 0 along dim), op1 = index, op2 = src (reduce 1 = add). With check, IndexError on a bad
+  // index (a device round trip); check 0 only for indices the caller knows to be in [0, dim_size).
+  int (*gather)(int dev, const IgnisCudaIter* it, int64_t dim_stride_bytes, int64_t dim_size, int check);
+  int (*scatter)(int dev, const IgnisCudaIter* it, int64_t dim_stride_bytes, int64_t dim_size, int reduce, int check);
   // max / average pooling; ind (int64 [N, C, OH, OW], max only, may be NULL) as PyTorch's indices
   int (*pool_fwd)(int dev, const IgnisCudaPool* s, const void* x, void* y, int64_t* ind);
   int (*pool_bwd)(int dev, const IgnisCudaPool* s, const void* dy, const int64_t* ind, void* dx);

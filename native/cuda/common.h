@@ -8,6 +8,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "api.h"
 
@@ -27,9 +28,13 @@ void check_cuda(cudaError_t e, const char* what);
 // one lock: JS threads (the main thread and worker_threads) may call in at the same time, and the
 // staging buffers, the cuBLAS / cuDNN handles and the plan caches are shared. Launches are short, so
 // one lock costs an uncontended mutex per call; recursive, since an entry may call another.
+// guard_unlocked: the same without the lock, for entries that only wait (synchronize), so that a
+// thread waiting for the stream does not stop the others from queuing work.
 std::recursive_mutex& api_mutex();
 template <class F>
 int guard(F&& f);
+template <class F>
+int guard_unlocked(F&& f);
 int set_error(const char* kind, const std::string& msg);
 
 struct Device;
@@ -54,14 +59,16 @@ struct Scratch {
 
 // PyTorch's defaults: TF32 off for matmul, on for cuDNN convolutions; benchmark off. cudnn_graph:
 // conv + bias + activation through a cuDNN operation graph where an engine takes it (Ignis's own).
+// Per host thread: each JS thread (main, every Worker) has its own ignis.backends settings, and
+// the library runs on the thread that calls it.
 struct Flags {
   bool tf32_matmul = false;
   bool tf32_conv = true;
   bool cudnn_benchmark = false;
   bool cudnn_graph = true;
 };
-extern Flags g_flags;
-extern uint64_t g_seed;
+extern thread_local Flags g_flags;
+extern thread_local uint64_t g_seed;
 
 inline const char* dtype_name(int d) {
   switch (d) {
@@ -78,6 +85,11 @@ inline size_t dtype_size(int d) { return (d == 0 || d == 2) ? 4 : (d == 4 ? 1 : 
 template <class F>
 int guard(F&& f) {
   std::lock_guard<std::recursive_mutex> lk(api_mutex());
+  return guard_unlocked(std::forward<F>(f));
+}
+
+template <class F>
+int guard_unlocked(F&& f) {
   try {
     f();
     return 0;

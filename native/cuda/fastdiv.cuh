@@ -4,6 +4,9 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <string>
+
+#include "common.h"
 
 namespace ignis_cuda {
 
@@ -15,6 +18,7 @@ struct FastDiv {
   uint32_t magic, shift;
 };
 inline FastDiv fast_div(uint32_t d) {
+  if (d == 0 || d > (uint32_t(1) << 31)) fail("IgnisError", "fast_div: divisor " + std::to_string(d) + " out of range (an internal error)");
   uint32_t s = 0;
   while (s < 32 && (uint64_t(1) << s) < d) ++s;
   const uint64_t one = 1;

@@ -11,7 +11,7 @@
 
 namespace ignis_cuda {
 // the few library symbols conv_graph.cpp uses; none of them runs before the operation graph
-Flags g_flags;
+thread_local Flags g_flags;
 void fail(const std::string& kind, const std::string& msg) { throw CudaError(kind, msg); }
 void* dev_malloc(int, size_t) { return nullptr; }
 void dev_free(int, void*, size_t) {}

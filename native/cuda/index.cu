@@ -1,7 +1,8 @@
 // gather / scatter along one dim: the CUDA twins of cpu/index.cpp (PyTorch semantics, int64
 // indices, bounds-checked). Indices are checked on the device first; the first bad one comes back
 // in one small synchronous copy and becomes an IndexError, so a bad index leaves the tensor
-// untouched (scatter writes only after the check). scatter with reduce=add uses atomics, so the
+// untouched (scatter writes only after the check). That copy waits for the stream, so callers skip
+// the check for indices known to be in range (src/ops/indexing.ts: knownValidIndex). scatter with reduce=add uses atomics, so the
 // order of additions to one element is not fixed (as in PyTorch on CUDA); assignment with repeated
 // indices keeps one of the values.
 #include <cstring>
@@ -81,12 +82,12 @@ int64_t count(const IgnisCudaIter& it) {
 
 }  // namespace
 
-void gather_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64_t size) {
+void gather_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64_t size, bool check) {
   const int64_t n = count(src);
   if (n == 0) return;
   int mode;
   DIter<3> it = to_diter<3>(src, &mode, false);
-  check_indices(dev, it, n, 2, size, "gather");
+  if (check) check_indices(dev, it, n, 2, size, "gather");
   switch (dtype_size(src.op[0].dtype)) {  // a gather moves bytes: one kernel per element size
     case 1: gather_kernel<uint8_t><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(it, n, stride_bytes); break;
     case 4: gather_kernel<uint32_t><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(it, n, stride_bytes); break;
@@ -96,14 +97,14 @@ void gather_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64_
   prof::launch(blocks_for(n, 256, 4), 256);
 }
 
-void scatter_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64_t size, int reduce) {
+void scatter_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64_t size, int reduce, bool check) {
   const int64_t n = count(src);
   if (n == 0) return;
   const char* op = reduce ? "scatter_add" : "scatter";
   if (reduce && src.op[0].dtype == 4) fail("DTypeError", "scatter_add: bool is not supported on cuda");
   int mode;
   DIter<3> it = to_diter<3>(src, &mode, false);
-  check_indices(dev, it, n, 1, size, op);
+  if (check) check_indices(dev, it, n, 1, size, op);
   IGNIS_CUDA_DISPATCH_ALL(src.op[0].dtype, T, op, {
     scatter_kernel<T><<<blocks_for(n, 256, 4), 256, 0, stream(dev)>>>(it, n, stride_bytes, reduce);
   });

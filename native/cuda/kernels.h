@@ -25,8 +25,8 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
                      int act_op, const double* act_params);
 void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx);
 void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db);
-void gather_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size);
-void scatter_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size, int reduce);
+void gather_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size, bool check);
+void scatter_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size, int reduce, bool check);
 void pool_fwd_cuda(int dev, const IgnisCudaPool& s, const void* x, void* y, int64_t* ind);
 void pool_bwd_cuda(int dev, const IgnisCudaPool& s, const void* dy, const int64_t* ind, void* dx);
 void bn_fwd_cuda(int dev, const IgnisCudaBn& s, const void* x, const void* w, const void* b, void* rm, void* rv, void* y,

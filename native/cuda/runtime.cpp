@@ -24,8 +24,8 @@
 
 namespace ignis_cuda {
 
-Flags g_flags;
-uint64_t g_seed = 0;
+thread_local Flags g_flags;
+thread_local uint64_t g_seed = 0;
 
 std::recursive_mutex& api_mutex() {
   static std::recursive_mutex mu;
@@ -264,7 +264,7 @@ int props_impl(int dev, IgnisCudaProps* o) {
 }
 
 int sync_impl(int dev) {
-  return guard([&] { IGNIS_CUDA_CHECK(cudaStreamSynchronize(stream(dev)), "synchronize"); });
+  return guard_unlocked([&] { IGNIS_CUDA_CHECK(cudaStreamSynchronize(stream(dev)), "synchronize"); });
 }
 
 int malloc_impl(int dev, size_t n, void** out) {
@@ -483,12 +483,9 @@ int read_poll_impl(void* token, void* dst, int* done) {
   });
 }
 
-void seed_impl(uint64_t s) {
-  std::lock_guard<std::recursive_mutex> lk(api_mutex());
-  g_seed = s;
-}
+// the calling thread's (common.h: Flags)
+void seed_impl(uint64_t s) { g_seed = s; }
 void flags_impl(int a, int b, int c, int d) {
-  std::lock_guard<std::recursive_mutex> lk(api_mutex());
   g_flags.tf32_matmul = a != 0;
   g_flags.tf32_conv = b != 0;
   g_flags.cudnn_benchmark = c != 0;
@@ -604,16 +601,16 @@ IgnisCudaApi make_api() {
       optim_step_cuda(dev, kind, dt, h, items, count);
     });
   };
-  a.gather = [](int dev, const IgnisCudaIter* it, int64_t st, int64_t size) {
+  a.gather = [](int dev, const IgnisCudaIter* it, int64_t st, int64_t size, int check) {
     return guard([&] {
       prof::Scope ps(dev, "gather");
-      gather_cuda(dev, *it, st, size);
+      gather_cuda(dev, *it, st, size, check != 0);
     });
   };
-  a.scatter = [](int dev, const IgnisCudaIter* it, int64_t st, int64_t size, int reduce) {
+  a.scatter = [](int dev, const IgnisCudaIter* it, int64_t st, int64_t size, int reduce, int check) {
     return guard([&] {
       prof::Scope ps(dev, "scatter", reduce ? "add" : nullptr);
-      scatter_cuda(dev, *it, st, size, reduce);
+      scatter_cuda(dev, *it, st, size, reduce, check != 0);
     });
   };
   a.pool_fwd = [](int dev, const IgnisCudaPool* s, const void* x, void* y, int64_t* ind) {

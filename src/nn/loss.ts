@@ -77,7 +77,9 @@ const crossEntropyDef: OpDef<CEAttrs> = {
     const logp = K.softmaxFwd(K.contiguous(x2), 1, true, 'cross_entropy');
     const tf = raw(K.contiguous(K.cast(t, 'int64')), [M]);
     const valid = K.binary('ne', tf, at.ignoreIndex, 'int64', [M], 'bool');
+    checkTargetRange(tf, x.shape[1], at.ignoreIndex, 'crossEntropy');
     const tsafe = K.where(valid, tf, 0, 'int64', [M]);
+    K.markValidIndex(tsafe, x.shape[1]);  // in range by the check: gather and its backward skip theirs
     const picked = raw(K.gather(logp, 1, raw(tsafe, [M, 1])), [M]);
     const wi = w ? K.where(valid, K.gather(w, 0, tsafe), 0, dt, [M]) : K.cast(valid, dt);
     const loss = K.unary('neg', K.binary('mul', picked, wi, dt, [M], dt));
@@ -161,13 +163,18 @@ function prepClassIndex(input: Tensor, target: Tensor, weight: Tensor | null | u
   return [x, t, unbatched];
 }
 
-/** Class indices must lie in [0, C) except ignoreIndex (raw kernels: no dispatch, no autograd). */
+/**
+ * Class indices must lie in [0, C) except ignoreIndex (raw kernels: no dispatch, no autograd). One
+ * read in the common case (on CUDA, one wait for the stream): whether any target is out of range.
+ */
 function checkTargetRange(t: Tensor, C: number, ignoreIndex: number, op: string): void {
   if (t.numel === 0) return;
   const shape = t.shape as number[];
   const tl = K.cast(t, 'int64');
   const ts = K.where(K.binary('ne', tl, ignoreIndex, 'int64', shape, 'bool'), tl, 0, 'int64', shape);
   const dims = shape.map((_, i) => i);
+  const out = K.binary('logical_or', K.binary('lt', ts, 0, 'int64', shape, 'bool'), K.binary('ge', ts, C, 'int64', shape, 'bool'), 'bool', shape, 'bool');
+  if (!(K.read(K.reduce('max', out, dims, 'bool')) as Uint8Array)[0]) return;
   const lo = Number((K.read(K.reduce('min', ts, dims, 'int64')) as BigInt64Array)[0]);
   const hi = Number((K.read(K.reduce('max', ts, dims, 'int64')) as BigInt64Array)[0]);
   if (lo < 0 || hi >= C) throw new ValueError(`${op}: target ${lo < 0 ? lo : hi} is out of bounds for ${C} classes`);
@@ -186,6 +193,7 @@ export function nllLoss(input: Tensor, target: Tensor, opts: NLLOptions = {}): T
   const tl = ops.to(t, 'int64');
   const valid = ops.ne(tl, ignoreIndex);
   const tsafe = ops.where(valid, tl, 0);
+  K.markValidIndex(tsafe, C);  // in range by the check above: CUDA's gather / scatter skip theirs
   const picked = ops.squeeze(ops.gather(x, 1, ops.unsqueeze(tsafe, 1)), 1);
   const wi = opts.weight
     ? ops.where(valid, ops.reshape(ops.indexSelect(opts.weight, 0, ops.reshape(tsafe, [-1])), tsafe.shape as number[]), 0)
@@ -213,8 +221,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   if (isFloating(target.dtype)) return crossEntropyProbs(input, target, weight, reduction, ls);
   const [x, t, unbatched] = prepClassIndex(input, target, weight, op);
   const C = x.shape[1];
-  checkTargetRange(t, C, ignoreIndex, op);
-  if (ls === 0) {
+  if (ls === 0) {  // the op checks the targets' range itself
     const inputs = weight ? [x, t, weight] : [x, t];
     const r = dispatch(crossEntropyDef, inputs, { ignoreIndex, reduction, hasWeight: !!weight });
     return unbatched && reduction === 'none' ? ops.squeeze(r, 0) : r;

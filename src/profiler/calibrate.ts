@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
+import { threadId } from 'worker_threads';
 import { addon, info } from '../native';
 import * as K from '../kernels';
 import { empty } from '../ops/creation';
@@ -91,7 +92,8 @@ function readCache(file: string | null): CacheData {
 
 function writeCache(file: string, data: CacheData): boolean {
   try {
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    // pid and thread: Workers of one process may write at the same moment
+    const tmp = `${file}.${process.pid}.${threadId}.${Date.now()}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
     fs.renameSync(tmp, file); // atomic: concurrent processes never read half a file
     return true;

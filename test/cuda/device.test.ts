@@ -190,7 +190,7 @@ describeCuda('CUDA devices and memory', () => {
     const root = join(__dirname, '..', '..');
     const dist = join(root, 'dist', 'index.js');
     expect(existsSync(dist), 'dist/ is built').toBe(true);
-    const r = spawnSync(process.execPath, [join(root, 'test', 'core', 'workers.child.cjs')], {
+    const r = spawnSync(process.execPath, ['--expose-gc', join(root, 'test', 'core', 'workers.child.cjs')], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, IGNIS_DIST: dist, IGNIS_DEVICE: 'cuda', ITERS: '200' },
@@ -198,7 +198,7 @@ describeCuda('CUDA devices and memory', () => {
     });
     expect(r.signal, r.stderr).toBeNull();
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ mainBad: 0, workerBad: [0, 0, 0], after: 0 });
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ mainBad: 0, workerBad: [0, 0, 0], endlessBad: 0, after: 0, leaked: { tensors: 0, bytes: 0 } });
   }, 120_000);
 
   it('a convolution over 2^31 elements runs in batch chunks (cuDNN indexes with 32-bit ints)', () => {

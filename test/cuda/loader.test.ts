@@ -108,7 +108,7 @@ describe('ignis.cuda status', () => {
 
   it('a library from another build (table layout differs) is refused as stale', () => {
     const v = verdict({ LD_LIBRARY_PATH: path.join(tmp, 'driver'), IGNIS_CUDA_LIB: path.join(tmp, 'stale.so') });
-    expect(v.reason).toMatch(/stale\.so speaks ABI 1 \(table of 8 bytes\) but this addon needs 3 \(\d+ bytes\): a stale library; rebuild ignis/);
+    expect(v.reason).toMatch(/stale\.so speaks ABI 1 \(table of 8 bytes\) but this addon needs 4 \(\d+ bytes\): a stale library; rebuild ignis/);
   });
 
   it('IGNIS_CUDA_DISABLE=1 turns CUDA off with that reason', () => {

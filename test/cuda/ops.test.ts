@@ -367,6 +367,29 @@ for (const dev of devices) {
       ld.backward();
       expectClose(ld, lr, 1e-5, 1e-6, 'cross entropy');
       expectClose(xd.grad!, xr.grad!, 1e-5, 1e-6, 'cross entropy grad');
+      expect(() => F.crossEntropy(on(x, dev), on(ignis.tensor([3, 0, 9, 1, 1, 5]), dev))).toThrow(/crossEntropy: target 9 is out of bounds for 9 classes/);
+      expect(() => F.crossEntropy(on(x, dev), on(ignis.tensor([3, 0, -2, 1, 1, 5]), dev))).toThrow(/target -2 is out of bounds/);
+      expect(F.crossEntropy(on(x, dev), on(ignis.tensor([3, -100, 8, 1, 1, 5]), dev)).item()).toBeCloseTo(
+        F.crossEntropy(x, ignis.tensor([3, -100, 8, 1, 1, 5])).item() as number, 5);
+    });
+
+    it('an index that passed the bounds check is checked again once written, or against a smaller dim', () => {
+      // CUDA skips the check (a wait for the stream) for an int64 storage that passed it unchanged
+      // (kernels.ts: markValidIndex); the CPU checks as it goes. Both must catch these.
+      const x = on(sample([4, 3], -1, 1, 16), dev);
+      const idx = on(ignis.tensor([0, 2, 1, 2]), dev);
+      expect(ignis.gather(x, 1, idx.reshape([4, 1])).shape).toEqual([4, 1]);
+      expect(ignis.gather(x, 1, idx.reshape([4, 1]).narrow(0, 1, 2)).shape).toEqual([2, 1]);  // a view of a checked storage
+      idx.fill_(3);  // written: its version moves
+      expect(() => ignis.gather(x, 1, idx.reshape([4, 1]))).toThrow(ignis.IndexError);
+      const ok = on(ignis.tensor([[0], [2], [1], [2]]), dev);
+      expect(ignis.gather(x, 1, ok).shape).toEqual([4, 1]);  // passes against size 3...
+      expect(() => ignis.gather(x.narrow(1, 0, 2), 1, ok)).toThrow(ignis.IndexError);  // ...not against 2
+      const z = on(ignis.zeros([4, 3]), dev);
+      const sidx = on(ignis.tensor([[1], [0], [2], [1]]), dev);
+      ignis.scatterAdd(z, 1, sidx, on(ignis.ones([4, 1]), dev));
+      sidx.index(2, 0).fill_(7);
+      expect(() => ignis.scatterAdd(z, 1, sidx, on(ignis.ones([4, 1]), dev))).toThrow(ignis.IndexError);
     });
 
     it('random: the same seed gives the same numbers on every device', () => {
