@@ -321,8 +321,9 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { weight
   checkFloat(target, op, 'target');
   checkSameShape(input, target, op);
   if (input.numel > 0) {
-    const lo = ops.amin(input.detach()).item() as number;
-    const hi = ops.amax(input.detach()).item() as number;
+    // one read (on CUDA one wait for the stream) for both ends
+    const x = input.detach();
+    const [lo, hi] = Array.from(ops.stack([ops.amin(x), ops.amax(x)]).dataSync() as Float64Array);
     if (!(lo >= 0 && hi <= 1)) throw new ValueError(`${op}: all elements of input should be between 0 and 1`);
   }
   const logx = ops.clamp(ops.log(input), -100);

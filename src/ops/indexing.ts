@@ -135,9 +135,9 @@ export function oneHot(x: Tensor, numClasses = -1): Tensor {
   checkInt(numClasses, 'oneHot', 'numClasses');
   const o = ops();
   if (x.numel > 0) {
-    const lo = o.amin(x).item() as number;
+    // one read (on CUDA one wait for the stream) for both ends
+    const [lo, hi] = Array.from(o.stack([o.amin(x), o.amax(x)]).dataSync() as unknown as ArrayLike<number | bigint>, Number);
     if (lo < 0) throw new IndexError('oneHot: class values must be non-negative');
-    const hi = o.amax(x).item() as number;
     if (numClasses === -1) numClasses = hi + 1;
     else if (hi >= numClasses) throw new IndexError(`oneHot: class values must be smaller than numClasses (${numClasses}), got ${hi}`);
   } else if (numClasses === -1) throw new ValueError('oneHot: cannot infer the number of classes from an empty tensor');
