@@ -102,11 +102,6 @@ int guard_unlocked(F&& f) {
   }
 }
 
-// Whether a kernel whose indices reach at most `max_index` can index with uint32_t (a 32-bit
-// division is a few instructions on the GPU, a 64-bit one a long sequence); callers add one grid
-// stride of slack for the last increment of a grid-stride loop.
-inline bool fits_u32(int64_t max_index) { return max_index < (int64_t(1) << 32); }
-
 // launch geometry: grid-stride loops capped at a few waves
 inline unsigned blocks_for(int64_t n, int threads, int64_t per_thread = 1) {
   int64_t b = (n + threads * per_thread - 1) / (threads * per_thread);

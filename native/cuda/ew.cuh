@@ -24,7 +24,6 @@ struct DOp {
   double value;
 };
 
-
 template <int NOPS>
 struct DIter {
   int ndim;

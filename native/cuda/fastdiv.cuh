@@ -26,8 +26,8 @@ inline FastDiv fast_div(uint32_t d) {
 }
 __device__ __forceinline__ uint32_t fast_quot(uint32_t n, FastDiv f) { return (__umulhi(n, f.magic) + n) >> f.shift; }
 
-// Whether every index of a launch (the largest index plus one grid stride) stays below 2^31, the
-// range fast_quot is exact in.
+// Whether every index of a launch stays below 2^31, the range fast_quot is exact in: callers pass the
+// largest index plus one grid stride, the slack for the last increment of a grid-stride loop.
 inline bool fits_fast_div(int64_t max_index) { return max_index < (int64_t(1) << 31); }
 
 }  // namespace ignis_cuda
