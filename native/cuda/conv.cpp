@@ -59,9 +59,17 @@ int64_t batch_chunk(const IgnisCudaConv& s, const char* op) {
                            " elements, more than the 2^31 - 1 cuDNN can index");
   return lim / per;
 }
-// byte sizes of one sample of the input and of the output
-int64_t in_sample_bytes(const IgnisCudaConv& s) { return s.C * s.H * s.W * int64_t(dtype_size(s.dtype)); }
-int64_t out_sample_bytes(const IgnisCudaConv& s) { return s.O * s.OH * s.OW * int64_t(dtype_size(s.dtype)); }
+// Calls fn(chunk shape, byte offset of its first sample in the input, in the output) for each batch
+// chunk of at most nb samples.
+template <class Fn>
+void each_chunk(const IgnisCudaConv& s, int64_t nb, Fn fn) {
+  const int64_t es = int64_t(dtype_size(s.dtype)), xs = s.C * s.H * s.W * es, ys = s.O * s.OH * s.OW * es;
+  for (int64_t n0 = 0; n0 < s.N; n0 += nb) {
+    IgnisCudaConv c = s;
+    c.N = std::min(nb, s.N - n0);
+    fn(c, n0 * xs, n0 * ys);
+  }
+}
 
 // RAII descriptors for one call
 // cuDNN's alpha (1) and beta (0) scaling factors: float for float tensors, double for double.
@@ -234,15 +242,11 @@ size_t cudnn_cudart_version() { return cudnnGetCudartVersion(); }
 void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, void* z,
                      int act_op, const double* act_params) {
   if (s.N == 0) return;  // an empty batch: nothing to compute (cuDNN refuses N = 0), as on the CPU
-  const int64_t nb = batch_chunk(s, "conv2d");
-  if (nb < s.N) {
-    const int64_t xs = in_sample_bytes(s), ys = out_sample_bytes(s);
-    for (int64_t n0 = 0; n0 < s.N; n0 += nb) {
-      IgnisCudaConv c = s;
-      c.N = std::min(nb, s.N - n0);
-      conv2d_fwd_cuda(dev, c, static_cast<const char*>(x) + n0 * xs, w, b, static_cast<char*>(y) + n0 * ys,
-                      z ? static_cast<char*>(z) + n0 * ys : nullptr, act_op, act_params);
-    }
+  if (const int64_t nb = batch_chunk(s, "conv2d"); nb < s.N) {
+    each_chunk(s, nb, [&](const IgnisCudaConv& c, int64_t xo, int64_t yo) {
+      conv2d_fwd_cuda(dev, c, static_cast<const char*>(x) + xo, w, b, static_cast<char*>(y) + yo,
+                      z ? static_cast<char*>(z) + yo : nullptr, act_op, act_params);
+    });
     return;
   }
   Desc d(s, "conv2d");
@@ -310,14 +314,10 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
 
 void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx) {
   if (s.N == 0) return;
-  const int64_t nb = batch_chunk(s, "conv2d backward (data)");
-  if (nb < s.N) {
-    const int64_t xs = in_sample_bytes(s), ys = out_sample_bytes(s);
-    for (int64_t n0 = 0; n0 < s.N; n0 += nb) {
-      IgnisCudaConv c = s;
-      c.N = std::min(nb, s.N - n0);
-      conv2d_bwd_data_cuda(dev, c, static_cast<const char*>(dy) + n0 * ys, w, static_cast<char*>(dx) + n0 * xs);
-    }
+  if (const int64_t nb = batch_chunk(s, "conv2d backward (data)"); nb < s.N) {
+    each_chunk(s, nb, [&](const IgnisCudaConv& c, int64_t xo, int64_t yo) {
+      conv2d_bwd_data_cuda(dev, c, static_cast<const char*>(dy) + yo, w, static_cast<char*>(dx) + xo);
+    });
     return;
   }
   Desc d(s, "conv2d backward (data)");
@@ -377,13 +377,9 @@ void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, cons
     return;
   }
   // over 2^31 - 1 elements: batch chunks, each adding its gradient into dw (cuDNN's beta = 1)
-  const int64_t nb = batch_chunk(s, "conv2d backward (filter)");
-  const int64_t xs = in_sample_bytes(s), ys = out_sample_bytes(s);
-  for (int64_t n0 = 0; n0 < s.N; n0 += nb) {
-    IgnisCudaConv c = s;
-    c.N = std::min(nb, s.N - n0);
-    bwd_filter_weights(dev, c, static_cast<const char*>(x) + n0 * xs, static_cast<const char*>(dy) + n0 * ys, dw, n0 > 0);
-  }
+  each_chunk(s, batch_chunk(s, "conv2d backward (filter)"), [&](const IgnisCudaConv& c, int64_t xo, int64_t yo) {
+    bwd_filter_weights(dev, c, static_cast<const char*>(x) + xo, static_cast<const char*>(dy) + yo, dw, xo + yo > 0);
+  });
   if (db) {
     // db[o] = sum over n, h, w of dy[n, o, h, w]: dy viewed as [O, N, OH*OW]
     const int64_t es = int64_t(dtype_size(s.dtype)), S = s.OH * s.OW;
