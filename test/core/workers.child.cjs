@@ -81,7 +81,8 @@ if (isMainThread) {
     // terminated in the middle of native calls, again and again: an exception the dying worker
     // cannot take must not abort the process, nor leave its storages behind
     const before = settled();
-    for (let round = 0; round < 25; round++) {
+    const rounds = Number(process.env.ROUNDS || 25);
+    for (let round = 0; round < rounds; round++) {
       const ws = [6, 7, 8].map((seed) => spawn(seed, 'endless'));
       // once each is in its loop (it says so after its first pass), at a different moment each round
       await Promise.all(ws.map((w) => new Promise((r) => w.once('message', r))));

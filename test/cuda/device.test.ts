@@ -193,7 +193,7 @@ describeCuda('CUDA devices and memory', () => {
     const r = spawnSync(process.execPath, ['--expose-gc', join(root, 'test', 'core', 'workers.child.cjs')], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, IGNIS_DIST: dist, IGNIS_DEVICE: 'cuda', ITERS: '200' },
+      env: { ...process.env, IGNIS_DIST: dist, IGNIS_DEVICE: 'cuda', ITERS: '200', ROUNDS: '8' },  // the CPU twin runs 25 rounds
       timeout: 110_000,
     });
     expect(r.signal, r.stderr).toBeNull();
