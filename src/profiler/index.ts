@@ -14,6 +14,7 @@
  */
 import * as fs from 'fs';
 import { performance } from 'perf_hooks';
+import { isMainThread, threadId } from 'worker_threads';
 import { IgnisError, ValueError } from '../errors';
 import { calibrate as calibrateImpl, DevicePeaks, hooks } from './calibrate';
 import { Activity, Profile, ProfileOptions } from './profile';
@@ -240,7 +241,9 @@ export function _recordKernel(name: string, device: string, start: number, durat
  * IGNIS_PROFILE=1 (or a comma list of shapes, memory, flops, cuda; 'all' for the first three) profiles the
  * whole process and prints the table to stderr when it exits. IGNIS_PROFILE_SORT (default
  * self_cpu_time_total), IGNIS_PROFILE_ROWS (default 30) and IGNIS_PROFILE_TRACE=path (also
- * writes a Chrome trace) refine it.
+ * writes a Chrome trace) refine it. Each worker_threads Worker that loads Ignis profiles itself and
+ * prints its own table when it ends, titled with its thread id; its trace goes to
+ * path-with-`.worker<id>`-before-the-extension, so threads never write one file.
  */
 function installEnvProfiler(spec: string): void {
   const words = spec.toLowerCase().split(/[,\s]+/).filter(Boolean);
@@ -253,13 +256,15 @@ function installEnvProfiler(spec: string): void {
   };
   const sortBy = process.env.IGNIS_PROFILE_SORT || 'self_cpu_time_total';
   const rows = Number(process.env.IGNIS_PROFILE_ROWS || 30);
-  const trace = process.env.IGNIS_PROFILE_TRACE;
+  const traceEnv = process.env.IGNIS_PROFILE_TRACE;
+  const trace = traceEnv && !isMainThread ? traceEnv.replace(/(\.[^./\\]*)?$/, `.worker${threadId}$1`) : traceEnv;
+  const who = isMainThread ? '' : ` in worker ${threadId}`;
   const p = profile(opts);
   process.once('exit', () => {
     try {
       const prof = p.stop();
       const text = prof.keyAverages({ groupByInputShape: opts.recordShapes }).table({ sortBy, rowLimit: Number.isInteger(rows) && rows >= 0 ? rows : 30 });
-      fs.writeSync(2, `\nignis profiler (IGNIS_PROFILE=${spec}): ${prof.events.length} events over ${(prof.duration / 1e3).toFixed(1)} ms\n${text}`);
+      fs.writeSync(2, `\nignis profiler (IGNIS_PROFILE=${spec})${who}: ${prof.events.length} events over ${(prof.duration / 1e3).toFixed(1)} ms\n${text}`);
       if (trace) {
         prof.exportChromeTrace(trace);
         fs.writeSync(2, `Chrome trace written to ${trace}\n`);

@@ -48,6 +48,32 @@ describe('IGNIS_PROFILE', () => {
     expect(JSON.parse(readFileSync(trace, 'utf8')).traceEvents.length).toBeGreaterThan(10);
   }, 120000);
 
+  it('a worker_threads Worker prints its own table and writes its own trace', () => {
+    const trace = join(dir, 'wtrace.json');
+    const file = join(dir, 'workers.js');
+    writeFileSync(file, `
+const { Worker, isMainThread } = require('worker_threads');
+const ig = require(${JSON.stringify(join(root, 'dist', 'index.js'))});
+if (isMainThread) {
+  ig.ones([8]).relu();
+  new Worker(__filename).on('exit', () => console.log('done'));
+} else {
+  ig.ones([8]).sigmoid().sum();
+}
+`);
+    const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', env: { ...process.env, IGNIS_CACHE_DIR: dir, IGNIS_PROFILE: '1', IGNIS_PROFILE_TRACE: trace }, timeout: 60000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('done\n');
+    const main = r.stderr.match(/ignis profiler \(IGNIS_PROFILE=1\): \d+ events/);
+    const worker = r.stderr.match(/ignis profiler \(IGNIS_PROFILE=1\) in worker (\d+): \d+ events/);
+    expect(main).not.toBeNull();
+    expect(worker).not.toBeNull();
+    expect(JSON.parse(readFileSync(trace, 'utf8')).traceEvents.some((e: { name: string }) => e.name === 'relu')).toBe(true);
+    const wtrace = JSON.parse(readFileSync(join(dir, `wtrace.worker${worker![1]}.json`), 'utf8'));
+    expect(wtrace.traceEvents.some((e: { name: string }) => e.name === 'sigmoid')).toBe(true);
+    expect(wtrace.traceEvents.some((e: { name: string }) => e.name === 'relu')).toBe(false);
+  }, 60000);
+
   it('IGNIS_PROFILE unset or 0 prints nothing', () => {
     const r = run({ IGNIS_PROFILE: '0' });
     expect(r.status).toBe(0);
