@@ -43,11 +43,16 @@ bool huge_enabled() {
 #endif
 }
 
+#ifdef __linux__
+// A huge-page block's mapping: its size rounded up to whole 4 KiB pages.
+size_t mapped_len(size_t sz) { return (sz + 4095) & ~size_t(4095); }
+#endif
+
 // The OS side of a block of (rounded) size sz; nullptr when the OS refuses.
 void* os_alloc(size_t sz) {
 #ifdef __linux__
   if (sz >= kHugeMin && huge_enabled()) {
-    size_t len = (sz + 4095) & ~size_t(4095);
+    size_t len = mapped_len(sz);
     void* base = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED) return nullptr;
     uintptr_t b = reinterpret_cast<uintptr_t>(base);
@@ -65,7 +70,7 @@ void* os_alloc(size_t sz) {
 void os_free(void* p, size_t sz) {
 #ifdef __linux__
   if (sz >= kHugeMin && huge_enabled()) {
-    munmap(p, (sz + 4095) & ~size_t(4095));
+    munmap(p, mapped_len(sz));
     return;
   }
 #endif

@@ -2,9 +2,9 @@
 // indices, bounds-checked). Indices are checked on the device first; the first bad one comes back
 // in one small synchronous copy and becomes an IndexError, so a bad index leaves the tensor
 // untouched (scatter writes only after the check). That copy waits for the stream, so callers skip
-// the check for indices known to be in range (src/ops/indexing.ts: knownValidIndex). scatter with reduce=add uses atomics, so the
-// order of additions to one element is not fixed (as in PyTorch on CUDA); assignment with repeated
-// indices keeps one of the values.
+// the check for indices known to be in range (src/kernels.ts: markValidIndex). scatter with
+// reduce=add uses atomics, so the order of additions to one element is not fixed (as in PyTorch on
+// CUDA); assignment with repeated indices keeps one of the values.
 #include <cstring>
 
 #include "ew.cuh"

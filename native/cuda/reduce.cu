@@ -26,7 +26,7 @@ struct RShape {
   int64_t kshape[kMaxDims], kstride[kMaxDims];  // bytes
   int64_t rshape[kMaxDims], rstride[kMaxDims];
   int64_t nout, nred;
-  int red32;                                  // nred < 2^31: rdiv splits reduced indices (ew.cuh)
+  int red32;                                  // nred < 2^31: rdiv splits reduced indices (fastdiv.cuh)
   FastDiv kdiv[kMaxDims], rdiv[kMaxDims];     // kdiv always (nout < 2^31, reduce_cuda checks)
 };
 
