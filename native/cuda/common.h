@@ -31,11 +31,19 @@ void check_cuda(cudaError_t e, const char* what);
 // guard_unlocked: the same without the lock, for entries that only wait (synchronize), so that a
 // thread waiting for the stream does not stop the others from queuing work.
 std::recursive_mutex& api_mutex();
+// how many guard() frames of the calling thread hold the lock (0 outside the library)
+extern thread_local int t_lock_depth;
 template <class F>
 int guard(F&& f);
 template <class F>
 int guard_unlocked(F&& f);
 int set_error(const char* kind, const std::string& msg);
+
+// Waits until the work queued so far on dev's stream is done (an event, so work other threads queue
+// meanwhile is not waited for). The library lock is let go during the wait when one guard() frame
+// holds it, so other JS threads keep queuing; callers hold no other lock and keep no iterator into
+// shared state across it.
+void wait_stream(int dev, const char* what);
 
 struct Device;
 // Makes `dev` current (cudaSetDevice when it changed) and returns its context.
@@ -47,6 +55,10 @@ bool device_started(int dev);
 // Allocator entry points for internal scratch (workspaces, packed copies); RAII holder below.
 void* dev_malloc(int dev, size_t n);
 void dev_free(int dev, void* p, size_t n);
+// Gives dev's cached free blocks back to the driver (what emptyCache does for the device); true when
+// it freed something. cache_releases() counts such releases, on every device, since the start.
+bool release_cache(int dev);
+uint64_t cache_releases();
 struct Scratch {
   int dev = 0;
   void* p = nullptr;
@@ -85,6 +97,10 @@ inline size_t dtype_size(int d) { return (d == 0 || d == 2) ? 4 : (d == 4 ? 1 : 
 template <class F>
 int guard(F&& f) {
   std::lock_guard<std::recursive_mutex> lk(api_mutex());
+  struct Depth {
+    Depth() { ++t_lock_depth; }
+    ~Depth() { --t_lock_depth; }
+  } depth;
   return guard_unlocked(std::forward<F>(f));
 }
 

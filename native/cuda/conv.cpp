@@ -172,10 +172,13 @@ std::string algo_name(int kind, const Choice& c) {
   return s + (c.bench ? ", benchmark" : ", heuristics");
 }
 std::map<std::string, Choice> g_bench;  // benchmark-mode picks, per shape (guarded by g_mu)
+// shapes whose cudnnFind* failed even after the cache was released, with cache_releases() then: they
+// use the heuristics, and timing is tried again only once memory has been released since
+std::map<std::string, uint64_t> g_find_failed;  // guarded by g_mu
 
 // Candidates in preference order: the cached benchmark pick, else cuDNN's heuristic list.
 template <class Perf, class GetV7, class Find>
-std::vector<Choice> candidates(const IgnisCudaConv& s, int kind, GetV7 get, Find find, const std::string& what) {
+std::vector<Choice> candidates(int dev, const IgnisCudaConv& s, int kind, GetV7 get, Find find, const std::string& what) {
   std::string k = key(s, kind);
   if (g_flags.cudnn_benchmark) {
     {
@@ -183,20 +186,36 @@ std::vector<Choice> candidates(const IgnisCudaConv& s, int kind, GetV7 get, Find
       auto it = g_bench.find(k);
       if (it != g_bench.end()) return {it->second};
     }
-    // cudnnFind* allocates its own buffers: when it fails as a whole (memory held by the cache, say),
-    // or no algorithm ran, the heuristics below choose, and the next call tries timing again
-    Perf perf[16];
-    int got = 0;
-    if (find(perf, 16, &got) == CUDNN_STATUS_SUCCESS) {
-      for (int i = 0; i < got; ++i)
-        if (perf[i].status == CUDNN_STATUS_SUCCESS) {
-          Choice c{int(perf[i].algo), perf[i].memory, perf[i].mathType, true};
-          std::lock_guard<std::mutex> lk(g_mu);
-          g_bench[k] = c;
-          return {c};
-        }
-    } else {
+    // cudnnFind* allocates its own buffers with cudaMalloc: when it fails (memory held by the
+    // cache, say), the cache is released and Find runs once more, as PyTorch empties its cache
+    // around benchmarking. Failing again, or with no algorithm that ran, the heuristics below
+    // choose, and this shape is timed again only after memory has been released since.
+    bool skip;
+    {
+      std::lock_guard<std::mutex> lk(g_mu);
+      auto it = g_find_failed.find(k);
+      skip = it != g_find_failed.end() && it->second == cache_releases();
+    }
+    for (int attempt = 0; !skip && attempt < 2; ++attempt) {
+      Perf perf[16];
+      int got = 0;
+      if (find(perf, 16, &got) == CUDNN_STATUS_SUCCESS) {
+        for (int i = 0; i < got; ++i)
+          if (perf[i].status == CUDNN_STATUS_SUCCESS) {
+            Choice c{int(perf[i].algo), perf[i].memory, perf[i].mathType, true};
+            std::lock_guard<std::mutex> lk(g_mu);
+            g_bench[k] = c;
+            g_find_failed.erase(k);
+            return {c};
+          }
+        break;  // it ran, but no algorithm did: more memory would not change that
+      }
       cudaGetLastError();
+      if (attempt == 0 && !release_cache(dev)) break;
+    }
+    if (!skip) {
+      std::lock_guard<std::mutex> lk(g_mu);
+      g_find_failed[k] = cache_releases();
     }
   }
   Perf perf[16];
@@ -257,7 +276,7 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
   // cuDNN's convolution (or its fused conv + bias + ReLU), then Ignis's epilogue when needed
   auto unfused = [&] {
     auto cands = candidates<cudnnConvolutionFwdAlgoPerf_t>(
-        s, 0,
+        dev, s, 0,
         [&](cudnnConvolutionFwdAlgoPerf_t* p, int n, int* got) {
           return cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p);
         },
@@ -323,7 +342,7 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
   Desc d(s, "conv2d backward (data)");
   cudnnHandle_t h = handle(dev);
   auto cands = candidates<cudnnConvolutionBwdDataAlgoPerf_t>(
-      s, 1,
+      dev, s, 1,
       [&](cudnnConvolutionBwdDataAlgoPerf_t* p, int n, int* got) {
         return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p);
       },
@@ -348,7 +367,7 @@ void bwd_filter_weights(int dev, const IgnisCudaConv& s, const void* x, const vo
   Desc d(s, "conv2d backward (filter)");
   cudnnHandle_t h = handle(dev);
   auto cands = candidates<cudnnConvolutionBwdFilterAlgoPerf_t>(
-      s, 2,
+      dev, s, 2,
       [&](cudnnConvolutionBwdFilterAlgoPerf_t* p, int n, int* got) {
         return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, got, p);
       },

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "common.h"
@@ -29,6 +30,11 @@ std::atomic<bool> g_on{false};
 struct Slot {
   cudaEvent_t ev[2] = {nullptr, nullptr};
   IgnisCudaKernelRecord rec;
+  // library calls in this entry so far (a convolution in batch chunks makes several), the first one's
+  // algorithm, and whether a later one ran another
+  int lib_calls = 0;
+  bool lib_mixed = false;
+  char algo0[sizeof(IgnisCudaKernelRecord::algo)] = {};
   // 0 free, 1 open (start recorded), 2 closed (both recorded), 3 closed but its entry failed
   int state = 0;
 };
@@ -50,6 +56,20 @@ int64_t g_waits = 0;
 int64_t g_capacity = 0;
 std::atomic<int64_t> g_corr{0};
 thread_local Slot* t_open = nullptr;
+
+// A profile belongs to the host thread (JS thread) that started it: only the entries that thread
+// makes are recorded, so the kernels Workers queue meanwhile stay out of it. A thread that ends
+// while it owns the profile (a terminated Worker) ends the profile, so another can start one.
+void drop_profile();
+struct Owner {
+  bool is = false;
+  ~Owner() {
+    if (is) drop_profile();
+  }
+};
+thread_local Owner t_owner;
+// what stop() harvested for this thread, until records() copies it out
+thread_local std::vector<IgnisCudaKernelRecord> t_done;
 
 double now_us() {
   return double(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -117,9 +137,17 @@ void copy_name(char* dst, size_t cap, const char* name, const char* sub) {
   else std::snprintf(dst, cap, "%s", name ? name : "?");
 }
 
+void drop_profile() {
+  std::lock_guard<std::mutex> lk(g_mu);
+  g_on.store(false);
+  for (Ring& r : g_rings) r.ready = false;
+  g_results.clear();
+}
+
 }  // namespace
 
 void Scope::open(int dev, const char* name, const char* sub) {
+  if (!t_owner.is) return;  // another thread's profile
   std::lock_guard<std::mutex> lk(g_mu);
   if (!on() || dev < 0) return;
   if (dev >= int(g_rings.size()) || !g_rings[size_t(dev)].ready) {
@@ -145,6 +173,8 @@ void Scope::open(int dev, const char* name, const char* sub) {
   }
   Slot& s = r.slots[size_t(r.head % n)];
   std::memset(&s.rec, 0, sizeof s.rec);
+  s.lib_calls = 0;
+  s.lib_mixed = false;
   copy_name(s.rec.name, sizeof s.rec.name, name, sub);
   s.rec.dev = dev;
   s.rec.correlation = g_corr.load(std::memory_order_relaxed);
@@ -186,8 +216,25 @@ void library(const char* call, const char* algo, int64_t workspace, int fused) {
   Slot* s = t_open;
   if (!s) return;
   IgnisCudaKernelRecord& r = s->rec;
-  if (call) std::snprintf(r.library, sizeof r.library, "%s", call);
-  if (algo) std::snprintf(r.algo, sizeof r.algo, "%s", algo);
+  const char* c = call ? call : "";
+  const char* a = algo ? algo : "";
+  // another call of the same function in this entry (batch chunks, benchmark timing runs): counted,
+  // the largest workspace, unfused if any ran unfused; a different function starts the record over
+  if (s->lib_calls > 0 && std::strcmp(r.library, c) == 0) {
+    s->lib_calls++;
+    if (std::strcmp(s->algo0, a) != 0) s->lib_mixed = true;
+    const std::string t = std::string(s->algo0) + " (" + std::to_string(s->lib_calls) + " calls" +
+                          (s->lib_mixed ? ", mixed)" : ")");
+    std::snprintf(r.algo, sizeof r.algo, "%s", t.c_str());
+    r.workspace = std::max(r.workspace, workspace);
+    r.fused = (r.fused == 0 || fused == 0) ? 0 : std::max(r.fused, fused);
+    return;
+  }
+  s->lib_calls = 1;
+  s->lib_mixed = false;
+  std::snprintf(r.library, sizeof r.library, "%s", c);
+  std::snprintf(s->algo0, sizeof s->algo0, "%s", a);
+  std::snprintf(r.algo, sizeof r.algo, "%s", a);
   r.workspace = workspace;
   r.fused = fused;
 }
@@ -197,7 +244,10 @@ int start(int64_t capacity) {
     if (capacity < 16 || capacity > (int64_t(1) << 22))
       fail("ValueError", "profiler: the CUDA event ring holds 16 to 4194304 event pairs, got " + std::to_string(capacity));
     std::lock_guard<std::mutex> lk(g_mu);
-    if (on()) fail("ValueError", "profiler: CUDA kernel recording is already running");
+    if (on())
+      fail("ValueError", t_owner.is ? "profiler: CUDA kernel recording is already running"
+                                    : "profiler: CUDA kernel recording is running in another thread (one at a time "
+                                      "per process)");
     g_capacity = capacity;
     for (Ring& r : g_rings) r.ready = false;
     int n = 0;
@@ -208,32 +258,38 @@ int start(int64_t capacity) {
     g_waits = 0;
     g_corr.store(0);
     g_on.store(true);
+    t_owner.is = true;
   });
 }
 
-void correlate(int64_t id) { g_corr.store(id, std::memory_order_relaxed); }
+void correlate(int64_t id) {
+  if (t_owner.is) g_corr.store(id, std::memory_order_relaxed);
+}
 
 int stop(int64_t* count, int64_t* waits) {
   return guard([&] {
     std::lock_guard<std::mutex> lk(g_mu);
+    if (!t_owner.is) fail("ValueError", "profiler: this thread is not recording CUDA kernels");
+    t_owner.is = false;
     g_on.store(false);
     for (Ring& r : g_rings)
       if (r.ready) {
         harvest(r, true);
         r.ready = false;
       }
-    *count = int64_t(g_results.size());
+    t_done.swap(g_results);
+    g_results.clear();
+    *count = int64_t(t_done.size());
     *waits = g_waits;
   });
 }
 
 int records(IgnisCudaKernelRecord* out, int64_t n) {
   return guard([&] {
-    std::lock_guard<std::mutex> lk(g_mu);
-    const size_t k = std::min(size_t(n < 0 ? 0 : n), g_results.size());
-    if (k) std::memcpy(out, g_results.data(), k * sizeof(IgnisCudaKernelRecord));
-    g_results.clear();
-    g_results.shrink_to_fit();
+    const size_t k = std::min(size_t(n < 0 ? 0 : n), t_done.size());
+    if (k) std::memcpy(out, t_done.data(), k * sizeof(IgnisCudaKernelRecord));
+    t_done.clear();
+    t_done.shrink_to_fit();
   });
 }
 

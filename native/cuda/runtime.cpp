@@ -14,6 +14,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +32,7 @@ std::recursive_mutex& api_mutex() {
   static std::recursive_mutex mu;
   return mu;
 }
+thread_local int t_lock_depth = 0;
 
 namespace {
 thread_local std::string t_kind, t_msg;
@@ -71,9 +73,11 @@ std::mutex g_devices_mu;
 std::vector<std::unique_ptr<Device>> g_devices;
 // The current device is per host thread in CUDA (cudaSetDevice), so the cache of it is too.
 thread_local int t_current = -1;
+std::atomic<uint64_t> g_releases{0};
 
 void release_cached(Device& d) {  // caller holds d.mu
   if (d.free_blocks.empty()) return;
+  g_releases.fetch_add(1, std::memory_order_relaxed);
   // a failed sync is an earlier kernel's fault: report it here rather than let the next op wear it
   IGNIS_CUDA_CHECK(cudaStreamSynchronize(d.stream), "releasing cached blocks (an earlier kernel failed)");
   for (auto& kv : d.free_blocks) {
@@ -172,6 +176,16 @@ void* dev_malloc(int dev, size_t nbytes) {
   d.max_allocated = std::max(d.max_allocated, d.allocated);
   return p;
 }
+
+bool release_cache(int dev) {
+  Device& d = device(dev);
+  std::lock_guard<std::mutex> lk(d.mu);
+  const bool any = !d.free_blocks.empty();
+  release_cached(d);
+  return any;
+}
+
+uint64_t cache_releases() { return g_releases.load(std::memory_order_relaxed); }
 
 void dev_free(int dev, void* p, size_t) {
   if (!p) return;
@@ -348,8 +362,30 @@ int h2d_impl(int dev, void* dst, const void* src, size_t n) {
   });
 }
 
+}  // namespace
+
+void wait_stream(int dev, const char* what) {
+  cudaStream_t s = stream(dev);
+  cudaEvent_t ev = nullptr;
+  IGNIS_CUDA_CHECK(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming), what);
+  cudaError_t e = cudaEventRecord(ev, s);
+  if (e == cudaSuccess) {
+    const bool let_go = t_lock_depth == 1;
+    if (let_go) api_mutex().unlock();
+    e = cudaEventSynchronize(ev);
+    if (let_go) api_mutex().lock();
+  }
+  cudaEventDestroy(ev);
+  IGNIS_CUDA_CHECK(e, what);
+}
+
+namespace {
+
+// A copy to pageable memory returns once it is done, so it would wait for the queued work while
+// holding the lock: that wait comes first, without it.
 int d2h_impl(int dev, void* dst, const void* src, size_t n) {
   return guard([&] {
+    wait_stream(dev, "device to host copy");
     cudaStream_t s = stream(dev);
     {
       prof::Scope ps(dev, "Memcpy DtoH");

@@ -204,7 +204,7 @@ describeCuda('CUDA devices and memory', () => {
   it('a convolution over 2^31 elements runs in batch chunks (cuDNN indexes with 32-bit ints)', () => {
     // [33, 1, 8192, 8192] float32 is 2.21e9 elements (8.9 GB), over 2^31 - 1; one sample is 2^26, so
     // the chunks are 31 and 2 samples. Each result is checked against the same op on single samples
-    // or the two halves, which need no chunking. Peak ~18 GB of device memory.
+    // or the two halves, which need no chunking. Peak ~27 GB of device memory (x, y and a kept z).
     const N = 33, S = 8192;
     const g: K.ConvGeom = { N, C: 1, H: S, W: S, O: 1, kh: 3, kw: 3, OH: S, OW: S, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, G: 1 };
     const part = (n: number): K.ConvGeom => ({ ...g, N: n });
@@ -219,9 +219,23 @@ describeCuda('CUDA devices and memory', () => {
       expect(err, `${what}: max |diff| ${err} against max |want| ${scale}`).toBeLessThanOrEqual(rtol * Math.max(scale, 1));
     };
     try {
+      // the profiler's record of the chunked call counts both library calls
+      const prof = ignis.profiler.profile({ activities: ['cuda'] }, () => K.convFwd(x, w, b, g));
       const y = K.convFwd(x, w, b, g);
+      const rec = prof.events.find((e) => e.kind === 'kernel' && e.name.startsWith('conv2d_fwd'));
+      expect(rec?.args?.algorithm).toMatch(/ \(2 calls(, mixed)?\)$/);
       for (const n of [0, 30, 31, 32]) close(y.narrow(0, n, 1), K.convFwd(x.narrow(0, n, 1), w, b, part(1)), 1e-5, `forward sample ${n}`);
       y.dispose();
+      // training with a fused activation: y and the kept pre-activation z, chunk by chunk
+      const gelu = { kernel: 'gelu', params: [] };
+      const [yk, zk] = K.convFwdKeep(x, w, b, g, gelu);
+      for (const n of [0, 32]) {
+        const [y1, z1] = K.convFwdKeep(x.narrow(0, n, 1), w, b, part(1), gelu);
+        close(yk.narrow(0, n, 1), y1, 1e-5, `forward + gelu, sample ${n}`);
+        close(zk.narrow(0, n, 1), z1, 1e-5, `kept pre-activation, sample ${n}`);
+      }
+      yk.dispose();
+      zk.dispose();
       const dx = K.convBwdData(x, w, g);  // x doubles as dy: 1 -> 1 channel, same size
       for (const n of [0, 31, 32]) close(dx.narrow(0, n, 1), K.convBwdData(x.narrow(0, n, 1), w, part(1)), 1e-5, `backward data sample ${n}`);
       dx.dispose();

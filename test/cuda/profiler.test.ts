@@ -1,6 +1,9 @@
 // The profiler's CUDA half against the real library (skipped without a GPU; the same plumbing runs
 // everywhere with a fake source in test/profiler/kernels.test.ts). Kernel-time agreement with an
 // independent timing and the seed CNN's kernel mix are scripts/gpu-profile-check.mjs (gpu-check.sh).
+import { spawnSync } from 'child_process';
+import { existsSync } from 'fs';
+import { join } from 'path';
 import { expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { ProfilerEvent } from '../../src/profiler';
@@ -115,6 +118,24 @@ describeCuda('profiler on CUDA', () => {
       else process.env.IGNIS_PROFILE_CUDA_EVENTS = prev;
     }
   });
+
+  it('a profile records only its own thread\'s kernels; a Worker that dies owning it releases it', () => {
+    const root = join(__dirname, '..', '..');
+    const dist = join(root, 'dist', 'index.js');
+    expect(existsSync(dist), 'dist/ is built').toBe(true);
+    const r = spawnSync(process.execPath, [join(__dirname, 'profiler_workers.child.cjs')], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, IGNIS_DIST: dist },
+      timeout: 60_000,
+    });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({
+      foreign: [], relus: true, mainWarnings: [], workerRead: true, workerWarned: true,
+      after: { names: ['unary<neg>'], warnings: [] },
+    });
+  }, 70_000);
 
   it('nvtx ranges run against the real library without a tool attached', async () => {
     const { nvtx } = ignis.cuda;
