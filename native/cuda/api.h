@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 4  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check
+#define IGNIS_CUDA_ABI_VERSION 5  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -105,8 +105,8 @@ typedef struct IgnisCudaOptimItem {
 // everything one entry of this table queued on its stream.
 typedef struct IgnisCudaKernelRecord {
   char name[64];          // the entry and its op: "act_fwd<relu>", "conv2d_fwd", "Memcpy HtoD"
-  char library[32];       // the cuDNN / cuBLAS call it made ("" when Ignis launched everything)
-  char algo[48];          // the algorithm that call ran with ("" when none)
+  char library[48];       // the cuDNN / cuBLAS call it made ("" when Ignis launched everything)
+  char algo[64];          // the algorithm that call ran with ("" when none), "(N calls)" for several
   int32_t dev;
   int32_t stream;         // index of the stream (0: the device's one stream)
   int64_t correlation;    // the profiler's op id set by prof_correlate() before the entry

@@ -83,7 +83,8 @@ describeCuda('CUDA devices and memory', () => {
   it('out of memory is a MemoryError with the allocator figures, and the process stays usable', () => {
     ignis.cuda.emptyCache();
     const base = ignis.cuda.memoryReserved();
-    ignis.cuda.setMemoryLimit(base + 64 * MiB);
+    // room for the 64 MiB tensor below and the small blocks its sum needs, not for 32 + 64 MiB
+    ignis.cuda.setMemoryLimit(base + 80 * MiB);
     try {
       const keep = ignis.empty([8 * MiB], { device: 'cuda' }); // 32 MiB
       let err: unknown;
@@ -102,7 +103,7 @@ describeCuda('CUDA devices and memory', () => {
       ignis.cuda.setMemoryLimit(0);
     }
     // a real device OOM (far beyond the card) also recovers
-    expect(() => ignis.empty([1 << 40], { device: 'cuda' })).toThrow(ignis.MemoryError);
+    expect(() => ignis.empty([2 ** 40], { device: 'cuda' })).toThrow(ignis.MemoryError);
     expect(ignis.ones([4], { device: 'cuda' }).sum().item()).toBe(4);
   });
 
@@ -125,7 +126,7 @@ describeCuda('CUDA devices and memory', () => {
     // sizes in one pooled class and across classes, plus one above the pooled range (16 MiB)
     const sizes = [1000, 1000, 1024, 3000, 1 << 20, (1 << 22) + 5];
     for (let round = 0; round < 3; round++) {
-      const ts = sizes.map((n, i) => ignis.full([n], round * 10 + i, { device: 'cuda' }));
+      const ts = sizes.map((n, i) => ignis.full([n], round * 10 + i, { device: 'cuda', dtype: 'float32' }));
       const got = (await Promise.all(ts.map((t) => t.data()))) as Float32Array[];
       got.forEach((a, i) => {
         expect(a.length).toBe(sizes[i]);
@@ -201,7 +202,9 @@ describeCuda('CUDA devices and memory', () => {
     expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ mainBad: 0, workerBad: [0, 0, 0], endlessBad: 0, after: 0, leaked: { tensors: 0, bytes: 0 } });
   }, 120_000);
 
-  it('a convolution over 2^31 elements runs in batch chunks (cuDNN indexes with 32-bit ints)', () => {
+  it('a convolution over 2^31 elements runs in batch chunks (cuDNN indexes with 32-bit ints)', (ctx) => {
+    // needs ~27 GB of device memory: skipped (visibly) on a smaller device, such as the CUDA emulator
+    if (ignis.cuda.getDeviceProperties(0).totalMemory < 40 * 2 ** 30) ctx.skip();
     // [33, 1, 8192, 8192] float32 is 2.21e9 elements (8.9 GB), over 2^31 - 1; one sample is 2^26, so
     // the chunks are 31 and 2 samples. Each result is checked against the same op on single samples
     // or the two halves, which need no chunking. Peak ~27 GB of device memory (x, y and a kept z).

@@ -114,4 +114,4 @@ describeCuda('expression activations on CUDA (NVRTC)', () => {
     expect(() => addon.rtcExpr(id, false, new Float64Array(3), null, x._storage.live('t'))).toThrow(/takes 1 parameter\(s\), got 3/);
     expect(() => addon.rtcExpr(12345, false, new Float64Array(1), null, x._storage.live('t'))).toThrow(/unknown run-time kernel id/);
   });
-});
+}, { rtc: true });

@@ -11,10 +11,15 @@ export const cudaOk = ignis.cuda.isAvailable();
 export const skipNote = cudaOk ? '' : ` [skipped: no CUDA here - ${ignis.cuda.unavailableReason()}]`;
 export const devices: ('cpu' | 'cuda:0')[] = cudaOk ? ['cpu', 'cuda:0'] : ['cpu'];
 
-export function describeCuda(name: string, fn: () => void): void {
+/** The device is the CUDA emulator (scripts/cuda-emu.mjs): host code, no run-time compiled kernels. */
+export const cudaEmulated = cudaOk && process.env.IGNIS_CUDA_EMU === '1';
+
+/** A CUDA-only suite; `rtc`: it runs NVRTC-compiled kernels, which the emulator cannot. */
+export function describeCuda(name: string, fn: () => void, opts: { rtc?: boolean } = {}): void {
   // the note shows in the run's output, so a CPU-only CI log says what was not tested and why
-  if (!cudaOk) console.warn(`[ignis] skipping CUDA suite "${name}": ${ignis.cuda.unavailableReason()}`);
-  (cudaOk ? describe : describe.skip)(name + skipNote, fn);
+  const why = !cudaOk ? ignis.cuda.unavailableReason() : opts.rtc && cudaEmulated ? 'the CUDA emulator runs no NVRTC-compiled kernels' : null;
+  if (why !== null) console.warn(`[ignis] skipping CUDA suite "${name}": ${why}`);
+  (why === null ? describe : describe.skip)(name + (why === null ? '' : cudaOk ? ` [skipped: ${why}]` : skipNote), fn);
 }
 
 /** Moves to the device; on 'cpu' a strided (non-contiguous) copy, so the CPU run also tests layouts. */

@@ -1,0 +1,397 @@
+// The CUDA emulator's stand-ins for the cuDNN and cuBLAS calls the library makes (conv.cpp,
+// blas.cpp): plain reference loops over host memory with cuDNN's and cuBLAS's argument conventions
+// (descriptors, algorithms with workspaces, alpha / beta, column-major GEMM with transposes), so
+// Ignis's own code around them (packing, leading dimensions, batch chunks, algorithm fallbacks,
+// the fused ReLU call, the bias + activation epilogue) runs as it would on the GPU. The graph
+// (backend) API declines every graph, so conv + bias + activation takes Ignis's epilogue.
+#include <cublas_v2.h>
+#include <cudnn.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+struct cudnnContext {
+  cudaStream_t stream = nullptr;
+};
+struct cudnnTensorStruct {
+  cudnnDataType_t dt = CUDNN_DATA_FLOAT;
+  int n = 0, c = 0, h = 0, w = 0;
+};
+struct cudnnFilterStruct {
+  cudnnDataType_t dt = CUDNN_DATA_FLOAT;
+  int k = 0, c = 0, h = 0, w = 0;
+};
+struct cudnnConvolutionStruct {
+  int ph = 0, pw = 0, sh = 1, sw = 1, dh = 1, dw = 1, groups = 1;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+};
+struct cudnnActivationStruct {
+  cudnnActivationMode_t mode = CUDNN_ACTIVATION_IDENTITY;
+  double coef = 0;
+};
+struct cublasContext {
+  cudaStream_t stream = nullptr;
+};
+
+namespace {
+
+double load(cudnnDataType_t dt, const void* p, size_t i) {
+  return dt == CUDNN_DATA_DOUBLE ? static_cast<const double*>(p)[i] : double(static_cast<const float*>(p)[i]);
+}
+void store(cudnnDataType_t dt, void* p, size_t i, double v) {
+  if (dt == CUDNN_DATA_DOUBLE) static_cast<double*>(p)[i] = v;
+  else static_cast<float*>(p)[i] = float(v);
+}
+double scale(cudnnDataType_t dt, const void* a) {
+  return dt == CUDNN_DATA_DOUBLE ? *static_cast<const double*>(a) : double(*static_cast<const float*>(a));
+}
+
+int out_dim(int in, int pad, int k, int stride, int dil) { return (in + 2 * pad - dil * (k - 1) - 1) / stride + 1; }
+
+bool valid(const cudnnTensorStruct* x, const cudnnFilterStruct* w, const cudnnConvolutionStruct* c,
+           const cudnnTensorStruct* y) {
+  if (!x || !w || !c || !y || c->groups < 1 || x->c != w->c * c->groups || w->k % c->groups) return false;
+  if (y->n != x->n || y->c != w->k) return false;
+  return y->h == out_dim(x->h, c->ph, w->h, c->sh, c->dh) && y->w == out_dim(x->w, c->pw, w->w, c->sw, c->dw);
+}
+
+// visits every (y index, x index, w index) term of the convolution
+template <class F>
+void each_term(const cudnnTensorStruct* x, const cudnnFilterStruct* w, const cudnnConvolutionStruct* c,
+               const cudnnTensorStruct* y, F f) {
+  const int G = c->groups, Cg = w->c, Og = w->k / G;
+  for (int n = 0; n < y->n; ++n)
+    for (int o = 0; o < y->c; ++o) {
+      const int g = o / Og;
+      for (int oh = 0; oh < y->h; ++oh)
+        for (int ow = 0; ow < y->w; ++ow) {
+          const size_t yi = ((size_t(n) * y->c + o) * y->h + oh) * y->w + ow;
+          for (int ci = 0; ci < Cg; ++ci)
+            for (int kh = 0; kh < w->h; ++kh) {
+              const int ih = oh * c->sh - c->ph + kh * c->dh;
+              if (ih < 0 || ih >= x->h) continue;
+              for (int kw = 0; kw < w->w; ++kw) {
+                const int iw = ow * c->sw - c->pw + kw * c->dw;
+                if (iw < 0 || iw >= x->w) continue;
+                const size_t xi = ((size_t(n) * x->c + g * Cg + ci) * x->h + ih) * x->w + iw;
+                const size_t wi = ((size_t(o) * Cg + ci) * w->h + kh) * w->w + kw;
+                f(yi, xi, wi);
+              }
+            }
+        }
+    }
+}
+
+size_t numel(const cudnnTensorStruct* t) { return size_t(t->n) * t->c * t->h * t->w; }
+size_t numel(const cudnnFilterStruct* t) { return size_t(t->k) * t->c * t->h * t->w; }
+
+// two algorithms: 0 without a workspace, 1 with 1 MiB (so the workspace path runs too)
+template <class Perf, class Algo>
+cudnnStatus_t perfs(const cudnnConvolutionStruct* c, int requested, int* got, Perf* out) {
+  if (!c || !got || !out || requested < 1) return CUDNN_STATUS_BAD_PARAM;
+  const int n = requested < 2 ? requested : 2;
+  for (int i = 0; i < n; ++i) {
+    std::memset(&out[i], 0, sizeof(Perf));
+    out[i].algo = Algo(1 - i);  // the heuristics' first choice needs the workspace
+    out[i].status = CUDNN_STATUS_SUCCESS;
+    out[i].time = float(i + 1);
+    out[i].memory = i == 0 ? size_t(1) << 20 : 0;
+    out[i].determinism = CUDNN_DETERMINISTIC;
+    out[i].mathType = c->math;
+  }
+  *got = n;
+  return CUDNN_STATUS_SUCCESS;
+}
+
+void gemm(bool dbl, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, double alpha, const void* A,
+          int lda, long long sa, const void* B, int ldb, long long sb, double beta, void* C, int ldc, long long sc,
+          int batch) {
+  auto ld = [&](const void* p, long long i) {
+    return dbl ? static_cast<const double*>(p)[i] : double(static_cast<const float*>(p)[i]);
+  };
+  for (int b = 0; b < batch; ++b)
+    for (int j = 0; j < n; ++j)
+      for (int i = 0; i < m; ++i) {
+        double acc = 0;
+        for (int p = 0; p < k; ++p) {
+          const long long ai = b * sa + (ta == CUBLAS_OP_N ? i + (long long)p * lda : p + (long long)i * lda);
+          const long long bi = b * sb + (tb == CUBLAS_OP_N ? p + (long long)j * ldb : j + (long long)p * ldb);
+          acc += ld(A, ai) * ld(B, bi);
+        }
+        const long long ci = b * sc + i + (long long)j * ldc;
+        const double v = alpha * acc + (beta != 0 ? beta * ld(C, ci) : 0);
+        if (dbl) static_cast<double*>(C)[ci] = v;
+        else static_cast<float*>(C)[ci] = float(v);
+      }
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---- cuDNN: versions, handles, errors --------------------------------------------------------
+size_t cudnnGetVersion(void) { return CUDNN_VERSION; }
+size_t cudnnGetCudartVersion(void) { return CUDART_VERSION; }
+const char* cudnnGetErrorString(cudnnStatus_t s) {
+  switch (s) {
+    case CUDNN_STATUS_SUCCESS: return "CUDNN_STATUS_SUCCESS";
+    case CUDNN_STATUS_BAD_PARAM: return "CUDNN_STATUS_BAD_PARAM";
+    case CUDNN_STATUS_NOT_SUPPORTED: return "CUDNN_STATUS_NOT_SUPPORTED";
+    default: return "CUDNN_STATUS (emulator)";
+  }
+}
+cudnnStatus_t cudnnCreate(cudnnHandle_t* h) {
+  *h = new cudnnContext;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnSetStream(cudnnHandle_t h, cudaStream_t s) {
+  h->stream = s;
+  return CUDNN_STATUS_SUCCESS;
+}
+
+// ---- descriptors ------------------------------------------------------------------------------
+cudnnStatus_t cudnnCreateTensorDescriptor(cudnnTensorDescriptor_t* d) {
+  *d = new cudnnTensorStruct;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnDestroyTensorDescriptor(cudnnTensorDescriptor_t d) {
+  delete d;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnSetTensor4dDescriptor(cudnnTensorDescriptor_t d, cudnnTensorFormat_t f, cudnnDataType_t dt, int n,
+                                         int c, int h, int w) {
+  // as cuDNN: every dim at least 1 (an empty batch is BAD_PARAM), NCHW only here
+  if (f != CUDNN_TENSOR_NCHW || n < 1 || c < 1 || h < 1 || w < 1) return CUDNN_STATUS_BAD_PARAM;
+  if ((long long)n * c * h * w > 2147483647LL) return CUDNN_STATUS_BAD_PARAM;
+  *d = {dt, n, c, h, w};
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnCreateFilterDescriptor(cudnnFilterDescriptor_t* d) {
+  *d = new cudnnFilterStruct;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnDestroyFilterDescriptor(cudnnFilterDescriptor_t d) {
+  delete d;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnSetFilter4dDescriptor(cudnnFilterDescriptor_t d, cudnnDataType_t dt, cudnnTensorFormat_t f, int k,
+                                         int c, int h, int w) {
+  if (f != CUDNN_TENSOR_NCHW || k < 1 || c < 1 || h < 1 || w < 1) return CUDNN_STATUS_BAD_PARAM;
+  *d = {dt, k, c, h, w};
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnCreateConvolutionDescriptor(cudnnConvolutionDescriptor_t* d) {
+  *d = new cudnnConvolutionStruct;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnDestroyConvolutionDescriptor(cudnnConvolutionDescriptor_t d) {
+  delete d;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnSetConvolution2dDescriptor(cudnnConvolutionDescriptor_t d, int ph, int pw, int u, int v, int dh,
+                                              int dw, cudnnConvolutionMode_t mode, cudnnDataType_t) {
+  if (ph < 0 || pw < 0 || u < 1 || v < 1 || dh < 1 || dw < 1 || mode != CUDNN_CROSS_CORRELATION)
+    return CUDNN_STATUS_BAD_PARAM;
+  d->ph = ph; d->pw = pw; d->sh = u; d->sw = v; d->dh = dh; d->dw = dw;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnSetConvolutionGroupCount(cudnnConvolutionDescriptor_t d, int g) {
+  if (g < 1) return CUDNN_STATUS_BAD_PARAM;
+  d->groups = g;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnSetConvolutionMathType(cudnnConvolutionDescriptor_t d, cudnnMathType_t m) {
+  d->math = m;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnGetConvolution2dForwardOutputDim(const cudnnConvolutionDescriptor_t c, const cudnnTensorDescriptor_t x,
+                                                    const cudnnFilterDescriptor_t w, int* n, int* ch, int* h, int* wd) {
+  if (x->c != w->c * c->groups) return CUDNN_STATUS_BAD_PARAM;
+  *n = x->n;
+  *ch = w->k;
+  *h = out_dim(x->h, c->ph, w->h, c->sh, c->dh);
+  *wd = out_dim(x->w, c->pw, w->w, c->sw, c->dw);
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnCreateActivationDescriptor(cudnnActivationDescriptor_t* d) {
+  *d = new cudnnActivationStruct;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnDestroyActivationDescriptor(cudnnActivationDescriptor_t d) {
+  delete d;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnSetActivationDescriptor(cudnnActivationDescriptor_t d, cudnnActivationMode_t m, cudnnNanPropagation_t,
+                                           double coef) {
+  d->mode = m;
+  d->coef = coef;
+  return CUDNN_STATUS_SUCCESS;
+}
+
+// ---- algorithms ---------------------------------------------------------------------------------
+cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t, const cudnnTensorDescriptor_t,
+                                                     const cudnnFilterDescriptor_t, const cudnnConvolutionDescriptor_t c,
+                                                     const cudnnTensorDescriptor_t, const int req, int* got,
+                                                     cudnnConvolutionFwdAlgoPerf_t* p) {
+  return perfs<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(c, req, got, p);
+}
+cudnnStatus_t cudnnFindConvolutionForwardAlgorithm(cudnnHandle_t, const cudnnTensorDescriptor_t,
+                                                   const cudnnFilterDescriptor_t, const cudnnConvolutionDescriptor_t c,
+                                                   const cudnnTensorDescriptor_t, const int req, int* got,
+                                                   cudnnConvolutionFwdAlgoPerf_t* p) {
+  return perfs<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(c, req, got, p);
+}
+cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t, const cudnnFilterDescriptor_t,
+                                                          const cudnnTensorDescriptor_t,
+                                                          const cudnnConvolutionDescriptor_t c,
+                                                          const cudnnTensorDescriptor_t, const int req, int* got,
+                                                          cudnnConvolutionBwdDataAlgoPerf_t* p) {
+  return perfs<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(c, req, got, p);
+}
+cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithm(cudnnHandle_t, const cudnnFilterDescriptor_t,
+                                                        const cudnnTensorDescriptor_t, const cudnnConvolutionDescriptor_t c,
+                                                        const cudnnTensorDescriptor_t, const int req, int* got,
+                                                        cudnnConvolutionBwdDataAlgoPerf_t* p) {
+  return perfs<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(c, req, got, p);
+}
+cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t, const cudnnTensorDescriptor_t,
+                                                            const cudnnTensorDescriptor_t,
+                                                            const cudnnConvolutionDescriptor_t c,
+                                                            const cudnnFilterDescriptor_t, const int req, int* got,
+                                                            cudnnConvolutionBwdFilterAlgoPerf_t* p) {
+  return perfs<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(c, req, got, p);
+}
+cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithm(cudnnHandle_t, const cudnnTensorDescriptor_t,
+                                                          const cudnnTensorDescriptor_t,
+                                                          const cudnnConvolutionDescriptor_t c,
+                                                          const cudnnFilterDescriptor_t, const int req, int* got,
+                                                          cudnnConvolutionBwdFilterAlgoPerf_t* p) {
+  return perfs<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(c, req, got, p);
+}
+
+// ---- convolutions -------------------------------------------------------------------------------
+// a workspace the chosen algorithm needs must be there, as on the device
+static bool ws_ok(int algo, const void* ws, size_t bytes) { return algo != 1 || (ws && bytes >= (size_t(1) << 20)); }
+
+cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t, const void* alpha, const cudnnTensorDescriptor_t xd, const void* x,
+                                      const cudnnFilterDescriptor_t wd, const void* w,
+                                      const cudnnConvolutionDescriptor_t cd, cudnnConvolutionFwdAlgo_t algo, void* ws,
+                                      size_t wsb, const void* beta, const cudnnTensorDescriptor_t yd, void* y) {
+  if (!valid(xd, wd, cd, yd) || !ws_ok(int(algo), ws, wsb)) return CUDNN_STATUS_BAD_PARAM;
+  const cudnnDataType_t dt = xd->dt;
+  std::vector<double> acc(numel(yd), 0.0);
+  each_term(xd, wd, cd, yd, [&](size_t yi, size_t xi, size_t wi) { acc[yi] += load(dt, x, xi) * load(dt, w, wi); });
+  const double a = scale(dt, alpha), b = scale(dt, beta);
+  for (size_t i = 0; i < acc.size(); ++i) store(dt, y, i, a * acc[i] + (b != 0 ? b * load(dt, y, i) : 0));
+  return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t cudnnConvolutionBiasActivationForward(
+    cudnnHandle_t, const void* alpha1, const cudnnTensorDescriptor_t xd, const void* x, const cudnnFilterDescriptor_t wd,
+    const void* w, const cudnnConvolutionDescriptor_t cd, cudnnConvolutionFwdAlgo_t algo, void* ws, size_t wsb,
+    const void* alpha2, const cudnnTensorDescriptor_t zd, const void* z, const cudnnTensorDescriptor_t bd,
+    const void* bias, const cudnnActivationDescriptor_t ad, const cudnnTensorDescriptor_t yd, void* y) {
+  if (!valid(xd, wd, cd, yd) || !ws_ok(int(algo), ws, wsb) || !zd || !bd || !ad || bd->c != yd->c)
+    return CUDNN_STATUS_BAD_PARAM;
+  if (ad->mode != CUDNN_ACTIVATION_RELU && ad->mode != CUDNN_ACTIVATION_IDENTITY) return CUDNN_STATUS_NOT_SUPPORTED;
+  const cudnnDataType_t dt = xd->dt;
+  std::vector<double> acc(numel(yd), 0.0);
+  each_term(xd, wd, cd, yd, [&](size_t yi, size_t xi, size_t wi) { acc[yi] += load(dt, x, xi) * load(dt, w, wi); });
+  const double a1 = scale(dt, alpha1), a2 = scale(dt, alpha2);
+  const size_t S = size_t(yd->h) * yd->w;
+  for (size_t i = 0; i < acc.size(); ++i) {
+    // z may alias y: read before writing
+    double v = a1 * acc[i] + (a2 != 0 ? a2 * load(dt, z, i) : 0) + load(dt, bias, (i / S) % size_t(yd->c));
+    if (ad->mode == CUDNN_ACTIVATION_RELU) v = v > 0 ? v : (std::isnan(v) ? v : 0);
+    store(dt, y, i, v);
+  }
+  return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t, const void* alpha, const cudnnFilterDescriptor_t wd,
+                                           const void* w, const cudnnTensorDescriptor_t dyd, const void* dy,
+                                           const cudnnConvolutionDescriptor_t cd, cudnnConvolutionBwdDataAlgo_t algo,
+                                           void* ws, size_t wsb, const void* beta, const cudnnTensorDescriptor_t dxd,
+                                           void* dx) {
+  if (!valid(dxd, wd, cd, dyd) || !ws_ok(int(algo), ws, wsb)) return CUDNN_STATUS_BAD_PARAM;
+  const cudnnDataType_t dt = dxd->dt;
+  std::vector<double> acc(numel(dxd), 0.0);
+  each_term(dxd, wd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[xi] += load(dt, dy, yi) * load(dt, w, wi); });
+  const double a = scale(dt, alpha), b = scale(dt, beta);
+  for (size_t i = 0; i < acc.size(); ++i) store(dt, dx, i, a * acc[i] + (b != 0 ? b * load(dt, dx, i) : 0));
+  return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t, const void* alpha, const cudnnTensorDescriptor_t xd,
+                                             const void* x, const cudnnTensorDescriptor_t dyd, const void* dy,
+                                             const cudnnConvolutionDescriptor_t cd,
+                                             cudnnConvolutionBwdFilterAlgo_t algo, void* ws, size_t wsb,
+                                             const void* beta, const cudnnFilterDescriptor_t dwd, void* dw) {
+  if (!valid(xd, dwd, cd, dyd) || !ws_ok(int(algo), ws, wsb)) return CUDNN_STATUS_BAD_PARAM;
+  const cudnnDataType_t dt = xd->dt;
+  std::vector<double> acc(numel(dwd), 0.0);
+  each_term(xd, dwd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[wi] += load(dt, dy, yi) * load(dt, x, xi); });
+  const double a = scale(dt, alpha), b = scale(dt, beta);
+  for (size_t i = 0; i < acc.size(); ++i) store(dt, dw, i, a * acc[i] + (b != 0 ? b * load(dt, dw, i) : 0));
+  return CUDNN_STATUS_SUCCESS;
+}
+
+// ---- the graph API: no engine here, so every graph declines ---------------------------------------
+cudnnStatus_t cudnnBackendCreateDescriptor(cudnnBackendDescriptorType_t, cudnnBackendDescriptor_t* d) {
+  *d = nullptr;
+  return CUDNN_STATUS_NOT_SUPPORTED;
+}
+cudnnStatus_t cudnnBackendDestroyDescriptor(cudnnBackendDescriptor_t) { return CUDNN_STATUS_SUCCESS; }
+cudnnStatus_t cudnnBackendSetAttribute(cudnnBackendDescriptor_t, cudnnBackendAttributeName_t,
+                                       cudnnBackendAttributeType_t, int64_t, const void*) {
+  return CUDNN_STATUS_NOT_SUPPORTED;
+}
+cudnnStatus_t cudnnBackendGetAttribute(cudnnBackendDescriptor_t const, cudnnBackendAttributeName_t,
+                                       cudnnBackendAttributeType_t, int64_t, int64_t*, void*) {
+  return CUDNN_STATUS_NOT_SUPPORTED;
+}
+cudnnStatus_t cudnnBackendFinalize(cudnnBackendDescriptor_t) { return CUDNN_STATUS_NOT_SUPPORTED; }
+cudnnStatus_t cudnnBackendExecute(cudnnHandle_t, cudnnBackendDescriptor_t, cudnnBackendDescriptor_t) {
+  return CUDNN_STATUS_NOT_SUPPORTED;
+}
+
+// ---- cuBLAS ---------------------------------------------------------------------------------------
+cublasStatus_t cublasCreate_v2(cublasHandle_t* h) {
+  *h = new cublasContext;
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetStream_v2(cublasHandle_t h, cudaStream_t s) {
+  h->stream = s;
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetMathMode(cublasHandle_t, cublasMath_t) { return CUBLAS_STATUS_SUCCESS; }
+cublasStatus_t cublasGetProperty(libraryPropertyType t, int* v) {
+  *v = t == MAJOR_VERSION ? CUBLAS_VER_MAJOR : t == MINOR_VERSION ? CUBLAS_VER_MINOR : CUBLAS_VER_PATCH;
+  return CUBLAS_STATUS_SUCCESS;
+}
+// cuBLAS's checks: leading dimensions at least the rows of the stored (column-major) operand
+static bool gemm_ok(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, int lda, int ldb, int ldc) {
+  if (m < 0 || n < 0 || k < 0) return false;
+  if (lda < std::max(1, ta == CUBLAS_OP_N ? m : k)) return false;
+  if (ldb < std::max(1, tb == CUBLAS_OP_N ? k : n)) return false;
+  return ldc >= std::max(1, m);
+}
+cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                                         const float* alpha, const float* A, int lda, long long sa, const float* B,
+                                         int ldb, long long sb, const float* beta, float* C, int ldc, long long sc,
+                                         int batch) {
+  if (!gemm_ok(ta, tb, m, n, k, lda, ldb, ldc) || batch < 0) return CUBLAS_STATUS_INVALID_VALUE;
+  gemm(false, ta, tb, m, n, k, *alpha, A, lda, sa, B, ldb, sb, *beta, C, ldc, sc, batch);
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                                         const double* alpha, const double* A, int lda, long long sa, const double* B,
+                                         int ldb, long long sb, const double* beta, double* C, int ldc, long long sc,
+                                         int batch) {
+  if (!gemm_ok(ta, tb, m, n, k, lda, ldb, ldc) || batch < 0) return CUBLAS_STATUS_INVALID_VALUE;
+  gemm(true, ta, tb, m, n, k, *alpha, A, lda, sa, B, ldb, sb, *beta, C, ldc, sc, batch);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+}  // extern "C"

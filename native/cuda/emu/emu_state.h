@@ -1,0 +1,8 @@
+// Shared by the emulator's files: the per-thread "last error" of the emulated runtime.
+#pragma once
+#include <cuda_runtime.h>
+
+namespace emu {
+// what the next cudaGetLastError() returns (a failed launch, as the device reports it)
+void set_launch_error(cudaError_t e);
+}  // namespace emu

@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// The CUDA emulator: libignis_cuda built for the host, so the CUDA backend's own code (the kernels,
+// the allocator, the launch and copy paths, the profiler records, blas.cpp and conv.cpp over
+// stand-in cuBLAS / cuDNN calls) runs and is tested without a GPU. See native/cuda/emu/emu.h.
+//
+//   node scripts/cuda-emu.mjs build            builds build-emu/libignis_cuda_emu.so
+//   node scripts/cuda-emu.mjs test [files...]  builds, then runs vitest on test/cuda (or the
+//                                               files given) with the emulated device
+//
+// Needs g++ and the CUDA toolkit headers (cuda_runtime.h: /usr/local/cuda or CUDA_PATH), cuDNN's
+// and cuBLAS's headers (CUDNN_PATH / IGNIS_CUDA_DEPS, as the CMake build finds them), and a C
+// compiler for the stand-in driver. The kernels are rewritten first: `k<<<cfg>>>(args)` becomes
+// `::emu::launch(::emu::Cfg(cfg), [](auto... a) { k(a...); }, args)`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'build-emu');
+const src = join(root, 'native', 'cuda');
+const lib = join(out, 'libignis_cuda_emu.so');
+
+function fail(msg) {
+  console.error(`cuda-emu: ${msg}`);
+  process.exit(2);
+}
+
+function firstDir(cands, file) {
+  for (const d of cands) if (d && existsSync(join(d, file))) return d;
+  return null;
+}
+
+function includeDirs() {
+  const env = process.env;
+  const deps = env.IGNIS_CUDA_DEPS || join(env.XDG_CACHE_HOME || join(env.HOME || '/root', '.cache'), 'ignis-cuda-deps');
+  const cuda = firstDir([env.CUDA_PATH && join(env.CUDA_PATH, 'include'), '/usr/local/cuda/include'], 'cuda_runtime.h');
+  if (!cuda) fail('cuda_runtime.h not found (set CUDA_PATH to the CUDA toolkit)');
+  const cudnn = firstDir([env.CUDNN_PATH && join(env.CUDNN_PATH, 'include'), join(deps, 'nvidia/cudnn/include'), cuda], 'cudnn.h');
+  if (!cudnn) fail('cudnn.h not found (set CUDNN_PATH, or IGNIS_CUDA_DEPS to the pip wheels, as for the CMake build)');
+  const cublas = firstDir([join(deps, 'nvidia/cu13/include'), cuda], 'cublas_v2.h');
+  if (!cublas) fail('cublas_v2.h not found (set IGNIS_CUDA_DEPS to the pip wheels, or CUDA_PATH)');
+  return [...new Set([cuda, cudnn, cublas])];
+}
+
+// k<<<cfg>>>(args) -> ::emu::launch(::emu::Cfg(cfg), [](auto... a) { k(a...); }, args)
+export function rewriteLaunches(text) {
+  let res = '';
+  let pos = 0;
+  for (;;) {
+    const at = text.indexOf('<<<', pos);
+    if (at < 0) break;
+    // the kernel: an identifier (with ::) and optional template arguments, read backwards
+    let i = at;
+    while (i > 0 && /\s/.test(text[i - 1])) i--;
+    if (text[i - 1] === '>') {
+      let depth = 0;
+      do {
+        i--;
+        if (text[i] === '>') depth++;
+        else if (text[i] === '<') depth--;
+      } while (i > 0 && depth > 0);
+    }
+    while (i > 0 && /[\w:]/.test(text[i - 1])) i--;
+    const kernel = text.slice(i, at).trim();
+    const close = text.indexOf('>>>', at);
+    if (close < 0 || !kernel) throw new Error(`cannot rewrite the launch at offset ${at}`);
+    const cfg = text.slice(at + 3, close);
+    let j = close + 3;
+    while (/\s/.test(text[j])) j++;
+    if (text[j] !== '(') throw new Error(`launch of ${kernel} without arguments`);
+    let k = j + 1;
+    while (/\s/.test(text[k])) k++;
+    const noArgs = text[k] === ')';
+    res += text.slice(pos, i) + `::emu::launch(::emu::Cfg(${cfg}), [](auto... emu_a) { ${kernel}(emu_a...); }${noArgs ? '' : ', '}`;
+    pos = j + 1;
+  }
+  return res + text.slice(pos);
+}
+
+const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : 0);
+
+function build() {
+  const gen = join(out, 'src');
+  mkdirSync(gen, { recursive: true });
+  const incs = includeDirs();
+  // every CUDA source and header, rewritten where it launches kernels
+  const sources = [];
+  for (const f of readdirSync(src)) {
+    if (!/\.(cu|cuh|cpp|h)$/.test(f) || f === 'graph_check.cpp') continue;
+    const text = readFileSync(join(src, f), 'utf8');
+    const dst = join(gen, f);
+    const body = text.includes('<<<') ? rewriteLaunches(text) : text;
+    if (!existsSync(dst) || readFileSync(dst, 'utf8') !== body) writeFileSync(dst, body);
+    if (/\.(cu|cpp)$/.test(f)) sources.push(dst);
+  }
+  for (const f of readdirSync(join(src, 'emu'))) if (f.endsWith('.cpp')) sources.push(join(src, 'emu', f));
+  const headers = [...readdirSync(gen).filter((f) => /\.(cuh|h)$/.test(f)).map((f) => join(gen, f)),
+    ...readdirSync(join(src, 'emu')).filter((f) => f.endsWith('.h')).map((f) => join(src, 'emu', f)),
+    ...readdirSync(join(root, 'native', 'ops')).map((f) => join(root, 'native', 'ops', f))];
+  const newestHeader = Math.max(...headers.map(mtime), mtime(fileURLToPath(import.meta.url)));
+  const flags = ['-std=c++17', '-O2', '-g', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wno-unknown-pragmas', '-Wno-unused-variable',
+    '-Wno-unused-but-set-variable', '-Wno-deprecated-declarations', '-DIGNIS_NO_NVTX=1', '-DIGNIS_CUDA_EMU=1', '-I', gen, '-I', src, '-I', join(src, 'emu'),
+    ...incs.flatMap((d) => ['-I', d])];
+  const objs = [];
+  const jobs = [];
+  for (const s of sources) {
+    const o = join(out, `${s.split('/').pop()}.o`);
+    objs.push(o);
+    if (mtime(o) > Math.max(mtime(s), newestHeader)) continue;
+    const emuSelf = s.includes('/emu/');
+    const args = [...flags, ...(emuSelf ? [] : ['-include', join(src, 'emu', 'emu.h')]), '-x', 'c++', '-c', s, '-o', o];
+    jobs.push(args);
+  }
+  // a few compiles at a time
+  const par = Math.max(1, Math.min(cpus().length, 8));
+  let failed = false;
+  for (let i = 0; i < jobs.length; i += par) {
+    const batch = jobs.slice(i, i + par).map((args) => {
+      const r = spawnSync('bash', ['-c', 'exec "$@"', 'g++', 'g++', ...args], { encoding: 'utf8' });
+      return { args, r };
+    });
+    for (const { args, r } of batch) {
+      const name = args[args.indexOf('-c') + 1].split('/').pop();
+      if (r.status !== 0) {
+        failed = true;
+        console.error(`cuda-emu: ${name} failed:\n${r.stderr}`);
+      } else if (r.stderr.trim()) console.error(`cuda-emu: ${name}:\n${r.stderr}`);
+    }
+  }
+  if (failed) fail('compile failed');
+  if (!existsSync(lib) || jobs.length) {
+    execFileSync('g++', ['-shared', '-o', lib, ...objs, '-Wl,--no-undefined', '-lpthread', '-ldl'], { stdio: 'inherit' });
+  }
+  // the loader probes libcuda.so.1 before anything else: a stand-in driver
+  const drv = join(out, 'driver');
+  mkdirSync(drv, { recursive: true });
+  if (!existsSync(join(drv, 'libcuda.so.1'))) {
+    writeFileSync(join(drv, 'standin.c'), 'int ignis_cuda_emu_standin(void) { return 0; }\n');
+    execFileSync('cc', ['-shared', '-fPIC', '-o', join(drv, 'libcuda.so.1'), join(drv, 'standin.c')]);
+  }
+  console.log(`cuda-emu: ${lib} (${jobs.length} compiled)`);
+}
+
+function test(files) {
+  build();
+  const env = {
+    ...process.env,
+    IGNIS_CUDA_LIB: lib,
+    IGNIS_CUDA_EMU: '1',
+    LD_LIBRARY_PATH: [join(out, 'driver'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+  };
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...(files.length ? files : ['test/cuda']),
+    '--testTimeout=120000'], { cwd: root, env, stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+const [cmd, ...rest] = process.argv.slice(2);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (cmd === 'build') build();
+  else if (cmd === 'test') test(rest);
+  else fail('usage: node scripts/cuda-emu.mjs build | test [files...]');
+}
