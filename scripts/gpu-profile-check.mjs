@@ -20,6 +20,9 @@ if (!ig.cuda.isAvailable()) {
   console.log(`gpu-profile-check: CUDA not available: ${ig.cuda.unavailableReason()}`);
   process.exit(2);
 }
+// under the CUDA emulator (scripts/cuda-emu.mjs) the same checks at small sizes: it proves the
+// script and the records, not the timings' meaning
+const emu = process.env.IGNIS_CUDA_EMU === '1';
 let failed = 0;
 const say = (ok, msg) => {
   if (!ok) failed++;
@@ -41,26 +44,28 @@ function agreement(label, prefix, launch, n) {
   const ks = kernels(prof, prefix);
   const profUs = ks.reduce((s, k) => s + k.duration, 0) / Math.max(1, ks.length);
   const dev = profUs / wallUs - 1;
-  say(ks.length === n && Math.abs(dev) <= 0.1,
-    `agreement ${label}: profiler ${profUs.toFixed(1)} us/launch over ${ks.length} records vs wall clock ${wallUs.toFixed(1)} us/launch (${(dev * 100).toFixed(1)}%, limit 10%)`);
+  // (the emulator runs each launch on the host before the next is queued: the wall clock then
+  // includes the host's own cost, so there the 10% bound is not checked)
+  say(ks.length === n && (emu || Math.abs(dev) <= 0.1),
+    `agreement ${label}: profiler ${profUs.toFixed(1)} us/launch over ${ks.length} records vs wall clock ${wallUs.toFixed(1)} us/launch (${(dev * 100).toFixed(1)}%, limit 10%${emu ? ', not checked on the emulator' : ''})`);
   if (prof.warnings.length) console.log(`     warnings: ${prof.warnings.join('; ')}`);
   return prof;
 }
 
 ig.manualSeed(0);
 ig.noGrad(() => {
-  const big = ig.randn([64 * 1024 * 1024], { device: 'cuda' });
+  const big = ig.randn([emu ? 1 << 16 : 64 * 1024 * 1024], { device: 'cuda' });
   agreement('relu 64M float32', 'act_fwd<relu>', () => big.relu().dispose(), 100);
   big.dispose();
-  const a = ig.randn([4096, 4096], { device: 'cuda' });
+  const a = ig.randn(emu ? [64, 64] : [4096, 4096], { device: 'cuda' });
   agreement('matmul 4096^3 float32', 'bmm', () => a.matmul(a).dispose(), 20);
   a.dispose();
   // float32 without TF32 and batch 64: ~0.4 ms of device time per call, well above the host's cost
   // of a cuDNN call (descriptors, heuristics), so the queue stays full here too
   const tf32 = ig.backends.cudnn.allowTf32;
   ig.backends.cudnn.allowTf32 = false;
-  const x = ig.randn([64, 64, 56, 56], { device: 'cuda' });
-  const w = ig.randn([64, 64, 3, 3], { device: 'cuda' }).mul(0.05);
+  const x = ig.randn(emu ? [2, 8, 12, 12] : [64, 64, 56, 56], { device: 'cuda' });
+  const w = ig.randn(emu ? [8, 8, 3, 3] : [64, 64, 3, 3], { device: 'cuda' }).mul(0.05);
   const conv = agreement('conv 3x3 64->64 64x56x56 fp32', 'conv2d_fwd', () => ig.F.conv2d(x, w, null, { padding: 1 }).dispose(), 40);
   ig.backends.cudnn.allowTf32 = tf32;
   const k = kernels(conv, 'conv2d_fwd')[0];
@@ -76,8 +81,9 @@ ig.cuda.emptyCache();
   const { nn, optim } = ig;
   ig.manualSeed(0);
   const net = ig.experiments.seedCnn('relu', 3, 32, 10).to('cuda');
-  const x = ig.randn([256, 3, 32, 32], { device: 'cuda' });
-  const y = ig.randint(0, 10, [256], { dtype: 'int64', device: 'cuda' });
+  const B = emu ? 4 : 256;
+  const x = ig.randn([B, 3, 32, 32], { device: 'cuda' });
+  const y = ig.randint(0, 10, [B], { dtype: 'int64', device: 'cuda' });
   const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
   const lossFn = new nn.CrossEntropyLoss();
   const step = () => {

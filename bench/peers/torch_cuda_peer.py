@@ -63,13 +63,17 @@ for name, f in ACTS.items():
 del x, g
 torch.cuda.empty_cache()
 with torch.no_grad():
-    for sname, (n, c, h, w, o, k) in CONV_SHAPES.items():
-        xi = torch.randn(n, c, h, w, device=dev)
-        wt = torch.randn(o, c, k, k, device=dev) * 0.1
-        bs = torch.randn(o, device=dev)
-        for act in CONV_ACTS:
-            fa = (lambda t: t) if act == "none" else ACTS[act]
-            out[f"conv/{sname}/{act}"] = timed(lambda: fa(F.conv2d(xi, wt, bs, padding=k // 2)))
+    # TF32 (PyTorch's default for convolutions) and strict fp32, as cuda.bench.mjs's conv/ and conv_fp32/
+    for prefix in ("conv", "conv_fp32"):
+        torch.backends.cudnn.allow_tf32 = prefix == "conv"
+        for sname, (n, c, h, w, o, k) in CONV_SHAPES.items():
+            xi = torch.randn(n, c, h, w, device=dev)
+            wt = torch.randn(o, c, k, k, device=dev) * 0.1
+            bs = torch.randn(o, device=dev)
+            for act in CONV_ACTS:
+                fa = (lambda t: t) if act == "none" else ACTS[act]
+                out[f"{prefix}/{sname}/{act}"] = timed(lambda: fa(F.conv2d(xi, wt, bs, padding=k // 2)))
+    torch.backends.cudnn.allow_tf32 = True
     a = torch.randn(4096, 4096, device=dev)
     out["matmul4096/fp32"] = timed(lambda: a @ a)
     torch.backends.cuda.matmul.allow_tf32 = True

@@ -16,6 +16,7 @@ import { DType, DTYPE_CODE, isFloating } from '../dtype';
 import { DTypeError, ShapeError, ValueError } from '../errors';
 import * as K from '../kernels';
 import type { Handle } from '../native';
+import { hook } from '../profiler/hook';
 import { Tensor } from '../tensor';
 
 /** A parameter group as given to a constructor or addParamGroup: params plus option overrides. */
@@ -166,8 +167,15 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> {
       if (typeof closure !== 'function') this.fail('step: closure must be a function');
       loss = enableGrad(closure);
     }
-    for (const g of this.paramGroups) this.stepGroup(g);
+    // a running profiler records the update as torch.profiler does ("Optimizer.step#Adam.step"), so
+    // the fused update kernels it queues belong to an op
+    if (hook.on) hook.run(`Optimizer.step#${this.name}.step`, [], () => this.stepAll());
+    else this.stepAll();
     return loss;
+  }
+
+  private stepAll(): void {
+    for (const g of this.paramGroups) this.stepGroup(g);
   }
 
   private stepGroup(group: ParamGroup<O>): void {

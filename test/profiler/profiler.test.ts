@@ -177,6 +177,20 @@ describe('profiler: recording', () => {
     expect(o.events.map((e) => e.name)).toEqual(['neg', 'abs', 'exp']);
   });
 
+  it('an optimizer step is recorded as torch.profiler names it, its work inside', () => {
+    const w = ignis.randn([8], { requiresGrad: true });
+    const opt = new ignis.optim.Adam([w], { lr: 0.1 });
+    w.mul(w).sum().backward();
+    const prof = ignis.profiler.profile({ activities: ['cpu'] }, () => opt.step());
+    const step = prof.events.find((e) => e.name === 'Optimizer.step#Adam.step');
+    expect(step).toBeDefined();
+    expect(step!.duration).toBeGreaterThanOrEqual(0);
+    // without a profiler the step runs as before
+    const before = w.toArray() as number[];
+    opt.step();
+    expect(w.toArray()).not.toEqual(before);
+  });
+
   it('records the memory each op allocates', () => {
     const x = ignis.ones([1024]);
     const prof = profiler.profile({ profileMemory: true }, () => {

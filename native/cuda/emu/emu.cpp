@@ -6,6 +6,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -186,6 +187,35 @@ uint64_t warp_exchange(uint64_t v, int xor_mask) {
   return r;
 }
 
+namespace {
+// IGNIS_CUDA_EMU_SCHEDULE: the order blocks run in and threads get their turns: forward (default),
+// reverse, or shuffle (a fixed-seed random order per launch). A kernel whose result depends on it
+// has a race the device would show some day.
+int schedule() {
+  static const int mode = [] {
+    const char* v = std::getenv("IGNIS_CUDA_EMU_SCHEDULE");
+    const std::string m = v ? v : "";
+    return m == "reverse" ? 1 : m == "shuffle" ? 2 : 0;
+  }();
+  return mode;
+}
+thread_local uint64_t t_rng = 0x9E3779B97F4A7C15ull;
+uint64_t next_rand() {
+  t_rng ^= t_rng << 13;
+  t_rng ^= t_rng >> 7;
+  t_rng ^= t_rng << 17;
+  return t_rng;
+}
+// 0..n-1 in the schedule's order
+void order(std::vector<uint32_t>& v, size_t n) {
+  v.resize(n);
+  for (size_t i = 0; i < n; ++i) v[i] = uint32_t(i);
+  if (schedule() == 1) std::reverse(v.begin(), v.end());
+  else if (schedule() == 2)
+    for (size_t i = n; i > 1; --i) std::swap(v[i - 1], v[size_t(next_rand() % i)]);
+}
+}  // namespace
+
 bool run(const Cfg& cfg, void (*body)(void*), void* arg) {
   const uint64_t nthreads = uint64_t(cfg.block.x) * cfg.block.y * cfg.block.z;
   // the device's limits: a launch past them fails with cudaErrorInvalidConfiguration
@@ -211,65 +241,70 @@ bool run(const Cfg& cfg, void (*body)(void*), void* arg) {
   t_ctx.grid = cfg.grid;
   t_ctx.block = cfg.block;
   bool ok = true;
-  for (unsigned bz = 0; ok && bz < cfg.grid.z; ++bz)
-    for (unsigned by = 0; ok && by < cfg.grid.y; ++by)
-      for (unsigned bx = 0; ok && bx < cfg.grid.x; ++bx) {
-        t_ctx.bid = uint3{bx, by, bz};
-        int i = 0;
-        for (unsigned z = 0; z < cfg.block.z; ++z)
-          for (unsigned y = 0; y < cfg.block.y; ++y)
-            for (unsigned x = 0; x < cfg.block.x; ++x, ++i) {
-              Fiber& f = s.fibers[size_t(i)];
-              f = Fiber{};
-              f.tid = uint3{x, y, z};
-              f.linear = i;
-            }
-        for (;;) {
-          for (Fiber& f : s.fibers) {
-            if (f.state != kReady) continue;
-            t_ctx.cur = &f;
-            to_fiber(&f);
-            if (f.state == kDone && f.stack >= 0) {
-              s.free_stacks.push_back(f.stack);
-              f.stack = -1;
-            }
-          }
-          // everyone finished, or waits at a barrier: release the barriers every live thread reached
-          int live = 0, at_block = 0;
-          for (const Fiber& f : s.fibers) {
-            if (f.state != kDone) live++;
-            if (f.state == kAtBlock) at_block++;
-          }
-          if (live == 0) break;
-          bool released = false;
-          for (size_t w = 0; w < s.fibers.size(); w += 32) {
-            const size_t e = std::min(s.fibers.size(), w + 32);
-            int waiting = 0, done = 0, lanes = int(e - w);
-            for (size_t j = w; j < e; ++j) {
-              waiting += s.fibers[j].state == kAtWarp;
-              done += s.fibers[j].state == kDone;
-            }
-            if (waiting == 0) continue;
-            if (waiting + done == lanes && done == 0 && lanes == 32) {
-              for (size_t j = w; j < e; ++j) s.fibers[j].state = kReady;
-              released = true;
-            } else if (waiting + done == lanes) {
-              // a full-mask shuffle that not all 32 lanes execute is undefined on the device
-              s.error = "a warp shuffle with a full mask that not every lane of the warp executed";
-            }
-          }
-          if (!released && !s.error && at_block == live) {
-            for (Fiber& f : s.fibers)
-              if (f.state == kAtBlock) f.state = kReady;
-            released = true;
-          }
-          if (!released) {
-            if (!s.error) s.error = "__syncthreads or a warp shuffle that not every live thread reached (a hang on the device)";
-            ok = false;
-            break;
-          }
+  const uint64_t nblocks = uint64_t(cfg.grid.x) * cfg.grid.y * cfg.grid.z;
+  std::vector<uint32_t> blocks, turns;
+  if (schedule() != 0) order(blocks, size_t(nblocks));
+  for (uint64_t bi = 0; ok && bi < nblocks; ++bi) {
+    const uint64_t b = schedule() != 0 ? blocks[size_t(bi)] : bi;
+    t_ctx.bid = uint3{unsigned(b % cfg.grid.x), unsigned(b / cfg.grid.x % cfg.grid.y),
+                      unsigned(b / (uint64_t(cfg.grid.x) * cfg.grid.y))};
+    int i = 0;
+    for (unsigned z = 0; z < cfg.block.z; ++z)
+      for (unsigned y = 0; y < cfg.block.y; ++y)
+        for (unsigned x = 0; x < cfg.block.x; ++x, ++i) {
+          Fiber& f = s.fibers[size_t(i)];
+          f = Fiber{};
+          f.tid = uint3{x, y, z};
+          f.linear = i;
+        }
+    for (;;) {
+      if (schedule() != 0) order(turns, s.fibers.size());
+      for (size_t k = 0; k < s.fibers.size(); ++k) {
+        Fiber& f = s.fibers[schedule() != 0 ? turns[k] : k];
+        if (f.state != kReady) continue;
+        t_ctx.cur = &f;
+        to_fiber(&f);
+        if (f.state == kDone && f.stack >= 0) {
+          s.free_stacks.push_back(f.stack);
+          f.stack = -1;
         }
       }
+      // everyone finished, or waits at a barrier: release the barriers every live thread reached
+      int live = 0, at_block = 0;
+      for (const Fiber& f : s.fibers) {
+        if (f.state != kDone) live++;
+        if (f.state == kAtBlock) at_block++;
+      }
+      if (live == 0) break;
+      bool released = false;
+      for (size_t w = 0; w < s.fibers.size(); w += 32) {
+        const size_t e = std::min(s.fibers.size(), w + 32);
+        int waiting = 0, done = 0, lanes = int(e - w);
+        for (size_t j = w; j < e; ++j) {
+          waiting += s.fibers[j].state == kAtWarp;
+          done += s.fibers[j].state == kDone;
+        }
+        if (waiting == 0) continue;
+        if (waiting + done == lanes && done == 0 && lanes == 32) {
+          for (size_t j = w; j < e; ++j) s.fibers[j].state = kReady;
+          released = true;
+        } else if (waiting + done == lanes) {
+          // a full-mask shuffle that not all 32 lanes execute is undefined on the device
+          s.error = "a warp shuffle with a full mask that not every lane of the warp executed";
+        }
+      }
+      if (!released && !s.error && at_block == live) {
+        for (Fiber& f : s.fibers)
+          if (f.state == kAtBlock) f.state = kReady;
+        released = true;
+      }
+      if (!released) {
+        if (!s.error) s.error = "__syncthreads or a warp shuffle that not every live thread reached (a hang on the device)";
+        ok = false;
+        break;
+      }
+    }
+  }
   if (!ok) {
     // the blocked fibers are abandoned: their stacks go back to the pool
     for (Fiber& f : s.fibers)
