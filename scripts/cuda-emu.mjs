@@ -6,6 +6,8 @@
 //   node scripts/cuda-emu.mjs build            builds build-emu/libignis_cuda_emu.so
 //   node scripts/cuda-emu.mjs test [files...]  builds, then runs vitest on test/cuda (or the
 //                                               files given) with the emulated device
+//   node scripts/cuda-emu.mjs coverage         (after IGNIS_CUDA_EMU_COVERAGE=1 ... test) the kernel
+//                                               lines no test reached
 //
 // Needs g++ and the CUDA toolkit headers (cuda_runtime.h: /usr/local/cuda or CUDA_PATH), cuDNN's
 // and cuBLAS's headers (CUDNN_PATH / IGNIS_CUDA_DEPS, as the CMake build finds them), and a C
@@ -18,7 +20,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'build-emu');
+// IGNIS_CUDA_EMU_COVERAGE=1: a separate build with gcov counters (build-emu-cov/); after a test
+// run, `node scripts/cuda-emu.mjs coverage` lists the kernel lines no test reached
+const coverage = process.env.IGNIS_CUDA_EMU_COVERAGE === '1';
+const out = join(root, coverage ? 'build-emu-cov' : 'build-emu');
 const src = join(root, 'native', 'cuda');
 const lib = join(out, 'libignis_cuda_emu.so');
 
@@ -100,7 +105,7 @@ function build() {
     ...readdirSync(join(src, 'emu')).filter((f) => f.endsWith('.h')).map((f) => join(src, 'emu', f)),
     ...readdirSync(join(root, 'native', 'ops')).map((f) => join(root, 'native', 'ops', f))];
   const newestHeader = Math.max(...headers.map(mtime), mtime(fileURLToPath(import.meta.url)));
-  const flags = ['-std=c++17', '-O2', '-g', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wno-unknown-pragmas', '-Wno-unused-variable',
+  const flags = ['-std=c++17', ...(coverage ? ['-O0', '--coverage'] : ['-O2']), '-g', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wno-unknown-pragmas', '-Wno-unused-variable',
     '-Wno-unused-but-set-variable', '-Wno-deprecated-declarations', '-DIGNIS_NO_NVTX=1', '-DIGNIS_CUDA_EMU=1', '-I', gen, '-I', src, '-I', join(src, 'emu'),
     ...incs.flatMap((d) => ['-I', d])];
   const objs = [];
@@ -131,7 +136,8 @@ function build() {
   }
   if (failed) fail('compile failed');
   if (!existsSync(lib) || jobs.length) {
-    execFileSync('g++', ['-shared', '-o', lib, ...objs, '-Wl,--no-undefined', '-lpthread', '-ldl'], { stdio: 'inherit' });
+    execFileSync('g++', ['-shared', '-o', lib, ...objs, ...(coverage ? ['--coverage'] : []), '-Wl,--no-undefined', '-lpthread', '-ldl'],
+      { stdio: 'inherit' });
   }
   // the loader probes libcuda.so.1 before anything else: a stand-in driver
   const drv = join(out, 'driver');
@@ -156,9 +162,38 @@ function test(files) {
   process.exit(r.status ?? 1);
 }
 
+// the lines of the CUDA sources (kernels and their launchers) that no test run reached
+function report() {
+  const gen = join(out, 'src');
+  const files = readdirSync(gen).filter((f) => /\.(cu|cuh)$/.test(f));
+  const r = spawnSync('gcov', ['-o', out, '-t', ...readdirSync(out).filter((f) => f.endsWith('.gcda')).map((f) => join(out, f))],
+    { cwd: out, encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) fail(`gcov failed: ${r.stderr}`);
+  let file = '';
+  const missed = new Map();
+  const seen = new Set();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\s*-:\s*0:Source:(.*)$/.exec(line);
+    if (m) {
+      file = m[1].split('/').pop();
+      continue;
+    }
+    const l = /^\s*(#####|[0-9*]+|-):\s*(\d+):(.*)$/.exec(line);
+    if (!l || !files.includes(file)) continue;
+    const key = `${file}:${l[2]}`;
+    if (l[1] !== '-' && l[1] !== '#####') {
+      seen.add(key);
+      missed.delete(key);
+    } else if (l[1] === '#####' && !seen.has(key)) missed.set(key, l[3].trim());
+  }
+  for (const [k, text] of missed) console.log(`${k}: ${text}`);
+  console.log(`cuda-emu: ${missed.size} kernel-side lines never run`);
+}
+
 const [cmd, ...rest] = process.argv.slice(2);
 if (import.meta.url === `file://${process.argv[1]}`) {
   if (cmd === 'build') build();
   else if (cmd === 'test') test(rest);
-  else fail('usage: node scripts/cuda-emu.mjs build | test [files...]');
+  else if (cmd === 'coverage') report();
+  else fail('usage: node scripts/cuda-emu.mjs build | test [files...] | coverage');
 }

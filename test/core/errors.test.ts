@@ -21,6 +21,8 @@ const disposed = (shape = [2, 3]) => {
 };
 const leaf = (shape = [2]) => ignis.ones(shape, { requiresGrad: true });
 
+const noCuda = ignis.cuda.isAvailable() ? 'cuda:99' : 'cuda';
+
 const CASES: Case[] = [
   // ---- shapes / broadcasting ---------------------------------------------------------------
   ['add non-broadcastable', () => z(2, 3).add(z(4)), ShapeError, /^add: shapes \[2, 3\] and \[4\] are not broadcastable/],
@@ -137,9 +139,10 @@ const CASES: Case[] = [
   ['empty 2^30 x 2^15 float32', () => ignis.empty([2 ** 30, 2 ** 15]), [MemoryError, ValueError], /^empty: cannot allocate \d+/],
   ['zeros 2^23 x 2^23', () => ignis.zeros([2 ** 23, 2 ** 23]), [MemoryError, ValueError], /too large|cannot allocate|too many/],
   ['randn 2^44', () => ignis.randn([2 ** 44]), [MemoryError, ValueError], /randn|random/],
-  ['zeros on cuda', () => ignis.zeros([2], { device: 'cuda' }), DeviceError, /^zeros: the CUDA backend is not available/],
-  ['to(cuda)', () => z(2).to('cuda'), DeviceError, /^to: the CUDA backend is not available/],
-  ['tensor on cuda', () => ignis.tensor([1, 2], { device: 'cuda' }), DeviceError, /^tensor: the CUDA backend/],
+  // without CUDA, any cuda device; with it (the GPU machine, the CUDA emulator), one that does not exist
+  ['zeros on cuda', () => ignis.zeros([2], { device: noCuda }), DeviceError, /^zeros: (the CUDA backend is not available|cuda:99 does not exist)/],
+  ['to(cuda)', () => z(2).to(noCuda), DeviceError, /^to: (the CUDA backend is not available|cuda:99 does not exist)/],
+  ['tensor on cuda', () => ignis.tensor([1, 2], { device: noCuda }), DeviceError, /^tensor: (the CUDA backend|cuda:99 does not exist)/],
   ['unknown device', () => ignis.zeros([2], { device: 'tpu' as never }), DeviceError, /^zeros: unknown device "tpu"/],
 
   // ---- autograd ------------------------------------------------------------------------------

@@ -267,19 +267,22 @@ for (const dev of devices) {
         const go = sample([3, 5, 9, 10], -1, 1, 24);
         // the forward writes y and keeps z = conv + b in one pass on CUDA (a cuDNN graph with two
         // outputs, or the epilogue with graph fusion off); mish has no cuDNN mode (epilogue always)
-        for (const graph of [true, false])
-          for (const withBias of [true, false])
-            for (const [activation, activationParams] of [['relu', undefined], ['gelu', undefined], ['sigmoid', undefined], ['leaky_relu', { negativeSlope: 0.2 }], ['elu', undefined], ['mish', undefined]] as const) {
-              ignis.backends.cudnn.graphFusion = graph;
-              const grads = (d: string) => {
-                const ins = (withBias ? [x, w, b] : [x, w]).map((t) => on(t, d).detach().requiresGrad_());
-                const y = F.conv2d(ins[0], ins[1], ins[2] ?? null, { padding: 1, activation, activationParams });
-                expect(y.gradFn?.name).toBe('conv2d_act');
-                return [y, ...ignis.autograd.grad(y, ins, { gradOutputs: on(go, d) })];
-              };
-              const want = grads('cpu');
-              grads(dev).forEach((t, i) => expectClose(t, want[i], 1e-5, 1e-5, `${activation} ${['y', 'dx', 'dw', 'db'][i]}, bias ${withBias}, graph ${graph}`));
-            }
+        // also an output of 8 x 8 (S = 64, a whole number of 16-byte packs): the epilogue's vector path
+        for (const xs of [x, sample([2, 3, 8, 8], -1, 1, 25)])
+          for (const graph of [true, false])
+            for (const withBias of [true, false])
+              for (const [activation, activationParams] of [['relu', undefined], ['gelu', undefined], ['sigmoid', undefined], ['leaky_relu', { negativeSlope: 0.2 }], ['elu', undefined], ['mish', undefined]] as const) {
+                ignis.backends.cudnn.graphFusion = graph;
+                const grads = (d: string) => {
+                  const ins = (withBias ? [xs, w, b] : [xs, w]).map((t) => on(t, d).detach().requiresGrad_());
+                  const y = F.conv2d(ins[0], ins[1], ins[2] ?? null, { padding: 1, activation, activationParams });
+                  expect(y.gradFn?.name).toBe('conv2d_act');
+                  const g = xs === x ? go : sample(y.shape, -1, 1, 26);
+                  return [y, ...ignis.autograd.grad(y, ins, { gradOutputs: on(g, d) })];
+                };
+                const want = grads('cpu');
+                grads(dev).forEach((t, i) => expectClose(t, want[i], 1e-5, 1e-5, `${activation} ${['y', 'dx', 'dw', 'db'][i]}, bias ${withBias}, graph ${graph}, input ${xs.shape}`));
+              }
       } finally {
         ignis.backends.cudnn.allowTf32 = true;
         ignis.backends.cudnn.graphFusion = true;
@@ -330,11 +333,19 @@ for (const dev of devices) {
       }
     });
 
-    it('optimizer steps (SGD with momentum, Adam, AdamW) match the CPU', () => {
+    it('optimizer steps (SGD, Adam, AdamW, RMSprop, Adagrad, with their options) match the CPU', () => {
       for (const make of [
         (p: Tensor[]) => new ignis.optim.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
+        (p: Tensor[]) => new ignis.optim.SGD(p, { lr: 0.1, weightDecay: 0.05, maximize: true }),
         (p: Tensor[]) => new ignis.optim.Adam(p, { lr: 0.01, amsgrad: true }),
+        // beta1 0.4: the moment's lerp weight 1 - beta1 is >= 0.5 (the other branch of lerp)
+        (p: Tensor[]) => new ignis.optim.Adam(p, { lr: 0.01, betas: [0.4, 0.999], weightDecay: 0.02 }),
         (p: Tensor[]) => new ignis.optim.AdamW(p, { lr: 0.01, weightDecay: 0.1 }),
+        (p: Tensor[]) => new ignis.optim.RMSprop(p, { lr: 0.01 }),
+        (p: Tensor[]) => new ignis.optim.RMSprop(p, { lr: 0.01, centered: true, momentum: 0.9, weightDecay: 0.01 }),
+        (p: Tensor[]) => new ignis.optim.RMSprop(p, { lr: 0.01, alpha: 0.3, centered: true, maximize: true }),
+        (p: Tensor[]) => new ignis.optim.Adagrad(p, { lr: 0.05 }),
+        (p: Tensor[]) => new ignis.optim.Adagrad(p, { lr: 0.05, lrDecay: 0.1, weightDecay: 0.01, initialAccumulatorValue: 0.5, maximize: true }),
       ]) {
         const w0 = sample([5, 7], -1, 1, 14);
         const pr = w0.clone().requiresGrad_(), pd = on(w0, dev).detach().requiresGrad_();
@@ -346,7 +357,8 @@ for (const dev of devices) {
             o.step();
           }
         }
-        expectClose(pd, pr, 1e-5, 1e-6, or.constructor.name);
+        const { params: _, ...opts } = or.paramGroups[0];
+        expectClose(pd, pr, 1e-5, 1e-6, `${or.constructor.name} ${JSON.stringify(opts)}`);
       }
     });
 
@@ -371,6 +383,26 @@ for (const dev of devices) {
       expect(() => F.crossEntropy(on(x, dev), on(ignis.tensor([3, 0, -2, 1, 1, 5]), dev))).toThrow(/target -2 is out of bounds/);
       expect(F.crossEntropy(on(x, dev), on(ignis.tensor([3, -100, 8, 1, 1, 5]), dev)).item()).toBeCloseTo(
         F.crossEntropy(x, ignis.tensor([3, -100, 8, 1, 1, 5])).item() as number, 5);
+    });
+
+    it('gather and scatter move every element size (bool, int32, int64, float64); scatter with a scalar; integer scatterAdd', () => {
+      const idx = ignis.tensor([[2, 0], [1, 1], [0, 2]]);
+      const base = sample([3, 3], -4, 4, 31);
+      for (const dt of ['bool', 'int32', 'int64', 'float64'] as const) {
+        const x = base.gt(0).to(dt).mul(dt === 'bool' ? 1 : 3).to(dt);
+        expectClose(ignis.gather(on(x, dev), 1, on(idx, dev)), ignis.gather(x, 1, idx), 0, 0, `gather ${dt}`);
+        const src = dt === 'bool' ? base.lt(0) : base.round().to(dt);
+        const z = ignis.zeros([3, 3], { dtype: dt });
+        expectClose(ignis.scatter(on(z, dev), 1, on(idx, dev), on(src, dev)), ignis.scatter(z, 1, idx, src), 0, 0, `scatter ${dt}`);
+      }
+      const zf = ignis.zeros([3, 3]);
+      expectClose(ignis.scatter(on(zf, dev), 0, on(idx, dev), 2.5), ignis.scatter(zf, 0, idx, 2.5), 0, 0, 'scatter a scalar');
+      const zi = ignis.zeros([3, 3], { dtype: 'int64' });
+      const si = ignis.tensor([[5, -7], [11, 13], [2, 3]], { dtype: 'int64' });
+      expectClose(ignis.scatterAdd(on(zi, dev), 1, on(idx, dev), on(si, dev)), ignis.scatterAdd(zi, 1, idx, si), 0, 0, 'scatterAdd int64');
+      const zs = on(zf, dev).clone();
+      zs.scatter_(1, on(idx, dev), on(base.narrow(1, 0, 2), dev));
+      expectClose(zs, ignis.scatter(zf, 1, idx, base.narrow(1, 0, 2)), 0, 0, 'scatter_ in place');
     });
 
     it('an index that passed the bounds check is checked again once written, or against a smaller dim', () => {

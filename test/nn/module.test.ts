@@ -222,7 +222,7 @@ describe('modes, grads, dtype', () => {
     expect((s.at(0) as ignis.nn.Linear).weight.abs().sum().item()).toBe(0);
   });
 
-  it('to(dtype) converts params and buffers in place; cuda is a DeviceError', () => {
+  it('to(dtype) converts params and buffers in place; a missing cuda device is a DeviceError', () => {
     const b = new Block();
     const w = b.conv.weight;
     b.to('float64');
@@ -233,7 +233,7 @@ describe('modes, grads, dtype', () => {
     expect(b.bn.numBatchesTracked!.dtype).toBe('int64');
     b.double().float();
     expect(w.dtype).toBe('float32');
-    expect(() => b.to('cuda')).toThrow(ignis.DeviceError);
+    expect(() => b.to(ignis.cuda.isAvailable() ? 'cuda:99' : 'cuda')).toThrow(ignis.DeviceError);
     expect(b.to('cpu')).toBe(b);
   });
 });
