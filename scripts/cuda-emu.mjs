@@ -40,7 +40,8 @@ function firstDir(cands, file) {
 function includeDirs() {
   const env = process.env;
   const deps = env.IGNIS_CUDA_DEPS || join(env.XDG_CACHE_HOME || join(env.HOME || '/root', '.cache'), 'ignis-cuda-deps');
-  const cuda = firstDir([env.CUDA_PATH && join(env.CUDA_PATH, 'include'), '/usr/local/cuda/include'], 'cuda_runtime.h');
+  const nvcc = env.CUDACXX && join(dirname(dirname(env.CUDACXX)), 'include');
+  const cuda = firstDir([env.CUDA_PATH && join(env.CUDA_PATH, 'include'), nvcc, '/usr/local/cuda/include', '/usr/include'], 'cuda_runtime.h');
   if (!cuda) fail('cuda_runtime.h not found (set CUDA_PATH to the CUDA toolkit)');
   const cudnn = firstDir([env.CUDNN_PATH && join(env.CUDNN_PATH, 'include'), join(deps, 'nvidia/cudnn/include'), cuda], 'cudnn.h');
   if (!cudnn) fail('cudnn.h not found (set CUDNN_PATH, or IGNIS_CUDA_DEPS to the pip wheels, as for the CMake build)');
