@@ -21,9 +21,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // IGNIS_CUDA_EMU_COVERAGE=1: a separate build with gcov counters (build-emu-cov/); after a test
-// run, `node scripts/cuda-emu.mjs coverage` lists the kernel lines no test reached
+// run, `node scripts/cuda-emu.mjs coverage` lists the kernel lines no test reached.
+// IGNIS_CUDA_EMU_ASAN=1: a separate build with AddressSanitizer (build-emu-asan/), the tests run with
+// libasan preloaded; the allocator poisons the bytes of each block past its tensor (runtime.cpp), so
+// a kernel that reads or writes outside its tensors stops the run with ASan's report.
 const coverage = process.env.IGNIS_CUDA_EMU_COVERAGE === '1';
-const out = join(root, coverage ? 'build-emu-cov' : 'build-emu');
+const asan = process.env.IGNIS_CUDA_EMU_ASAN === '1';
+const out = join(root, coverage ? 'build-emu-cov' : asan ? 'build-emu-asan' : 'build-emu');
 const src = join(root, 'native', 'cuda');
 const lib = join(out, 'libignis_cuda_emu.so');
 
@@ -106,7 +110,8 @@ function build() {
     ...readdirSync(join(src, 'emu')).filter((f) => f.endsWith('.h')).map((f) => join(src, 'emu', f)),
     ...readdirSync(join(root, 'native', 'ops')).map((f) => join(root, 'native', 'ops', f))];
   const newestHeader = Math.max(...headers.map(mtime), mtime(fileURLToPath(import.meta.url)));
-  const flags = ['-std=c++17', ...(coverage ? ['-O0', '--coverage'] : ['-O2']), '-g', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wno-unknown-pragmas', '-Wno-unused-variable',
+  const variant = coverage ? ['-O0', '--coverage'] : asan ? ['-O1', '-fsanitize=address', '-fno-omit-frame-pointer'] : ['-O2'];
+  const flags = ['-std=c++17', ...variant, '-g', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wno-unknown-pragmas', '-Wno-unused-variable',
     '-Wno-unused-but-set-variable', '-Wno-deprecated-declarations', '-DIGNIS_NO_NVTX=1', '-DIGNIS_CUDA_EMU=1', '-I', gen, '-I', src, '-I', join(src, 'emu'),
     ...incs.flatMap((d) => ['-I', d])];
   const objs = [];
@@ -137,8 +142,8 @@ function build() {
   }
   if (failed) fail('compile failed');
   if (!existsSync(lib) || jobs.length) {
-    execFileSync('g++', ['-shared', '-o', lib, ...objs, ...(coverage ? ['--coverage'] : []), '-Wl,--no-undefined', '-lpthread', '-ldl'],
-      { stdio: 'inherit' });
+    const link = coverage ? ['--coverage'] : asan ? ['-fsanitize=address'] : [];
+    execFileSync('g++', ['-shared', '-o', lib, ...objs, ...link, '-Wl,--no-undefined', '-lpthread', '-ldl'], { stdio: 'inherit' });
   }
   // the loader probes libcuda.so.1 before anything else: a stand-in driver
   const drv = join(out, 'driver');
@@ -158,8 +163,15 @@ function test(files) {
     IGNIS_CUDA_EMU: '1',
     LD_LIBRARY_PATH: [join(out, 'driver'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
   };
+  if (asan) {
+    // node itself is not instrumented: the runtime comes first; leaks are node's business here
+    env.LD_PRELOAD = execFileSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
+    env.ASAN_OPTIONS = 'detect_leaks=0:abort_on_error=1:allow_user_poisoning=1';
+  }
+  // (under ASan, the graph descriptor check runs the real cuDNN, which does not load with libasan preloaded)
+  const skip = asan ? ['--exclude', 'test/cuda/graph_descriptors.test.ts'] : [];
   const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...(files.length ? files : ['test/cuda']),
-    '--testTimeout=120000'], { cwd: root, env, stdio: 'inherit' });
+    '--testTimeout=120000', ...skip], { cwd: root, env, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 
