@@ -10,6 +10,9 @@
 # compute-sanitizer memcheck over scripts/gpu-smoke.mjs, then the rest of the test suite; each step
 # has its own time limit so the run stays under
 # 6 minutes; the last lines are a short table. Full logs land in $OUT (copied back by the tool).
+# A dry run without a GPU, on the host CUDA emulator (everything but the build and compute-sanitizer):
+#   node scripts/cuda-emu.mjs build && IGNIS_CUDA_EMU=1 IGNIS_CUDA_LIB=$PWD/build-emu/libignis_cuda_emu.so \
+#     LD_LIBRARY_PATH=$PWD/build-emu/driver GPU_CHECK_SKIP_BUILD=1 OUT=/tmp/gc bash scripts/gpu-check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/ignis-gpu-check}
@@ -76,4 +79,4 @@ for f in cuda-tests bench; do
 done
 grep -m 4 -E "cuDNN graph .*(built in|declined|failed)" "$OUT/bench.log" || true
 grep -E "^SUMMARY" "$OUT/bench.log" || true
-grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv/r50_3x3_56/(none|relu|gelu)|matmul)" "$OUT/bench.log" || true
+grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv(_fp32)?/r50_3x3_56/(none|relu|gelu)|matmul)" "$OUT/bench.log" || true
