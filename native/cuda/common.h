@@ -41,8 +41,8 @@ int set_error(const char* kind, const std::string& msg);
 
 // Waits until the work queued so far on dev's stream is done (an event, so work other threads queue
 // meanwhile is not waited for). The library lock is let go during the wait when one guard() frame
-// holds it, so other JS threads keep queuing; callers hold no other lock and keep no iterator into
-// shared state across it.
+// holds it and no profiler scope is open, so other JS threads keep queuing; callers hold no other
+// lock and keep no iterator into shared state across it.
 void wait_stream(int dev, const char* what);
 
 struct Device;
@@ -56,7 +56,9 @@ bool device_started(int dev);
 void* dev_malloc(int dev, size_t n);
 void dev_free(int dev, void* p, size_t n);
 // Gives dev's cached free blocks back to the driver (what emptyCache does for the device); true when
-// it freed something. cache_releases() counts such releases, on every device, since the start.
+// it freed something. cache_releases() counts the other releases (emptyCache, setMemoryLimit, the
+// allocator's retry after out of memory), on every device, since the start: memory that came free
+// for a reason other than the caller's own release.
 bool release_cache(int dev);
 uint64_t cache_releases();
 struct Scratch {

@@ -186,10 +186,11 @@ std::vector<Choice> candidates(int dev, const IgnisCudaConv& s, int kind, GetV7 
       auto it = g_bench.find(k);
       if (it != g_bench.end()) return {it->second};
     }
-    // cudnnFind* allocates its own buffers with cudaMalloc: when it fails (memory held by the
+    // cudnnFind* allocates its own buffers with cudaMalloc: when that fails (memory held by the
     // cache, say), the cache is released and Find runs once more, as PyTorch empties its cache
-    // around benchmarking. Failing again, or with no algorithm that ran, the heuristics below
-    // choose, and this shape is timed again only after memory has been released since.
+    // around benchmarking. Failing again, failing otherwise, or with no algorithm that ran, the
+    // heuristics below choose, and this shape is timed again only once memory has come free for
+    // another reason (cache_releases(), which this path's own release does not count).
     bool skip;
     {
       std::lock_guard<std::mutex> lk(g_mu);
@@ -199,7 +200,8 @@ std::vector<Choice> candidates(int dev, const IgnisCudaConv& s, int kind, GetV7 
     for (int attempt = 0; !skip && attempt < 2; ++attempt) {
       Perf perf[16];
       int got = 0;
-      if (find(perf, 16, &got) == CUDNN_STATUS_SUCCESS) {
+      const cudnnStatus_t st = find(perf, 16, &got);
+      if (st == CUDNN_STATUS_SUCCESS) {
         for (int i = 0; i < got; ++i)
           if (perf[i].status == CUDNN_STATUS_SUCCESS) {
             Choice c{int(perf[i].algo), perf[i].memory, perf[i].mathType, true};
@@ -211,7 +213,7 @@ std::vector<Choice> candidates(int dev, const IgnisCudaConv& s, int kind, GetV7 
         break;  // it ran, but no algorithm did: more memory would not change that
       }
       cudaGetLastError();
-      if (attempt == 0 && !release_cache(dev)) break;
+      if (attempt > 0 || !cudnn_out_of_memory(st) || !release_cache(dev)) break;
     }
     if (!skip) {
       std::lock_guard<std::mutex> lk(g_mu);

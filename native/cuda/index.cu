@@ -67,8 +67,9 @@ void check_indices(int dev, const DIter<3>& it, int64_t n, int idx_op, int64_t s
   check_kernel<<<blocks_for(n, 256, 4), 256, 0, st>>>(it, n, idx_op, size, static_cast<unsigned long long*>(flag.p));
   prof::launch(blocks_for(n, 256, 4), 256);
   IGNIS_CUDA_CHECK(cudaGetLastError(), op);
-  IGNIS_CUDA_CHECK(cudaMemcpyAsync(got, flag.p, sizeof got, cudaMemcpyDeviceToHost, st), op);
+  // the wait first: a copy to pageable memory returns only once the queue before it is done
   wait_stream(dev, op);
+  IGNIS_CUDA_CHECK(cudaMemcpyAsync(got, flag.p, sizeof got, cudaMemcpyDeviceToHost, st), op);
   if (got[0])
     fail("IndexError", std::string(op) + ": index " + std::to_string(static_cast<long long>(got[1])) +
                            " is out of bounds for dimension with size " + std::to_string(size));

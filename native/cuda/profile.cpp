@@ -30,8 +30,8 @@ std::atomic<bool> g_on{false};
 struct Slot {
   cudaEvent_t ev[2] = {nullptr, nullptr};
   IgnisCudaKernelRecord rec;
-  // library calls in this entry so far (a convolution in batch chunks makes several), the first one's
-  // algorithm, and whether a later one ran another
+  // library calls in this entry so far (a convolution in batch chunks makes several), the last
+  // one's algorithm, and whether they differed (function or algorithm)
   int lib_calls = 0;
   bool lib_mixed = false;
   char algo0[sizeof(IgnisCudaKernelRecord::algo)] = {};
@@ -203,6 +203,8 @@ void Scope::close() {
   s.state = std::uncaught_exceptions() > exceptions_ ? 3 : 2;
 }
 
+bool scope_open() { return t_open != nullptr; }
+
 void launch(dim3 grid, dim3 block) {
   Slot* s = t_open;
   if (!s) return;
@@ -218,25 +220,26 @@ void library(const char* call, const char* algo, int64_t workspace, int fused) {
   IgnisCudaKernelRecord& r = s->rec;
   const char* c = call ? call : "";
   const char* a = algo ? algo : "";
-  // another call of the same function in this entry (batch chunks, benchmark timing runs): counted,
-  // the largest workspace, unfused if any ran unfused; a different function starts the record over
-  if (s->lib_calls > 0 && std::strcmp(r.library, c) == 0) {
-    s->lib_calls++;
-    if (std::strcmp(s->algo0, a) != 0) s->lib_mixed = true;
-    const std::string t = std::string(s->algo0) + " (" + std::to_string(s->lib_calls) + " calls" +
-                          (s->lib_mixed ? ", mixed)" : ")");
-    std::snprintf(r.algo, sizeof r.algo, "%s", t.c_str());
+  // several calls in one entry (batch chunks, benchmark timing runs): the record names the last
+  // call and its algorithm, counts them all ("(3 calls)", ", mixed" when the function or algorithm
+  // changed), keeps the largest workspace, and is unfused if any call ran unfused
+  if (s->lib_calls++ > 0) {
+    if (std::strcmp(r.library, c) != 0 || std::strcmp(s->algo0, a) != 0) s->lib_mixed = true;
     r.workspace = std::max(r.workspace, workspace);
     r.fused = (r.fused == 0 || fused == 0) ? 0 : std::max(r.fused, fused);
-    return;
+  } else {
+    r.workspace = workspace;
+    r.fused = fused;
   }
-  s->lib_calls = 1;
-  s->lib_mixed = false;
   std::snprintf(r.library, sizeof r.library, "%s", c);
   std::snprintf(s->algo0, sizeof s->algo0, "%s", a);
-  std::snprintf(r.algo, sizeof r.algo, "%s", a);
-  r.workspace = workspace;
-  r.fused = fused;
+  if (s->lib_calls == 1) {
+    std::snprintf(r.algo, sizeof r.algo, "%s", a);
+    return;
+  }
+  const std::string t =
+      std::string(a) + " (" + std::to_string(s->lib_calls) + " calls" + (s->lib_mixed ? ", mixed)" : ")");
+  std::snprintf(r.algo, sizeof r.algo, "%s", t.c_str());
 }
 
 int start(int64_t capacity) {

@@ -51,6 +51,9 @@ void launch(dim3 grid, dim3 block);
 // fused: -1 not applicable, 0 ran unfused, 1 ran fused.
 void library(const char* call, const char* algo, int64_t workspace, int fused);
 
+// whether this thread has a scope open (a wait inside it keeps the library lock: runtime.cpp)
+bool scope_open();
+
 // the api.h profiling entries
 int start(int64_t capacity);
 void correlate(int64_t id);

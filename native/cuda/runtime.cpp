@@ -88,9 +88,10 @@ std::vector<std::unique_ptr<Device>> g_devices;
 thread_local int t_current = -1;
 std::atomic<uint64_t> g_releases{0};
 
-void release_cached(Device& d) {  // caller holds d.mu
+// `counted`: the release shows in cache_releases() (every release but release_cache()'s)
+void release_cached(Device& d, bool counted = true) {  // caller holds d.mu
   if (d.free_blocks.empty()) return;
-  g_releases.fetch_add(1, std::memory_order_relaxed);
+  if (counted) g_releases.fetch_add(1, std::memory_order_relaxed);
   // a failed sync is an earlier kernel's fault: report it here rather than let the next op wear it
   IGNIS_CUDA_CHECK(cudaStreamSynchronize(d.stream), "releasing cached blocks (an earlier kernel failed)");
   for (auto& kv : d.free_blocks) {
@@ -198,7 +199,7 @@ bool release_cache(int dev) {
   Device& d = device(dev);
   std::lock_guard<std::mutex> lk(d.mu);
   const bool any = !d.free_blocks.empty();
-  release_cached(d);
+  release_cached(d, false);
   return any;
 }
 
@@ -388,10 +389,18 @@ void wait_stream(int dev, const char* what) {
   IGNIS_CUDA_CHECK(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming), what);
   cudaError_t e = cudaEventRecord(ev, s);
   if (e == cudaSuccess) {
-    const bool let_go = t_lock_depth == 1;
-    if (let_go) api_mutex().unlock();
+    // the lock is kept inside an open profiler scope: work other threads queued meanwhile would land
+    // between the scope's events and be timed as this entry's
+    struct LetGo {
+      bool on;
+      explicit LetGo(bool b) : on(b) {
+        if (on) api_mutex().unlock();
+      }
+      ~LetGo() {
+        if (on) api_mutex().lock();
+      }
+    } let_go(t_lock_depth == 1 && !prof::scope_open());
     e = cudaEventSynchronize(ev);
-    if (let_go) api_mutex().lock();
   }
   cudaEventDestroy(ev);
   IGNIS_CUDA_CHECK(e, what);

@@ -162,20 +162,16 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> {
    * model and returns the loss) runs first, with gradients enabled; its result is returned.
    */
   step<L = unknown>(closure?: () => L): L | undefined {
-    let loss: L | undefined;
-    if (closure !== undefined) {
-      if (typeof closure !== 'function') this.fail('step: closure must be a function');
-      loss = enableGrad(closure);
-    }
-    // a running profiler records the update as torch.profiler does ("Optimizer.step#Adam.step"), so
-    // the fused update kernels it queues belong to an op
-    if (hook.on) hook.run(`Optimizer.step#${this.name}.step`, [], () => this.stepAll());
-    else this.stepAll();
-    return loss;
+    if (closure !== undefined && typeof closure !== 'function') this.fail('step: closure must be a function');
+    // a running profiler records the step (closure included) as torch.profiler does
+    // ("Optimizer.step#Adam.step"), so the fused update kernels it queues belong to an op
+    return hook.on ? hook.run(`Optimizer.step#${this.name}.step`, [], () => this.stepAll(closure)) : this.stepAll(closure);
   }
 
-  private stepAll(): void {
+  private stepAll<L>(closure?: () => L): L | undefined {
+    const loss = closure !== undefined ? enableGrad(closure) : undefined;
     for (const g of this.paramGroups) this.stepGroup(g);
+    return loss;
   }
 
   private stepGroup(group: ParamGroup<O>): void {

@@ -203,6 +203,33 @@ describeCuda('CUDA devices and memory', () => {
     expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ mainBad: 0, workerBad: [0, 0, 0], endlessBad: 0, after: 0, leaked: { tensors: 0, bytes: 0 } });
   }, 120_000);
 
+  it.skipIf(!cudaEmulated)('benchmark mode: a cudnnFind that runs out of memory falls back to the heuristics until memory comes free (emulator)', () => {
+    // the emulator's cudnnFind* fails as out of device memory while IGNIS_CUDA_EMU_FIND_FAIL is set
+    const x = ignis.randn([2, 3, 9, 9], { device: 'cuda' });
+    const w = ignis.randn([4, 3, 3, 3], { device: 'cuda' });
+    const algo = (): string => {
+      const prof = ignis.profiler.profile({ activities: ['cuda'] }, () => F.conv2d(x, w, null, { padding: 1 }));
+      return String(prof.events.find((e) => e.kind === 'kernel' && e.name.startsWith('conv2d_fwd'))?.args?.algorithm);
+    };
+    const want = F.conv2d(x.cpu(), w.cpu(), null, { padding: 1 });
+    ignis.backends.cudnn.benchmark = true;
+    try {
+      ignis.empty([1 << 20], { device: 'cuda' }).dispose(); // a cached block: the retry releases it
+      process.env.IGNIS_CUDA_EMU_FIND_FAIL = '1';
+      expectClose(F.conv2d(x, w, null, { padding: 1 }).cpu(), want, 1e-5, 1e-5, 'conv after a failed Find');
+      expect(algo()).toMatch(/, heuristics$/);
+      delete process.env.IGNIS_CUDA_EMU_FIND_FAIL;
+      // remembered: nothing came free since, so no new timing (its own release does not count)
+      expect(algo()).toMatch(/, heuristics$/);
+      ignis.empty([1 << 20], { device: 'cuda' }).dispose();
+      ignis.cuda.emptyCache(); // memory came free: timed again
+      expect(algo()).toMatch(/, benchmark$/);
+    } finally {
+      delete process.env.IGNIS_CUDA_EMU_FIND_FAIL;
+      ignis.backends.cudnn.benchmark = false;
+    }
+  });
+
   it('a convolution over 2^31 elements runs in batch chunks (cuDNN indexes with 32-bit ints)', (ctx) => {
     // needs ~27 GB of device memory: skipped (visibly) on a smaller device, such as the CUDA emulator
     if (ignis.cuda.getDeviceProperties(0).totalMemory < 40 * 2 ** 30) ctx.skip();

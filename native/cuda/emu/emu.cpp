@@ -49,6 +49,9 @@ struct Fiber {
 namespace {
 
 struct Sched {
+  ~Sched() {  // a host thread that ends (a Worker) gives its fiber stacks back
+    for (Stack& st : stacks) munmap(st.base, kStack + 4096);
+  }
   std::vector<Fiber> fibers;
   std::vector<Stack> stacks;
   std::vector<int> free_stacks;
@@ -289,8 +292,9 @@ bool run(const Cfg& cfg, void (*body)(void*), void* arg) {
           for (size_t j = w; j < e; ++j) s.fibers[j].state = kReady;
           released = true;
         } else if (waiting + done == lanes) {
-          // a full-mask shuffle that not all 32 lanes execute is undefined on the device
-          s.error = "a warp shuffle with a full mask that not every lane of the warp executed";
+          // a lint, stricter than the device: a full-mask shuffle in a warp with absent (partial
+          // warp) or exited lanes is undefined there, the values from those lanes garbage
+          s.error = "a full-mask warp shuffle in a warp with absent or exited lanes (undefined on the device)";
         }
       }
       if (!released && !s.error && at_block == live) {

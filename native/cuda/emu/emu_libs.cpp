@@ -8,6 +8,7 @@
 #include <cudnn.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -86,9 +87,14 @@ void each_term(const cudnnTensorStruct* x, const cudnnFilterStruct* w, const cud
 size_t numel(const cudnnTensorStruct* t) { return size_t(t->n) * t->c * t->h * t->w; }
 size_t numel(const cudnnFilterStruct* t) { return size_t(t->k) * t->c * t->h * t->w; }
 
-// two algorithms: 0 without a workspace, 1 with 1 MiB (so the workspace path runs too)
+// two algorithms: 0 without a workspace, 1 with 1 MiB (so the workspace path runs too).
+// IGNIS_CUDA_EMU_FIND_FAIL=1 makes cudnnFind* fail as out of device memory (benchmark mode's fallback).
 template <class Perf, class Algo>
-cudnnStatus_t perfs(const cudnnConvolutionStruct* c, int requested, int* got, Perf* out) {
+cudnnStatus_t perfs(const cudnnConvolutionStruct* c, int requested, int* got, Perf* out, bool find = false) {
+  if (find) {
+    const char* f = std::getenv("IGNIS_CUDA_EMU_FIND_FAIL");
+    if (f && *f && std::strcmp(f, "0") != 0) return CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
+  }
   if (!c || !got || !out || requested < 1) return CUDNN_STATUS_BAD_PARAM;
   const int n = requested < 2 ? requested : 2;
   for (int i = 0; i < n; ++i) {
@@ -240,7 +246,7 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithm(cudnnHandle_t, const cudnnTen
                                                    const cudnnFilterDescriptor_t, const cudnnConvolutionDescriptor_t c,
                                                    const cudnnTensorDescriptor_t, const int req, int* got,
                                                    cudnnConvolutionFwdAlgoPerf_t* p) {
-  return perfs<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(c, req, got, p);
+  return perfs<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(c, req, got, p, true);
 }
 cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t, const cudnnFilterDescriptor_t,
                                                           const cudnnTensorDescriptor_t,
@@ -253,7 +259,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithm(cudnnHandle_t, const cud
                                                         const cudnnTensorDescriptor_t, const cudnnConvolutionDescriptor_t c,
                                                         const cudnnTensorDescriptor_t, const int req, int* got,
                                                         cudnnConvolutionBwdDataAlgoPerf_t* p) {
-  return perfs<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(c, req, got, p);
+  return perfs<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(c, req, got, p, true);
 }
 cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t, const cudnnTensorDescriptor_t,
                                                             const cudnnTensorDescriptor_t,
@@ -267,7 +273,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithm(cudnnHandle_t, const c
                                                           const cudnnConvolutionDescriptor_t c,
                                                           const cudnnFilterDescriptor_t, const int req, int* got,
                                                           cudnnConvolutionBwdFilterAlgoPerf_t* p) {
-  return perfs<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(c, req, got, p);
+  return perfs<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(c, req, got, p, true);
 }
 
 // ---- convolutions -------------------------------------------------------------------------------
