@@ -172,8 +172,8 @@ std::string algo_name(int kind, const Choice& c) {
   return s + (c.bench ? ", benchmark" : ", heuristics");
 }
 std::map<std::string, Choice> g_bench;  // benchmark-mode picks, per shape (guarded by g_mu)
-// shapes whose cudnnFind* failed even after the cache was released, with cache_releases() then: they
-// use the heuristics, and timing is tried again only once memory has been released since
+// shapes whose cudnnFind* failed (out of memory even after the cache was released, or otherwise),
+// with cache_releases() then: they use the heuristics until memory has come free since
 std::map<std::string, uint64_t> g_find_failed;  // guarded by g_mu
 
 // Candidates in preference order: the cached benchmark pick, else cuDNN's heuristic list.
