@@ -386,7 +386,9 @@ for (const dev of devices) {
     });
 
     it('gather and scatter move every element size (bool, int32, int64, float64); scatter with a scalar; integer scatterAdd', () => {
-      const idx = ignis.tensor([[2, 0], [1, 1], [0, 2]]);
+      // no index twice in a row or a column: which write wins is undefined for scatter on a GPU
+      // (the emulator's shuffled schedule showed it), as in PyTorch
+      const idx = ignis.tensor([[2, 0], [1, 2], [0, 1]]);
       const base = sample([3, 3], -4, 4, 31);
       for (const dt of ['bool', 'int32', 'int64', 'float64'] as const) {
         const x = base.gt(0).to(dt).mul(dt === 'bool' ? 1 : 3).to(dt);
