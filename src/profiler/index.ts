@@ -17,12 +17,15 @@ import { performance } from 'perf_hooks';
 import { isMainThread, threadId } from 'worker_threads';
 import { IgnisError, ValueError } from '../errors';
 import { calibrate as calibrateImpl, DevicePeaks, hooks } from './calibrate';
-import { Activity, Profile, ProfileOptions } from './profile';
+import { Activity, Profile, ProfileOptions, RecordOptions } from './profile';
+import { actionAt, ProfilerAction, Schedule, TraceHandler } from './schedule';
 import { kernelSource } from './kernels';
 import { RawEvent, recorder, SessionState } from './recorder';
 
 export { Profile, KeyAverages, SORT_KEYS } from './profile';
-export type { Activity, KeyAverage, ProfileOptions, ProfilerEvent, TableOptions } from './profile';
+export type { Activity, KeyAverage, ProfileOptions, ProfilerEvent, RecordOptions, TableOptions } from './profile';
+export { schedule, tensorboardTraceHandler, ProfilerAction } from './schedule';
+export type { Schedule, ScheduleSpec, TraceHandler } from './schedule';
 export { registerCost, opCost, costFn } from './flops';
 export type { CostFn, OpCost, TensorMeta } from './flops';
 export type { DevicePeaks } from './calibrate';
@@ -32,7 +35,7 @@ export type { KernelRecord, KernelSource } from './kernels';
 /** torch.profiler.ProfilerActivity */
 export const ProfilerActivity = Object.freeze({ CPU: 'cpu' as const, CUDA: 'cuda' as const });
 
-const OPTION_KEYS = ['activities', 'recordShapes', 'profileMemory', 'withFlops'] as const;
+const OPTION_KEYS = ['activities', 'recordShapes', 'profileMemory', 'withFlops', 'schedule', 'onTraceReady'] as const;
 
 hooks.pause = () => {
   recorder.paused++;
@@ -47,7 +50,14 @@ function kernelsUnavailable(): string | null {
   }
 }
 
-function normalize(opts: unknown, where: string): { options: Required<ProfileOptions>; warnings: string[] } {
+interface Normalized {
+  options: Required<RecordOptions>;
+  warnings: string[];
+  schedule: Schedule | null;
+  onTraceReady: TraceHandler | null;
+}
+
+function normalize(opts: unknown, where: string): Normalized {
   if (opts === undefined || opts === null) opts = {};
   if (typeof opts !== 'object' || Array.isArray(opts)) throw new ValueError(`${where}: expected an options object, got ${Array.isArray(opts) ? 'an array' : typeof opts}`);
   const o = opts as Record<string, unknown>;
@@ -60,7 +70,11 @@ function normalize(opts: unknown, where: string): { options: Required<ProfileOpt
     if (a !== 'cpu' && a !== 'cuda') throw new ValueError(`${where}: unknown activity ${JSON.stringify(a)}; expected 'cpu' or 'cuda'`);
   for (const k of ['recordShapes', 'profileMemory', 'withFlops'])
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ValueError(`${where}: ${k} must be a boolean, got ${typeof o[k]}`);
+  for (const k of ['schedule', 'onTraceReady'])
+    if (o[k] !== undefined && typeof o[k] !== 'function') throw new ValueError(`${where}: ${k} must be a function${k === 'schedule' ? ' (profiler.schedule({wait, warmup, active}))' : ''}, got ${typeof o[k]}`);
   const warnings: string[] = [];
+  const sched = (o.schedule as Schedule | undefined) ?? null;
+  if (sched?.spec?.warmup === 0) warnings.push("the schedule has no warmup steps: the first recorded step includes the profiler's start-up and can skew the figures");
   const activities = acts as Activity[];
   if (activities.includes('cuda')) {
     const why = kernelsUnavailable();
@@ -75,53 +89,166 @@ function normalize(opts: unknown, where: string): { options: Required<ProfileOpt
       withFlops: !!o.withFlops,
     },
     warnings,
+    schedule: sched,
+    onTraceReady: (o.onTraceReady as TraceHandler | undefined) ?? null,
   };
 }
 
-/** A running profiler; stop() ends it and returns the Profile. */
+/**
+ * A running profiler; stop() ends it and returns the Profile. With a schedule, step() marks the end
+ * of each step (torch's prof.step()): the profiler records only the steps the schedule says, each
+ * in a `ProfilerStep#N` range, and hands every finished cycle's Profile to onTraceReady.
+ */
 export class Profiler {
-  private state: SessionState | null;
+  readonly options: Required<RecordOptions>;
+  /** warnings for the profiles this profiler makes (options, schedule) */
+  readonly warnings: string[];
+  /** the steps marked so far (torch's step_num) */
+  stepNum = 0;
+  private readonly sched: Schedule | null;
+  private readonly onTraceReady: TraceHandler | null;
+  private action: ProfilerAction;
+  private state: SessionState | null = null;
+  /** the session is in its warmup (what it records is dropped at the first recorded step) */
+  private warm = false;
+  private stepRange: RawEvent | null = null;
+  private last: Profile | null = null;
   private result: Profile | null = null;
-  constructor(
-    readonly options: Required<ProfileOptions>,
-    readonly warnings: string[],
-  ) {
-    this.state = recorder.begin({
-      cpu: options.activities.includes('cpu'),
-      cuda: options.activities.includes('cuda'),
-      shapes: options.recordShapes,
-      memory: options.profileMemory,
-      flops: options.withFlops,
-    });
+
+  constructor(n: Normalized) {
+    this.options = n.options;
+    this.warnings = n.warnings;
+    this.sched = n.schedule;
+    this.onTraceReady = n.onTraceReady;
+    this.action = this.sched ? actionAt(this.sched, 0) : 'RECORD';
+    this.transit('NONE', this.action);
+    this.openStep();
   }
+
   get running(): boolean {
-    return this.state !== null;
+    return this.result === null;
   }
+
+  /** What the profiler does during the current step. */
+  get currentAction(): ProfilerAction {
+    return this.action;
+  }
+
+  /** Marks the end of a step: the schedule decides what the next one does. */
+  step(): void {
+    if (this.result) throw new IgnisError('profiler.step: the profiler has stopped');
+    const next = this.sched ? actionAt(this.sched, this.stepNum + 1) : 'RECORD';
+    this.closeStep();
+    this.stepNum++;
+    const prev = this.action;
+    this.action = next;
+    this.transit(prev, next);
+    this.openStep();
+  }
+
   stop(): Profile {
     if (this.result) return this.result;
-    const s = this.state!;
-    this.state = null;
-    const raw = recorder.end(s);
-    this.result = new Profile(raw, s.t0, s.t1, this.options, [...this.warnings, ...s.warnings], performance.timeOrigin);
+    this.closeStep();
+    let made: Profile | null = null;
+    try {
+      made = this.transit(this.action, null);
+    } finally {
+      this.result =
+        made ??
+        this.last ??
+        this.profileOf([], performance.now(), performance.now(), [`the schedule recorded no step (it never reached a RECORD step in ${this.stepNum + 1} step(s))`]);
+    }
     return this.result;
+  }
+
+  private openStep(): void {
+    if (this.sched && this.state) this.stepRange = recorder.openStep(`ProfilerStep#${this.stepNum}`);
+  }
+
+  private closeStep(): void {
+    if (this.stepRange) recorder.closeStep(this.stepRange);
+    this.stepRange = null;
+  }
+
+  private profileOf(raw: RawEvent[], t0: number, t1: number, extra: string[]): Profile {
+    return new Profile(raw, t0, t1, this.options, [...this.warnings, ...extra], performance.timeOrigin);
+  }
+
+  // torch.profiler's transitions: prepare (begin recording, as warmup), start (what is recorded
+  // from here on is kept), stop (the Profile), ready (onTraceReady). `to` null: the profiler stops.
+  // Returns the Profile made by a stop at the end of the run.
+  private transit(from: ProfilerAction, to: ProfilerAction | null): Profile | null {
+    const recording = (a: ProfilerAction | null) => a === 'RECORD' || a === 'RECORD_AND_SAVE';
+    const steps: ('prepare' | 'start' | 'stop' | 'ready')[] = [];
+    let wrong: string | null = null;
+    if (from === 'RECORD_AND_SAVE' || (to === null && recording(from))) steps.push('stop', 'ready');
+    else if (from === 'RECORD' && (to === 'NONE' || to === 'WARMUP')) {
+      wrong = `RECORD followed by ${to}: steps ${this.stepNum - 1} and ${this.stepNum}; the recorded steps were dropped`;
+      steps.push('stop');
+    } else if (from === 'WARMUP' && (to === 'NONE' || to === null)) {
+      if (to === 'NONE') wrong = `WARMUP followed by NONE at step ${this.stepNum}; nothing was recorded`;
+      steps.push('stop');
+    }
+    if (to !== null && (from === 'NONE' || from === 'RECORD_AND_SAVE' || steps.includes('stop'))) {
+      if (to === 'WARMUP') steps.push('prepare');
+      else if (recording(to)) steps.push('prepare', 'start');
+    } else if (from === 'WARMUP' && recording(to)) steps.push('start');
+    if (wrong) this.warnings.push(`incorrect schedule: ${wrong}`);
+
+    let made: Profile | null = null;
+    let failure: unknown = null;
+    for (const s of steps) {
+      if (s === 'prepare') {
+        this.state = recorder.begin({
+          cpu: this.options.activities.includes('cpu'),
+          cuda: this.options.activities.includes('cuda'),
+          shapes: this.options.recordShapes,
+          memory: this.options.profileMemory,
+          flops: this.options.withFlops,
+        });
+        this.warm = true;
+      } else if (s === 'start') {
+        if (this.warm) recorder.restart(this.state!);
+        this.warm = false;
+      } else if (s === 'stop') {
+        const st = this.state!;
+        this.state = null;
+        const raw = recorder.end(st);
+        if (!this.warm) {
+          made = this.profileOf(raw, st.t0, st.t1, st.warnings);
+          this.last = made;
+        }
+        this.warm = false;
+      } else if (made && this.onTraceReady) {
+        // the handler's error reaches the caller, after the profiler has moved on to the next step
+        try {
+          this.onTraceReady(made, this);
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    }
+    if (failure) throw failure;
+    return to === null ? made : null;
   }
 }
 
 /**
- * Profiles fn (sync or async): returns the Profile, or a Promise of it when fn returns a promise.
- * With no fn, returns a running Profiler (call .stop()).
+ * Profiles fn (sync or async), which gets the running Profiler (for step() with a schedule):
+ * returns the Profile, or a Promise of it when fn returns a promise. With no fn, returns a running
+ * Profiler (call .stop()).
  */
-export function profile(opts: ProfileOptions, fn: () => Promise<unknown>): Promise<Profile>;
-export function profile(opts: ProfileOptions, fn: () => unknown): Profile;
+export function profile(opts: ProfileOptions, fn: (p: Profiler) => Promise<unknown>): Promise<Profile>;
+export function profile(opts: ProfileOptions, fn: (p: Profiler) => unknown): Profile;
 export function profile(opts?: ProfileOptions): Profiler;
-export function profile(opts?: ProfileOptions, fn?: () => unknown): Profile | Promise<Profile> | Profiler {
-  const { options, warnings } = normalize(opts, 'profiler.profile');
+export function profile(opts?: ProfileOptions, fn?: (p: Profiler) => unknown): Profile | Promise<Profile> | Profiler {
+  const n = normalize(opts, 'profiler.profile');
   if (fn !== undefined && typeof fn !== 'function') throw new ValueError(`profiler.profile: expected a function to profile, got ${typeof fn}`);
-  const p = new Profiler(options, warnings);
+  const p = new Profiler(n);
   if (!fn) return p;
   let r: unknown;
   try {
-    r = fn();
+    r = fn(p);
   } catch (e) {
     p.stop();
     throw e;
@@ -142,8 +269,7 @@ let current: Profiler | null = null;
 /** Starts the process-wide profiler (torch: prof.start()); stop() returns its Profile. */
 export function start(opts?: ProfileOptions): Profiler {
   if (current) throw new IgnisError('profiler.start: the profiler is already running; call profiler.stop() first');
-  const { options, warnings } = normalize(opts, 'profiler.start');
-  current = new Profiler(options, warnings);
+  current = new Profiler(normalize(opts, 'profiler.start'));
   return current;
 }
 

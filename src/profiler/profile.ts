@@ -5,14 +5,19 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { ValueError } from '../errors';
 import { calibrate, DevicePeaks } from './calibrate';
 import { fmtMemory, fmtNum, fmtPct, fmtShapes, fmtTime, truncate } from './format';
 import type { EventKind, RawEvent } from './recorder';
+import type { Schedule, TraceHandler } from './schedule';
 
 export type Activity = 'cpu' | 'cuda';
 
-export interface ProfileOptions {
+const STEP_RANGE = /^ProfilerStep#\d+$/;
+
+/** What a profile records (the options a finished Profile keeps). */
+export interface RecordOptions {
   /** what to record: 'cpu' (op and range events on the host), 'cuda' (the device work of each op, timed by CUDA events). Default ['cpu']. */
   activities?: Activity[];
   /** record input shapes and dtypes of every op (needed by keyAverages({groupByInputShape})) */
@@ -21,6 +26,13 @@ export interface ProfileOptions {
   profileMemory?: boolean;
   /** count FLOPs and bytes moved per op (src/profiler/flops.ts) and rate them against the device's peaks */
   withFlops?: boolean;
+}
+
+export interface ProfileOptions extends RecordOptions {
+  /** which steps to record (profiler.schedule(...)); the running profiler's step() marks each step */
+  schedule?: Schedule;
+  /** called with each recorded cycle's Profile (with a schedule), or with the Profile at stop */
+  onTraceReady?: TraceHandler;
 }
 
 export interface ProfilerEvent {
@@ -176,14 +188,14 @@ export class Profile {
   /** top-level events (no parent inside this profile) */
   readonly roots: ProfilerEvent[];
   readonly warnings: string[];
-  readonly options: Required<ProfileOptions>;
+  readonly options: Required<RecordOptions>;
   /** wall time of the whole profile, µs */
   readonly duration: number;
   /** performance.timeOrigin + start, ms since the epoch */
   readonly startEpochMs: number;
   private peaksCache = new Map<string, DevicePeaks | null>();
 
-  constructor(raw: RawEvent[], t0: number, t1: number, options: Required<ProfileOptions>, warnings: string[], timeOrigin: number) {
+  constructor(raw: RawEvent[], t0: number, t1: number, options: Required<RecordOptions>, warnings: string[], timeOrigin: number) {
     this.options = options;
     this.warnings = warnings;
     this.duration = (t1 - t0) * 1e3;
@@ -280,11 +292,13 @@ export class Profile {
     for (const e of this.events) byId.set(e.id, e);
     const rowOf = (e: ProfilerEvent) => {
       const shapes = byShape && e.kind === 'op' ? fmtShapes(e.inputShapes) : '';
-      const key = `${e.kind}\u0000${e.name}\u0000${shapes}`;
+      // the step ranges of a scheduled profile are one row, as torch's "ProfilerStep*"
+      const name = e.kind === 'range' && STEP_RANGE.test(e.name) ? 'ProfilerStep*' : e.name;
+      const key = `${e.kind}\u0000${name}\u0000${shapes}`;
       let r = rows.get(key);
       if (!r) {
         r = {
-          key, name: e.name, kind: e.kind, device: e.device, inputShapes: shapes, count: 0,
+          key, name, kind: e.kind, device: e.device, inputShapes: shapes, count: 0,
           cpuTimeTotal: 0, selfCpuTimeTotal: 0, cpuTimeAvg: 0, selfCpuTimeAvg: 0, cpuTimeMin: Infinity, cpuTimeMax: 0,
           deviceTimeTotal: 0, selfDeviceTimeTotal: 0, cpuMemoryUsage: 0, selfCpuMemoryUsage: 0,
           flops: null, bytes: null, gflopsPerSec: null, gbPerSec: null, pctPeak: null, bound: null,
@@ -367,7 +381,9 @@ export class Profile {
   exportChromeTrace(file: string): void {
     if (typeof file !== 'string' || !file) throw new ValueError(`exportChromeTrace: expected a file path, got ${String(file)}`);
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(this.chromeTrace()));
+    const json = JSON.stringify(this.chromeTrace());
+    // a .gz name is written gzipped, as torch's export_chrome_trace does (Perfetto opens both)
+    fs.writeFileSync(file, file.endsWith('.gz') ? zlib.gzipSync(json) : json);
   }
 
   /** The Chrome trace as an object: { traceEvents, displayTimeUnit, otherData }. */

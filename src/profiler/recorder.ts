@@ -88,6 +88,12 @@ class Recorder implements OpListener {
   /** async ranges whose promise has not settled */
   asyncOpen = 0;
   paused = 0;
+  /**
+   * The open step range of a scheduled profiler (ProfilerStep#N): the parent of whatever has no
+   * other, kept off the sync stack so that async ranges opened inside a step still parent their
+   * own continuations.
+   */
+  base: RawEvent | null = null;
   private remove: (() => void) | null = null;
 
   get active(): boolean {
@@ -181,6 +187,7 @@ class Recorder implements OpListener {
       this.remove?.();
       this.remove = null;
       this.events = [];
+      this.base = null;
       // open events stay on the stack (a range still running); they are simply no longer recorded
       this.stack = [];
     }
@@ -193,9 +200,9 @@ class Recorder implements OpListener {
     if (this.asyncOpen > 0) {
       let p = als.getStore() ?? null;
       while (p && p.t1 >= 0) p = p.parent; // a callback that outlived its range
-      return p;
+      if (p) return p;
     }
-    return null;
+    return this.base;
   }
 
   // ---- the dispatch listener --------------------------------------------------------------
@@ -295,6 +302,31 @@ class Recorder implements OpListener {
     ev.t1 = performance.now();
     if (this.flags.memory) ev.mem = liveBytes() - ev.mem0;
     this.pop(ev);
+  }
+
+  /** Opens a step range (see `base`); null while paused or when nothing records. */
+  openStep(name: string): RawEvent | null {
+    if (!this.active || this.paused || !this.flags.cpu) return null;
+    const ev = new RawEvent(this.seq++, name, 'range', 'cpu', this.parentNow(), threadId);
+    if (this.flags.memory) ev.mem0 = liveBytes();
+    this.events.push(ev);
+    this.base = ev;
+    ev.t0 = performance.now();
+    return ev;
+  }
+
+  closeStep(ev: RawEvent): void {
+    if (ev.t1 < 0) {
+      ev.t1 = performance.now();
+      if (this.flags.memory) ev.mem = liveBytes() - ev.mem0;
+    }
+    if (this.base === ev) this.base = ev.parent && ev.parent.t1 < 0 ? ev.parent : null;
+  }
+
+  /** Drops what session s recorded so far (a scheduled profiler's warmup steps); it goes on recording. */
+  restart(s: SessionState): void {
+    s.startIndex = this.events.length;
+    s.t0 = performance.now();
   }
 
   /** Takes an async range off the sync stack: its continuation finds it through the async context. */
