@@ -155,6 +155,28 @@ describe('memory: caching allocator', () => {
     expect(ignis.memory().cpu.cachedBytes).toBe(0);
   }, 60_000);
 
+  it('keeps small blocks too (64-byte size classes): a freed 4 KiB tensor serves the next one, emptyCache returns them', () => {
+    ignis.emptyCache();
+    const a = ignis.empty([1000]); // 4000 bytes: the 4032-byte class
+    const m0 = addon.memoryStats();
+    a.dispose();
+    const m1 = addon.memoryStats();
+    expect(m1.cachedBytes - m0.cachedBytes).toBe(4032);
+    const b = ignis.empty([1008]); // 4032 bytes: the same class
+    const m2 = addon.memoryStats();
+    expect(m2.cacheHits).toBe(m1.cacheHits + 1);
+    expect(m2.cachedBytes).toBe(m1.cachedBytes - 4032);
+    b.fill_(3); // a reused block is just memory
+    expect(b.sum().item()).toBe(3024);
+    const m3 = addon.memoryStats();
+    const c = ignis.empty([2000]); // another class: not served by b's block
+    b.dispose();
+    c.dispose();
+    expect(addon.memoryStats().cachedBytes - m3.cachedBytes).toBe(4032 + 8000);
+    ignis.emptyCache();
+    expect(addon.memoryStats().cachedBytes).toBe(0);
+  });
+
   it('peakBytes is a high-water mark', () => {
     const t = ignis.empty([4 * MB]); // 16 MiB
     const peak = ignis.memory().cpu.peakBytes;
