@@ -31,6 +31,31 @@ function addRow(label, op, peer) {
 }
 
 /**
+ * A mid-size elementwise op (n float32, L2-resident, result disposed as PyTorch's refcount frees
+ * it), timed as `inner` back-to-back calls: here the thread split and the allocator decide, not
+ * the memory bus (parallel.h kElementwiseGrain, allocator.cpp's small blocks).
+ */
+function midRow(label, n, op, peer, sizes, target = { text: '≥ 1.0× PyTorch', ratio: 1.0 }) {
+  const inner = 100;
+  return {
+    name: `${label} ${n >= 1024 ? `${n / 1024}K` : n} float32 (µs per op)`,
+    unit: 'µs/op',
+    better: 'lower',
+    target,
+    figure: (s) => s * 1e6,
+    async ignis() {
+      const a = ig.randn([n]);
+      const b = ig.randn([n]);
+      const fn = () => {
+        for (let i = 0; i < inner; i++) op(a, b);
+      };
+      return measure(fn, { inner, time: budget(1000, 50), iterations: budget(100, 5), warmupTime: budget(200, 20), warmupIterations: budget(10, 2) });
+    },
+    peer: { name: peer, sizes: { ...sizes, n }, inner, reps: budget(100, 5), warmup: budget(10, 2) },
+  };
+}
+
+/**
  * Each benchmark: `ignis()` returns { median_s } (seconds per op), `peer` says how the PyTorch
  * peer measures the same op, `figure(sec)` turns seconds per op into the reported unit.
  */
@@ -57,6 +82,10 @@ export const benchmarks = [
   // diagnostic row below for a loop that leaves its results to the garbage collector)
   addRow('add', (a, b) => a.add(b).dispose(), 'add'),
   addRow('add_ (in place)', (a, b) => a.add_(b), 'add_inplace'),
+  midRow('relu', 4096, (a) => ig.nn.functional.relu(a).dispose(), 'act', { op: 'relu', dir: 'fwd' }, { text: 'report' }),
+  midRow('relu', 65536, (a) => ig.nn.functional.relu(a).dispose(), 'act', { op: 'relu', dir: 'fwd' }),
+  midRow('add', 65536, (a, b) => a.add(b).dispose(), 'add', {}),
+  midRow('gelu', 32768, (a) => ig.nn.functional.gelu(a).dispose(), 'act', { op: 'gelu', dir: 'fwd' }),
   {
     // Diagnostic: the same op in a fully synchronous loop (no event-loop turn between ops) that
     // never disposes its results, which is how a plain `for` loop in user code runs: results are

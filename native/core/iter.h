@@ -103,7 +103,7 @@ inline void iter_range(const Iter& it, int64_t begin, int64_t end, F&& fn) {
 
 template <class F>
 inline void iter_for_each(const Iter& it, int64_t cost, F&& fn) {
-  parallel_for(it.numel(), cost, [&](int64_t b, int64_t e) { iter_range(it, b, e, fn); });
+  parallel_for(it.numel(), cost, [&](int64_t b, int64_t e) { iter_range(it, b, e, fn); }, kElementwiseGrain);
 }
 
 template <class F>

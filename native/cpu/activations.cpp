@@ -78,6 +78,21 @@ enum ActOp {
 #undef ACT
 };
 
+// Per-element cost relative to a copy, for the thread split (parallel.h, kElementwiseGrain; set
+// from where two threads began to win on the dev VM): the piecewise-linear ones stream like a copy;
+// the rest evaluate exp/erf/log/tanh (gelu and mish more). Backward reads one more operand.
+int64_t act_cost(int op, bool backward) {
+  switch (op) {
+    case A_relu: case A_relu6: case A_leaky_relu: case A_hardtanh: case A_hardsigmoid: case A_hardswish:
+    case A_softshrink: case A_hardshrink: case A_threshold: case A_softsign:
+      return 1;
+    case A_gelu: case A_gelu_tanh: case A_mish:
+      return backward ? 6 : 5;
+    default:
+      return backward ? 4 : 3;
+  }
+}
+
 // One forward case of a switch over the table rows (fwd_t, fast_fwd_f32): a contiguous `omp simd`
 // loop reading through ld_, or a strided loop; x, o, xs, p, s, n, Z in scope.
 #define IGNIS_ACT_FWD_LOOP(fwd)                                                 \
@@ -97,7 +112,7 @@ void fwd_t(int op, Iter& it, const double* params) {
   (void)P0; (void)P1; (void)P2;
   // P0..P2 by value: captured by reference, `x < P0 ? P0 : x` becomes a load through a pointer
   // that may alias the output, and GCC leaves the loop scalar (hardtanh, threshold ran at 2 GB/s).
-  iter_for_each(it, 8, [&, P0c = P0, P1c = P1, P2c = P2](char** p, const int64_t* s, int64_t n) {
+  iter_for_each(it, act_cost(op, false), [&, P0c = P0, P1c = P1, P2c = P2](char** p, const int64_t* s, int64_t n) {
     // locals, not closure members: GCC then treats them (and 1 / P0 in celu) as loop invariants
     const T P0 = P0c, P1 = P1c, P2 = P2c;
     (void)P0; (void)P1; (void)P2;
@@ -120,7 +135,7 @@ void bwd_t(int op, Iter& it, const double* params) {
   (void)P0; (void)P1; (void)P2;
   // P0..P2 by value: captured by reference, `x < P0 ? P0 : x` becomes a load through a pointer
   // that may alias the output, and GCC leaves the loop scalar (hardtanh, threshold ran at 2 GB/s).
-  iter_for_each(it, 8, [&, P0c = P0, P1c = P1, P2c = P2](char** p, const int64_t* s, int64_t n) {
+  iter_for_each(it, act_cost(op, true), [&, P0c = P0, P1c = P1, P2c = P2](char** p, const int64_t* s, int64_t n) {
     // locals, not closure members: GCC then treats them (and 1 / P0 in celu) as loop invariants
     const T P0 = P0c, P1 = P1c, P2 = P2c;
     (void)P0; (void)P1; (void)P2;
@@ -186,7 +201,7 @@ IGNIS_VM_INLINE float softplus_fast_(float x) { return vm::fast::softplus(x); }
 void fast_fwd_f32(int fop, Iter& it, const double* params) {
   using T = float;
   const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
-  iter_for_each(it, 8, [&, P0c = P0, P1c = P1, P2c = P2](char** p, const int64_t* s, int64_t n) {
+  iter_for_each(it, 3, [&, P0c = P0, P1c = P1, P2c = P2](char** p, const int64_t* s, int64_t n) {
     const T P0 = P0c, P1 = P1c, P2 = P2c;
     (void)P0; (void)P1; (void)P2;
     const Bits<T> Z = Bits<T>(opaque_zero);

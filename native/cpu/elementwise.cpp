@@ -84,6 +84,19 @@ inline void map2(Iter& it, int64_t cost, F f) {
   });
 }
 
+// Per-element cost relative to a copy, for the thread split (parallel.h, kElementwiseGrain).
+constexpr int64_t unary_cost(int op) {
+  switch (op) {
+    case U_neg: case U_abs: case U_sign: case U_floor: case U_ceil: case U_round: case U_reciprocal:
+    case U_square: case U_clamp: case U_logical_not:
+      return 1;
+    case U_sqrt: case U_rsqrt:
+      return 2;
+    default:  // exp, log, sin, tanh, erf...: two threads won from ~40K float32 elements on the dev VM
+      return 3;
+  }
+}
+
 template <class T>
 void unary_t(int op, Iter& it, double p0, double p1) {
   (void)p0; (void)p1;
@@ -91,7 +104,7 @@ void unary_t(int op, Iter& it, double p0, double p1) {
 #define UNARY(name, int_ok, expr)                                                      \
   case U_##name:                                                                       \
     if constexpr (int_ok || std::is_floating_point_v<T>) {                             \
-      map1<T, T>(it, std::is_floating_point_v<T> ? 4 : 1, [=](T x) IGNIS_ALWAYS_INLINE -> T { return expr; }); \
+      map1<T, T>(it, std::is_floating_point_v<T> ? unary_cost(U_##name) : 1, [=](T x) IGNIS_ALWAYS_INLINE -> T { return expr; }); \
       return;                                                                          \
     }                                                                                  \
     break;
