@@ -50,6 +50,7 @@ interface Addon {
   getNumThreads(): number;
   /** frees the data of storages whose handle the GC has collected; returns the bytes freed */
   sweepGarbage(): number;
+  trackedBytes(): number;
   // nn (native/cpu/conv.cpp, pool.cpp, batchnorm.cpp); meta layouts in src/kernels.ts
   convFwd(x: Handle, w: Handle, b: Handle | null): Handle;
   convBwdData(dy: Handle, w: Handle): Handle;

@@ -836,6 +836,12 @@ Napi::Value SweepGarbage(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(before - g_tracked.bytes));
 }
 
+// trackedBytes() -> the bytes of this thread's storages not yet freed, garbage not yet swept
+// included (src/gc.ts compares it across a collection).
+Napi::Value TrackedBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(g_tracked.bytes));
+}
+
 // setNumThreads(n) / getNumThreads(): the CPU threads of the calling JS thread's ops (OpenMP's
 // per-thread setting, which oneDNN follows too), as torch.set_num_threads.
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
@@ -1470,6 +1476,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("setNumThreads", SetNumThreads);
   EXPORT("getNumThreads", GetNumThreads);
   EXPORT("sweepGarbage", SweepGarbage);
+  EXPORT("trackedBytes", TrackedBytes);
   EXPORT("optimStep", OptimStep);
   EXPORT("convFwd", ConvFwd);
   EXPORT("biasActBwd", BiasActBwd);

@@ -1,4 +1,5 @@
 /** Conversion, readback and the autograd entry points. */
+import { afterBackward } from '../gc';
 import { runBackward } from '../autograd/engine';
 import { mode } from '../autograd/mode';
 import { edgeOf } from '../autograd/node';
@@ -125,6 +126,7 @@ export function backward(root: Tensor, gradient?: Tensor, opts: { retainGraph?: 
     if (g.dtype !== root.dtype) g = to(g, root.dtype);
   }
   runBackward([root], [g], opts);
+  if (!(opts.retainGraph ?? opts.createGraph)) afterBackward(); // the graph's saved tensors are garbage now (src/gc.ts)
 }
 
 /**
@@ -152,6 +154,7 @@ export function grad(
     return e;
   });
   const res = runBackward(outs, roots, { retainGraph: opts.retainGraph, createGraph: opts.createGraph }, capture);
+  if (!(opts.retainGraph ?? opts.createGraph)) afterBackward();
   res.forEach((r, i) => {
     if (!r && !opts.allowUnused)
       throw new AutogradError(`grad: input ${i} was not used in the graph; set allowUnused: true if this is the desired behavior`);

@@ -1,0 +1,89 @@
+/**
+ * Native memory and V8's garbage collector. A tensor's native block is freed when its JS handle
+ * dies (dispose() frees at once); the addon reports every block to V8
+ * (napi_adjust_external_memory), and left alone V8 answers 64 MB of external growth with
+ * incremental marking and a full mark-compact of the whole heap: on the dev VM one per seed-CNN
+ * training step, 4-5 ms of its 22. The handles of a step's intermediate tensors die young, so a
+ * young-generation collection (a scavenge, a fraction of a millisecond) finds them just as well.
+ * So after every `IGNIS_GC_EVERY_MB` (default 32) of new storages Ignis runs one and sweeps the
+ * blocks of the dead handles back into the caching allocators; the external total then never
+ * climbs 64 MB above its low point, and V8 has no reason for the full collection.
+ *
+ * The collector's `gc` function is not public without `node --expose-gc`: Ignis takes it from a
+ * fresh vm context with the flag set for that moment only (as jest's leak detector does), so the
+ * process's own globals are unchanged. Where that fails, or with IGNIS_GC_EVERY_MB=0, V8 decides
+ * alone, as before.
+ */
+import * as v8 from 'v8';
+import * as vm from 'vm';
+import { addon } from './native';
+
+type GcFn = (opts?: { type?: 'major' | 'minor' }) => void;
+
+function findGc(): GcFn | null {
+  const own = (globalThis as { gc?: unknown }).gc;
+  if (typeof own === 'function') return own as GcFn;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    try {
+      const g = vm.runInNewContext('gc') as unknown;
+      return typeof g === 'function' ? (g as GcFn) : null;
+    } finally {
+      v8.setFlagsFromString('--no-expose-gc');
+    }
+  } catch {
+    return null;
+  }
+}
+
+function everyBytes(): number {
+  const e = process.env.IGNIS_GC_EVERY_MB;
+  const mb = e === undefined || e.trim() === '' ? 32 : Number(e);
+  return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : 0;
+}
+
+/**
+ * since: bytes of storages made since the last young collection; every: the amount that calls for
+ * one (0: off); backoff: the factor on `every` for collections between ops, raised while they find
+ * little dead (a training forward, whose tensors the graph keeps alive until backward) and lowered
+ * when they find plenty (an inference loop without dispose()).
+ */
+export const youngGc = { since: 0, every: everyBytes(), backoff: 1, runs: 0 };
+/** the thread's tracked native bytes right after the last collection (-1: none yet) */
+let trackedAfter = -1;
+let gcFn: GcFn | null | undefined;
+
+/**
+ * Runs a young-generation collection and frees the native blocks of the handles it found dead.
+ * `boundary`: called where the step's tensors are known to be garbage (the end of backward), so
+ * what it finds says nothing about the collections between ops.
+ */
+export function collectYoung(boundary = false): void {
+  const since = youngGc.since;
+  youngGc.since = 0;
+  if (gcFn === undefined) gcFn = findGc();
+  if (!gcFn) {
+    youngGc.every = 0;
+    return;
+  }
+  gcFn({ type: 'minor' });
+  youngGc.runs++;
+  addon.sweepGarbage();
+  // of the bytes made since the last collection, how many are still held (by whatever freed the
+  // rest: this sweep, dispose(), or a collection V8 ran meanwhile)
+  const tracked = addon.trackedBytes();
+  const held = tracked - trackedAfter;
+  const first = trackedAfter < 0;
+  trackedAfter = tracked;
+  if (!boundary && !first) youngGc.backoff = held > (since * 3) / 4 ? Math.min(youngGc.backoff * 2, 16) : Math.max(1, youngGc.backoff / 2);
+}
+
+/**
+ * The end of a backward pass: the forward's saved tensors were just released. A quarter of the
+ * usual amount calls for a collection here, so that one runs at the end of every step that made
+ * 8 MB or more even when a collection between ops (which found the forward's tensors alive) reset
+ * the count; the collections between ops then stop finding garbage and back off.
+ */
+export function afterBackward(): void {
+  if (youngGc.every > 0 && youngGc.since > youngGc.every / 4) collectYoung(true);
+}
