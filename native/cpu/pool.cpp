@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -206,6 +207,23 @@ void adaptive_avg_bwd(const PoolShape& s, const T* dy, T* dx) {
   });
 }
 
+// Whether x[0, n) holds a NaN: oneDNN's max pooling drops NaNs (max(1, NaN) gives 1), PyTorch's
+// propagates them, so a NaN input takes Ignis's loops. One vectorised read of the input.
+bool any_nan(const float* __restrict x, int64_t n) {
+  int f = 0;
+#pragma omp simd reduction(| : f)
+  for (int64_t i = 0; i < n; ++i) f |= x[i] != x[i];
+  return f != 0;
+}
+
+bool has_nan(const float* x, int64_t n) {
+  std::atomic<bool> found{false};
+  parallel_for(n, 1, [&](int64_t b, int64_t e) {
+    if (any_nan(x + b, e - b)) found = true;
+  }, kElementwiseGrain);
+  return found;
+}
+
 #ifdef IGNIS_HAVE_DNNL
 using namespace dnnl;
 using Key = std::array<int64_t, 20>;
@@ -223,9 +241,11 @@ struct PoolDescs {
 // false when oneDNN's semantics differ from PyTorch's for this configuration
 bool pool_descs(const PoolShape& s, PoolDescs& d) {
   if (s.dt != DType::f32 || s.divisor) return false;
-  const int64_t prh = (s.OH - 1) * s.sh + (s.kh - 1) * s.dh + 1 - s.H - s.pt;
-  const int64_t prw = (s.OW - 1) * s.sw + (s.kw - 1) * s.dw + 1 - s.W - s.pl;
-  if (prh < 0 || prw < 0) return false;
+  // the right padding that makes oneDNN's output size ours; negative when the last windows stop
+  // short of the input's end (floor mode over an odd size: 13 -> 6 with k = s = 2), where no
+  // window reaches any padding and 0 gives the same windows and output size
+  const int64_t prh = std::max<int64_t>(0, (s.OH - 1) * s.sh + (s.kh - 1) * s.dh + 1 - s.H - s.pt);
+  const int64_t prw = std::max<int64_t>(0, (s.OW - 1) * s.sw + (s.kw - 1) * s.dw + 1 - s.W - s.pl);
   if (s.max) d.alg = algorithm::pooling_max;
   else if (!s.count_include_pad) d.alg = algorithm::pooling_avg_exclude_padding;
   else {
@@ -261,6 +281,7 @@ bool pool2d_fwd_onednn(const PoolShape& s, const char* x, char* y, const std::fu
 #ifdef IGNIS_HAVE_DNNL
   PoolDescs d;
   if (s.N * s.C == 0 || !pool_descs(s, d)) return false;
+  if (s.max && has_nan(reinterpret_cast<const float*>(x), s.N * s.C * s.H * s.W)) return false;
   const bool train = s.max && ws_alloc;
   DnnlCtx& c = dnnl_ctx();
   std::lock_guard<std::mutex> g(c.mu);

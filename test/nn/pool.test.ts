@@ -44,6 +44,33 @@ describe('pool: oneDNN vs reference', () => {
     const x = ignis.tensor([[[[1, NaN], [3, 2]]]], { dtype: 'float64' });
     expect(Number.isNaN(values(ops.maxPool2d(x, { kernelSize: 2 }))[0])).toBe(true);
   });
+  it('float32 max pool propagates NaN with oneDNN on too (its pooling drops NaNs: such inputs take the loops), gradient to the NaN', () => {
+    for (const on of [true, false])
+      for (let pos = 0; pos < 4; pos++) {
+        const win = [1, 2, 3, 4];
+        win[pos] = NaN;
+        // 16 channels of one 2x2 window, NaN at `pos` in channel 5 only; a second, NaN-free window per channel
+        const data = Array.from({ length: 16 * 2 * 4 }, (_, i) => {
+          const c = Math.floor(i / 8), r = Math.floor((i % 8) / 4), col = i % 4;
+          return c === 5 && col < 2 ? win[r * 2 + col] : 10 + i;
+        });
+        const x = ignis.tensor(data, { dtype: 'float32' }).reshape([1, 16, 2, 4]).requiresGrad_(true);
+        const y = withOnednn(on, () => {
+          const out = ops.maxPool2d(x, { kernelSize: 2 });
+          out.sum().backward();
+          return out;
+        });
+        const v = values(y);
+        const what = `oneDNN ${on ? 'on' : 'off'}, NaN at ${pos}`;
+        expect(Number.isNaN(v[10]), what).toBe(true);
+        expect(v.filter((e) => Number.isNaN(e)).length, what).toBe(1);
+        expect([v[0], v[1]], what).toEqual([10 + 5, 10 + 7]); // NaN-free windows: their max
+        const g = values(x.grad!);
+        const at = 5 * 8 + Math.floor(pos / 2) * 4 + (pos % 2); // the NaN's flat position
+        expect(g[at], what).toBe(1);
+        expect(g.reduce((s, e) => s + e, 0), what).toBe(32);
+      }
+  });
 });
 
 describe('pool: gradcheck (float64)', () => {
