@@ -5,9 +5,13 @@
  * incremental marking and a full mark-compact of the whole heap: on the dev VM one per seed-CNN
  * training step, 4-5 ms of its 22. The handles of a step's intermediate tensors die young, so a
  * young-generation collection (a scavenge, a fraction of a millisecond) finds them just as well.
- * So after every `IGNIS_GC_EVERY_MB` (default 32) of new storages Ignis runs one and sweeps the
- * blocks of the dead handles back into the caching allocators; the external total then never
- * climbs 64 MB above its low point, and V8 has no reason for the full collection.
+ * So Ignis runs one at the end of each backward pass that made 8 MB or more, and between ops after
+ * every `IGNIS_GC_EVERY_MB` (default 32) of new storages (up to 16 times that while those
+ * collections keep finding the tensors alive), and sweeps the blocks of the dead handles back into
+ * the caching allocators. In a training loop the external total then falls back every step, and V8
+ * rarely has a reason for a full collection (tensors that outlive two scavenges, such as the
+ * gradients, move to the old generation and still wait for one). While a profiler records, each
+ * collection is an event of its own ("[gc] young collection"), not time of the op it interrupted.
  *
  * The collector's `gc` function is not public without `node --expose-gc`: Ignis takes it from a
  * fresh vm context with the flag set for that moment only (as jest's leak detector does), so the
@@ -17,6 +21,7 @@
 import * as v8 from 'v8';
 import * as vm from 'vm';
 import { addon } from './native';
+import { hook } from './profiler/hook';
 
 type GcFn = (opts?: { type?: 'major' | 'minor' }) => void;
 
@@ -62,13 +67,18 @@ export function collectYoung(boundary = false): void {
   const since = youngGc.since;
   youngGc.since = 0;
   if (gcFn === undefined) gcFn = findGc();
-  if (!gcFn) {
-    youngGc.every = 0;
+  if (!gcFn || typeof addon.trackedBytes !== 'function') {
+    youngGc.every = 0; // V8 alone, as before
     return;
   }
-  gcFn({ type: 'minor' });
+  const g = gcFn;
+  const run = () => {
+    g({ type: 'minor' });
+    addon.sweepGarbage();
+  };
+  if (hook.on) hook.run('[gc] young collection', [], run);
+  else run();
   youngGc.runs++;
-  addon.sweepGarbage();
   // of the bytes made since the last collection, how many are still held (by whatever freed the
   // rest: this sweep, dispose(), or a collection V8 ran meanwhile)
   const tracked = addon.trackedBytes();

@@ -10,11 +10,12 @@ namespace ignis {
 // Below this many element-operations a loop runs on the calling thread: waking the pool costs more.
 constexpr int64_t kGrain = 32768;
 // The same for elementwise kernels (iter_for_each), whose cost is per element relative to a copy:
-// 1 for add, neg, relu; 4-6 for the transcendental ones. On the 2-vCPU dev VM a parallel region
-// costs ~4 us (fork + join of the OpenMP pool, also in a bare C++ loop), so relu/neg on 64K float32
-// took 3.3 us on one thread and 7.4 us on two; two threads won from ~100K elements on (gelu from
-// ~30K, exp and silu from ~40K). With two chunks of this grain needed, cost-1 kernels split from
-// 128K elements and gelu's from 26K; PyTorch's fixed 32768 elements splits them early and pays it.
+// 1 for add, neg, relu; 3-6 for the vectorised transcendental ones; 16-64 for libm's pow, sin, fmod.
+// On the 2-vCPU dev VM a parallel region costs ~4 us (fork + join of the OpenMP pool, also in a bare
+// C++ loop), so relu/neg on 64K float32 took 3.3 us on one thread and 7.4 us on two; two threads
+// won from ~100K elements on (gelu from ~30K, exp and silu from ~40K). With two chunks of this grain
+// needed, cost-1 kernels split from 128K elements and gelu's from 26K; PyTorch's fixed 32768
+// elements splits them early and pays it.
 constexpr int64_t kElementwiseGrain = 65536;
 
 inline int num_threads() {

@@ -92,7 +92,9 @@ constexpr int64_t unary_cost(int op) {
       return 1;
     case U_sqrt: case U_rsqrt:
       return 2;
-    default:  // exp, log, sin, tanh, erf...: two threads won from ~40K float32 elements on the dev VM
+    case U_sin: case U_cos:  // libm, scalar: ~27 copies an element
+      return 24;
+    default:  // exp, log, tanh, erf, sigmoid (vectorised, 2-5 copies an element): two threads won from ~40K elements
       return 3;
   }
 }
@@ -138,7 +140,9 @@ bool pow_scalar(Iter& it) {
     if (it.op[2].strides[d] != 0 && it.shape[d] != 1) scalar = false;
   if (!scalar) return false;
   const T e = *reinterpret_cast<const T*>(it.op[2].data);
-  iter_for_each(it, 4, [&](char** p, const int64_t* s, int64_t n) {
+  // the exponents below with a closed form stream like a copy; std::pow costs ~20 copies an element
+  const bool closed = e == T(2) || e == T(3) || e == T(1) || e == T(0.5) || e == T(-0.5) || e == T(-1) || e == T(-2);
+  iter_for_each(it, closed ? 1 : 16, [&](char** p, const int64_t* s, int64_t n) {
     T* o = reinterpret_cast<T*>(p[0]);
     const T* a = reinterpret_cast<const T*>(p[1]);
     auto run = [&](auto f) IGNIS_ALWAYS_INLINE {
@@ -162,6 +166,12 @@ bool pow_scalar(Iter& it) {
   return true;
 }
 
+// Per-element cost relative to a copy (parallel.h, kElementwiseGrain), from single-thread timings
+// on the dev VM: float pow through std::pow ~22 copies an element, fmod ~80; the rest ~1.
+constexpr int64_t binary_cost(int op, bool floating) {
+  return !floating ? 1 : op == B_pow ? 16 : op == B_fmod ? 64 : 1;
+}
+
 template <class T>
 void binary_t(int op, Iter& it) {
   // bool arithmetic follows PyTorch: add = or, mul = and (results normalised to 0/1).
@@ -171,7 +181,7 @@ void binary_t(int op, Iter& it) {
   switch (op) {
 #define BINARY(name, expr)                                                                   \
   case B_##name:                                                                             \
-    map2<T, T>(it, 1, [](T a, T b) -> T {                                                    \
+    map2<T, T>(it, binary_cost(B_##name, std::is_floating_point_v<T>), [](T a, T b) -> T {  \
       if constexpr (is_bool) return T((expr) != 0);                                          \
       else return expr;                                                                      \
     });                                                                                      \

@@ -114,6 +114,8 @@ export class Profiler {
   private stepRange: RawEvent | null = null;
   private last: Profile | null = null;
   private result: Profile | null = null;
+  /** inside transit(): onTraceReady may not step() or stop() this profiler */
+  private busy = false;
 
   constructor(n: Normalized) {
     this.options = n.options;
@@ -137,17 +139,22 @@ export class Profiler {
   /** Marks the end of a step: the schedule decides what the next one does. */
   step(): void {
     if (this.result) throw new IgnisError('profiler.step: the profiler has stopped');
+    if (this.busy) throw new IgnisError('profiler.step: called from onTraceReady; step the profiler from the training loop');
     const next = this.sched ? actionAt(this.sched, this.stepNum + 1) : 'RECORD';
     this.closeStep();
     this.stepNum++;
     const prev = this.action;
     this.action = next;
-    this.transit(prev, next);
-    this.openStep();
+    try {
+      this.transit(prev, next);
+    } finally {
+      this.openStep(); // also when onTraceReady threw: the next step is recorded all the same
+    }
   }
 
   stop(): Profile {
     if (this.result) return this.result;
+    if (this.busy) throw new IgnisError('profiler.stop: called from onTraceReady; stop the profiler after step() returns');
     this.closeStep();
     let made: Profile | null = null;
     try {
@@ -221,10 +228,13 @@ export class Profiler {
         this.warm = false;
       } else if (made && this.onTraceReady) {
         // the handler's error reaches the caller, after the profiler has moved on to the next step
+        this.busy = true;
         try {
           this.onTraceReady(made, this);
         } catch (e) {
           failure ??= e;
+        } finally {
+          this.busy = false;
         }
       }
     }

@@ -196,13 +196,21 @@ class Recorder implements OpListener {
 
   parentNow(): RawEvent | null {
     const s = this.stack;
-    if (s.length) return s[s.length - 1];
-    if (this.asyncOpen > 0) {
-      let p = als.getStore() ?? null;
+    let p: RawEvent | null = null;
+    if (s.length) p = s[s.length - 1];
+    else if (this.asyncOpen > 0) {
+      p = als.getStore() ?? null;
       while (p && p.t1 >= 0) p = p.parent; // a callback that outlived its range
-      if (p) return p;
     }
-    return this.base;
+    // the step range sits below whatever was open when it began (a range around the training loop)
+    if (this.base && (p === null || this.encloses(p, this.base))) return this.base;
+    return p;
+  }
+
+  /** Whether `outer` is `ev` or one of its ancestors. */
+  private encloses(outer: RawEvent, ev: RawEvent): boolean {
+    for (let e: RawEvent | null = ev; e; e = e.parent) if (e === outer) return true;
+    return false;
   }
 
   // ---- the dispatch listener --------------------------------------------------------------

@@ -145,7 +145,8 @@ describe('profiler: scheduled profiling', () => {
     expect(() => p.step()).toThrow(/schedule returned "record" for step 1/);
     expect(p.stepNum).toBe(0);
     expect(p.currentAction).toBe('RECORD');
-    expect(p.stop().events.length).toBeGreaterThanOrEqual(0);
+    const prof = p.stop(); // step 0 was recorded: saved at stop
+    expect(stepRanges(prof)).toEqual(['ProfilerStep#0']);
     expect(profiler.isProfiling()).toBe(false);
     expect(() => profiler.profile({ schedule: 3 as never })).toThrow(/schedule must be a function/);
     expect(() => profiler.profile({ onTraceReady: 'x' as never })).toThrow(/onTraceReady must be a function/);
@@ -171,6 +172,86 @@ describe('profiler: scheduled profiling', () => {
     p.step();
     expect(calls).toBe(2);
     expect(stepRanges(p.stop())).toEqual(['ProfilerStep#3']);
+  });
+
+  it('with warmup 0, the step after a throwing handler is still recorded in its range', () => {
+    let calls = 0;
+    const got: Profile[] = [];
+    const p = profiler.profile({
+      recordShapes: true,
+      schedule: profiler.schedule({ wait: 0, warmup: 0, active: 1 }),
+      onTraceReady: (x) => {
+        got.push(x);
+        if (++calls === 1) throw new Error('disk full');
+      },
+    });
+    work(0);
+    expect(() => p.step()).toThrow('disk full');
+    work(1);
+    p.step();
+    expect(got.length).toBe(2);
+    expect(stepRanges(got[1])).toEqual(['ProfilerStep#1']);
+    expect(got[1].roots.map((e) => e.name)).toEqual(['ProfilerStep#1']);
+    expect(negSizes(got[1])).toEqual([2]);
+    p.stop();
+  });
+
+  it('onTraceReady cannot step() or stop() the profiler it was called from; the profiler stays whole', () => {
+    const errors: string[] = [];
+    const p = profiler.profile({
+      schedule: profiler.schedule({ wait: 0, warmup: 0, active: 1 }),
+      onTraceReady: (_x, who) => {
+        for (const f of [() => (who as typeof p).stop(), () => (who as typeof p).step()])
+          try {
+            f();
+          } catch (e) {
+            errors.push((e as Error).message);
+          }
+      },
+    });
+    work(0);
+    p.step();
+    expect(errors.length).toBe(2);
+    expect(errors[0]).toMatch(/profiler.stop: called from onTraceReady/);
+    expect(errors[1]).toMatch(/profiler.step: called from onTraceReady/);
+    expect(p.running).toBe(true);
+    work(1);
+    expect(stepRanges(p.stop())).toEqual(['ProfilerStep#1']);
+    expect(profiler.isProfiling()).toBe(false);
+  });
+
+  it('a range opened around the loop (sync or async) does not take the later steps\' ops from their step ranges', async () => {
+    const got: Profile[] = [];
+    const sched = () => profiler.schedule({ wait: 0, warmup: 0, active: 3, repeat: 1 });
+    const p = profiler.profile({ schedule: sched(), onTraceReady: (x) => got.push(x) });
+    profiler.recordFunction('epoch', () => {
+      for (let i = 0; i < 3; i++) {
+        work(i);
+        p.step();
+      }
+    });
+    p.stop();
+    const p2 = profiler.profile({ schedule: sched(), onTraceReady: (x) => got.push(x) });
+    await profiler.recordFunction('train', async () => {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 1));
+        work(i);
+        p2.step();
+      }
+    });
+    p2.stop();
+    expect(got.length).toBe(2);
+    for (const [g, outer] of [[got[0], 'epoch'], [got[1], 'train']] as const) {
+      // step 0's range was open before the outer range began, so it holds it; each later step's
+      // range sits in the outer range and holds that step's ops
+      const byName = new Map(g.events.map((e) => [e.name, e]));
+      expect(byName.get(outer)!.parentId, outer).toBe(byName.get('ProfilerStep#0')!.id);
+      for (const n of ['ProfilerStep#1', 'ProfilerStep#2']) {
+        const st = byName.get(n)!;
+        expect(st.parentId, `${outer} ${n}`).toBe(byName.get(outer)!.id);
+        expect(st.children.map((e) => e.name), `${outer} ${n}`).toEqual(['ones', 'neg']);
+      }
+    }
   });
 
   it('async steps: an async range inside a step keeps its own ops after the await, under the step', async () => {
