@@ -44,6 +44,26 @@ describe('pool: oneDNN vs reference', () => {
     const x = ignis.tensor([[[[1, NaN], [3, 2]]]], { dtype: 'float64' });
     expect(Number.isNaN(values(ops.maxPool2d(x, { kernelSize: 2 }))[0])).toBe(true);
   });
+  it('float32 2x2 / stride 2 max pool (SSE2 loop) equals the generic loop (float64): values and indices, ties, NaN, -inf, odd sizes and tails', () => {
+    const vals = [0, 1, -1, NaN, -Infinity, 2, 2, 1, Infinity, -0.5, 1];
+    for (const [H, W] of [[2, 2], [5, 9], [8, 16], [13, 13], [6, 11], [4, 30]]) {
+      const data = Array.from({ length: 3 * H * W }, (_, i) => vals[(i * 7 + Math.floor(i / 5)) % vals.length]);
+      const x32 = ignis.tensor(data, { dtype: 'float32' }).reshape([1, 3, H, W]);
+      const x64 = ignis.tensor(data, { dtype: 'float64' }).reshape([1, 3, H, W]);
+      const [y32, i32] = ops.maxPool2d(x32, { kernelSize: 2, returnIndices: true });
+      const [y64, i64] = ops.maxPool2d(x64, { kernelSize: 2, returnIndices: true });
+      const show = (v: number[]) => v.map((e) => (Number.isNaN(e) ? 'NaN' : e));
+      expect(show(values(y32)), `${H}x${W}`).toEqual(show(values(y64)));
+      expect(values(i32), `${H}x${W}`).toEqual(values(i64));
+      // training takes the same loop (its backward scatters through these indices)
+      const xg = x32.detach().requiresGrad_(true);
+      ops.maxPool2d(xg, { kernelSize: 2 }).sum().backward();
+      const g = values(xg.grad!);
+      const want = new Array(g.length).fill(0);
+      values(i64).forEach((ix, k) => (want[Math.floor(k / (y64.shape[2] * y64.shape[3])) * H * W + ix] += 1));
+      expect(g, `${H}x${W} grad`).toEqual(want);
+    }
+  });
   it('float32 max pool propagates NaN with oneDNN on too (its pooling drops NaNs: such inputs take the loops), gradient to the NaN', () => {
     for (const on of [true, false])
       for (let pos = 0; pos < 4; pos++) {
