@@ -275,3 +275,32 @@ describe('profiler: CUDA kernel events (fake kernel source)', () => {
     else expect(why).toBe(ignis.cuda.unavailableReason());
   });
 });
+
+describe('profiler: CUDA kernel events under a schedule (fake kernel source)', () => {
+  it("warmup steps' kernels are dropped with their ops; each cycle keeps its own steps' kernels, one device ring per cycle", () => {
+    install();
+    const x = ignis.ones([4]);
+    const step = (i: number) => ignis.dispatch(deviceOp(`op${i}`, [`k${i}`]), [x], null);
+    const got: ignis.profiler.Profile[] = [];
+    const p = profiler.profile({ activities: ['cpu', 'cuda'], schedule: profiler.schedule({ wait: 1, warmup: 1, active: 2, repeat: 2 }), onTraceReady: (pr) => got.push(pr) });
+    for (let i = 0; i < 9; i++) {
+      step(i);
+      p.step();
+    }
+    p.stop();
+    expect(got.length).toBe(2);
+    const kernels = got.map((g) => g.events.filter((e) => e.kind === 'kernel').map((k) => k.name));
+    // steps 0 and 4 wait (no ring), 1 and 5 warm up (recorded, dropped), 2-3 and 6-7 are kept
+    expect(kernels).toEqual([['k2', 'k3'], ['k6', 'k7']]);
+    for (const g of got)
+      for (const k of g.events.filter((e) => e.kind === 'kernel')) {
+        const op = g.events.find((e) => e.id === k.correlationId)!;
+        expect(op.name).toBe(`op${k.name.slice(1)}`);
+        expect(g.events.find((e) => e.id === op.parentId)!.name).toMatch(/^ProfilerStep#/);
+      }
+    // the ring starts at each cycle's warmup and stops at its end: none is held in the wait steps
+    expect(fake.starts).toBe(2);
+    expect(fake.stops).toBe(2);
+    expect(fake.running).toBe(false);
+  });
+});
