@@ -1141,8 +1141,7 @@ Napi::Value PoolFwd(const Napi::CallbackInfo& info) {
   int kind = 0;
   double ws_bytes = 0;
   bool done = false;
-  // training's common 2x2 max pool takes Ignis's loops (pool.h: its backward from indices is faster)
-  if (!adaptive && onednn && mode != 1 && !(mode == 2 && pool2d_max2x2_f32(s))) {
+  if (!adaptive && onednn && mode != 1) {
     std::function<char*(size_t)> alloc;
     if (mode == 2 && s.max)
       alloc = [&](size_t n) {

@@ -21,11 +21,6 @@ struct PoolShape {
 
 void pool_check(const PoolShape& s, const char* what);
 
-// Whether this is the 2x2 / stride 2 float32 max pool that Ignis's own SSE2 loop runs: in training
-// it beats oneDNN's (its forward with indices ~ oneDNN's with a workspace, and the backward from
-// indices is 2-3x faster than oneDNN's from its workspace), so training takes the loops.
-bool pool2d_max2x2_f32(const PoolShape& s);
-
 // oneDNN path: returns false when it does not apply (dtype, semantics) or is not built in.
 // ws_alloc(bytes) is called for the max-pool workspace when it is non-null (training).
 bool pool2d_fwd_onednn(const PoolShape& s, const char* x, char* y, const std::function<char*(size_t)>& ws_alloc);

@@ -213,7 +213,7 @@ export class Profiler {
           memory: this.options.profileMemory,
           flops: this.options.withFlops,
         });
-        this.warm = true;
+        this.warm = to === 'WARMUP'; // recording from the first step: nothing to drop at 'start'
       } else if (s === 'start') {
         if (this.warm) recorder.restart(this.state!);
         this.warm = false;
