@@ -7,6 +7,7 @@
 #   run  command: "bash scripts/gpu-check.sh"   carry: [".device", "dist"]   timeout_s: 420
 # There it: builds the addon and libignis_cuda.so for sm_90 only (fast), runs the CUDA tests, the
 # GPU benchmark side by side with PyTorch, the profiler's device check (scripts/gpu-profile-check.mjs),
+# the seed CNN step's host time with a V8 CPU profile (scripts/gpu-seed-steps.mjs),
 # compute-sanitizer memcheck over scripts/gpu-smoke.mjs, then the rest of the test suite; each step
 # has its own time limit so the run stays under
 # 6 minutes; the last lines are a short table. Full logs land in $OUT (copied back by the tool).
@@ -61,9 +62,17 @@ TAIL=25 IGNIS_CUDNN_GRAPH_LOG=1 step cuda-tests "$(left 30 120)" $VITEST run tes
 TAIL=12 IGNIS_CUDNN_GRAPH_LOG=1 step bench "$(left 30 100)" $NODE bench/gpu/cuda.bench.mjs
 # the profiler's kernel times against an independent timing (10%), and the seed CNN step's kernel mix
 TAIL=45 step profile "$(left 20 45)" $NODE scripts/gpu-profile-check.mjs
+# the seed CNN step's host side: ms per step, and a V8 CPU profile of it (host.cpuprofile)
+TAIL=3 step host "$(left 15 40)" $NODE --cpu-prof --cpu-prof-dir="$OUT/cpuprof" scripts/gpu-seed-steps.mjs 100
+mv "$OUT"/cpuprof/*.cpuprofile "$OUT/host.cpuprofile" 2>/dev/null; rmdir "$OUT/cpuprof" 2>/dev/null
 TAIL=60 step memcheck "$(left 30 75)" compute-sanitizer --tool memcheck --leak-check no --error-exitcode 7 $NODE scripts/gpu-smoke.mjs
-# the rest of the suite on this machine (test/cuda ran above)
-TAIL=12 step full-suite "$(left 15 90)" $VITEST run --testTimeout=60000 --exclude 'test/cuda/**'
+# the rest of the suite on this machine (test/cuda ran above); GPU_CHECK_SKIP_FULL=1 leaves it out (a
+# rerun that checks only the GPU side, when device time is short)
+if [ "${GPU_CHECK_SKIP_FULL:-0}" = 1 ]; then
+  echo "=== full-suite skipped (GPU_CHECK_SKIP_FULL=1)" | tee "$OUT/full-suite.log"
+else
+  TAIL=12 step full-suite "$(left 15 90)" $VITEST run --testTimeout=60000 --exclude 'test/cuda/**'
+fi
 
 echo
 echo "=== gpu-check summary ($((SECONDS - START))s total; logs in $OUT)"
@@ -79,4 +88,8 @@ for f in cuda-tests bench; do
 done
 grep -m 4 -E "cuDNN graph .*(built in|declined|failed)" "$OUT/bench.log" || true
 grep -E "^SUMMARY" "$OUT/bench.log" || true
-grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv(_fp32)?/r50_3x3_56/(none|relu|gelu)|matmul)" "$OUT/bench.log" || true
+grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv(_fp32)?/r50_3x3_56/(none|relu|gelu)|matmul|launch|conv_train|seed_cnn)" "$OUT/bench.log" || true
+grep -E "^gpu-seed-steps" "$OUT/host.log" || true
+# the tool brings back 8 files: the logs travel as one archive (tar xzf logs.tgz)
+(cd "$OUT" && tar czf logs.tgz --remove-files ./*.log ./*.txt 2>/dev/null) || true
+ls "$OUT"

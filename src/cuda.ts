@@ -190,12 +190,13 @@ export const flags = {
   cudnnAllowTf32: true,
   cudnnBenchmark: false,
   cudnnGraphFusion: true,
+  cudnnDeterministic: false,
 };
 
 /** Sends `flags` to the backend (called by the setters of ignis.backends). */
 export function applyFlags(seed?: number): void {
   if (!isAvailable()) return;
-  addon.cudaConfig(flags.matmulAllowTf32, flags.cudnnAllowTf32, flags.cudnnBenchmark, flags.cudnnGraphFusion, seed);
+  addon.cudaConfig(flags.matmulAllowTf32, flags.cudnnAllowTf32, flags.cudnnBenchmark, flags.cudnnGraphFusion, seed, flags.cudnnDeterministic);
 }
 
 /**

@@ -1,13 +1,16 @@
 /**
  * Native memory and V8's garbage collector. A tensor's native block is freed when its JS handle
- * dies (dispose() frees at once); the addon reports every block to V8
+ * dies (dispose() frees at once); the addon reports every host block to V8
  * (napi_adjust_external_memory), and left alone V8 answers 64 MB of external growth with
  * incremental marking and a full mark-compact of the whole heap: on the dev VM one per seed-CNN
- * training step, 4-5 ms of its 22. The handles of a step's intermediate tensors die young, so a
+ * training step, 4-5 ms of its 22. (CUDA blocks are not reported: above its limit V8 runs a
+ * marking step of up to milliseconds at every new block, which on an H200 made a seed-CNN step
+ * 8 ms of host time for 2.8 ms of GPU work. The collections below count them, and a CUDA
+ * allocation that fails runs a full collection and retries: kernels.ts.) The handles of a step's intermediate tensors die young, so a
  * young-generation collection (a scavenge, a fraction of a millisecond) finds them just as well.
  * So Ignis runs one at the end of each backward pass that made 8 MB or more, and between ops after
- * every `IGNIS_GC_EVERY_MB` (default 32) of new storages (up to 16 times that while those
- * collections keep finding the tensors alive), and sweeps the blocks of the dead handles back into
+ * every `IGNIS_GC_EVERY_MB` (default 32) of new storages still held (up to 16 times that while those
+ * collections keep finding the tensors alive; storages already disposed call for none), and sweeps the blocks of the dead handles back into
  * the caching allocators. In a training loop the external total then falls back every step, and V8
  * rarely has a reason for a full collection (tensors that outlive two scavenges, such as the
  * gradients, move to the old generation and still wait for one). While a profiler records, each
@@ -53,7 +56,10 @@ function everyBytes(): number {
  * little dead (a training forward, whose tensors the graph keeps alive until backward) and lowered
  * when they find plenty (an inference loop without dispose()).
  */
-export const youngGc = { since: 0, every: everyBytes(), backoff: 1, runs: 0 };
+export const youngGc = { since: 0, every: everyBytes(), backoff: 1, runs: 0, skipped: 0, majors: 0, majorAt: 0 };
+/** the native bytes held above which a young collection is followed by a full one (then twice what is left) */
+const MAJOR_MIN = 1 << 30;
+youngGc.majorAt = MAJOR_MIN;
 /** the thread's tracked native bytes right after the last collection (-1: none yet) */
 let trackedAfter = -1;
 let gcFn: GcFn | null | undefined;
@@ -81,11 +87,66 @@ export function collectYoung(boundary = false): void {
   youngGc.runs++;
   // of the bytes made since the last collection, how many are still held (by whatever freed the
   // rest: this sweep, dispose(), or a collection V8 ran meanwhile)
-  const tracked = addon.trackedBytes();
+  let tracked = addon.trackedBytes();
+  if (tracked > youngGc.majorAt) {
+    // handles that outlived two scavenges wait for a full collection, which V8 runs only as its own
+    // heap grows (device blocks are not external memory to it): one here whenever the native bytes
+    // held have doubled since the last, so dead tensors of the old generation are bounded too
+    const major = () => {
+      g({ type: 'major' });
+      addon.sweepGarbage();
+    };
+    if (hook.on) hook.run('[gc] full collection', [], major);
+    else major();
+    youngGc.majors++;
+    tracked = addon.trackedBytes();
+    youngGc.majorAt = Math.max(MAJOR_MIN, 2 * tracked);
+  }
   const held = tracked - trackedAfter;
   const first = trackedAfter < 0;
   trackedAfter = tracked;
   if (!boundary && !first) youngGc.backoff = held > (since * 3) / 4 ? Math.min(youngGc.backoff * 2, 16) : Math.max(1, youngGc.backoff / 2);
+}
+
+/**
+ * Between ops, once `every * backoff` bytes of storages were made since the last collection: a
+ * collection only when the native bytes held grew by that much since then. Blocks that dispose()
+ * (or ops.scoped) already gave back need none, and a scavenge per op is most of the time of a
+ * loop over large tensors that frees its outputs (on a GPU, 3/4 of a 64M-element activation call).
+ */
+export function betweenOps(): void {
+  if (trackedAfter >= 0) {
+    const grown = addon.trackedBytes() - trackedAfter;
+    if (grown <= youngGc.every * youngGc.backoff) {
+      // most of it is gone already (disposed, or a collection V8 ran): as good as a collection that
+      // found plenty dead, so the backoff comes down the same way
+      youngGc.since = Math.max(0, grown); // check again once that much more has been made
+      youngGc.backoff = Math.max(1, youngGc.backoff / 2);
+      youngGc.skipped++;
+      return;
+    }
+  }
+  collectYoung();
+}
+
+/**
+ * A CUDA allocation failed: a full collection (the dead handles in the old generation too) and a
+ * sweep, so that the blocks of tensors nobody holds go back to the caching allocator. True when it
+ * freed something (the caller then retries once).
+ */
+export function collectForMemory(): boolean {
+  if (gcFn === undefined) gcFn = findGc();
+  if (typeof addon.trackedBytes !== 'function') return false;
+  const before = addon.trackedBytes();
+  const run = () => {
+    gcFn?.({ type: 'major' });
+    addon.sweepGarbage();
+  };
+  if (hook.on) hook.run('[gc] full collection (out of device memory)', [], run);
+  else run();
+  trackedAfter = addon.trackedBytes();
+  youngGc.majorAt = Math.max(MAJOR_MIN, 2 * trackedAfter);
+  return trackedAfter < before;
 }
 
 /**
@@ -95,5 +156,7 @@ export function collectYoung(boundary = false): void {
  * the count; the collections between ops then stop finding garbage and back off.
  */
 export function afterBackward(): void {
-  if (youngGc.every > 0 && youngGc.since > youngGc.every / 4) collectYoung(true);
+  if (youngGc.every <= 0 || youngGc.since <= youngGc.every / 4) return;
+  if (trackedAfter >= 0 && addon.trackedBytes() - trackedAfter <= youngGc.every / 4) return; // nothing new to free
+  collectYoung(true);
 }

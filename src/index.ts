@@ -68,11 +68,14 @@ export const backends = {
   /**
    * torch.backends.cudnn: allowTf32 (default true) and benchmark (autotune per shape, default false);
    * graphFusion (Ignis's, default true): conv + bias + activation as one cuDNN operation graph where
-   * cuDNN has an engine for it, false runs the convolution and then Ignis's epilogue kernel
+   * cuDNN has an engine for it, false runs the convolution and then Ignis's epilogue kernel;
+   * deterministic (default false, as PyTorch): only the convolution algorithms cuDNN marks
+   * deterministic, so that a run repeats bit for bit (the backward ones that sum with atomics are left out)
    */
-  cudnn: Object.defineProperties({} as { allowTf32: boolean; benchmark: boolean; graphFusion: boolean }, {
+  cudnn: Object.defineProperties({} as { allowTf32: boolean; benchmark: boolean; graphFusion: boolean; deterministic: boolean }, {
     allowTf32: flagProp('cudnnAllowTf32'),
     benchmark: flagProp('cudnnBenchmark'),
+    deterministic: flagProp('cudnnDeterministic'),
     graphFusion: flagProp('cudnnGraphFusion'),
   }),
   cpu: {

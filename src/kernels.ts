@@ -5,6 +5,8 @@
  */
 import { DType, DTYPE_CODE, DTYPE_SIZE } from './dtype';
 import { fromNative } from './native_errors';
+import { MemoryError } from './errors';
+import { collectForMemory } from './gc';
 import { addon, codes, Handle, info, KIND_ALLOC, KIND_SCALAR, KIND_TENSOR, meta, OPERAND, OPERAND_STRIDE, PARAMS } from './native';
 import { contiguousStrides, numel, Shape } from './shape';
 import { Device, deviceCode, Storage } from './storage';
@@ -30,11 +32,7 @@ let opDevice: Device = 'cpu';
 
 export function empty(shape: Shape, dtype: DType, device: Device = 'cpu'): Tensor {
   let h: Handle;
-  try {
-    h = addon.alloc(numel(shape) * DTYPE_SIZE[dtype], deviceCode(device));
-  } catch (e) {
-    throw fromNative(e, 'empty');
-  }
+  h = call('empty', () => addon.alloc(numel(shape) * DTYPE_SIZE[dtype], deviceCode(device)));
   return wrap(h, shape, dtype, device);
 }
 
@@ -75,8 +73,19 @@ function call<T>(op: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    throw fromNative(e, op);
+    const err = fromNative(e, op);
+    if (!outOfDeviceMemory(err)) throw err;
+    try {
+      return f(); // after a full collection freed dead tensors' device blocks (the operands are unchanged)
+    } catch (e2) {
+      throw fromNative(e2, op);
+    }
   }
+}
+
+/** A CUDA out-of-memory error after which a full collection freed something: worth one retry. */
+function outOfDeviceMemory(err: Error): boolean {
+  return err instanceof MemoryError && /\bcuda:\d+ out of memory/.test(err.message) && collectForMemory();
 }
 
 /** out = op(x) elementwise; `out` given means write in place into that (possibly strided) tensor. */

@@ -75,7 +75,7 @@ interface Addon {
   cudaSync(dev: number): void;
   cudaMemStats(dev: number): { allocated: number; reserved: number; maxAllocated: number; limit: number; allocCalls: number; cacheHits: number; deviceFree: number; deviceTotal: number };
   cudaMemOp(kind: 0 | 1 | 2, dev: number, bytes?: number): void;
-  cudaConfig(tf32Matmul: boolean, tf32Conv: boolean, benchmark: boolean, graphFusion: boolean, seed?: number): void;
+  cudaConfig(tf32Matmul: boolean, tf32Conv: boolean, benchmark: boolean, graphFusion: boolean, seed: number | undefined, deterministic: boolean): void;
   transfer(h: Handle, byteOffset: number, nbytes: number, device: number): Handle;
   storageDevice(h: Handle): number;
   readStart(h: Handle, offset: number, n: number, dtype: number): object;

@@ -1,6 +1,6 @@
 import { addon, Handle } from './native';
 import { DisposedError } from './errors';
-import { collectYoung, youngGc } from './gc';
+import { betweenOps, youngGc } from './gc';
 
 /** 'cpu', or a CUDA device: 'cuda' (= 'cuda:0') or 'cuda:N'. Tensors report 'cpu' or 'cuda:N'. */
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
@@ -29,7 +29,7 @@ export class Storage {
     public readonly device: Device = 'cpu',
   ) {
     Storage.scope?.push(this);
-    if (youngGc.every > 0 && (youngGc.since += nbytes) > youngGc.every * youngGc.backoff) collectYoung(); // ./gc.ts
+    if (youngGc.every > 0 && (youngGc.since += nbytes) > youngGc.every * youngGc.backoff) betweenOps(); // ./gc.ts
   }
 
   get disposed(): boolean {

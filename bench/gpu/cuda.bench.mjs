@@ -2,7 +2,9 @@
 //   copy and every activation kernel forward / backward on 64M float32 (GB/s; bytes 2N·4 forward,
 //   3N·4 backward), conv + bias + activation on the four FACTS.md shapes (TF32, ms; also with the
 //   cuDNN graph fusion off, and each row's first call, which builds the plan), and a
-//   4096³ matmul (fp32 and TF32, TFLOP/s). Prints a table; the last lines are the summary.
+//   4096³ matmul (fp32 and TF32, TFLOP/s), a small relu's whole cost (launch/relu_4k: host overhead),
+//   conv forward + backward through autograd (conv_train/, TF32) and the seed CNN's training step.
+//   Prints a table; the last lines are the summary.
 // Timing: each sample runs `inner` back-to-back calls then cuda.synchronize(); the median of REPS
 // samples. Outputs are disposed at once (the caching allocator hands the block straight back).
 // The conv rows run with TF32 (PyTorch's default for convolutions: conv/...) and in strict fp32
@@ -117,6 +119,29 @@ ig.noGrad(() => {
   ms['matmul4096/tf32'] = timed(() => ig.matmul(a, a));
   ig.backends.cuda.matmul.allowTf32 = false;
 });
+// a small op's whole cost (host side: dispatch, allocation, launch), and conv forward + backward
+// (autograd: bias, weight and input gradients) on three of the shapes, TF32
+{
+  const xs = ig.randn([4096], { device: 'cuda' });
+  ms['launch/relu_4k'] = timed(() => xs.relu(), 100);
+  xs.dispose();
+  for (const s of ['cifar_l1', 'r50_3x3_56', 'r_3x3_14']) {
+    if (!(s in CONV_SHAPES)) continue;
+    const [n, c, h, w, o, k] = CONV_SHAPES[s];
+    const x = ig.randn([n, c, h, w], { device: 'cuda' }).requiresGrad_();
+    const wt = ig.randn([o, c, k, k], { device: 'cuda' }).mul(0.1).detach().requiresGrad_();
+    const b = ig.randn([o], { device: 'cuda' }).requiresGrad_();
+    const g = ig.randn([n, o, h, w], { device: 'cuda' });
+    ms[`conv_train/${s}`] = timed(() => {
+      ig.F.conv2d(x, wt, b, { padding: k >> 1 }).backward(g);
+      for (const t of [x, wt, b]) {
+        t.grad?.dispose();
+        t.grad = null;
+      }
+    });
+    for (const t of [x, wt, b, g]) t.dispose();
+  }
+}
 if (convCut) console.log(`cuda.bench: ${convCut} fp32 conv rows left out (time budget ${BUDGET_MS / 1e3} s; IGNIS_GPU_BENCH_BUDGET_S)`);
 ig.cuda.emptyCache();
 

@@ -78,6 +78,21 @@ with torch.no_grad():
     out["matmul4096/fp32"] = timed(lambda: a @ a)
     torch.backends.cuda.matmul.allow_tf32 = True
     out["matmul4096/tf32"] = timed(lambda: a @ a)
+xs = torch.randn(4096, device=dev)
+out["launch/relu_4k"] = timed(lambda: F.relu(xs), 100)
+for sname in ("cifar_l1", "r50_3x3_56", "r_3x3_14"):
+    n, c, h, w, o, k = CONV_SHAPES[sname]
+    xi = torch.randn(n, c, h, w, device=dev, requires_grad=True)
+    wt = (torch.randn(o, c, k, k, device=dev) * 0.1).requires_grad_()
+    bs = torch.randn(o, device=dev, requires_grad=True)
+    gy = torch.randn(n, o, h, w, device=dev)
+
+    def conv_train():
+        F.conv2d(xi, wt, bs, padding=k // 2).backward(gy)
+        xi.grad = wt.grad = bs.grad = None
+
+    out[f"conv_train/{sname}"] = timed(conv_train)
+    del xi, wt, bs, gy
 torch.manual_seed(0)
 net = torch.nn.Sequential(
     torch.nn.Conv2d(3, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),

@@ -111,7 +111,7 @@ void release_data(napi_env env, Storage* s) {
   if (s->data) {
     free_block(s->data, s->nbytes, s->device);
     int64_t adjusted;
-    napi_adjust_external_memory(env, -int64_t(s->nbytes), &adjusted);
+    if (s->device == 0) napi_adjust_external_memory(env, -int64_t(s->nbytes), &adjusted);
     s->data = nullptr;
     if (s->slot != SIZE_MAX) g_tracked.bytes -= int64_t(s->nbytes);
   }
@@ -174,8 +174,12 @@ Napi::Value new_storage(Napi::Env env, size_t nbytes, int device = 0) {
     delete s;
     throw;
   }
+  // Host blocks count as V8's external memory, so that V8 collects when they pile up. Device blocks
+  // do not: above its limit V8 answers every new block with an incremental-marking step of up to
+  // milliseconds, on the GPU most of a training step's host time (src/gc.ts collects for them, and
+  // a CUDA allocation that fails collects and retries).
   int64_t adjusted;
-  napi_adjust_external_memory(env, int64_t(nbytes), &adjusted);
+  if (device == 0) napi_adjust_external_memory(env, int64_t(nbytes), &adjusted);
   if (T.size == T.cap) {
     size_t cap = T.cap ? 2 * T.cap : 64;
     if (auto* grown = static_cast<Storage**>(std::realloc(T.list, cap * sizeof(Storage*)))) {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 5  // 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
+#define IGNIS_CUDA_ABI_VERSION 6  // 6: set_flags' cudnn_deterministic; 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -150,8 +150,10 @@ typedef struct IgnisCudaApi {
   void (*read_cancel)(void* token);
   void (*manual_seed)(uint64_t seed);
   // flags: allow_tf32_matmul, allow_tf32_conv, cudnn_benchmark (PyTorch's names and defaults) and
-  // cudnn_graph_fusion (conv + bias + activation as one cuDNN graph where an engine takes it)
-  void (*set_flags)(int allow_tf32_matmul, int allow_tf32_conv, int cudnn_benchmark, int cudnn_graph_fusion);
+  // cudnn_graph_fusion (conv + bias + activation as one cuDNN graph where an engine takes it),
+  // cudnn_deterministic (only convolution algorithms cuDNN marks deterministic)
+  void (*set_flags)(int allow_tf32_matmul, int allow_tf32_conv, int cudnn_benchmark, int cudnn_graph_fusion,
+                    int cudnn_deterministic);
 
   // ---- kernels -----------------------------------------------------------------------------
   // ops of native/ops/unary.def / binary.def; operand 0 is the output

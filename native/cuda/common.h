@@ -71,7 +71,7 @@ struct Scratch {
   Scratch& operator=(const Scratch&) = delete;
 };
 
-// PyTorch's defaults: TF32 off for matmul, on for cuDNN convolutions; benchmark off. cudnn_graph:
+// PyTorch's defaults: TF32 off for matmul, on for cuDNN convolutions; benchmark and deterministic off. cudnn_graph:
 // conv + bias + activation through a cuDNN operation graph where an engine takes it (Ignis's own).
 // Per host thread: each JS thread (main, every Worker) has its own ignis.backends settings, and
 // the library runs on the thread that calls it.
@@ -80,6 +80,7 @@ struct Flags {
   bool tf32_conv = true;
   bool cudnn_benchmark = false;
   bool cudnn_graph = true;
+  bool cudnn_deterministic = false;  // torch.backends.cudnn.deterministic
 };
 extern thread_local Flags g_flags;
 extern thread_local uint64_t g_seed;

@@ -2,11 +2,13 @@
 // backward-filter. Algorithms come from cuDNN's heuristics (the first whose workspace the
 // allocator can give), or with ignis.backends.cudnn.benchmark = true from timing every algorithm
 // once per shape (cudnnFind*), cached by shape. Workspaces come from the caching allocator.
-// Fusion: conv + bias + ReLU uses cuDNN's fused call; the activations cuDNN's pointwise modes cover
-// (and conv + bias, and conv + ReLU) go to one cuDNN operation graph where an engine takes it
-// (conv_graph.cpp; ignis.backends.cudnn.graphFusion = false turns that off); everything else, and
-// whatever cuDNN declines, runs the convolution and then one epilogue pass over the output
-// (activations.cu: bias_act_cuda).
+// The graph API first: every convolution (forward, backward data, backward filter), fused with bias
+// and the activations cuDNN's pointwise modes cover, goes to a cuDNN operation graph where an engine
+// takes it and its first call times it faster than the legacy path (conv_graph.cpp;
+// ignis.backends.cudnn.graphFusion = false turns that off). Otherwise the legacy calls run: conv +
+// bias + ReLU as cuDNN's fused call, anything else as the convolution and then one epilogue pass
+// over the output (activations.cu: bias_act_cuda). On an H200 (cuDNN 9.19) the legacy heuristics'
+// pick ran several times slower than the graph's for plain float32 convolutions.
 // The bias gradient is a reduction over N, H, W (reduce.cu), accumulated in double as on the CPU.
 #include <cudnn.h>
 
@@ -148,7 +150,8 @@ struct Desc {
 };
 
 std::string key(const IgnisCudaConv& s, int kind) {
-  std::string k = std::to_string(kind) + ":" + std::to_string(s.dtype) + ":" + std::to_string(g_flags.tf32_conv);
+  std::string k = std::to_string(kind) + ":" + std::to_string(s.dtype) + ":" + std::to_string(g_flags.tf32_conv) +
+                  std::to_string(g_flags.cudnn_deterministic);
   for (int64_t v : {s.N, s.C, s.H, s.W, s.O, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pl, s.G}) k += "," + std::to_string(v);
   return k;
 }
@@ -175,11 +178,20 @@ std::map<std::string, Choice> g_bench;  // benchmark-mode picks, per shape (guar
 // shapes whose cudnnFind* failed (out of memory even after the cache was released, or otherwise),
 // with cache_releases() then: they use the heuristics until memory has come free since
 std::map<std::string, uint64_t> g_find_failed;  // guarded by g_mu
+// cuDNN's heuristic candidates per shape (key()), guarded by g_mu
+std::map<std::string, std::vector<Choice>> g_heur;
+
+// With ignis.backends.cudnn.deterministic, only the algorithms cuDNN marks deterministic (the
+// backward ones that sum with atomics are not), as PyTorch.
+template <class Perf>
+bool usable(const Perf& p) {
+  return !g_flags.cudnn_deterministic || p.determinism == CUDNN_DETERMINISTIC;
+}
 
 // Candidates in preference order: the cached benchmark pick, else cuDNN's heuristic list.
 template <class Perf, class GetV7, class Find>
 std::vector<Choice> candidates(int dev, const IgnisCudaConv& s, int kind, GetV7 get, Find find, const std::string& what) {
-  std::string k = key(s, kind);
+  const std::string k = std::to_string(dev) + "@" + key(s, kind);  // picks are per device (cards differ)
   if (g_flags.cudnn_benchmark) {
     {
       std::lock_guard<std::mutex> lk(g_mu);
@@ -203,7 +215,7 @@ std::vector<Choice> candidates(int dev, const IgnisCudaConv& s, int kind, GetV7 
       const cudnnStatus_t st = find(perf, 16, &got);
       if (st == CUDNN_STATUS_SUCCESS) {
         for (int i = 0; i < got; ++i)
-          if (perf[i].status == CUDNN_STATUS_SUCCESS) {
+          if (perf[i].status == CUDNN_STATUS_SUCCESS && usable(perf[i])) {
             Choice c{int(perf[i].algo), perf[i].memory, perf[i].mathType, true};
             std::lock_guard<std::mutex> lk(g_mu);
             g_bench[k] = c;
@@ -220,13 +232,26 @@ std::vector<Choice> candidates(int dev, const IgnisCudaConv& s, int kind, GetV7 
       g_find_failed[k] = cache_releases();
     }
   }
+  // cuDNN 9's heuristics query costs tens to hundreds of microseconds of host time, more than many
+  // convolutions take on the device: its list is cached per shape, as PyTorch caches its pick
+  {
+    std::lock_guard<std::mutex> lk(g_mu);
+    auto it = g_heur.find(k);
+    if (it != g_heur.end()) return it->second;
+  }
   Perf perf[16];
   int got = 0;
   check(get(perf, 16, &got), what + " (heuristics)");
   std::vector<Choice> out;
   for (int i = 0; i < got; ++i)
-    if (perf[i].status == CUDNN_STATUS_SUCCESS) out.push_back({int(perf[i].algo), perf[i].memory, perf[i].mathType});
-  if (out.empty()) fail("DeviceError", what + ": cuDNN offers no algorithm for this configuration");
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && usable(perf[i]))
+      out.push_back({int(perf[i].algo), perf[i].memory, perf[i].mathType});
+  if (out.empty())
+    fail("DeviceError", what + ": cuDNN offers no " + (g_flags.cudnn_deterministic ? "deterministic " : "") +
+                            "algorithm for this configuration" +
+                            (g_flags.cudnn_deterministic ? " (ignis.backends.cudnn.deterministic is true)" : ""));
+  std::lock_guard<std::mutex> lk(g_mu);
+  g_heur[k] = out;
   return out;
 }
 
@@ -322,11 +347,12 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
                     z ? y : nullptr);
     }
   };
-  // conv + bias + ReLU keeps cuDNN's fused call unless the pre-activation must be kept
-  if (g_flags.cudnn_graph && (b || act_op >= 0) && !(b && act_op == A_relu && !z)) {
+  // the graph API first (its heuristics know engines the legacy ones do not pick), kept per shape
+  // only where it timed faster than the legacy path on its first call
+  if (g_flags.cudnn_graph) {
     GraphRun ran;
     if (conv2d_graph_fwd(dev, h, s, x, w, b, y, z, act_op, act_params, d.what, unfused, ran)) {
-      if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, 1);
+      if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, (b || act_op >= 0) ? 1 : -1);
       return;
     }
   }
@@ -354,13 +380,22 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
       d.what);
   const void* one = scale_one(s.dtype);
   const void* zero = scale_zero(s.dtype);
-  with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
-    d.math(s, c.math);
-    check(cudnnConvolutionBackwardData(h, one, d.w, w, d.y, dy, d.conv, cudnnConvolutionBwdDataAlgo_t(c.algo), ws, c.ws,
-                                       zero, d.x, dx),
-          d.what);
-    if (prof::on()) prof::library("cudnnConvolutionBackwardData", algo_name(1, c).c_str(), int64_t(c.ws), -1);
-  });
+  auto legacy = [&] {
+    with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
+      d.math(s, c.math);
+      check(cudnnConvolutionBackwardData(h, one, d.w, w, d.y, dy, d.conv, cudnnConvolutionBwdDataAlgo_t(c.algo), ws,
+                                         c.ws, zero, d.x, dx),
+            d.what);
+      if (prof::on()) prof::library("cudnnConvolutionBackwardData", algo_name(1, c).c_str(), int64_t(c.ws), -1);
+    });
+  };
+  GraphRun ran;
+  if (g_flags.cudnn_graph &&
+      conv2d_graph_bwd(dev, h, s, 1, dx, const_cast<void*>(w), const_cast<void*>(dy), d.what, legacy, ran)) {
+    if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, -1);
+    return;
+  }
+  legacy();
 }
 
 namespace {
@@ -379,13 +414,22 @@ void bwd_filter_weights(int dev, const IgnisCudaConv& s, const void* x, const vo
       d.what);
   const void* one = scale_one(s.dtype);
   const void* beta = accumulate ? one : scale_zero(s.dtype);
-  with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
-    d.math(s, c.math);
-    check(cudnnConvolutionBackwardFilter(h, one, d.x, x, d.y, dy, d.conv, cudnnConvolutionBwdFilterAlgo_t(c.algo), ws,
-                                         c.ws, beta, d.w, dw),
-          d.what);
-    if (prof::on()) prof::library("cudnnConvolutionBackwardFilter", algo_name(2, c).c_str(), int64_t(c.ws), -1);
-  });
+  auto legacy = [&] {
+    with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
+      d.math(s, c.math);
+      check(cudnnConvolutionBackwardFilter(h, one, d.x, x, d.y, dy, d.conv, cudnnConvolutionBwdFilterAlgo_t(c.algo), ws,
+                                           c.ws, beta, d.w, dw),
+            d.what);
+      if (prof::on()) prof::library("cudnnConvolutionBackwardFilter", algo_name(2, c).c_str(), int64_t(c.ws), -1);
+    });
+  };
+  GraphRun ran;
+  if (g_flags.cudnn_graph && !accumulate &&
+      conv2d_graph_bwd(dev, h, s, 2, const_cast<void*>(x), dw, const_cast<void*>(dy), d.what, legacy, ran)) {
+    if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, -1);
+    return;
+  }
+  legacy();
 }
 }  // namespace
 

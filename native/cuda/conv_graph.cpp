@@ -2,15 +2,17 @@
 // ConvolutionFwd node, a pointwise ADD of the bias [1, O, 1, 1] and a pointwise activation, the two
 // intermediates virtual (never written to memory) unless the training forward keeps the
 // pre-activation z (then a second output). cuDNN's pointwise modes cover relu with its clips and
-// lower slope (relu, relu6, hardtanh, leaky_relu), elu, gelu, gelu_tanh, silu / swish(beta),
-// softplus(beta), sigmoid and tanh; for the other activations conv2d_graph_fwd returns false at once.
+// lower slope (relu, relu6, hardtanh, leaky_relu), gelu, gelu_tanh, silu / swish(beta),
+// softplus(beta), sigmoid and tanh (elu too, but its engine is slow: declined); for the other
+// activations conv2d_graph_fwd returns false at once.
 // Plans are cached per device, shape, activation, parameters, pointer alignment, kept z and TF32
 // setting; a graph that no engine takes is cached as declined, so it costs one try. Engines with
-// Tensor Cores (TF32 for float32) are skipped when ignis.backends.cudnn.allowTf32 is false; with
-// ignis.backends.cudnn.benchmark the first call per plan times the graph against conv + epilogue.
+// Tensor Cores (TF32 for float32) are skipped when ignis.backends.cudnn.allowTf32 is false. The first
+// call per plan times the graph against conv + epilogue and keeps the faster for that plan: engines
+// vary widely (on an H200, cuDNN 9.19, from faster than the two-kernel path to 20 times slower).
 // IGNIS_CUDNN_GRAPH_LOG=1 prints to stderr each plan built (the engine's global index, "rtc" when
 // cuDNN compiles it with NVRTC, "tc" when it uses Tensor Cores; its workspace and build time) or
-// declined (the step and cuDNN's status), and each benchmark verdict.
+// declined (the step and cuDNN's status), and each first-call timing verdict.
 #include "conv_graph.h"
 
 #include <chrono>
@@ -53,7 +55,7 @@ struct Plan {
   cudnnBackendDescriptor_t plan = nullptr;  // null: declined
   int64_t workspace = 0;
   std::string engine;
-  int verdict = 0;  // cudnn.benchmark's choice: 0 not timed yet, 1 the graph, 2 conv + epilogue
+  int verdict = 0;  // the first call's timing: 0 not timed yet, 1 the graph, 2 conv + epilogue
 
   cudnnBackendDescriptor_t make(cudnnBackendDescriptorType_t t, const char* step) {
     keep.push_back(std::make_unique<Bd>());
@@ -123,7 +125,9 @@ bool pointwise_for(int act, const double* p, int dtype, Pw& pw) {
     case A_relu6: pw = clipped(0, 0, true, 6); return true;
     case A_hardtanh: pw = clipped(p[0], 0, true, p[1]); return p[0] <= p[1];
     case A_leaky_relu: pw = clipped(0, p[0]); return true;  // x < 0: 0 + slope * (x - 0)
-    case A_elu: pw = with(CUDNN_POINTWISE_ELU_FWD, CUDNN_ATTR_POINTWISE_ELU_ALPHA, p[0]); return true;
+    // elu: cuDNN 9.19's engine for conv + bias + ELU ran 8-10 ms on an H200 where the convolution
+    // and Ignis's epilogue take 0.5 (64x64x56x56, 3x3 and 1x1): declined, so the epilogue runs
+    case A_elu: return false;
     case A_gelu: pw = plain(CUDNN_POINTWISE_GELU_FWD); return true;
     case A_gelu_tanh: pw = plain(CUDNN_POINTWISE_GELU_APPROX_TANH_FWD); return true;
     case A_silu: pw = with(CUDNN_POINTWISE_SWISH_FWD, CUDNN_ATTR_POINTWISE_SWISH_BETA, 1.0); return true;
@@ -167,22 +171,10 @@ cudnnBackendDescriptor_t pointwise_op(Plan& p, cudnnDataType_t prec, const Pw& p
 
 enum : int64_t { UID_X = 1, UID_W, UID_B, UID_Y, UID_CONV, UID_BIASED };
 
-// Builds the graph and the first engine configuration of cuDNN's heuristics (mode A) that finalizes
-// into a plan; throws Decline when none does. align: of x, w, b, y and z; keep_z: the pre-activation
-// (the conv's output, or the bias ADD's) is a real output, UID_CONV or UID_BIASED.
-void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw* act, const int64_t* align,
-           bool keep_z) {
-  const cudnnDataType_t dt = s.dtype == 0 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
-  const int64_t xd[4] = {s.N, s.C, s.H, s.W}, wd[4] = {s.O, s.C / s.G, s.kh, s.kw}, yd[4] = {s.N, s.O, s.OH, s.OW},
-                bd[4] = {1, s.O, 1, 1};
-  cudnnBackendDescriptor_t tx = tensor(p, UID_X, dt, align[0], xd, false);
-  cudnnBackendDescriptor_t tw = tensor(p, UID_W, dt, align[1], wd, false);
-  cudnnBackendDescriptor_t tb = bias ? tensor(p, UID_B, dt, align[2], bd, false) : nullptr;
-  cudnnBackendDescriptor_t ty = tensor(p, UID_Y, dt, align[3], yd, false);
-  const bool z_is_conv = keep_z && !bias;
-  cudnnBackendDescriptor_t tc = tensor(p, UID_CONV, dt, z_is_conv ? align[4] : 16, yd, !z_is_conv);
-  cudnnBackendDescriptor_t tz = bias && act ? tensor(p, UID_BIASED, dt, keep_z ? align[4] : 16, yd, !keep_z) : nullptr;
+void choose_engine(Plan& p, cudnnHandle_t h, cudnnBackendDescriptor_t graph, const IgnisCudaConv& s);
 
+// The convolution's own descriptor (mode, padding, strides, dilation, compute type).
+cudnnBackendDescriptor_t conv_desc(Plan& p, const IgnisCudaConv& s, cudnnDataType_t dt) {
   const char* step = "convolution descriptor";
   cudnnBackendDescriptor_t cd = p.make(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, step);
   const cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
@@ -195,8 +187,38 @@ void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw
   set(cd, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pad, step);
   set(cd, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, pad, step);  // symmetric (checked by the caller)
   ok(cudnnBackendFinalize(cd), step);
+  return cd;
+}
 
-  step = "convolution operation";
+// An operation graph of `ops` on the handle.
+cudnnBackendDescriptor_t op_graph(Plan& p, cudnnHandle_t h, const std::vector<cudnnBackendDescriptor_t>& ops) {
+  const char* step = "operation graph";
+  cudnnBackendDescriptor_t graph = p.make(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR, step);
+  set(graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &h, step);
+  set(graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, int64_t(ops.size()), ops.data(), step);
+  ok(cudnnBackendFinalize(graph), step);
+  return graph;
+}
+
+// Builds the forward graph and its plan (choose_engine); throws Decline when no engine takes it.
+// align: of x, w, b, y and z; keep_z: the pre-activation (the conv's output, or the bias ADD's) is
+// a real output, UID_CONV or UID_BIASED. Neither bias nor activation: the convolution alone, into y.
+void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw* act, const int64_t* align,
+           bool keep_z) {
+  const cudnnDataType_t dt = s.dtype == 0 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+  const int64_t xd[4] = {s.N, s.C, s.H, s.W}, wd[4] = {s.O, s.C / s.G, s.kh, s.kw}, yd[4] = {s.N, s.O, s.OH, s.OW},
+                bd[4] = {1, s.O, 1, 1};
+  cudnnBackendDescriptor_t tx = tensor(p, UID_X, dt, align[0], xd, false);
+  cudnnBackendDescriptor_t tw = tensor(p, UID_W, dt, align[1], wd, false);
+  cudnnBackendDescriptor_t tb = bias ? tensor(p, UID_B, dt, align[2], bd, false) : nullptr;
+  cudnnBackendDescriptor_t ty = tensor(p, UID_Y, dt, align[3], yd, false);
+  const bool z_is_conv = keep_z && !bias;
+  cudnnBackendDescriptor_t tc =
+      !bias && !act ? ty : tensor(p, UID_CONV, dt, z_is_conv ? align[4] : 16, yd, !z_is_conv);
+  cudnnBackendDescriptor_t tz = bias && act ? tensor(p, UID_BIASED, dt, keep_z ? align[4] : 16, yd, !keep_z) : nullptr;
+  cudnnBackendDescriptor_t cd = conv_desc(p, s, dt);
+
+  const char* step = "convolution operation";
   cudnnBackendDescriptor_t conv = p.make(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR, step);
   const float f1 = 1, f0 = 0;
   const double d1 = 1, d0 = 0;
@@ -212,13 +234,52 @@ void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw
   std::vector<cudnnBackendDescriptor_t> ops{conv};
   if (bias) ops.push_back(pointwise_op(p, dt, plain(CUDNN_POINTWISE_ADD), tc, tb, act ? tz : ty));
   if (act) ops.push_back(pointwise_op(p, dt, *act, bias ? tz : tc, nullptr, ty));
+  choose_engine(p, h, op_graph(p, h, ops), s);
+}
 
-  step = "operation graph";
-  cudnnBackendDescriptor_t graph = p.make(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR, step);
-  set(graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &h, step);
-  set(graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, int64_t(ops.size()), ops.data(), step);
-  ok(cudnnBackendFinalize(graph), step);
+// The backward graphs, one node each: kind 1 backward data (dx from dy and w: dx is UID_X), kind 2
+// backward filter (dw from x and dy: dw is UID_W); dy is UID_Y. align: of the UID_X, UID_W and
+// UID_Y tensors.
+void build_bwd(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, int kind, const int64_t* align) {
+  const cudnnDataType_t dt = s.dtype == 0 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+  const int64_t xd[4] = {s.N, s.C, s.H, s.W}, wd[4] = {s.O, s.C / s.G, s.kh, s.kw}, yd[4] = {s.N, s.O, s.OH, s.OW};
+  cudnnBackendDescriptor_t tx = tensor(p, UID_X, dt, align[0], xd, false);
+  cudnnBackendDescriptor_t tw = tensor(p, UID_W, dt, align[1], wd, false);
+  cudnnBackendDescriptor_t ty = tensor(p, UID_Y, dt, align[2], yd, false);
+  cudnnBackendDescriptor_t cd = conv_desc(p, s, dt);
+  const char* step = kind == 1 ? "backward data operation" : "backward filter operation";
+  const float f1 = 1, f0 = 0;
+  const double d1 = 1, d0 = 0;
+  const cudnnBackendAttributeType_t st = s.dtype == 0 ? CUDNN_TYPE_FLOAT : CUDNN_TYPE_DOUBLE;
+  const void* one = s.dtype == 0 ? static_cast<const void*>(&f1) : &d1;
+  const void* zero = s.dtype == 0 ? static_cast<const void*>(&f0) : &d0;
+  cudnnBackendDescriptor_t op;
+  if (kind == 1) {
+    op = p.make(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR, step);
+    set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA, st, 1, one, step);
+    set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA, st, 1, zero, step);
+    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC, cd, step);
+    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W, tw, step);
+    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX, tx, step);
+    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY, ty, step);
+  } else {
+    op = p.make(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR, step);
+    set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA, st, 1, one, step);
+    set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA, st, 1, zero, step);
+    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC, cd, step);
+    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW, tw, step);
+    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X, tx, step);
+    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY, ty, step);
+  }
+  ok(cudnnBackendFinalize(op), step);
+  choose_engine(p, h, op_graph(p, h, {op}), s);
+}
 
+// The first engine configuration of cuDNN's heuristics (mode A) for `graph` that finalizes into a
+// plan, skipping Tensor Core engines when TF32 is off for float32, and engines cuDNN marks
+// nondeterministic under ignis.backends.cudnn.deterministic; throws Decline when none does.
+void choose_engine(Plan& p, cudnnHandle_t h, cudnnBackendDescriptor_t graph, const IgnisCudaConv& s) {
+  const char* step;
   const bool no_tensor_cores = s.dtype == 0 && !g_flags.tf32_conv;
   Decline last{CUDNN_STATUS_NOT_SUPPORTED, "engine heuristics (no engine configuration)"};
   // heuristics mode A only: the fallback list's engines carry no speed guarantee, and conv + the
@@ -250,11 +311,17 @@ void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw
       ok(cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
                                   CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &nn, notes),
          step);
-      bool tensor_cores = false;
-      for (int64_t j = 0; j < nn; ++j)
+      bool tensor_cores = false, nondeterministic = false;
+      for (int64_t j = 0; j < nn; ++j) {
         tensor_cores |= notes[j] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || notes[j] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS;
+        nondeterministic |= notes[j] == CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC;
+      }
       if (no_tensor_cores && tensor_cores) {
         last = {CUDNN_STATUS_NOT_SUPPORTED, "engine choice (a Tensor Core engine, and allowTf32 is false)"};
+        continue;
+      }
+      if (g_flags.cudnn_deterministic && nondeterministic) {
+        last = {CUDNN_STATUS_NOT_SUPPORTED, "engine choice (nondeterministic, and cudnn.deterministic is true)"};
         continue;
       }
       cudnnBackendBehaviorNote_t beh[CUDNN_BEHAVIOR_NOTE_TYPE_COUNT];
@@ -289,8 +356,8 @@ void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Pw
 std::string key_of(int dev, const IgnisCudaConv& s, bool bias, int act, const double* p, const int64_t* align,
                    bool keep_z) {
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%d:%d:%d:%d:%d:%d:%a,%a,%a,%a:%lld,%lld,%lld,%lld,%lld", dev, s.dtype,
-                int(g_flags.tf32_conv), int(bias), act, int(keep_z), p[0], p[1], p[2], p[3], (long long)align[0],
+  std::snprintf(buf, sizeof buf, "%d:%d:%d%d:%d:%d:%d:%a,%a,%a,%a:%lld,%lld,%lld,%lld,%lld", dev, s.dtype,
+                int(g_flags.tf32_conv), int(g_flags.cudnn_deterministic), int(bias), act, int(keep_z), p[0], p[1], p[2], p[3], (long long)align[0],
                 (long long)align[1], (long long)align[2], (long long)align[3], (long long)align[4]);
   std::string k = buf;
   for (int64_t v : {s.N, s.C, s.H, s.W, s.O, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pl, s.G}) k += "," + std::to_string(v);
@@ -337,21 +404,14 @@ bool logging() {
   return on;
 }
 
-}  // namespace
+const double kNone[4] = {0, 0, 0, 0};
 
-bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const void* x, const void* w, const void* b,
-                      void* y, void* z, int act_op, const double* params, const std::string& what,
-                      const std::function<void()>& unfused, GraphRun& ran) {
-  static const double none[4] = {0, 0, 0, 0};
-  const double* p = params ? params : none;
-  Pw pw{};
-  if (act_op >= 0 && !pointwise_for(act_op, p, s.dtype, pw)) return false;
-  if (act_op < 0 && !b) return false;  // a plain convolution: the legacy call
-  const int64_t es = int64_t(dtype_size(s.dtype));
-  const int64_t align[5] = {alignment(x, es), alignment(w, es), b ? alignment(b, es) : es, alignment(y, es),
-                            z ? alignment(z, es) : es};
-  const bool keep_z = z != nullptr && act_op >= 0;
-  const std::string key = key_of(dev, s, b != nullptr, act_op, act_op >= 0 ? p : none, align, keep_z);
+// The plan cached under `key` (built with `build_fn` on first use; a graph that no engine takes is
+// cached as declined), run with the tensors `uids` / `ptrs`: the shared part of the forward and
+// backward graphs. `label` completes `what` in IGNIS_CUDNN_GRAPH_LOG's lines.
+bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::function<void(Plan&)>& build_fn,
+               const int64_t* uids, void* const* ptrs, int64_t n, const std::string& what, const std::string& label,
+               const std::function<void()>& unfused, GraphRun& ran) {
   std::shared_ptr<Plan> plan;
   {
     std::lock_guard<std::mutex> lk(g_mu);
@@ -362,27 +422,26 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
     plan = std::make_shared<Plan>();
     const auto t0 = std::chrono::steady_clock::now();
     try {
-      build(*plan, h, s, b != nullptr, act_op >= 0 ? &pw : nullptr, align, keep_z);
+      build_fn(*plan);
     } catch (const Decline& d) {
       if (logging())
-        std::fprintf(stderr, "ignis: cuDNN graph for %s + %s%s: declined at %s (%s); conv + epilogue instead\n",
-                     what.c_str(), b ? "bias" : "no bias", keep_z ? ", keeping z" : "", d.step, cudnnGetErrorString(d.st));
+        std::fprintf(stderr, "ignis: cuDNN graph for %s%s: declined at %s (%s); %s instead\n", what.c_str(),
+                     label.c_str(), d.step, cudnnGetErrorString(d.st), key[0] == 'b' ? "the legacy call" : "conv + epilogue");
       plan->keep.clear();
       plan->plan = nullptr;
     }
     if (plan->plan && logging())
-      std::fprintf(stderr, "ignis: cuDNN graph for %s + %s, activation %d%s: %s, workspace %lld B, built in %.1f ms\n",
-                   what.c_str(), b ? "bias" : "no bias", act_op, keep_z ? ", keeping z" : "", plan->engine.c_str(),
-                   (long long)plan->workspace,
+      std::fprintf(stderr, "ignis: cuDNN graph for %s%s: %s, workspace %lld B, built in %.1f ms\n", what.c_str(),
+                   label.c_str(), plan->engine.c_str(), (long long)plan->workspace,
                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     std::lock_guard<std::mutex> lk(g_mu);
     g_plans[key] = plan;
   }
   if (!plan->plan) return false;
-  // cudnn.benchmark found conv + epilogue faster for this plan: nothing to allocate or bind
-  if (plan->verdict == 2 && g_flags.cudnn_benchmark) return false;
+  // the unfused path timed faster for this plan: nothing to allocate or bind
+  if (plan->verdict == 2) return false;
 
-  // the graph's workspace; when it does not fit, conv + epilogue (which may need less) runs this time
+  // the graph's workspace; when it does not fit, the unfused path (which may need less) runs this time
   std::unique_ptr<Scratch> wsp;
   try {
     wsp = std::make_unique<Scratch>(dev, size_t(plan->workspace));
@@ -391,17 +450,6 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
     throw;
   }
   Scratch& ws = *wsp;
-  int64_t uids[5] = {UID_X, UID_W, UID_Y};
-  void* ptrs[5] = {const_cast<void*>(x), const_cast<void*>(w), y};
-  int64_t n = 3;
-  if (b) {
-    uids[n] = UID_B;
-    ptrs[n++] = const_cast<void*>(b);
-  }
-  if (keep_z) {
-    uids[n] = b ? UID_BIASED : UID_CONV;
-    ptrs[n++] = z;
-  }
   Bd pack;
   cudnnStatus_t st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &pack.d);
   if (st == CUDNN_STATUS_SUCCESS)
@@ -414,18 +462,18 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
   auto execute = [&] {
     if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendExecute(h, plan->plan, pack.d);
   };
-  if (g_flags.cudnn_benchmark && plan->verdict == 0 && st == CUDNN_STATUS_SUCCESS) {
-    // ignis.backends.cudnn.benchmark: the graph against conv + epilogue, once per plan
+  if (plan->verdict == 0 && st == CUDNN_STATUS_SUCCESS) {
+    // the graph against the unfused path, once per plan
     const float graph_ms = time_calls(dev, execute, 3);
     if (st == CUDNN_STATUS_SUCCESS) {
       const float unfused_ms = time_calls(dev, unfused, 3);
       plan->verdict = graph_ms <= unfused_ms ? 1 : 2;
       if (logging())
-        std::fprintf(stderr, "ignis: cuDNN graph for %s: %.4f ms, conv + epilogue %.4f ms (benchmark): %s\n", what.c_str(),
-                     graph_ms, unfused_ms, plan->verdict == 1 ? "the graph" : "conv + epilogue");
+        std::fprintf(stderr, "ignis: cuDNN graph for %s%s: %.4f ms, unfused %.4f ms (first call): %s\n", what.c_str(),
+                     label.c_str(), graph_ms, unfused_ms, plan->verdict == 1 ? "the graph" : "unfused");
     }
   }
-  if (plan->verdict == 2 && g_flags.cudnn_benchmark) return false;  // just decided by the benchmark above
+  if (plan->verdict == 2) return false;  // just decided above
   execute();
   if (st != CUDNN_STATUS_SUCCESS) {
     // out of memory inside cuDNN: the unfused path this time, the plan stays
@@ -434,8 +482,8 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
     IGNIS_CUDA_CHECK(cudaPeekAtLastError(), (what + " (cuDNN graph; an earlier kernel failed)").c_str());
     // a plan that built but does not run: drop it for good and take the unfused path
     if (logging())
-      std::fprintf(stderr, "ignis: cuDNN graph for %s failed to execute (%s); conv + epilogue from now on\n", what.c_str(),
-                   cudnnGetErrorString(st));
+      std::fprintf(stderr, "ignis: cuDNN graph for %s%s failed to execute (%s); unfused from now on\n", what.c_str(),
+                   label.c_str(), cudnnGetErrorString(st));
     std::lock_guard<std::mutex> lk(g_mu);
     g_plans[key] = std::make_shared<Plan>();
     return false;
@@ -443,6 +491,48 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
   ran.engine = plan->engine;
   ran.workspace = plan->workspace;
   return true;
+}
+
+}  // namespace
+
+bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const void* x, const void* w, const void* b,
+                      void* y, void* z, int act_op, const double* params, const std::string& what,
+                      const std::function<void()>& unfused, GraphRun& ran) {
+  const double* p = params ? params : kNone;
+  Pw pw{};
+  if (act_op >= 0 && !pointwise_for(act_op, p, s.dtype, pw)) return false;
+  const int64_t es = int64_t(dtype_size(s.dtype));
+  const int64_t align[5] = {alignment(x, es), alignment(w, es), b ? alignment(b, es) : es, alignment(y, es),
+                            z ? alignment(z, es) : es};
+  const bool keep_z = z != nullptr && act_op >= 0;
+  const std::string key = key_of(dev, s, b != nullptr, act_op, act_op >= 0 ? p : kNone, align, keep_z);
+  int64_t uids[5] = {UID_X, UID_W, UID_Y};
+  void* ptrs[5] = {const_cast<void*>(x), const_cast<void*>(w), y};
+  int64_t n = 3;
+  if (b) {
+    uids[n] = UID_B;
+    ptrs[n++] = const_cast<void*>(b);
+  }
+  if (keep_z) {
+    uids[n] = b ? UID_BIASED : UID_CONV;
+    ptrs[n++] = z;
+  }
+  const std::string label = std::string(b ? " + bias" : "") + (act_op >= 0 ? ", activation " + std::to_string(act_op) : "") +
+                            (keep_z ? ", keeping z" : "");
+  return run_graph(
+      dev, h, key, [&](Plan& plan) { build(plan, h, s, b != nullptr, act_op >= 0 ? &pw : nullptr, align, keep_z); }, uids,
+      ptrs, n, what, label, unfused, ran);
+}
+
+bool conv2d_graph_bwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, int kind, void* x, void* w, void* dy,
+                      const std::string& what, const std::function<void()>& unfused, GraphRun& ran) {
+  const int64_t es = int64_t(dtype_size(s.dtype));
+  const int64_t align[5] = {alignment(x, es), alignment(w, es), alignment(dy, es), es, es};
+  const std::string key = "b" + std::to_string(kind) + "|" + key_of(dev, s, false, -1, kNone, align, false);
+  const int64_t uids[3] = {UID_X, UID_W, UID_Y};
+  void* const ptrs[3] = {x, w, dy};
+  return run_graph(
+      dev, h, key, [&](Plan& plan) { build_bwd(plan, h, s, kind, align); }, uids, ptrs, 3, what, "", unfused, ran);
 }
 
 }  // namespace ignis_cuda

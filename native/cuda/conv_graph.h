@@ -1,4 +1,4 @@
-// conv + bias + activation as one cuDNN operation graph (conv_graph.cpp), shared with conv.cpp.
+// Convolutions (and conv + bias + activation) as cuDNN operation graphs (conv_graph.cpp), for conv.cpp.
 #pragma once
 #include <cudnn.h>
 
@@ -31,13 +31,20 @@ struct GraphRun {
 
 // y = act(conv(x, w) + b) (b may be NULL, act_op -1 for none) through cuDNN's graph API: a plan per
 // shape, activation, parameters, alignment and TF32 setting, built on first use and cached; z
-// non-null also receives the pre-activation conv(x, w) + b (a second output of the graph). Returns
-// false when cuDNN has no engine for the graph (or for the activation), and the caller then runs
-// `unfused` (the convolution and Ignis's epilogue, writing the same y). With
-// ignis.backends.cudnn.benchmark on, the first call per plan times both (`unfused` included) and
-// keeps the faster: false from then on when that is the unfused path. `what` names the op in errors.
+// non-null also receives the pre-activation conv(x, w) + b (a second output of the graph); neither
+// bias nor activation: the plain convolution. Returns false when cuDNN has no engine for the graph
+// (or for the activation), and the caller then runs `unfused` (the legacy convolution call and
+// Ignis's epilogue, writing the same y). The first call per plan times both (`unfused` included)
+// and keeps the faster: false from then on when that is the unfused path. `what` names the op in
+// errors.
 bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const void* x, const void* w, const void* b,
                       void* y, void* z, int act_op, const double* params, const std::string& what,
                       const std::function<void()>& unfused, GraphRun& ran);
+
+// The backward convolutions through the graph API, the same way (plan per shape, timed once against
+// `unfused`, the legacy call writing the same output): kind 1 backward data (dx = x, the output,
+// from dy and w), kind 2 backward filter (dw = w, the output, from x and dy), both overwriting it.
+bool conv2d_graph_bwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, int kind, void* x, void* w, void* dy,
+                      const std::string& what, const std::function<void()>& unfused, GraphRun& ran);
 
 }  // namespace ignis_cuda

@@ -548,11 +548,12 @@ int read_poll_impl(void* token, void* dst, int* done) {
 
 // the calling thread's (common.h: Flags)
 void seed_impl(uint64_t s) { g_seed = s; }
-void flags_impl(int a, int b, int c, int d) {
+void flags_impl(int a, int b, int c, int d, int e) {
   g_flags.tf32_matmul = a != 0;
   g_flags.tf32_conv = b != 0;
   g_flags.cudnn_benchmark = c != 0;
   g_flags.cudnn_graph = d != 0;
+  g_flags.cudnn_deterministic = e != 0;
 }
 
 const char* kind_impl() { return t_kind.c_str(); }

@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import { performance } from 'perf_hooks';
 import { cudaApi } from './env';
+import { applyFlags, flags as cudaFlags } from '../cuda';
 import { ValueError } from '../errors';
 import * as nn from '../nn';
 import * as optim from '../optim';
@@ -259,10 +260,24 @@ export function resolveOptions(o: CompareOptions): CompareResult['config'] & { d
 
 /**
  * Trains the seed CNN once per activation (same seed: same initial weights and batch order) and
- * returns per-activation curves and figures. Deterministic for a given seed and thread count.
+ * returns per-activation curves and figures. Deterministic for a given seed and thread count; on a
+ * GPU too, since it runs with ignis.backends.cudnn.deterministic on (cuDNN's fastest backward
+ * algorithms sum with atomics, so two runs would differ in the last bits and then drift apart).
  */
 export function compareActivations(opts: CompareOptions = {}): CompareResult {
   const cfg = resolveOptions(opts);
+  if (cfg.device !== 'cuda' || cudaFlags.cudnnDeterministic) return compareOn(cfg, opts);
+  cudaFlags.cudnnDeterministic = true;
+  applyFlags();
+  try {
+    return compareOn(cfg, opts);
+  } finally {
+    cudaFlags.cudnnDeterministic = false;
+    applyFlags();
+  }
+}
+
+function compareOn(cfg: ReturnType<typeof resolveOptions>, opts: CompareOptions): CompareResult {
   const emit = opts.onProgress ?? (() => {});
   const started = performance.now();
   const startedAt = new Date().toISOString();

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import puppeteer from 'puppeteer-core';
 import { ignis, tmpDir } from './helpers';
+import * as ig from '../../src';
 
 const ACTS = ['relu', 'leaky_relu', 'elu', 'gelu', 'silu', 'mish'];
 let out: string;
@@ -42,7 +43,8 @@ describe('ignis compare --quick --limit 512 --epochs 1', () => {
   });
 
   it('results.json: config, every default activation, values in range', () => {
-    expect(results.config).toMatchObject({ dataset: 'mnist', activations: ACTS, epochs: 1, batchSize: 64, lr: 0.001, optimizer: 'adam', seed: 0, limit: 512, testLimit: 2000, device: 'cpu' });
+    expect(results.config).toMatchObject({ dataset: 'mnist', activations: ACTS, epochs: 1, batchSize: 64, lr: 0.001, optimizer: 'adam', seed: 0, limit: 512, testLimit: 2000 });
+    expect(results.config.device).toBe(ig.cuda.isAvailable() ? 'cuda' : 'cpu'); // the default: the GPU where there is one
     expect(results.trainSize).toBe(512);
     expect(results.testSize).toBe(2000);
     expect(results.results.map((a: { activation: string }) => a.activation)).toEqual(ACTS);

@@ -21,7 +21,8 @@ export const EXPR_CASES: [string, Record<string, number>][] = [
   ['x * sigmoid(beta * x)', { beta: 0 }],
   ['max(x, a) + min(x, -a) + sign(x) + (x >= a) - (x <= a)', { a: 0 }],
   ['x != x ? 7 : x / 0', {}],
-  ['log(x) + sqrt(x) - pow(x, q) + x / (x - 1)', { q: 0.5 }],
+  // (q = 0.5 would cancel sqrt(x) to the ulp, where glibc's pow and CUDA's differ: 1e30 gives 70.125 and 70)
+  ['log(x) + sqrt(x) - pow(x, q) + x / (x - 1)', { q: 0.25 }],
   ['erf(k) * x + tanh(x) * (k > 1) + exp(k * 50) * 1e-300 * x', { k: 2 }],
   ['c + 1', { c: 3 }],
 ];

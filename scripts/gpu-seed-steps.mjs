@@ -1,0 +1,41 @@
+// The seed CNN's training step on cuda (CIFAR shape, batch 256, Adam), timed over many steps: the
+// host side's share shows up here (run under `node --cpu-prof` by scripts/gpu-check.sh, whose
+// profile says where the host's time per step goes). Prints ms per step.
+//   node scripts/gpu-seed-steps.mjs [steps=60]
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const ig = require('../dist/index.js');
+const steps = Number(process.argv[2] ?? 60);
+const emu = process.env.IGNIS_CUDA_EMU === '1';
+const B = emu ? 4 : 256;
+const { nn, optim } = ig;
+ig.manualSeed(0);
+const net = new nn.Sequential(
+  new nn.Conv2d(3, 32, 3), new nn.ReLU(), new nn.MaxPool2d(2),
+  new nn.Conv2d(32, 64, 3), new nn.ReLU(), new nn.MaxPool2d(2),
+  new nn.Conv2d(64, 64, 3), new nn.ReLU(), new nn.Flatten(),
+  new nn.Linear(64 * 4 * 4, 64), new nn.ReLU(), new nn.Linear(64, 10),
+).to('cuda');
+const x = ig.randn([B, 3, 32, 32], { device: 'cuda' });
+const y = ig.randint(0, 10, [B], { dtype: 'int64', device: 'cuda' });
+const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
+const lossFn = new nn.CrossEntropyLoss();
+const step = () => {
+  const loss = lossFn.call(net.call(x), y);
+  loss.backward();
+  opt.step();
+  opt.zeroGrad();
+};
+for (let i = 0; i < 5; i++) step();
+ig.cuda.synchronize();
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) step();
+const host = performance.now() - t0;
+ig.cuda.synchronize();
+const all = performance.now() - t0;
+console.log(`gpu-seed-steps: ${(all / steps).toFixed(3)} ms/step over ${steps} steps (host queued them in ${(host / steps).toFixed(3)} ms/step); young GCs ${require('../dist/gc.js').youngGc.runs}, skipped ${require('../dist/gc.js').youngGc.skipped}`);
+{
+  const m = ig.cuda.memoryStats();
+  console.log(`gpu-seed-steps: allocator ${m.allocCalls} calls, ${m.cacheHits} cache hits (${(m.allocCalls - m.cacheHits)} cudaMalloc)`);
+}
