@@ -5,7 +5,10 @@
  * figure: what this machine, this build and this thread count actually reach.
  *
  * Cache: `$IGNIS_CACHE_DIR/profiler-peaks.json`, else `~/.cache/ignis/`, else `<os.tmpdir()>/ignis-cache/`,
- * one entry per fingerprint (CPU model, cores, kernel threads, ISA, oneDNN, Ignis cache version).
+ * one entry per fingerprint (CPU model, cores, kernel threads, ISA, oneDNN, Ignis cache version; for
+ * a GPU its name, compute capability, SMs, memory, clock and the CUDA / cuDNN / cuBLAS versions).
+ * On a GPU the copy is device to device and the matmul cuBLAS's, TF32 off (PyTorch's float32
+ * default; with TF32 on, matmuls can show over 100%).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -14,11 +17,13 @@ import { performance } from 'perf_hooks';
 import { threadId } from 'worker_threads';
 import { addon, info } from '../native';
 import * as K from '../kernels';
+import * as cuda from '../cuda';
+import type { Device } from '../storage';
 import { empty } from '../ops/creation';
 import type { Tensor } from '../tensor';
 
 export interface DevicePeaks {
-  /** 'cpu' (later 'cuda:0', ...) */
+  /** 'cpu' or 'cuda:N' */
   device: string;
   /** memory bandwidth, GB/s (1e9 bytes per second), read + write */
   bandwidthGBs: number;
@@ -41,6 +46,10 @@ const COPY_ELEMS = 32 * 1024 * 1024; // 128 MiB per buffer: far past any last-le
 const MM = 1024;
 
 export function fingerprint(device = 'cpu'): string {
+  if (device !== 'cpu') {
+    const p = cuda.getDeviceProperties(device);
+    return [`v${CACHE_VERSION}`, device, p.name, `cc=${p.major}.${p.minor}`, `sms=${p.multiProcessorCount}`, `mem=${p.totalMemory}`, `clock=${p.clockRateKHz}`, cuda.versions(), os.hostname()].join('|');
+  }
   let model = os.cpus()[0]?.model ?? 'unknown';
   try {
     const m = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m);
@@ -149,6 +158,72 @@ export function measureCpu(): { bandwidthGBs: number; gflops: number; method: st
   }
 }
 
+/**
+ * Measures a CUDA device's ceilings now (a fraction of a second on a GPU): a 128 MiB float32 copy
+ * and a float32 matmul, each call timed between synchronizations; the matmul grows from 256 until
+ * one call takes a millisecond (4096 at most), and each sample repeats the call to last 5 ms, so the
+ * launch cost does not count.
+ */
+export function measureCuda(device: Device): { bandwidthGBs: number; gflops: number; method: string } {
+  const resume = hooks.pause();
+  const held: Tensor[] = [];
+  const tf32 = cuda.flags.matmulAllowTf32;
+  if (tf32) {
+    cuda.flags.matmulAllowTf32 = false;
+    cuda.applyFlags();
+  }
+  const sync = () => cuda.synchronize(device);
+  // seconds per call of fn: `inner` calls per sample so that a sample lasts ~5 ms, best of `reps`
+  const perCall = (fn: () => void, reps: number): number => {
+    fn();
+    sync();
+    const t1 = best(() => (fn(), sync()), 0, 1);
+    const inner = Math.max(1, Math.min(50, Math.round(0.005 / Math.max(t1, 1e-7))));
+    return best(() => {
+      for (let i = 0; i < inner; i++) fn();
+      sync();
+    }, 1, reps) / inner;
+  };
+  try {
+    const src = empty([COPY_ELEMS], { device });
+    const dst = empty([COPY_ELEMS], { device });
+    held.push(src, dst);
+    K.copy(1, 'float32', src.shape, src);
+    const shape = src.shape;
+    const tCopy = perCall(() => void K.copy(src, 'float32', shape, dst), 5);
+    const bandwidthGBs = (2 * COPY_ELEMS * 4) / tCopy / 1e9;
+
+    let mm = 256;
+    let a: Tensor, b: Tensor;
+    for (;;) {
+      a = empty([1, mm, mm], { device });
+      b = empty([1, mm, mm], { device });
+      K.copy(0.5, 'float32', a.shape, a);
+      K.copy(0.25, 'float32', b.shape, b);
+      const t = best(() => (K.bmm(a, b).dispose(), sync()), 1, 1);
+      if (t >= 1e-3 || mm >= 4096) break;
+      a.dispose();
+      b.dispose();
+      mm *= 2;
+    }
+    held.push(a, b);
+    const tMm = perCall(() => K.bmm(a, b).dispose(), 5);
+    const gflops = (2 * mm * mm * mm) / tMm / 1e9;
+    return {
+      bandwidthGBs,
+      gflops,
+      method: `device copy of ${(COPY_ELEMS * 4) / 2 ** 20} MiB float32 (read + write), best of 5; float32 matmul ${mm}x${mm}x${mm} (TF32 off), best of 5`,
+    };
+  } finally {
+    for (const t of held) t.dispose();
+    if (tf32) {
+      cuda.flags.matmulAllowTf32 = true;
+      cuda.applyFlags();
+    }
+    resume();
+  }
+}
+
 const memo = new Map<string, DevicePeaks>();
 
 /**
@@ -156,8 +231,7 @@ const memo = new Map<string, DevicePeaks>();
  * `force: true` measures again and replaces the cached entry.
  */
 export function calibrate(opts: { device?: string; force?: boolean } = {}): DevicePeaks {
-  const device = opts.device ?? 'cpu';
-  if (device !== 'cpu') throw new Error(`profiler.calibrate: no ${device} device in this build`);
+  const device = canonical(opts.device ?? 'cpu');
   const key = fingerprint(device);
   const file = cacheFile();
   if (!opts.force) {
@@ -170,7 +244,7 @@ export function calibrate(opts: { device?: string; force?: boolean } = {}): Devi
       return p;
     }
   }
-  const m = measureCpu();
+  const m = device === 'cpu' ? measureCpu() : measureCuda(device);
   const entry = {
     device,
     bandwidthGBs: m.bandwidthGBs,
@@ -188,6 +262,11 @@ export function calibrate(opts: { device?: string; force?: boolean } = {}): Devi
   const p: DevicePeaks = { ...entry, cacheFile: written ? file : null, cached: false };
   memo.set(`${file}|${key}`, p);
   return p;
+}
+
+/** 'cpu', or 'cuda:N' for a CUDA device that is there (a typed error otherwise). */
+function canonical(device: string): Device {
+  return cuda.parseDevice(device, 'profiler.calibrate').name;
 }
 
 /** Forgets the in-process copy (the file stays); the next calibrate() reads the file again. */

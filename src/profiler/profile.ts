@@ -494,11 +494,14 @@ function renderTable(rows: KeyAverages, opts: TableOptions): string {
   out.push(`Self CPU time total: ${fmtTime(selfCpuTotal)}`);
   if (hasDevice) out.push(`Self CUDA time total: ${fmtTime(selfDevTotal)}`);
   if (hasPeak) {
-    const pk = prof.peaks('cpu');
-    if (pk)
-      out.push(
-        `% peak: of the roofline at each op's FLOPs/byte (C compute-, M memory-bound); cpu peaks ${pk.bandwidthGBs.toFixed(1)} GB/s, ${pk.gflops.toFixed(1)} GFLOP/s (measured ${pk.measuredAt.slice(0, 10)}${pk.cacheFile ? `, ${pk.cacheFile}` : ''})`,
-      );
+    const devices = [...new Set(sorted.filter((r) => r.pctPeak !== null).map((r) => r.device))].sort();
+    for (const d of devices) {
+      const pk = prof.peaks(d);
+      if (pk)
+        out.push(
+          `% peak: of the roofline at each op's FLOPs/byte (C compute-, M memory-bound); ${d} peaks ${pk.bandwidthGBs.toFixed(1)} GB/s, ${pk.gflops.toFixed(1)} GFLOP/s (measured ${pk.measuredAt.slice(0, 10)}${pk.cacheFile ? `, ${pk.cacheFile}` : ''})`,
+        );
+    }
   }
   for (const w of prof.warnings) out.push(`Warning: ${w}`);
   return out.join('\n') + '\n';

@@ -36,3 +36,12 @@ describe('profiler: calibration', () => {
     expect(ignis.memory().cpu.bytes).toBe(before); // buffers freed
   }, 60000);
 });
+
+describe('profiler: calibration of another device (the measurement on a GPU: test/cuda/calibrate.test.ts)', () => {
+  const cudaOk = ignis.cuda.isAvailable();
+  it('a device that is not there is a typed error', () => {
+    expect(() => ignis.profiler.calibrate({ device: 'tpu' })).toThrow(ignis.DeviceError);
+    if (!cudaOk) expect(() => ignis.profiler.calibrate({ device: 'cuda' })).toThrow(ignis.DeviceError);
+    else expect(() => ignis.profiler.calibrate({ device: `cuda:${ignis.cuda.deviceCount()}` })).toThrow(ignis.DeviceError);
+  });
+});
