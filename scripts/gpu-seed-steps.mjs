@@ -11,12 +11,7 @@ const emu = process.env.IGNIS_CUDA_EMU === '1';
 const B = emu ? 4 : 256;
 const { nn, optim } = ig;
 ig.manualSeed(0);
-const net = new nn.Sequential(
-  new nn.Conv2d(3, 32, 3), new nn.ReLU(), new nn.MaxPool2d(2),
-  new nn.Conv2d(32, 64, 3), new nn.ReLU(), new nn.MaxPool2d(2),
-  new nn.Conv2d(64, 64, 3), new nn.ReLU(), new nn.Flatten(),
-  new nn.Linear(64 * 4 * 4, 64), new nn.ReLU(), new nn.Linear(64, 10),
-).to('cuda');
+const net = ig.experiments.seedCnn('relu', 3, 32, 10).to('cuda');
 const x = ig.randn([B, 3, 32, 32], { device: 'cuda' });
 const y = ig.randint(0, 10, [B], { dtype: 'int64', device: 'cuda' });
 const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });

@@ -31,8 +31,7 @@ export function wrap(h: Handle, shape: Shape, dtype: DType, device: Device = 'cp
 let opDevice: Device = 'cpu';
 
 export function empty(shape: Shape, dtype: DType, device: Device = 'cpu'): Tensor {
-  let h: Handle;
-  h = call('empty', () => addon.alloc(numel(shape) * DTYPE_SIZE[dtype], deviceCode(device)));
+  const h = call('empty', () => addon.alloc(numel(shape) * DTYPE_SIZE[dtype], deviceCode(device))) as Handle;
   return wrap(h, shape, dtype, device);
 }
 

@@ -300,8 +300,10 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
   cudnnHandle_t h = handle(dev);
   // the convolution's own output: z when the pre-activation is kept (the epilogue then writes y)
   void* conv_out = z ? z : y;
-  // cuDNN's convolution (or its fused conv + bias + ReLU), then Ignis's epilogue when needed
-  auto unfused = [&] {
+  const bool epilogue = b || act_op >= 0;
+  // cuDNN's legacy calls: the convolution into conv_out, or (allow_fused: graph fusion off) conv +
+  // bias + ReLU as its fused call. True when that fused call ran.
+  auto legacy = [&](bool allow_fused) {
     auto cands = candidates<cudnnConvolutionFwdAlgoPerf_t>(
         dev, s, 0,
         [&](cudnnConvolutionFwdAlgoPerf_t* p, int n, int* got) {
@@ -316,7 +318,7 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
     bool fused = false;
     with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
       d.math(s, c.math);
-      if (b && act_op == A_relu && !z) {
+      if (allow_fused && b && act_op == A_relu && !z) {
         // cuDNN's fused conv + bias + ReLU: y = relu(conv(x) + 0 * z + b), its z operand aliased to y
         if (!d.act) {
           check(cudnnCreateActivationDescriptor(&d.act), d.what);
@@ -338,21 +340,39 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
                                     d.y, conv_out),
             d.what);
       // fused 0: conv, then Ignis's bias + activation epilogue (one more kernel, in the record's launches)
-      if (prof::on())
-        prof::library("cudnnConvolutionForward", algo_name(0, c).c_str(), int64_t(c.ws), (b || act_op >= 0) ? 0 : -1);
+      if (prof::on()) prof::library("cudnnConvolutionForward", algo_name(0, c).c_str(), int64_t(c.ws), epilogue ? 0 : -1);
     });
-    if (!fused && (b || act_op >= 0)) {
+    return fused;
+  };
+  // The two-step path: the convolution alone (through its own graph where that timed faster than
+  // the legacy call: on an H200 the fused graph of some activations ran slower than the plain
+  // graph and Ignis's epilogue together), then the epilogue. With graph fusion off: the legacy calls.
+  auto unfused = [&] {
+    bool fused = false;
+    if (g_flags.cudnn_graph && epilogue) {
+      GraphRun plain;
+      if (conv2d_graph_fwd(dev, h, s, x, w, nullptr, conv_out, nullptr, -1, nullptr, d.what, [&] { legacy(false); },
+                           plain)) {
+        if (prof::on()) prof::library("cudnnBackendExecute", plain.engine.c_str(), plain.workspace, 0);
+      } else {
+        legacy(false);
+      }
+    } else {
+      fused = legacy(!g_flags.cudnn_graph);
+    }
+    if (!fused && epilogue) {
       static const double none[4] = {0, 0, 0, 0};
       bias_act_cuda(dev, s.dtype, conv_out, b, s.N, s.O, s.OH * s.OW, act_op, act_params ? act_params : none,
                     z ? y : nullptr);
     }
   };
-  // the graph API first (its heuristics know engines the legacy ones do not pick), kept per shape
-  // only where it timed faster than the legacy path on its first call
+  // the graph API first (its heuristics know engines the legacy ones do not pick; fused with the
+  // bias and the activation where cuDNN can), kept per shape only where it timed faster than the
+  // two-step path on its first call
   if (g_flags.cudnn_graph) {
     GraphRun ran;
     if (conv2d_graph_fwd(dev, h, s, x, w, b, y, z, act_op, act_params, d.what, unfused, ran)) {
-      if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, (b || act_op >= 0) ? 1 : -1);
+      if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, epilogue ? 1 : -1);
       return;
     }
   }

@@ -1,15 +1,17 @@
-// conv + bias + activation as ONE cuDNN operation graph (cuDNN 9's backend C API): a
+// Convolutions as cuDNN operation graphs (cuDNN 9's backend C API): the plain forward, backward-data
+// and backward-filter convolutions, one node each, and conv + bias + activation as ONE graph: a
 // ConvolutionFwd node, a pointwise ADD of the bias [1, O, 1, 1] and a pointwise activation, the two
 // intermediates virtual (never written to memory) unless the training forward keeps the
 // pre-activation z (then a second output). cuDNN's pointwise modes cover relu with its clips and
 // lower slope (relu, relu6, hardtanh, leaky_relu), gelu, gelu_tanh, silu / swish(beta),
 // softplus(beta), sigmoid and tanh (elu too, but its engine is slow: declined); for the other
 // activations conv2d_graph_fwd returns false at once.
-// Plans are cached per device, shape, activation, parameters, pointer alignment, kept z and TF32
-// setting; a graph that no engine takes is cached as declined, so it costs one try. Engines with
+// Plans are cached per device, shape, activation, parameters, pointer alignment, kept z, TF32 and
+// deterministic settings; a graph that no engine takes is cached as declined, so it costs one try. Engines with
 // Tensor Cores (TF32 for float32) are skipped when ignis.backends.cudnn.allowTf32 is false. The first
-// call per plan times the graph against conv + epilogue and keeps the faster for that plan: engines
-// vary widely (on an H200, cuDNN 9.19, from faster than the two-kernel path to 20 times slower).
+// call per plan times the graph against the caller's unfused path (the legacy call, or the
+// convolution and Ignis's epilogue) and keeps the faster for that plan: engines vary widely (on an
+// H200, cuDNN 9.19, from 6 times faster than the legacy call to 20 times slower than conv + epilogue).
 // IGNIS_CUDNN_GRAPH_LOG=1 prints to stderr each plan built (the engine's global index, "rtc" when
 // cuDNN compiles it with NVRTC, "tc" when it uses Tensor Cores; its workspace and build time) or
 // declined (the step and cuDNN's status), and each first-call timing verdict.

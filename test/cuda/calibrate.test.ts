@@ -3,22 +3,15 @@
  * copy and a cuBLAS float32 matmul, cached per GPU, and the `% peak` of ops on the GPU against them.
  * Runs on a GPU and on the CUDA emulator (where the figures are the host's, the checks the same).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
+import { readFileSync } from 'fs';
 import { join } from 'path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import * as ignis from '../../src';
 import { clearMemo, fingerprint } from '../../src/profiler/calibrate';
+import { tempCacheDir } from '../util/cache_dir';
 import { describeCuda } from './helpers';
 
-const dir = mkdtempSync(join(tmpdir(), 'ignis-cal-cuda-'));
-const prev = process.env.IGNIS_CACHE_DIR;
-process.env.IGNIS_CACHE_DIR = dir;
-afterAll(() => {
-  if (prev === undefined) delete process.env.IGNIS_CACHE_DIR;
-  else process.env.IGNIS_CACHE_DIR = prev;
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = tempCacheDir('ignis-cal-cuda-');
 
 describeCuda('profiler: calibration of a CUDA device', () => {
   it("measures the GPU's copy bandwidth and float32 matmul rate, cached per device; % peak for its ops", () => {

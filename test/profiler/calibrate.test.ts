@@ -1,18 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
+import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import { clearMemo, fingerprint } from '../../src/profiler/calibrate';
+import { tempCacheDir } from '../util/cache_dir';
 
-const dir = mkdtempSync(join(tmpdir(), 'ignis-cal-'));
-const prev = process.env.IGNIS_CACHE_DIR;
-process.env.IGNIS_CACHE_DIR = dir;
-afterAll(() => {
-  if (prev === undefined) delete process.env.IGNIS_CACHE_DIR;
-  else process.env.IGNIS_CACHE_DIR = prev;
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = tempCacheDir('ignis-cal-');
 
 describe('profiler: calibration', () => {
   it('measures bandwidth and FLOP rate through Ignis once, then reads the cache', () => {
