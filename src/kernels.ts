@@ -144,7 +144,11 @@ export function contiguous(x: Tensor): Tensor {
 }
 
 export function cast(x: Tensor, dtype: DType): Tensor {
-  return x.dtype === dtype ? x : copy(x, dtype, x.shape);
+  if (x.dtype === dtype) return x;
+  const r = copy(x, dtype, x.shape);
+  const k = rangeOf(x); // an integer cast that keeps every value keeps the known range
+  if (k && (dtype === 'int64' || (dtype === 'int32' && k.lo >= -(2 ** 31) && k.hi < 2 ** 31))) markRange(r, k.lo, k.hi);
+  return r;
 }
 
 export function act(name: string, x: Tensor, params: readonly number[], out: Tensor | null = null): Tensor {
@@ -262,6 +266,27 @@ function knownValidIndex(index: Tensor, bound: number): boolean {
   return v !== undefined && v.version === index._storage.version && v.bound <= bound;
 }
 
+// ---- integer ranges known without reading the device -------------------------------------------
+// A whole int32 / int64 storage on CUDA whose values are known to lie in [lo, hi]: made by randint,
+// or copied from the host (where the range is two reductions over memory the CPU has anyway, for up
+// to 1M elements). Checks of class-index targets (cross-entropy, nll) then skip their kernels and their
+// readback, which waits for the stream: on a GPU, a synchronization in every training step. Valid
+// until the storage is written (its version moves); any view of it lies in the same range.
+const knownRange = new WeakMap<Storage, { version: number; lo: number; hi: number }>();
+
+/** Records that every value of `t` (a whole int32 / int64 storage on CUDA) lies in [lo, hi]. */
+export function markRange(t: Tensor, lo: number, hi: number): void {
+  const s = t._storage;
+  if (s.device === 'cpu' || (t.dtype !== 'int64' && t.dtype !== 'int32') || t._offset !== 0 || !t.isContiguous() || t.numel * DTYPE_SIZE[t.dtype] !== s.nbytes) return;
+  knownRange.set(s, { version: s.version, lo, hi });
+}
+
+/** [lo, hi] holding every value of `t` when known without reading the device, else null. */
+export function rangeOf(t: Tensor): { lo: number; hi: number } | null {
+  const r = knownRange.get(t._storage);
+  return r !== undefined && r.version === t._storage.version ? { lo: r.lo, hi: r.hi } : null;
+}
+
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const shape = index.shape;
   writeShape(shape);
@@ -323,7 +348,14 @@ export function transfer(x: Tensor, device: Device): Tensor {
   const c = contiguous(x);
   const es = DTYPE_SIZE[c.dtype];
   const h = c._storage.live('to');
-  return wrap(call('to', () => addon.transfer(h, c._offset * es, numel(c.shape) * es, deviceCode(device))), x.shape, x.dtype, device);
+  const r = wrap(call('to', () => addon.transfer(h, c._offset * es, numel(c.shape) * es, deviceCode(device))), x.shape, x.dtype, device);
+  // integer data going to the GPU (class targets, say): its range, while the host still has it
+  if (device !== 'cpu' && x._storage.device === 'cpu' && (x.dtype === 'int64' || x.dtype === 'int32') && r.numel > 0 && r.numel <= 1 << 20) {
+    const dims = c.shape.map((_, i) => i);
+    const end = (op: 'min' | 'max') => Number((read(reduce(op, c, dims, c.dtype)) as BigInt64Array | Int32Array)[0]);
+    markRange(r, end('min'), end('max'));
+  }
+  return r;
 }
 
 /** Async readback of a CUDA tensor: the copy is queued, the event loop stays free until it lands. */

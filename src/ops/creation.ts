@@ -260,7 +260,9 @@ function randintImpl(a: number, b: number | number[], c?: number[] | RandomOptio
   if (high <= low) throw new ValueError(`randint: expected low < high, got low=${low}, high=${high}`);
   const s = checkShape(shape, 'randint');
   const dtype = opt(o, 'randint', 'int64');
-  return finish(randomTensor('randint', s, dtype, genOf(o, 'randint'), low, high, deviceOf(o, 'randint')), o);
+  const t = randomTensor('randint', s, dtype, genOf(o, 'randint'), low, high, deviceOf(o, 'randint'));
+  K.markRange(t, low, high - 1); // (on CUDA: index checks against it need not read it back)
+  return finish(t, o);
 }
 
 /** Bernoulli(p) samples as the given dtype (float32 by default). */
