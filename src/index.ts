@@ -67,8 +67,9 @@ export const backends = {
   cuda: { matmul: Object.defineProperty({} as { allowTf32: boolean }, 'allowTf32', flagProp('matmulAllowTf32')) },
   /**
    * torch.backends.cudnn: allowTf32 (default true) and benchmark (autotune per shape, default false);
-   * graphFusion (Ignis's, default true): conv + bias + activation as one cuDNN operation graph where
-   * cuDNN has an engine for it, false runs the convolution and then Ignis's epilogue kernel;
+   * graphFusion (Ignis's, default true): convolutions through cuDNN's graph API, conv + bias +
+   * activation as one graph where cuDNN has an engine for it, each plan kept per shape where its first
+   * call timed faster than the unfused path; false runs the legacy calls and Ignis's epilogue kernel;
    * deterministic (default false, as PyTorch): only the convolution algorithms cuDNN marks
    * deterministic, so that a run repeats bit for bit (the backward ones that sum with atomics are left out)
    */

@@ -150,7 +150,8 @@ typedef struct IgnisCudaApi {
   void (*read_cancel)(void* token);
   void (*manual_seed)(uint64_t seed);
   // flags: allow_tf32_matmul, allow_tf32_conv, cudnn_benchmark (PyTorch's names and defaults) and
-  // cudnn_graph_fusion (conv + bias + activation as one cuDNN graph where an engine takes it),
+  // cudnn_graph_fusion (convolutions, and conv + bias + activation, as cuDNN graphs where an engine
+  // takes them),
   // cudnn_deterministic (only convolution algorithms cuDNN marks deterministic)
   void (*set_flags)(int allow_tf32_matmul, int allow_tf32_conv, int cudnn_benchmark, int cudnn_graph_fusion,
                     int cudnn_deterministic);

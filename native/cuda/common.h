@@ -71,8 +71,9 @@ struct Scratch {
   Scratch& operator=(const Scratch&) = delete;
 };
 
-// PyTorch's defaults: TF32 off for matmul, on for cuDNN convolutions; benchmark and deterministic off. cudnn_graph:
-// conv + bias + activation through a cuDNN operation graph where an engine takes it (Ignis's own).
+// PyTorch's defaults: TF32 off for matmul, on for cuDNN convolutions; benchmark and deterministic
+// off. cudnn_graph: convolutions (and conv + bias + activation) through cuDNN operation graphs
+// where an engine takes them and times faster (Ignis's own).
 // Per host thread: each JS thread (main, every Worker) has its own ignis.backends settings, and
 // the library runs on the thread that calls it.
 struct Flags {

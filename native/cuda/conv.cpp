@@ -4,11 +4,12 @@
 // once per shape (cudnnFind*), cached by shape. Workspaces come from the caching allocator.
 // The graph API first: every convolution (forward, backward data, backward filter), fused with bias
 // and the activations cuDNN's pointwise modes cover, goes to a cuDNN operation graph where an engine
-// takes it and its first call times it faster than the legacy path (conv_graph.cpp;
-// ignis.backends.cudnn.graphFusion = false turns that off). Otherwise the legacy calls run: conv +
-// bias + ReLU as cuDNN's fused call, anything else as the convolution and then one epilogue pass
-// over the output (activations.cu: bias_act_cuda). On an H200 (cuDNN 9.19) the legacy heuristics'
-// pick ran several times slower than the graph's for plain float32 convolutions.
+// takes it and its first call times it faster than the unfused path (conv_graph.cpp). The unfused
+// forward is the convolution (its own graph or the legacy call, whichever timed faster) and then one
+// epilogue pass over the output (activations.cu: bias_act_cuda). With
+// ignis.backends.cudnn.graphFusion = false only the legacy calls run: conv + bias + ReLU as cuDNN's
+// fused call, anything else as the convolution and the epilogue. On an H200 (cuDNN 9.19) the legacy
+// heuristics' pick ran up to 6 times slower than the graph's for plain float32 convolutions.
 // The bias gradient is a reduction over N, H, W (reduce.cu), accumulated in double as on the CPU.
 #include <cudnn.h>
 

@@ -48,7 +48,7 @@ const MM = 1024;
 export function fingerprint(device = 'cpu'): string {
   if (device !== 'cpu') {
     const p = cuda.getDeviceProperties(device);
-    return [`v${CACHE_VERSION}`, device, p.name, `cc=${p.major}.${p.minor}`, `sms=${p.multiProcessorCount}`, `mem=${p.totalMemory}`, `clock=${p.clockRateKHz}`, cuda.versions(), os.hostname()].join('|');
+    return [`v${CACHE_VERSION}`, device, p.name, `cc=${p.major}.${p.minor}`, `sms=${p.multiProcessorCount}`, `mem=${p.totalMemory}`, `clock=${p.clockRateKHz}`, cuda.versions()].join('|');
   }
   let model = os.cpus()[0]?.model ?? 'unknown';
   try {
