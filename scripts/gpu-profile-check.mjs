@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 
 const require = createRequire(import.meta.url);
 const ig = require('../dist/index.js');
+const { trainStep } = await import('../bench/kernels/train.bench.mjs');
 
 if (!ig.cuda.isAvailable()) {
   console.log(`gpu-profile-check: CUDA not available: ${ig.cuda.unavailableReason()}`);
@@ -78,21 +79,7 @@ ig.cuda.emptyCache();
 
 // ---- the seed CNN's training step -------------------------------------------------------------
 {
-  const { nn, optim } = ig;
-  ig.manualSeed(0);
-  const net = ig.experiments.seedCnn('relu', 3, 32, 10).to('cuda');
-  const B = emu ? 4 : 256;
-  const x = ig.randn([B, 3, 32, 32], { device: 'cuda' });
-  const y = ig.randint(0, 10, [B], { dtype: 'int64', device: 'cuda' });
-  const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
-  const lossFn = new nn.CrossEntropyLoss();
-  const step = () => {
-    const loss = lossFn.call(net.call(x), y);
-    loss.backward();
-    opt.step();
-    opt.zeroGrad();
-    return loss;
-  };
+  const { step } = trainStep(3, 32, emu ? 4 : 256, 'cuda');
   step();
   ig.cuda.synchronize();
   const prof = ig.profiler.profile({ activities: ['cpu', 'cuda'] }, () => {

@@ -6,22 +6,11 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const ig = require('../dist/index.js');
+const { trainStep } = await import('../bench/kernels/train.bench.mjs');
 const steps = Number(process.argv[2] ?? 60);
 const emu = process.env.IGNIS_CUDA_EMU === '1';
 const B = emu ? 4 : 256;
-const { nn, optim } = ig;
-ig.manualSeed(0);
-const net = ig.experiments.seedCnn('relu', 3, 32, 10).to('cuda');
-const x = ig.randn([B, 3, 32, 32], { device: 'cuda' });
-const y = ig.randint(0, 10, [B], { dtype: 'int64', device: 'cuda' });
-const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
-const lossFn = new nn.CrossEntropyLoss();
-const step = () => {
-  const loss = lossFn.call(net.call(x), y);
-  loss.backward();
-  opt.step();
-  opt.zeroGrad();
-};
+const { step } = trainStep(3, 32, B, 'cuda');
 for (let i = 0; i < 5; i++) step();
 ig.cuda.synchronize();
 const t0 = performance.now();

@@ -23,6 +23,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const ig = require('../../dist/index.js');
 const K = require('../../dist/kernels.js');
 const { ACTIVATIONS } = require('../../dist/activations/table.js');
+const { trainStep } = await import('../kernels/train.bench.mjs');
 
 const EMU = process.env.IGNIS_CUDA_EMU === '1';
 const N = Number(process.env.IGNIS_GPU_BENCH_N ?? (EMU ? 1 << 12 : 64 << 20));
@@ -147,20 +148,9 @@ ig.cuda.emptyCache();
 
 // seed CNN (bench/kernels/train.bench.mjs) training step, CIFAR shape, batch 256, Adam, on cuda
 {
-  const { nn, optim } = ig;
-  ig.manualSeed(0);
-  const net = ig.experiments.seedCnn('relu', 3, 32, 10).to('cuda');
-  const x = ig.randn([B, 3, 32, 32], { device: 'cuda' });
-  const y = ig.randint(0, 10, [B], { dtype: 'int64', device: 'cuda' });
-  const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
-  const lossFn = new nn.CrossEntropyLoss();
   try {
-    ms['seed_cnn_train_b256'] = timed(() => {
-      const loss = lossFn.call(net.call(x), y);
-      loss.backward();
-      opt.step();
-      opt.zeroGrad();
-    }, 5);
+    const { step } = trainStep(3, 32, B, 'cuda');
+    ms['seed_cnn_train_b256'] = timed(step, 5);
   } catch (e) {
     console.log(`seed CNN on cuda failed: ${e.message}`);
   }

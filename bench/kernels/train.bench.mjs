@@ -32,12 +32,12 @@ export function seedCnn(C, S) {
   );
 }
 
-/** One training step (closure over model, data, optimizer). */
-export function trainStep(C, S, batch = BATCH) {
+/** One training step (closure over model, data, optimizer); on `device` (the GPU scripts: 'cuda'). */
+export function trainStep(C, S, batch = BATCH, device = 'cpu') {
   ig.manualSeed(0);
-  const net = seedCnn(C, S);
-  const x = ig.randn([batch, C, S, S]);
-  const y = ig.randint(0, 10, [batch], { dtype: 'int64' });
+  const net = device === 'cpu' ? seedCnn(C, S) : seedCnn(C, S).to(device);
+  const x = ig.randn([batch, C, S, S], { device });
+  const y = ig.randint(0, 10, [batch], { dtype: 'int64', device });
   const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
   const lossFn = new nn.CrossEntropyLoss();
   const step = () => {

@@ -390,18 +390,18 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
   }
   Desc d(s, "conv2d backward (data)");
   cudnnHandle_t h = handle(dev);
-  auto cands = candidates<cudnnConvolutionBwdDataAlgoPerf_t>(
-      dev, s, 1,
-      [&](cudnnConvolutionBwdDataAlgoPerf_t* p, int n, int* got) {
-        return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p);
-      },
-      [&](cudnnConvolutionBwdDataAlgoPerf_t* p, int n, int* got) {
-        return cudnnFindConvolutionBackwardDataAlgorithm(h, d.w, d.y, d.conv, d.x, n, got, p);
-      },
-      d.what);
   const void* one = scale_one(s.dtype);
   const void* zero = scale_zero(s.dtype);
   auto legacy = [&] {
+    auto cands = candidates<cudnnConvolutionBwdDataAlgoPerf_t>(
+        dev, s, 1,
+        [&](cudnnConvolutionBwdDataAlgoPerf_t* p, int n, int* got) {
+          return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p);
+        },
+        [&](cudnnConvolutionBwdDataAlgoPerf_t* p, int n, int* got) {
+          return cudnnFindConvolutionBackwardDataAlgorithm(h, d.w, d.y, d.conv, d.x, n, got, p);
+        },
+        d.what);
     with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
       d.math(s, c.math);
       check(cudnnConvolutionBackwardData(h, one, d.w, w, d.y, dy, d.conv, cudnnConvolutionBwdDataAlgo_t(c.algo), ws,
@@ -424,18 +424,18 @@ namespace {
 void bwd_filter_weights(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, bool accumulate) {
   Desc d(s, "conv2d backward (filter)");
   cudnnHandle_t h = handle(dev);
-  auto cands = candidates<cudnnConvolutionBwdFilterAlgoPerf_t>(
-      dev, s, 2,
-      [&](cudnnConvolutionBwdFilterAlgoPerf_t* p, int n, int* got) {
-        return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, got, p);
-      },
-      [&](cudnnConvolutionBwdFilterAlgoPerf_t* p, int n, int* got) {
-        return cudnnFindConvolutionBackwardFilterAlgorithm(h, d.x, d.y, d.conv, d.w, n, got, p);
-      },
-      d.what);
   const void* one = scale_one(s.dtype);
   const void* beta = accumulate ? one : scale_zero(s.dtype);
   auto legacy = [&] {
+    auto cands = candidates<cudnnConvolutionBwdFilterAlgoPerf_t>(
+        dev, s, 2,
+        [&](cudnnConvolutionBwdFilterAlgoPerf_t* p, int n, int* got) {
+          return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, got, p);
+        },
+        [&](cudnnConvolutionBwdFilterAlgoPerf_t* p, int n, int* got) {
+          return cudnnFindConvolutionBackwardFilterAlgorithm(h, d.x, d.y, d.conv, d.w, n, got, p);
+        },
+        d.what);
     with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
       d.math(s, c.math);
       check(cudnnConvolutionBackwardFilter(h, one, d.x, x, d.y, dy, d.conv, cudnnConvolutionBwdFilterAlgo_t(c.algo), ws,
