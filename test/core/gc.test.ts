@@ -85,6 +85,21 @@ done({ n: gcEvents.length, parents: [...new Set(gcEvents.map((e) => prof.events.
     expect((r.parents as string[]).every((n) => n === 'ones' || n === 'mul')).toBe(true);
   }, 120_000);
 
+  it('a loop that disposes its tensors calls for no collections; one that holds them past 1 GiB gets a full one', () => {
+    const r = child(`
+for (let i = 0; i < 400; i++) { const a = ig.ones([256, 1024]); const b = a.mul(2); a.dispose(); b.dispose(); } // 800 MiB made, all freed
+const disposing = { runs: youngGc.runs, skipped: youngGc.skipped, majors: youngGc.majors };
+const keep = [];
+for (let i = 0; i < 80; i++) keep.push(ig.empty([4 * 1024 * 1024])); // 1.25 GiB held
+done({ disposing, majors: youngGc.majors, majorAt: youngGc.majorAt, held: addon.trackedBytes() });`);
+    const d = r.disposing as { runs: number; skipped: number; majors: number };
+    expect(d.runs).toBeLessThanOrEqual(1); // at most the first, which sets the baseline
+    expect(d.skipped).toBeGreaterThan(10);
+    expect(d.majors).toBe(0);
+    expect(r.majors).toBe(1); // past 1 GiB held: one full collection, then not again before twice that
+    expect(r.majorAt as number).toBeGreaterThanOrEqual(2 * 2 ** 30);
+  }, 120_000);
+
   it('collections between ops back off while the tensors they meet are alive, and come back for garbage', () => {
     const r = child(`
 const keep = [];
