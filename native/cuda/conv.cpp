@@ -281,6 +281,18 @@ void with_workspace(int dev, const std::vector<Choice>& cands, const std::string
   fail("MemoryError", what + ": no algorithm's workspace fits in memory");
 }
 
+// A backward convolution (kind 1 data, 2 filter; conv_graph.h: conv2d_graph_bwd) through its graph
+// where that took it and timed faster, else `legacy`.
+void graph_or_legacy(int dev, cudnnHandle_t h, const IgnisCudaConv& s, int kind, void* x, void* w, const void* dy,
+                     const std::string& what, const std::function<void()>& legacy) {
+  GraphRun ran;
+  if (g_flags.cudnn_graph && conv2d_graph_bwd(dev, h, s, kind, x, w, const_cast<void*>(dy), what, legacy, ran)) {
+    if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, -1);
+    return;
+  }
+  legacy();
+}
+
 }  // namespace
 
 size_t cudnn_version() { return cudnnGetVersion(); }
@@ -410,13 +422,7 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
       if (prof::on()) prof::library("cudnnConvolutionBackwardData", algo_name(1, c).c_str(), int64_t(c.ws), -1);
     });
   };
-  GraphRun ran;
-  if (g_flags.cudnn_graph &&
-      conv2d_graph_bwd(dev, h, s, 1, dx, const_cast<void*>(w), const_cast<void*>(dy), d.what, legacy, ran)) {
-    if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, -1);
-    return;
-  }
-  legacy();
+  graph_or_legacy(dev, h, s, 1, dx, const_cast<void*>(w), dy, d.what, legacy);
 }
 
 namespace {
@@ -444,13 +450,8 @@ void bwd_filter_weights(int dev, const IgnisCudaConv& s, const void* x, const vo
       if (prof::on()) prof::library("cudnnConvolutionBackwardFilter", algo_name(2, c).c_str(), int64_t(c.ws), -1);
     });
   };
-  GraphRun ran;
-  if (g_flags.cudnn_graph && !accumulate &&
-      conv2d_graph_bwd(dev, h, s, 2, const_cast<void*>(x), dw, const_cast<void*>(dy), d.what, legacy, ran)) {
-    if (prof::on()) prof::library("cudnnBackendExecute", ran.engine.c_str(), ran.workspace, -1);
-    return;
-  }
-  legacy();
+  if (accumulate) legacy();  // a later batch chunk adds into dw: the legacy call's beta = 1
+  else graph_or_legacy(dev, h, s, 2, const_cast<void*>(x), dw, dy, d.what, legacy);
 }
 }  // namespace
 

@@ -253,26 +253,32 @@ void build_bwd(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, int kind, const
   const float f1 = 1, f0 = 0;
   const double d1 = 1, d0 = 0;
   const cudnnBackendAttributeType_t st = s.dtype == 0 ? CUDNN_TYPE_FLOAT : CUDNN_TYPE_DOUBLE;
-  const void* one = s.dtype == 0 ? static_cast<const void*>(&f1) : &d1;
-  const void* zero = s.dtype == 0 ? static_cast<const void*>(&f0) : &d0;
-  cudnnBackendDescriptor_t op;
-  if (kind == 1) {
-    op = p.make(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR, step);
-    set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA, st, 1, one, step);
-    set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA, st, 1, zero, step);
-    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC, cd, step);
-    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W, tw, step);
-    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX, tx, step);
-    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY, ty, step);
-  } else {
-    op = p.make(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR, step);
-    set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA, st, 1, one, step);
-    set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA, st, 1, zero, step);
-    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC, cd, step);
-    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW, tw, step);
-    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X, tx, step);
-    set_desc(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY, ty, step);
-  }
+  // the node's attributes: alpha, beta, the convolution, then its x-, w- and dy-shaped tensors
+  struct Attrs {
+    cudnnBackendDescriptorType_t type;
+    cudnnBackendAttributeName_t alpha, beta, conv, x, w, dy;
+  };
+  const Attrs a = kind == 1 ? Attrs{CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY}
+                            : Attrs{CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY};
+  cudnnBackendDescriptor_t op = p.make(a.type, step);
+  set(op, a.alpha, st, 1, s.dtype == 0 ? static_cast<const void*>(&f1) : &d1, step);
+  set(op, a.beta, st, 1, s.dtype == 0 ? static_cast<const void*>(&f0) : &d0, step);
+  set_desc(op, a.conv, cd, step);
+  set_desc(op, a.x, tx, step);
+  set_desc(op, a.w, tw, step);
+  set_desc(op, a.dy, ty, step);
   ok(cudnnBackendFinalize(op), step);
   choose_engine(p, h, op_graph(p, h, {op}), s);
 }
