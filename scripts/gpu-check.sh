@@ -62,8 +62,9 @@ TAIL=25 IGNIS_CUDNN_GRAPH_LOG=1 step cuda-tests "$(left 30 120)" $VITEST run tes
 TAIL=12 IGNIS_CUDNN_GRAPH_LOG=1 step bench "$(left 30 100)" $NODE bench/gpu/cuda.bench.mjs
 # the profiler's kernel times against an independent timing (10%), and the seed CNN step's kernel mix
 TAIL=45 step profile "$(left 20 45)" $NODE scripts/gpu-profile-check.mjs
-# the seed CNN step's host side: ms per step, and a V8 CPU profile of it (host.cpuprofile)
-TAIL=3 step host "$(left 15 40)" $NODE --cpu-prof --cpu-prof-dir="$OUT/cpuprof" scripts/gpu-seed-steps.mjs 100
+# the seed CNN step's host side: ms per step, a V8 CPU profile of it (host.cpuprofile), and the
+# library's own host-time tally (IGNIS_CUDA_HOST_TIMES: cuDNN / cuBLAS calls, launches, allocator)
+TAIL=3 IGNIS_CUDA_HOST_TIMES=1 step host "$(left 15 40)" $NODE --cpu-prof --cpu-prof-dir="$OUT/cpuprof" scripts/gpu-seed-steps.mjs 100
 mv "$OUT"/cpuprof/*.cpuprofile "$OUT/host.cpuprofile" 2>/dev/null; rmdir "$OUT/cpuprof" 2>/dev/null
 TAIL=60 step memcheck "$(left 30 75)" compute-sanitizer --tool memcheck --leak-check no --error-exitcode 7 $NODE scripts/gpu-smoke.mjs
 # the rest of the suite on this machine (test/cuda ran above); GPU_CHECK_SKIP_FULL=1 leaves it out (a
@@ -90,6 +91,7 @@ grep -m 4 -E "cuDNN graph .*(built in|declined|failed)" "$OUT/bench.log" || true
 grep -E "^SUMMARY" "$OUT/bench.log" || true
 grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv(_fp32)?/r50_3x3_56/(none|relu|gelu)|matmul|launch|conv_train|seed_cnn)" "$OUT/bench.log" || true
 grep -E "^gpu-seed-steps" "$OUT/host.log" || true
+grep -A 14 "^ignis host times" "$OUT/host.log" || true
 # the tool brings back 8 files: the logs travel as one archive (tar xzf logs.tgz)
 (cd "$OUT" && tar czf logs.tgz --remove-files ./*.log ./*.txt 2>/dev/null) || true
 ls "$OUT"

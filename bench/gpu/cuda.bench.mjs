@@ -2,7 +2,8 @@
 //   copy and every activation kernel forward / backward on 64M float32 (GB/s; bytes 2N·4 forward,
 //   3N·4 backward), conv + bias + activation on the four FACTS.md shapes (TF32, ms; also with the
 //   cuDNN graph fusion off, and each row's first call, which builds the plan), and a
-//   4096³ matmul (fp32 and TF32, TFLOP/s), a small relu's whole cost (launch/relu_4k: host overhead),
+//   4096³ matmul (fp32 and TF32, TFLOP/s), small ops' whole cost (launch/: host overhead per call of a
+//   kernel, a reduction, cuBLAS, a cuDNN convolution and one through autograd),
 //   conv forward + backward through autograd (conv_train/, TF32) and the seed CNN's training step.
 //   Prints a table; the last lines are the summary.
 // Timing: each sample runs `inner` back-to-back calls then cuda.synchronize(); the median of REPS
@@ -125,7 +126,28 @@ ig.noGrad(() => {
 {
   const xs = ig.randn([4096], { device: 'cuda' });
   ms['launch/relu_4k'] = timed(() => xs.relu(), 100);
+  ms['launch/add_4k'] = timed(() => xs.add(xs), 100);
+  ms['launch/sum_4k'] = timed(() => xs.sum(), 100);
   xs.dispose();
+  // host cost per call of the library-backed ops, on shapes whose device time is a few µs: cuBLAS,
+  // a cuDNN convolution (no grad), and one through autograd (forward, data, filter and bias gradients)
+  const m = ig.randn([64, 64], { device: 'cuda' });
+  ms['launch/mm_64'] = timed(() => ig.matmul(m, m), 100);
+  m.dispose();
+  {
+    const x = ig.randn([2, 8, 8, 8], { device: 'cuda' }).requiresGrad_();
+    const wt = ig.randn([8, 8, 3, 3], { device: 'cuda' }).mul(0.1).detach().requiresGrad_();
+    const b = ig.randn([8], { device: 'cuda' }).requiresGrad_();
+    ms['launch/conv_small'] = timed(() => ig.noGrad(() => ig.F.conv2d(x, wt, b, { padding: 1 })), 100);
+    ms['launch/conv_small_train'] = timed(() => {
+      ig.F.conv2d(x, wt, b, { padding: 1 }).sum().backward();
+      for (const t of [x, wt, b]) {
+        t.grad?.dispose();
+        t.grad = null;
+      }
+    }, 50);
+    for (const t of [x, wt, b]) t.dispose();
+  }
   for (const s of ['cifar_l1', 'r50_3x3_56', 'r_3x3_14']) {
     if (!(s in CONV_SHAPES)) continue;
     const [n, c, h, w, o, k] = CONV_SHAPES[s];

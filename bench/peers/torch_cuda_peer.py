@@ -80,6 +80,23 @@ with torch.no_grad():
     out["matmul4096/tf32"] = timed(lambda: a @ a)
 xs = torch.randn(4096, device=dev)
 out["launch/relu_4k"] = timed(lambda: F.relu(xs), 100)
+out["launch/add_4k"] = timed(lambda: xs + xs, 100)
+out["launch/sum_4k"] = timed(lambda: xs.sum(), 100)
+ms64 = torch.randn(64, 64, device=dev)
+out["launch/mm_64"] = timed(lambda: ms64 @ ms64, 100)
+xq = torch.randn(2, 8, 8, 8, device=dev, requires_grad=True)
+wq = (torch.randn(8, 8, 3, 3, device=dev) * 0.1).requires_grad_()
+bq = torch.randn(8, device=dev, requires_grad=True)
+with torch.no_grad():
+    out["launch/conv_small"] = timed(lambda: F.conv2d(xq, wq, bq, padding=1), 100)
+
+
+def conv_small_train():
+    F.conv2d(xq, wq, bq, padding=1).sum().backward()
+    xq.grad = wq.grad = bq.grad = None
+
+
+out["launch/conv_small_train"] = timed(conv_small_train, 50)
 for sname in ("cifar_l1", "r50_3x3_56", "r_3x3_14"):
     n, c, h, w, o, k = CONV_SHAPES[sname]
     xi = torch.randn(n, c, h, w, device=dev, requires_grad=True)

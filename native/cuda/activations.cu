@@ -94,8 +94,7 @@ __global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, Fas
     if (vec) {
       constexpr int V = 16 / sizeof(T);
       using P = Pack<T, V>;
-      for (uint32_t p = blockIdx.x * blockDim.x + threadIdx.x; p < total / V; p += stride) {
-        P v = reinterpret_cast<const P*>(y)[p];
+      auto work = [&](uint32_t p, P v) {
         if (b) {
           const T bc = b[channel(p * V)];
 #pragma unroll
@@ -109,6 +108,20 @@ __global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, Fas
           reinterpret_cast<P*>(out)[p] = r;
         } else {
           reinterpret_cast<P*>(y)[p] = r;
+        }
+      };
+      // tiles of kEwUnroll packs per thread, loaded before any is worked on (ew.cuh's vec mode)
+      const uint32_t np = total / V, tile = blockDim.x * kEwUnroll;
+      for (uint32_t base = blockIdx.x * tile; base < np; base += gridDim.x * tile) {
+        const uint32_t p0 = base + threadIdx.x;
+        if (base + tile <= np) {
+          P v[kEwUnroll];
+#pragma unroll
+          for (int u = 0; u < kEwUnroll; ++u) v[u] = reinterpret_cast<const P*>(y)[p0 + u * blockDim.x];
+#pragma unroll
+          for (int u = 0; u < kEwUnroll; ++u) work(p0 + u * blockDim.x, v[u]);
+        } else {
+          for (uint32_t p = p0; p < np; p += blockDim.x) work(p, reinterpret_cast<const P*>(y)[p]);
         }
       }
       return;
@@ -143,7 +156,7 @@ template <class T, class F>
 void bias_act_launch(cudaStream_t st, T* y, const T* b, T* out, int64_t total, int64_t C, int64_t S, F f) {
   constexpr int64_t V = 16 / sizeof(T);
   const bool vec = S % V == 0 && (reinterpret_cast<uintptr_t>(y) & 15) == 0 && (reinterpret_cast<uintptr_t>(out) & 15) == 0;
-  const unsigned blocks = blocks_for(total, 256, vec ? 4 * V : 4);
+  const unsigned blocks = blocks_for(total, 256, vec ? kEwUnroll * V : 4);
   if (fits_fast_div(total + int64_t(blocks) * 256))
     bias_act_kernel<uint32_t><<<blocks, 256, 0, st>>>(y, b, out, uint32_t(total), uint32_t(C), uint32_t(S),
                                                       fast_div(uint32_t(S)), fast_div(uint32_t(C)), vec, f);
@@ -194,13 +207,15 @@ void bias_act_bwd_t(int dev, const T* z, const T* dy, T* dz, T* db, int64_t N, i
   switch (op) {
 #define ACT(name, np, fwd, bwd)                                                                  \
   case A_##name:                                                                                 \
-    chansum::sweep(st, C, S, per_channel, pp, [=] __device__(int64_t i, int64_t) -> double {     \
-      (void)P0; (void)P1; (void)P2;                                                              \
-      const T x = z[i], g = dy[i];                                                               \
-      const T d = bwd;                                                                           \
-      dz[i] = d;                                                                                 \
-      return double(d);                                                                          \
-    });                                                                                          \
+    chansum::sweep(                                                                              \
+        st, C, S, per_channel, pp, [=] __device__(int64_t i) { return Pack<T, 2>{{z[i], dy[i]}}; }, \
+        [=] __device__(const Pack<T, 2>& v, int64_t i, int64_t) -> double {                     \
+          (void)P0; (void)P1; (void)P2;                                                          \
+          const T x = v.v[0], g = v.v[1];                                                        \
+          const T d = bwd;                                                                       \
+          dz[i] = d;                                                                             \
+          return double(d);                                                                      \
+        });                                                                                      \
     break;
 #include "../ops/activations.def"
 #undef ACT

@@ -74,6 +74,7 @@ size_t cublas_version() {
 
 void bmm_cuda(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, const void* a, const int64_t* sa_in,
               const void* b, const int64_t* sb_in, void* c) {
+  hostt::Scope ts("matmul (whole call)");
   if (dtype != 0 && dtype != 1)
     fail("DTypeError", std::string("matmul: cuda supports float32 and float64, got ") + dtype_name(dtype));
   const int64_t es = int64_t(dtype_size(dtype));
@@ -109,6 +110,7 @@ void bmm_cuda(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, co
         "matmul: cublasSetMathMode");
   const std::string what = "matmul [" + std::to_string(B) + ", " + std::to_string(M) + ", " + std::to_string(K) +
                            "] @ [" + std::to_string(B) + ", " + std::to_string(K) + ", " + std::to_string(N) + "]";
+  hostt::Scope tg("cublas{S,D}gemmStridedBatched");
   if (dtype == 0) {
     const float one = 1, zero = 0;
     check(cublasSgemmStridedBatched(h, opB, opA, int(N), int(M), int(K), &one, static_cast<const float*>(b), int(ldb),

@@ -2,7 +2,8 @@
 // C x K grid of blocks where block (c, k) takes the k-th slice of channel c's N * S elements and
 // leaves its sum (double) in part[c * K + k], then `finish` adds each channel's K partials in order.
 // Used by the bias gradient of bias + activation (activations.cu) and PReLU's slope gradient
-// (gated.cu), each fused with the elementwise gradient that the same sweep writes.
+// (gated.cu), each fused with the elementwise gradient that the same sweep writes, and by the
+// convolution's bias gradient (channel_sum, reduce.cu: channel_sum_cuda).
 #pragma once
 #include <cuda_runtime.h>
 
@@ -11,6 +12,7 @@
 #include <type_traits>
 
 #include "common.h"
+#include "ew.cuh"
 #include "fastdiv.cuh"
 
 namespace ignis_cuda {
@@ -48,38 +50,94 @@ __global__ void finish(const double* __restrict__ part, T* __restrict__ out, int
   }
 }
 
+// Each thread keeps kUnroll elements' loads in flight (all loaded, then all worked on, in the order
+// one at a time would take): with one 4-byte load per thread outstanding a sweep read at a fraction
+// of the memory bandwidth.
+constexpr int kUnroll = 4;
+
 // Block (c, k) of the C x K grid: for each flat index i of the k-th slice of channel c's N * S
-// elements (laid out [N, C, S]), acc += f(i, c); then part[c * K + k] = acc where part is given.
-// f does the elementwise work at i (its gradient writes) and returns what the channel sums. I is the
-// index type: uint32_t where every index stays below 2^31 (n then comes from fast_quot,
+// units (laid out [N, C, S]), acc += apply(load(i), i, c); then part[c * K + k] = acc where part is
+// given. A unit is an element, or a pack of elements (channel_sum below). load(i) only reads;
+// apply does the elementwise work at i (its gradient writes) and returns what the channel sums. I
+// is the index type: uint32_t where every index stays below 2^31 (n then comes from fast_quot,
 // fastdiv.cuh), else int64_t.
-template <class I, class F>
-__global__ void sweep_kernel(I C, I S, I per_channel, I slice, FastDiv dS, double* __restrict__ part, F f) {
+template <class I, class Load, class Apply>
+__global__ void sweep_kernel(I C, I S, I per_channel, I slice, FastDiv dS, double* __restrict__ part, Load load,
+                             Apply apply) {
   const I c = blockIdx.x, k = blockIdx.y;
   const I j0 = k * slice, j1 = min(per_channel, j0 + slice);
-  double acc = 0;
-  for (I j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+  const I step = I(blockDim.x);
+  auto flat = [&](I j) -> int64_t {
     I n;
     if constexpr (std::is_same_v<I, uint32_t>) n = fast_quot(j, dS);
     else n = j / S;
-    acc += f(int64_t((n * C + c) * S + (j - n * S)), int64_t(c));
+    return int64_t((n * C + c) * S + (j - n * S));
+  };
+  double acc = 0;
+  I j = j0 + threadIdx.x;
+  for (; j + (kUnroll - 1) * step < j1; j += kUnroll * step) {
+    int64_t i[kUnroll];
+    decltype(load(int64_t(0))) v[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      i[u] = flat(j + u * step);
+      v[u] = load(i[u]);
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) acc += apply(v[u], i[u], int64_t(c));
+  }
+  for (; j < j1; j += step) {
+    const int64_t i = flat(j);
+    acc += apply(load(i), i, int64_t(c));
   }
   if (part) block_store(acc, part);
 }
 
-// The sweep over [N, C, S] (per_channel = N * S > 0) with f(int64_t i, int64_t c) -> double, on
-// stream st; the channel sums go to part (C * slices(C, per_channel) doubles, or nullptr: none).
-// Then finish(part, out, C, K) adds them per channel.
-template <class F>
-void sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, double* part, F f) {
+// The sweep over [N, C, S] (per_channel = N * S > 0) with load(int64_t i) -> L and
+// apply(L, int64_t i, int64_t c) -> double, on stream st; the channel sums go to part
+// (C * slices(C, per_channel) doubles, or nullptr: none). Then finish(part, out, C, K) adds them per
+// channel.
+template <class Load, class Apply>
+void sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, double* part, Load load, Apply apply) {
   const int64_t K = slices(C, per_channel);
   const int64_t slice = (per_channel + K - 1) / K;
   const dim3 grid{unsigned(C), unsigned(K), 1u};
-  if (fits_fast_div(C * per_channel + slice + kThreads))
+  if (fits_fast_div(C * per_channel + slice + kUnroll * kThreads))
     sweep_kernel<uint32_t><<<grid, kThreads, 0, st>>>(uint32_t(C), uint32_t(S), uint32_t(per_channel),
-                                                      uint32_t(slice), fast_div(uint32_t(S)), part, f);
+                                                      uint32_t(slice), fast_div(uint32_t(S)), part, load, apply);
   else
-    sweep_kernel<int64_t><<<grid, kThreads, 0, st>>>(C, S, per_channel, slice, FastDiv{1, 0}, part, f);
+    sweep_kernel<int64_t><<<grid, kThreads, 0, st>>>(C, S, per_channel, slice, FastDiv{1, 0}, part, load, apply);
+}
+
+// out[c] = sum over n, s of x[n, c, s] (x contiguous [N, C, S], N * S > 0): the bias gradient of a
+// convolution. 16-byte packs when S is a multiple of the pack and x is 16-byte aligned. The sums
+// run in double; `part` holds C * slices(C, N * S / V) doubles (part_count).
+inline int pack_of(const void* x, int64_t S, size_t es) {
+  const int V = int(16 / es);
+  return (S % V == 0 && (reinterpret_cast<uintptr_t>(x) & 15) == 0) ? V : 1;
+}
+inline int64_t part_count(const void* x, int64_t N, int64_t C, int64_t S, size_t es) {
+  return C * slices(C, N * S / pack_of(x, S, es));
+}
+template <class T>
+void channel_sum(cudaStream_t st, const T* x, T* out, int64_t N, int64_t C, int64_t S, double* part) {
+  constexpr int V = int(16 / sizeof(T));
+  if (pack_of(x, S, sizeof(T)) == V) {
+    using P = Pack<T, V>;  // ew.cuh
+    const P* xp = reinterpret_cast<const P*>(x);
+    sweep(st, C, S / V, N * S / V, part, [=] __device__(int64_t i) { return xp[i]; },
+          [] __device__(const P& p, int64_t, int64_t) {
+            double t = 0;
+#pragma unroll
+            for (int e = 0; e < V; ++e) t += double(p.v[e]);
+            return t;
+          });
+    finish<T><<<blocks_for(C, 256), 256, 0, st>>>(part, out, C, slices(C, N * S / V));
+  } else {
+    sweep(st, C, S, N * S, part, [=] __device__(int64_t i) { return x[i]; },
+          [] __device__(T v, int64_t, int64_t) { return double(v); });
+    finish<T><<<blocks_for(C, 256), 256, 0, st>>>(part, out, C, slices(C, N * S));
+  }
 }
 
 }  // namespace chansum

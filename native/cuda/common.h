@@ -19,6 +19,29 @@ struct CudaError : std::runtime_error {
   CudaError(std::string k, const std::string& m) : std::runtime_error(m), kind(std::move(k)) {}
 };
 
+// Host-time tally, a diagnostic for the device machine (IGNIS_CUDA_HOST_TIMES=1 in the
+// environment): each Scope adds the host time it spans to its name's total, and the totals (calls,
+// µs, µs per call) go to stderr at exit, to tell where the host's time per op goes inside the
+// library (the cuDNN and cuBLAS calls, the launches, the allocator). Off, a scope costs one test of
+// a flag read once at load.
+namespace hostt {
+extern const bool g_on;
+int64_t now_ns();
+void add(const char* name, int64_t ns);
+struct Scope {
+  const char* name;
+  int64_t t0;
+  explicit Scope(const char* n) : name(g_on ? n : nullptr), t0(g_on ? now_ns() : 0) {}
+  ~Scope() { stop(); }
+  void stop() {
+    if (name) add(name, now_ns() - t0);
+    name = nullptr;
+  }
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+};
+}  // namespace hostt
+
 [[noreturn]] void fail(const std::string& kind, const std::string& msg);
 // Turns a cudaError_t into a DeviceError naming the op (MemoryError for cudaErrorMemoryAllocation).
 void check_cuda(cudaError_t e, const char* what);

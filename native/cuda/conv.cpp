@@ -10,7 +10,7 @@
 // ignis.backends.cudnn.graphFusion = false only the legacy calls run: conv + bias + ReLU as cuDNN's
 // fused call, anything else as the convolution and the epilogue. On an H200 (cuDNN 9.19) the legacy
 // heuristics' pick ran up to 6 times slower than the graph's for plain float32 convolutions.
-// The bias gradient is a reduction over N, H, W (reduce.cu), accumulated in double as on the CPU.
+// The bias gradient is a per-channel sum over N, H, W (chansum.cuh), accumulated in double as on the CPU.
 #include <cudnn.h>
 
 #include <algorithm>
@@ -95,6 +95,7 @@ struct Desc {
   cudnnDataType_t dt;
   std::string what;
   Desc(const IgnisCudaConv& s, const std::string& op) {
+    hostt::Scope ts("conv: legacy descriptors");
     try {
       build(s, op);
     } catch (...) {
@@ -192,6 +193,7 @@ bool usable(const Perf& p) {
 // Candidates in preference order: the cached benchmark pick, else cuDNN's heuristic list.
 template <class Perf, class GetV7, class Find>
 std::vector<Choice> candidates(int dev, const IgnisCudaConv& s, int kind, GetV7 get, Find find, const std::string& what) {
+  hostt::Scope ts("conv: legacy algorithm lookup");
   const std::string k = std::to_string(dev) + "@" + key(s, kind);  // picks are per device (cards differ)
   if (g_flags.cudnn_benchmark) {
     {
@@ -300,6 +302,7 @@ size_t cudnn_cudart_version() { return cudnnGetCudartVersion(); }
 
 void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* w, const void* b, void* y, void* z,
                      int act_op, const double* act_params) {
+  hostt::Scope ts("conv2d forward (whole call)");
   if (s.N == 0) return;  // an empty batch: nothing to compute (cuDNN refuses N = 0), as on the CPU
   if (const int64_t nb = batch_chunk(s, "conv2d"); nb < s.N) {
     each_chunk(s, nb, [&](const IgnisCudaConv& c, int64_t xo, int64_t yo) {
@@ -349,6 +352,7 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
         const int cat = CUDNN_STATUS_CATEGORY(int(st));
         if (cat != CUDNN_STATUS_NOT_SUPPORTED && cat != CUDNN_STATUS_BAD_PARAM) check(st, d.what + " (fused bias + relu)");
       }
+      hostt::Scope tc("cudnnConvolutionForward");
       check(cudnnConvolutionForward(h, one, d.x, x, d.w, w, d.conv, cudnnConvolutionFwdAlgo_t(c.algo), ws, c.ws, zero,
                                     d.y, conv_out),
             d.what);
@@ -393,6 +397,7 @@ void conv2d_fwd_cuda(int dev, const IgnisCudaConv& s, const void* x, const void*
 }
 
 void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const void* w, void* dx) {
+  hostt::Scope ts("conv2d backward data (whole call)");
   if (s.N == 0) return;
   if (const int64_t nb = batch_chunk(s, "conv2d backward (data)"); nb < s.N) {
     each_chunk(s, nb, [&](const IgnisCudaConv& c, int64_t xo, int64_t yo) {
@@ -416,6 +421,7 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
         d.what);
     with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
       d.math(s, c.math);
+      hostt::Scope tc("cudnnConvolutionBackwardData");
       check(cudnnConvolutionBackwardData(h, one, d.w, w, d.y, dy, d.conv, cudnnConvolutionBwdDataAlgo_t(c.algo), ws,
                                          c.ws, zero, d.x, dx),
             d.what);
@@ -444,6 +450,7 @@ void bwd_filter_weights(int dev, const IgnisCudaConv& s, const void* x, const vo
         d.what);
     with_workspace(dev, cands, d.what, [&](const Choice& c, void* ws) {
       d.math(s, c.math);
+      hostt::Scope tc("cudnnConvolutionBackwardFilter");
       check(cudnnConvolutionBackwardFilter(h, one, d.x, x, d.y, dy, d.conv, cudnnConvolutionBwdFilterAlgo_t(c.algo), ws,
                                            c.ws, beta, d.w, dw),
             d.what);
@@ -456,6 +463,7 @@ void bwd_filter_weights(int dev, const IgnisCudaConv& s, const void* x, const vo
 }  // namespace
 
 void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db) {
+  hostt::Scope ts("conv2d backward filter + bias (whole call)");
   if (s.N == 0) {  // an empty batch: zero gradients, as on the CPU
     const size_t es = dtype_size(s.dtype);
     cudaStream_t st = stream(dev);
@@ -467,18 +475,8 @@ void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, cons
   each_chunk(s, batch_chunk(s, "conv2d backward (filter)"), [&](const IgnisCudaConv& c, int64_t xo, int64_t yo) {
     bwd_filter_weights(dev, c, static_cast<const char*>(x) + xo, static_cast<const char*>(dy) + yo, dw, xo + yo > 0);
   });
-  if (db) {
-    // db[o] = sum over n, h, w of dy[n, o, h, w]: dy viewed as [O, N, OH*OW]
-    const int64_t es = int64_t(dtype_size(s.dtype)), S = s.OH * s.OW;
-    IgnisCudaIter it{};
-    it.ndim = 3;
-    it.nops = 1;
-    it.shape[0] = s.O; it.shape[1] = s.N; it.shape[2] = S;
-    it.op[0].data = const_cast<char*>(static_cast<const char*>(dy));
-    it.op[0].dtype = s.dtype;
-    it.op[0].strides[0] = S * es; it.op[0].strides[1] = s.O * S * es; it.op[0].strides[2] = es;
-    reduce_cuda(dev, 0 /* sum */, it, 1, db, s.dtype);
-  }
+  // db[o] = sum over n, h, w of dy[n, o, h, w]
+  if (db) channel_sum_cuda(dev, s.dtype, dy, db, s.N, s.O, s.OH * s.OW);
 }
 
 }  // namespace ignis_cuda

@@ -422,6 +422,7 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
                const std::function<void()>& unfused, GraphRun& ran) {
   std::shared_ptr<Plan> plan;
   {
+    hostt::Scope tl("conv graph: plan lookup");
     std::lock_guard<std::mutex> lk(g_mu);
     auto it = g_plans.find(key);
     if (it != g_plans.end()) plan = it->second;
@@ -459,6 +460,7 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
   }
   Scratch& ws = *wsp;
   Bd pack;
+  hostt::Scope tv("conv graph: variant pack");
   cudnnStatus_t st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &pack.d);
   if (st == CUDNN_STATUS_SUCCESS)
     st = cudnnBackendSetAttribute(pack.d, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, n, uids);
@@ -467,7 +469,9 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
   if (st == CUDNN_STATUS_SUCCESS)
     st = cudnnBackendSetAttribute(pack.d, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &ws.p);
   if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendFinalize(pack.d);
+  tv.stop();
   auto execute = [&] {
+    hostt::Scope te("cudnnBackendExecute");
     if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendExecute(h, plan->plan, pack.d);
   };
   if (plan->verdict == 0 && st == CUDNN_STATUS_SUCCESS) {

@@ -50,6 +50,9 @@ struct alignas(16) Pack {
 };
 
 enum Mode { kStrided = 0, kContig = 1, kVec = 2 };
+// packs per thread in flight in the vec mode; launch_ew sizes the grid at one tile of this many
+// packs per thread
+constexpr int kEwUnroll = 4;
 
 // Byte offsets of element i for every operand.
 template <int NOPS>
@@ -85,8 +88,7 @@ __global__ void ew_kernel(DIter<NIN + 1> it, int64_t n, int mode, F f) {
     constexpr int V = 16 / sizeof(TO);
     if constexpr (sizeof(TO) == sizeof(TI)) {
       const int64_t np = n / V;
-      for (int64_t p = i; p < np; p += stride) {
-        Pack<TI, V> in[NIN];
+      auto load = [&](int64_t p, Pack<TI, V>* in) {
 #pragma unroll
         for (int k = 0; k < NIN; ++k) {
           const DOp& o = it.op[k + 1];
@@ -95,6 +97,8 @@ __global__ void ew_kernel(DIter<NIN + 1> it, int64_t n, int mode, F f) {
 #pragma unroll
             for (int j = 0; j < V; ++j) in[k].v[j] = from_double<TI>(o.value);
         }
+      };
+      auto apply = [&](int64_t p, const Pack<TI, V>* in) {
         Pack<TO, V> out;
 #pragma unroll
         for (int j = 0; j < V; ++j) {
@@ -102,6 +106,27 @@ __global__ void ew_kernel(DIter<NIN + 1> it, int64_t n, int mode, F f) {
           else if constexpr (NIN == 2) out.v[j] = f(in[0].v[j], in[1].v[j]);
         }
         reinterpret_cast<Pack<TO, V>*>(it.op[0].data)[p] = out;
+      };
+      // tiles of kEwUnroll * blockDim.x packs, one per block (grid-stride past launch_ew's cap); in a
+      // full tile each thread loads its kEwUnroll packs before working on any, so the loads stay in
+      // flight while the math of the heavier activations runs (a store may alias a later load: the
+      // compiler cannot hoist them itself)
+      const int64_t tile = int64_t(blockDim.x) * kEwUnroll;
+      for (int64_t base = int64_t(blockIdx.x) * tile; base < np; base += int64_t(gridDim.x) * tile) {
+        const int64_t p0 = base + threadIdx.x;
+        if (base + tile <= np) {
+          Pack<TI, V> in[kEwUnroll][NIN];
+#pragma unroll
+          for (int u = 0; u < kEwUnroll; ++u) load(p0 + u * int64_t(blockDim.x), in[u]);
+#pragma unroll
+          for (int u = 0; u < kEwUnroll; ++u) apply(p0 + u * int64_t(blockDim.x), in[u]);
+        } else {
+          for (int64_t p = p0; p < np; p += blockDim.x) {
+            Pack<TI, V> in[NIN];
+            load(p, in);
+            apply(p, in);
+          }
+        }
       }
       for (int64_t e = np * V + i; e < n; e += stride) {  // tail
         TO r;
@@ -158,6 +183,7 @@ inline DIter<NOPS> to_diter(const IgnisCudaIter& src, int* mode, bool same_size)
 
 template <class TO, class TI, int NIN, class F>
 inline void launch_ew(int dev, const IgnisCudaIter& src, F f, const char* what) {
+  hostt::Scope ts("elementwise launch");
   int64_t n = 1;
   for (int d = 0; d < src.ndim; ++d) n *= src.shape[d];
   if (n == 0) return;
@@ -165,7 +191,7 @@ inline void launch_ew(int dev, const IgnisCudaIter& src, F f, const char* what) 
   DIter<NIN + 1> it = to_diter<NIN + 1>(src, &mode, sizeof(TO) == sizeof(TI));
   constexpr int kThreads = 256;
   int64_t per = mode == kVec ? int64_t(16 / sizeof(TO)) : 1;
-  unsigned blocks = blocks_for(n, kThreads, per * 4);
+  unsigned blocks = blocks_for(n, kThreads, per * kEwUnroll);
   ew_kernel<TO, TI, NIN, F><<<blocks, kThreads, 0, stream(dev)>>>(it, n, mode, f);
   prof::launch(blocks, kThreads);
   IGNIS_CUDA_CHECK(cudaGetLastError(), what);

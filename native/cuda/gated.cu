@@ -106,11 +106,13 @@ void prelu_bwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void*
     T* gxp = static_cast<T*>(gx);
     // one sweep: gx = g * (x > 0 ? 1 : w[c]) where wanted, and the slope gradient's sums of
     // (x > 0 ? 0 : x g) per channel
-    chansum::sweep(st, s.C, s.inner, per_channel, pp, [=] __device__(int64_t i, int64_t c) -> double {
-      const T v = xp[i], gv = gp[i];
-      if (gxp) gxp[i] = gv * (v > T(0) ? T(1) : wp[c]);
-      return v > T(0) ? 0.0 : double(v * gv);
-    });
+    chansum::sweep(
+        st, s.C, s.inner, per_channel, pp, [=] __device__(int64_t i) { return Pack<T, 2>{{xp[i], gp[i]}}; },
+        [=] __device__(const Pack<T, 2>& p, int64_t i, int64_t c) -> double {
+          const T v = p.v[0], gv = p.v[1];
+          if (gxp) gxp[i] = gv * (v > T(0) ? T(1) : wp[c]);
+          return v > T(0) ? 0.0 : double(v * gv);
+        });
     IGNIS_CUDA_CHECK(cudaGetLastError(), what);
     if (gw) chansum::finish<T><<<blocks_for(s.C, 256), 256, 0, st>>>(pp, static_cast<T*>(gw), s.C, K);
   });

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "chansum.cuh"
 #include "ew.cuh"
 #include "kernels.h"
 
@@ -74,6 +75,7 @@ __device__ void store_out(int op, char* out, int out_dtype, int64_t o, const Par
 }
 
 constexpr int kThreads = 256;
+constexpr int kUnroll = 4;  // elements loaded ahead per thread: one 4-byte load in flight starves the memory system
 
 // Where output o's reduction starts in the input.
 __device__ const char* output_base(const char* in, const RShape& s, int64_t o) {
@@ -123,7 +125,16 @@ __global__ void reduce_kernel(int op, const char* in, RShape s, int parts, char*
   // threads interleave (coalesced loads); combine() breaks ties by index, so argmax/argmin still
   // return the first extreme whatever order the partial results meet in
   Part<T> acc = empty_part<T>(op);
-  for (int64_t r = rb + threadIdx.x; r < re; r += kThreads) acc = combine(op, acc, element<T>(base, s, r));
+  int64_t r = rb + threadIdx.x;
+  // kUnroll loads in flight per thread, combined in the order one at a time would take
+  for (; r + (kUnroll - 1) * kThreads < re; r += kUnroll * kThreads) {
+    Part<T> e[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) e[u] = element<T>(base, s, r + u * kThreads);
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) acc = combine(op, acc, e[u]);
+  }
+  for (; r < re; r += kThreads) acc = combine(op, acc, element<T>(base, s, r));
   sh[threadIdx.x] = acc;
   __syncthreads();
   for (int w = kThreads / 2; w > 0; w >>= 1) {
@@ -148,7 +159,15 @@ __global__ void reduce_cols_kernel(int op, const char* in, RShape s, int parts, 
   const char* base = output_base(in, s, o);
   const int64_t rb = s.nred * c / parts, re = s.nred * (c + 1) / parts;
   Part<T> acc = empty_part<T>(op);
-  for (int64_t r = rb; r < re; ++r) acc = combine(op, acc, element<T>(base, s, r));
+  int64_t r = rb;
+  for (; r + kUnroll <= re; r += kUnroll) {
+    Part<T> e[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) e[u] = element<T>(base, s, r + u);
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) acc = combine(op, acc, e[u]);
+  }
+  for (; r < re; ++r) acc = combine(op, acc, element<T>(base, s, r));
   if (parts == 1) store_out(op, out, out_dtype, o, acc);
   else scratch[o * parts + c] = acc;
 }
@@ -226,7 +245,25 @@ void reduce_t(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, in
 
 }  // namespace
 
+void channel_sum_cuda(int dev, int dtype, const void* x, void* out, int64_t N, int64_t C, int64_t S) {
+  hostt::Scope ts("channel sum launch");
+  if (C <= 0) return;
+  cudaStream_t st = stream(dev);
+  if (N * S == 0) {
+    IGNIS_CUDA_CHECK(cudaMemsetAsync(out, 0, size_t(C) * dtype_size(dtype), st), "channel sum");
+    return;
+  }
+  const int64_t parts = chansum::part_count(x, N, C, S, dtype_size(dtype));
+  Scratch part(dev, size_t(parts) * sizeof(double));
+  IGNIS_CUDA_DISPATCH_FLOAT(dtype, T, "channel sum", {
+    chansum::channel_sum<T>(st, static_cast<const T*>(x), static_cast<T*>(out), N, C, S, static_cast<double*>(part.p));
+  });
+  prof::launch(dim3(unsigned(C), unsigned(parts / C)), dim3(chansum::kThreads));
+  IGNIS_CUDA_CHECK(cudaGetLastError(), "channel sum");
+}
+
 void reduce_cuda(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, int out_dtype) {
+  hostt::Scope ts("reduce launch");
   if (op < 0 || op >= kReduceCount) fail("ValueError", "reduce: unknown op code");
   int64_t nout = 1;
   for (int d = 0; d < nkeep; ++d) nout *= in.shape[d];

@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -123,6 +125,52 @@ void check_cuda(cudaError_t e, const char* what) {
   fail(e == cudaErrorMemoryAllocation ? "MemoryError" : "DeviceError", m);
 }
 
+namespace hostt {
+const bool g_on = [] {
+  const char* v = std::getenv("IGNIS_CUDA_HOST_TIMES");
+  return v && *v && std::strcmp(v, "0") != 0;
+}();
+namespace {
+struct Tally {
+  std::vector<int64_t> ns;  // every call's, for the median (robust to the first calls' plan builds)
+};
+std::mutex g_tally_mu;
+std::map<std::string, Tally>* g_tally = nullptr;  // leaked: read by the atexit handler
+void print_tally() {
+  std::lock_guard<std::mutex> lk(g_tally_mu);
+  if (!g_tally) return;
+  struct Row {
+    std::string name;
+    size_t calls;
+    double total_us, median_us;
+  };
+  std::vector<Row> rows;
+  for (auto& [name, t] : *g_tally) {
+    double sum = 0;
+    for (int64_t v : t.ns) sum += double(v);
+    std::nth_element(t.ns.begin(), t.ns.begin() + t.ns.size() / 2, t.ns.end());
+    rows.push_back({name, t.ns.size(), sum / 1e3, double(t.ns[t.ns.size() / 2]) / 1e3});
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.total_us > b.total_us; });
+  std::fprintf(stderr, "ignis host times (IGNIS_CUDA_HOST_TIMES): name, calls, total us, median us per call\n");
+  for (const Row& r : rows)
+    std::fprintf(stderr, "  %-44s %9zu %12.1f %9.2f\n", r.name.c_str(), r.calls, r.total_us, r.median_us);
+}
+}  // namespace
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+void add(const char* name, int64_t ns) {
+  std::lock_guard<std::mutex> lk(g_tally_mu);
+  if (!g_tally) {
+    g_tally = new std::map<std::string, Tally>();
+    std::atexit(print_tally);
+  }
+  (*g_tally)[name].ns.push_back(ns);
+}
+}  // namespace hostt
+
 int set_error(const char* kind, const std::string& msg) {
   t_kind = kind;
   t_msg = msg;
@@ -151,6 +199,7 @@ bool device_started(int dev) {
 }
 
 void* dev_malloc(int dev, size_t nbytes) {
+  hostt::Scope ts("dev_malloc");
   Device& d = device(dev);
   std::lock_guard<std::mutex> lk(d.mu);
   const size_t r = round_size(nbytes);

@@ -64,7 +64,8 @@ for (const dev of devices) {
     });
 
     it('every elementwise activation: forward and backward, with parameters, vs the CPU', () => {
-      const x = sample([3, 257], -6, 6, 5);
+      // 13071 elements: on CUDA whole tiles of 4 packs per thread, a part tile and a scalar tail
+      const x = sample([3, 4357], -6, 6, 5);
       for (const row of ACTIVATIONS) {
         if (!row.elementwise || !row.kernel) continue;
         const fn = (F as unknown as Record<string, (t: Tensor, p?: object) => Tensor>)[row.fn];
@@ -172,6 +173,45 @@ for (const dev of devices) {
           const ref = (F as unknown as Record<string, (t: Tensor, p?: object) => Tensor>)[activation === 'leaky_relu' ? 'leakyRelu' : activation](unfused, activationParams);
           expectClose(fused, ref, 1e-5, 1e-5, `conv + bias + ${activation}`);
         }
+      } finally {
+        ignis.backends.cudnn.allowTf32 = true;
+      }
+    });
+
+    it('per-channel sums over long channels: conv bias gradient (16-byte packs and not), bias + activation backward, prelu slope', () => {
+      // channels of ~4K elements, so each thread of the sweep takes the unrolled loop (4 loads
+      // ahead) and then the tail; S = 32 * 33 is a whole number of 16-byte packs, 31 * 33 is not
+      ignis.backends.cudnn.allowTf32 = false;
+      try {
+        for (const dt of ['float32', 'float64'] as const)
+          for (const [n, h, w] of [[4, 32, 33], [4, 31, 33]]) {
+            const x = sample([n, 2, h, w], -1, 1, 31).to(dt);
+            const wt = sample([3, 2, 3, 3], -0.5, 0.5, 32).to(dt);
+            const b = sample([3], -0.5, 0.5, 33).to(dt);
+            const go = sample([n, 3, h, w], -1, 1, 34).to(dt);
+            for (const activation of [undefined, 'gelu'] as const) {
+              // the output with and without autograd (on CUDA the epilogue's whole tiles of packs too)
+              const grads = (d: string) => {
+                const ins = [x, wt, b].map((t) => on(t, d).detach().requiresGrad_());
+                const y = F.conv2d(ins[0], ins[1], ins[2], { padding: 1, activation });
+                y.mul(on(go, d)).sum().backward();
+                const y0 = ignis.noGrad(() => F.conv2d(ins[0], ins[1], ins[2], { padding: 1, activation }));
+                return [...ins.map((t) => t.grad!), y, y0];
+              };
+              const want = grads('cpu');
+              // dw: float32 sums of ~4K products, in an order that differs between the libraries
+              const tol = (i: number) => (dt === 'float32' && i === 1 ? 1e-4 : 1e-5);
+              grads(dev).forEach((g, i) => expectClose(g, want[i], tol(i), tol(i), `${dt} ${activation ?? 'conv'} ${['dx', 'dw', 'db', 'y', 'y (no grad)'][i]} [${n}, 2, ${h}, ${w}]`));
+            }
+            const slope = sample([2], 0.1, 0.3, 35).to(dt);
+            const pr = (d: string) => {
+              const ins = [on(x, d).detach().requiresGrad_(), on(slope, d).detach().requiresGrad_()];
+              F.prelu(ins[0], ins[1]).mul(on(x, d).cos()).sum().backward();
+              return ins.map((t) => t.grad!);
+            };
+            const pw = pr('cpu');
+            pr(dev).forEach((g, i) => expectClose(g, pw[i], 1e-5, 1e-5, `${dt} prelu ${['dx', 'dslope'][i]} [${n}, 2, ${h}, ${w}]`));
+          }
       } finally {
         ignis.backends.cudnn.allowTf32 = true;
       }
