@@ -89,7 +89,7 @@ for f in cuda-tests bench; do
 done
 grep -m 4 -E "cuDNN graph .*(built in|declined|failed)" "$OUT/bench.log" || true
 grep -E "^SUMMARY" "$OUT/bench.log" || true
-grep -E "^(copy|act_fwd/(relu|gelu|mish)|act_bwd/(relu|gelu)|conv(_fp32)?/r50_3x3_56/(none|relu|gelu)|matmul|launch|conv_train|seed_cnn)" "$OUT/bench.log" || true
+grep -E "^(copy|act_fwd/(relu|gelu|mish|softplus)|act_bwd/(relu|gelu)|conv(_fp32)?/r50_3x3_56/(none|relu|gelu)|matmul|launch|conv_train|bn_|optim|seed_cnn)" "$OUT/bench.log" || true
 grep -E "^gpu-seed-steps" "$OUT/host.log" || true
 grep -A 14 "^ignis host times" "$OUT/host.log" || true
 # the tool brings back 8 files: the logs travel as one archive (tar xzf logs.tgz)

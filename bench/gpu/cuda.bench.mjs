@@ -4,7 +4,8 @@
 //   cuDNN graph fusion off, and each row's first call, which builds the plan), and a
 //   4096³ matmul (fp32 and TF32, TFLOP/s), small ops' whole cost (launch/: host overhead per call of a
 //   kernel, a reduction, cuBLAS, a cuDNN convolution and one through autograd),
-//   conv forward + backward through autograd (conv_train/, TF32) and the seed CNN's training step.
+//   conv forward + backward through autograd (conv_train/, TF32), batch norm (training forward +
+//   backward, eval forward), the seed CNN's training step and its Adam update alone.
 //   Prints a table; the last lines are the summary.
 // Timing: each sample runs `inner` back-to-back calls then cuda.synchronize(); the median of REPS
 // samples. Outputs are disposed at once (the caching allocator hands the block straight back).
@@ -164,6 +165,24 @@ ig.noGrad(() => {
     });
     for (const t of [x, wt, b, g]) t.dispose();
   }
+  // batch norm on a ResNet-50 stage-1 activation: training forward + backward, and eval forward
+  {
+    const [n, c, h, w] = EMU ? [2, 4, 6, 6] : [64, 64, 56, 56];
+    const x = ig.randn([n, c, h, w], { device: 'cuda' }).requiresGrad_();
+    const wt = ig.ones([c], { device: 'cuda' }).requiresGrad_();
+    const b = ig.zeros([c], { device: 'cuda' }).requiresGrad_();
+    const rm = ig.zeros([c], { device: 'cuda' }), rv = ig.ones([c], { device: 'cuda' });
+    const g = ig.randn([n, c, h, w], { device: 'cuda' });
+    ms['bn_train/r50_56'] = timed(() => {
+      ig.F.batchNorm(x, rm, rv, wt, b, { training: true }).backward(g);
+      for (const t of [x, wt, b]) {
+        t.grad?.dispose();
+        t.grad = null;
+      }
+    });
+    ms['bn_eval/r50_56'] = timed(() => ig.noGrad(() => ig.F.batchNorm(x, rm, rv, wt, b, { training: false })));
+    for (const t of [x, wt, b, rm, rv, g]) t.dispose();
+  }
 }
 if (convCut) console.log(`cuda.bench: ${convCut} fp32 conv rows left out (time budget ${BUDGET_MS / 1e3} s; IGNIS_GPU_BENCH_BUDGET_S)`);
 ig.cuda.emptyCache();
@@ -171,8 +190,12 @@ ig.cuda.emptyCache();
 // seed CNN (bench/kernels/train.bench.mjs) training step, CIFAR shape, batch 256, Adam, on cuda
 {
   try {
-    const { step } = trainStep(3, 32, B, 'cuda');
+    const { step, net, opt } = trainStep(3, 32, B, 'cuda');
     ms['seed_cnn_train_b256'] = timed(step, 5);
+    // the step's Adam update alone (its 10 parameters, gradients in place)
+    step();
+    for (const p of net.parameters()) if (!p.grad) p.grad = ig.zerosLike(p);
+    ms['optim/adam_seed_cnn'] = timed(() => opt.step(), 20);
   } catch (e) {
     console.log(`seed CNN on cuda failed: ${e.message}`);
   }

@@ -110,6 +110,22 @@ for sname in ("cifar_l1", "r50_3x3_56", "r_3x3_14"):
 
     out[f"conv_train/{sname}"] = timed(conv_train)
     del xi, wt, bs, gy
+xb_ = torch.randn(64, 64, 56, 56, device=dev, requires_grad=True)
+wb_ = torch.ones(64, device=dev, requires_grad=True)
+bb_ = torch.zeros(64, device=dev, requires_grad=True)
+rmb, rvb = torch.zeros(64, device=dev), torch.ones(64, device=dev)
+gb_ = torch.randn(64, 64, 56, 56, device=dev)
+
+
+def bn_train():
+    F.batch_norm(xb_, rmb, rvb, wb_, bb_, training=True).backward(gb_)
+    xb_.grad = wb_.grad = bb_.grad = None
+
+
+out["bn_train/r50_56"] = timed(bn_train)
+with torch.no_grad():
+    out["bn_eval/r50_56"] = timed(lambda: F.batch_norm(xb_, rmb, rvb, wb_, bb_, training=False))
+del xb_, gb_
 torch.manual_seed(0)
 net = torch.nn.Sequential(
     torch.nn.Conv2d(3, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
@@ -131,4 +147,6 @@ def train_step():
 
 
 out["seed_cnn_train_b256"] = timed(train_step)
+lossf(net(xb), yb).backward()
+out["optim/adam_seed_cnn"] = timed(opt.step, 20)
 print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(), "ms": out}))

@@ -27,15 +27,32 @@ inline int64_t slices(int64_t C, int64_t per_channel) {
   return std::min<int64_t>(K, 65535);
 }
 
-// The end of a block of the C x K grid: adds the threads' `acc` and stores part[c * K + k].
-__device__ __forceinline__ void block_store(double acc, double* __restrict__ part) {
-  __shared__ double sh[kThreads / 32];
-  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+// Two sums in one sweep (batch norm's backward: of dy and of dy (x - mean))
+struct Sum2 {
+  double a, b;
+};
+__device__ __forceinline__ Sum2& operator+=(Sum2& x, const Sum2& y) {
+  x.a += y.a;
+  x.b += y.b;
+  return x;
+}
+__device__ __forceinline__ double shfl_xor(double v, int o) { return __shfl_xor_sync(0xffffffffu, v, o); }
+__device__ __forceinline__ Sum2 shfl_xor(const Sum2& v, int o) { return Sum2{shfl_xor(v.a, o), shfl_xor(v.b, o)}; }
+
+// The end of a block of the C x K grid: adds the threads' `acc` (double or Sum2) and stores
+// part[c * K + k].
+template <class A>
+__device__ __forceinline__ void block_store(A acc, A* __restrict__ part) {
+  __shared__ A sh[kThreads / 32];
+  for (int o = 16; o > 0; o >>= 1) {
+    const A t = shfl_xor(acc, o);
+    acc += t;
+  }
   if ((threadIdx.x & 31) == 0) sh[threadIdx.x >> 5] = acc;
   __syncthreads();
   if (threadIdx.x == 0) {
-    double t = 0;
-    for (int w = 0; w < int(blockDim.x >> 5); ++w) t += sh[w];
+    A t = sh[0];
+    for (int w = 1; w < int(blockDim.x >> 5); ++w) t += sh[w];
     part[int64_t(blockIdx.x) * gridDim.y + blockIdx.y] = t;
   }
 }
@@ -61,8 +78,8 @@ constexpr int kUnroll = 4;
 // apply does the elementwise work at i (its gradient writes) and returns what the channel sums. I
 // is the index type: uint32_t where every index stays below 2^31 (n then comes from fast_quot,
 // fastdiv.cuh), else int64_t.
-template <class I, class Load, class Apply>
-__global__ void sweep_kernel(I C, I S, I per_channel, I slice, FastDiv dS, double* __restrict__ part, Load load,
+template <class I, class A, class Load, class Apply>
+__global__ void sweep_kernel(I C, I S, I per_channel, I slice, FastDiv dS, A* __restrict__ part, Load load,
                              Apply apply) {
   const I c = blockIdx.x, k = blockIdx.y;
   const I j0 = k * slice, j1 = min(per_channel, j0 + slice);
@@ -73,7 +90,7 @@ __global__ void sweep_kernel(I C, I S, I per_channel, I slice, FastDiv dS, doubl
     else n = j / S;
     return int64_t((n * C + c) * S + (j - n * S));
   };
-  double acc = 0;
+  A acc{};
   I j = j0 + threadIdx.x;
   for (; j + (kUnroll - 1) * step < j1; j += kUnroll * step) {
     int64_t i[kUnroll];
@@ -94,19 +111,19 @@ __global__ void sweep_kernel(I C, I S, I per_channel, I slice, FastDiv dS, doubl
 }
 
 // The sweep over [N, C, S] (per_channel = N * S > 0) with load(int64_t i) -> L and
-// apply(L, int64_t i, int64_t c) -> double, on stream st; the channel sums go to part
-// (C * slices(C, per_channel) doubles, or nullptr: none). Then finish(part, out, C, K) adds them per
-// channel.
-template <class Load, class Apply>
-void sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, double* part, Load load, Apply apply) {
+// apply(L, int64_t i, int64_t c) -> A (double, or Sum2), on stream st; the channel sums go to part
+// (C * slices(C, per_channel) of A, or nullptr: none). Then finish(part, out, C, K) adds them per
+// channel (double).
+template <class A, class Load, class Apply>
+void sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, A* part, Load load, Apply apply) {
   const int64_t K = slices(C, per_channel);
   const int64_t slice = (per_channel + K - 1) / K;
   const dim3 grid{unsigned(C), unsigned(K), 1u};
   if (fits_fast_div(C * per_channel + slice + kUnroll * kThreads))
-    sweep_kernel<uint32_t><<<grid, kThreads, 0, st>>>(uint32_t(C), uint32_t(S), uint32_t(per_channel),
-                                                      uint32_t(slice), fast_div(uint32_t(S)), part, load, apply);
+    sweep_kernel<uint32_t, A><<<grid, kThreads, 0, st>>>(uint32_t(C), uint32_t(S), uint32_t(per_channel),
+                                                         uint32_t(slice), fast_div(uint32_t(S)), part, load, apply);
   else
-    sweep_kernel<int64_t><<<grid, kThreads, 0, st>>>(C, S, per_channel, slice, FastDiv{1, 0}, part, load, apply);
+    sweep_kernel<int64_t, A><<<grid, kThreads, 0, st>>>(C, S, per_channel, slice, FastDiv{1, 0}, part, load, apply);
 }
 
 // out[c] = sum over n, s of x[n, c, s] (x contiguous [N, C, S], N * S > 0): the bias gradient of a

@@ -2,7 +2,8 @@
 // max with flat h*W+w indices and NaN winning, average with count_include_pad and
 // divisor_override, ceil mode through OH/OW; adaptive windows [floor(o I / O), ceil((o + 1) I / O))).
 // One thread per output element; the backward passes scatter into a zeroed dx with atomics
-// (overlapping windows add up).
+// (overlapping windows add up). Index math in 32 bits (I = int32_t) wherever every index fits, as a
+// 64-bit division costs several times a 32-bit one.
 #include <cmath>
 
 #include "ew.cuh"
@@ -11,25 +12,34 @@
 namespace ignis_cuda {
 namespace {
 
-template <class T>
+// The geometry in the index type I
+template <class I>
+struct Geo {
+  I N, C, H, W, OH, OW, kh, kw, sh, sw, pt, pl, dh, dw, L, total;
+  __device__ explicit Geo(const IgnisCudaPool& s)
+      : N(I(s.N)), C(I(s.C)), H(I(s.H)), W(I(s.W)), OH(I(s.OH)), OW(I(s.OW)), kh(I(s.kh)), kw(I(s.kw)), sh(I(s.sh)),
+        sw(I(s.sw)), pt(I(s.pt)), pl(I(s.pl)), dh(I(s.dh)), dw(I(s.dw)), L(I(s.OH * s.OW)), total(I(s.N * s.C * s.OH * s.OW)) {}
+};
+
+template <class T, class I>
 __global__ void max_fwd(IgnisCudaPool s, const T* x, T* y, int64_t* ind) {
-  const int64_t L = s.OH * s.OW, total = s.N * s.C * L;
-  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < total; o += int64_t(blockDim.x) * gridDim.x) {
-    const int64_t p = o / L, l = o % L, oh = l / s.OW, ow = l % s.OW;
-    const T* xp = x + p * s.H * s.W;
-    int64_t hs = oh * s.sh - s.pt, he = min(hs + (s.kh - 1) * s.dh + 1, s.H);
-    while (hs < 0) hs += s.dh;
-    int64_t ws = ow * s.sw - s.pl, we = min(ws + (s.kw - 1) * s.dw + 1, s.W);
-    while (ws < 0) ws += s.dw;
-    int64_t mi = hs * s.W + ws;
+  const Geo<I> g(s);
+  for (I o = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); o < g.total; o += I(blockDim.x) * I(gridDim.x)) {
+    const I p = o / g.L, l = o - p * g.L, oh = l / g.OW, ow = l - oh * g.OW;
+    const T* xp = x + int64_t(p) * g.H * g.W;
+    I hs = oh * g.sh - g.pt, he = min(hs + (g.kh - 1) * g.dh + 1, g.H);
+    while (hs < 0) hs += g.dh;
+    I ws = ow * g.sw - g.pl, we = min(ws + (g.kw - 1) * g.dw + 1, g.W);
+    while (ws < 0) ws += g.dw;
+    I mi = hs * g.W + ws;
     T mv = -INFINITY;
-    for (int64_t ih = hs; ih < he; ih += s.dh)
-      for (int64_t iw = ws; iw < we; iw += s.dw) {
-        const T v = xp[ih * s.W + iw];
-        if (v > mv || isnan(v)) { mv = v; mi = ih * s.W + iw; }
+    for (I ih = hs; ih < he; ih += g.dh)
+      for (I iw = ws; iw < we; iw += g.dw) {
+        const T v = xp[ih * g.W + iw];
+        if (v > mv || isnan(v)) { mv = v; mi = ih * g.W + iw; }
       }
     y[o] = mv;
-    if (ind) ind[o] = mi;
+    if (ind) ind[o] = int64_t(mi);
   }
 }
 
@@ -124,13 +134,22 @@ __global__ void adaptive_avg_bwd(IgnisCudaPool s, const T* dy, T* dx) {
   }
 }
 
-template <class T>
+template <class T, class I>
 __global__ void unpool_add(IgnisCudaPool s, const T* dy, const int64_t* ind, T* dx) {
-  const int64_t L = s.OH * s.OW, HW = s.H * s.W, total = s.N * s.C * L;
-  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < total; o += int64_t(blockDim.x) * gridDim.x) {
+  const Geo<I> g(s);
+  const int64_t HW = int64_t(g.H) * g.W;
+  for (I o = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); o < g.total; o += I(blockDim.x) * I(gridDim.x)) {
     const int64_t i = ind[o];
-    if (i >= 0 && i < HW) atomicAdd(dx + (o / L) * HW + i, dy[o]);
+    if (i >= 0 && i < HW) atomicAdd(dx + int64_t(o / g.L) * HW + i, dy[o]);
   }
+}
+
+// Whether every index of the max-pooling kernels fits in 32 bits: the input's and the output's
+// elements (plus a grid stride past the end), and the windows' reach past the input's edge.
+bool idx32(const IgnisCudaPool& s, int64_t total) {
+  const int64_t lim = int64_t(1) << 30;
+  return s.N * s.C * s.H * s.W < lim && total + int64_t(blocks_for(total, 256)) * 256 < lim &&
+         (s.OH + 1) * s.sh + s.kh * s.dh + s.H < lim && (s.OW + 1) * s.sw + s.kw * s.dw + s.W < lim;
 }
 
 }  // namespace
@@ -141,7 +160,8 @@ void pool_fwd_cuda(int dev, const IgnisCudaPool& s, const void* x, void* y, int6
   cudaStream_t st = stream(dev);
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "pool2d", {
     if (s.adaptive) adaptive_fwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(x), static_cast<T*>(y), ind);
-    else if (s.max) max_fwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(x), static_cast<T*>(y), ind);
+    else if (s.max && idx32(s, total)) max_fwd<T, int32_t><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(x), static_cast<T*>(y), ind);
+    else if (s.max) max_fwd<T, int64_t><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(x), static_cast<T*>(y), ind);
     else avg_fwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(x), static_cast<T*>(y));
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "pool2d");
@@ -156,7 +176,8 @@ void pool_bwd_cuda(int dev, const IgnisCudaPool& s, const void* dy, const int64_
   if (total == 0) return;
   if (s.max && !ind) fail("ValueError", "max_pool2d backward: indices are missing");
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "pool2d backward", {
-    if (s.max) unpool_add<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
+    if (s.max && idx32(s, total)) unpool_add<T, int32_t><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
+    else if (s.max) unpool_add<T, int64_t><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
     else if (s.adaptive) adaptive_avg_bwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), static_cast<T*>(dx));
     else avg_bwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), static_cast<T*>(dx));
   });

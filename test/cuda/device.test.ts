@@ -225,6 +225,26 @@ describeCuda('CUDA devices and memory', () => {
     expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ mainBad: 0, workerBad: [0, 0, 0], endlessBad: 0, after: 0, leaked: { tensors: 0, bytes: 0 } });
   }, 120_000);
 
+  it('IGNIS_CUDA_HOST_TIMES=1: the library tallies its host time per call and prints the table at exit', () => {
+    const root = join(__dirname, '..', '..');
+    const dist = join(root, 'dist', 'index.js');
+    expect(existsSync(dist), 'dist/ is built').toBe(true);
+    const code = `const i = require(${JSON.stringify(dist)}); const x = i.randn([64], { device: 'cuda' });
+      for (let k = 0; k < 3; k++) x.relu().sum(); i.F.conv2d(i.randn([1, 2, 5, 5], { device: 'cuda' }), i.randn([3, 2, 3, 3], { device: 'cuda' })); i.cuda.synchronize();`;
+    const run = (on: string) => spawnSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8', env: { ...process.env, IGNIS_CUDA_HOST_TIMES: on }, timeout: 60_000 });
+    const r = run('1');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('ignis host times');
+    // name, calls, total µs, median µs: three relus (and the randn casts' launches, if any)
+    const row = (name: string) => r.stderr.split('\n').find((l) => l.trim().startsWith(name));
+    expect(Number(row('elementwise launch')?.trim().split(/\s+/).at(-3))).toBeGreaterThanOrEqual(3);
+    expect(row('reduce launch'), r.stderr).toBeDefined();
+    expect(row('conv2d forward (whole call)'), r.stderr).toBeDefined();
+    expect(row('dev_malloc'), r.stderr).toBeDefined();
+    // off (unset or 0): nothing printed
+    expect(run('0').stderr).not.toContain('ignis host times');
+  }, 60_000);
+
   it.skipIf(!cudaEmulated)('benchmark mode: a cudnnFind that runs out of memory falls back to the heuristics until memory comes free (emulator)', () => {
     // the emulator's cudnnFind* fails as out of device memory while IGNIS_CUDA_EMU_FIND_FAIL is set
     const x = ignis.randn([2, 3, 9, 9], { device: 'cuda' });

@@ -352,24 +352,35 @@ for (const dev of devices) {
     });
 
     it('batch norm: training (batch stats, running update) and eval, forward and backward', () => {
-      const x = sample([4, 3, 5, 6], -2, 3, 17);
-      const w = sample([3], 0.5, 1.5, 18), b = sample([3], -1, 1, 19);
-      for (const training of [true, false]) {
-        const rmR = ignis.full([3], 0.1), rvR = ignis.full([3], 1.5);
-        const rmD = on(rmR, dev).clone(), rvD = on(rvR, dev).clone();
-        const xr = x.clone().requiresGrad_(), wr = w.clone().requiresGrad_(), br = b.clone().requiresGrad_();
-        const yr = F.batchNorm(xr, rmR, rvR, wr, br, { training, momentum: 0.2 });
-        yr.mul(x.cos()).sum().backward();
-        const xd = on(x, dev).detach().requiresGrad_(), wd = on(w, dev).detach().requiresGrad_(), bd = on(b, dev).detach().requiresGrad_();
-        const yd = F.batchNorm(xd, rmD, rvD, wd, bd, { training, momentum: 0.2 });
-        yd.mul(on(x, dev).cos()).sum().backward();
-        const tag = training ? 'train' : 'eval';
-        expectClose(yd, yr, 1e-5, 1e-5, `bn ${tag} forward`);
-        expectClose(xd.grad!, xr.grad!, 1e-4, 1e-5, `bn ${tag} dx`);
-        expectClose(wd.grad!, wr.grad!, 1e-4, 1e-5, `bn ${tag} dw`);
-        expectClose(bd.grad!, br.grad!, 1e-5, 1e-5, `bn ${tag} db`);
-        expectClose(rmD, rmR, 1e-6, 1e-6, `bn ${tag} running mean`);
-        expectClose(rvD, rvR, 1e-6, 1e-6, `bn ${tag} running var`);
+      // [4, 3, 5, 6]: CUDA's one-kernel path; [8, 3, 41, 67] (66K elements): the sweeps over a
+      // C x K grid, the statistics kernel and the elementwise pass
+      for (const [shape, seed] of [[[4, 3, 5, 6], 17], [[8, 3, 41, 67], 27]] as [number[], number][]) {
+        const x = sample(shape, -2, 3, seed);
+        const w = sample([3], 0.5, 1.5, 18), b = sample([3], -1, 1, 19);
+        for (const training of [true, false]) {
+          const rmR = ignis.full([3], 0.1), rvR = ignis.full([3], 1.5);
+          const rmD = on(rmR, dev).clone(), rvD = on(rvR, dev).clone();
+          const xr = x.clone().requiresGrad_(), wr = w.clone().requiresGrad_(), br = b.clone().requiresGrad_();
+          const yr = F.batchNorm(xr, rmR, rvR, wr, br, { training, momentum: 0.2 });
+          yr.mul(x.cos()).sum().backward();
+          const xd = on(x, dev).detach().requiresGrad_(), wd = on(w, dev).detach().requiresGrad_(), bd = on(b, dev).detach().requiresGrad_();
+          const yd = F.batchNorm(xd, rmD, rvD, wd, bd, { training, momentum: 0.2 });
+          yd.mul(on(x, dev).cos()).sum().backward();
+          const tag = `${training ? 'train' : 'eval'} ${shape}`;
+          expectClose(yd, yr, 1e-5, 1e-5, `bn ${tag} forward`);
+          expectClose(xd.grad!, xr.grad!, 1e-4, 1e-5, `bn ${tag} dx`);
+          expectClose(wd.grad!, wr.grad!, 1e-4, 1e-5, `bn ${tag} dw`);
+          expectClose(bd.grad!, br.grad!, 1e-5, 1e-5, `bn ${tag} db`);
+          expectClose(rmD, rmR, 1e-6, 1e-6, `bn ${tag} running mean`);
+          expectClose(rvD, rvR, 1e-6, 1e-6, `bn ${tag} running var`);
+        }
+        // no affine parameters, no running statistics (batch statistics in eval mode too)
+        const xr = x.clone().requiresGrad_(), xd = on(x, dev).detach().requiresGrad_();
+        F.batchNorm(xr, null, null, null, null, { training: true }).mul(x.sin()).sum().backward();
+        const yd = F.batchNorm(xd, null, null, null, null, { training: true });
+        yd.mul(on(x, dev).sin()).sum().backward();
+        expectClose(yd, F.batchNorm(x, null, null, null, null, { training: true }), 1e-5, 1e-5, `bn no affine ${shape}`);
+        expectClose(xd.grad!, xr.grad!, 1e-4, 1e-5, `bn no affine dx ${shape}`);
       }
     });
 
@@ -387,18 +398,20 @@ for (const dev of devices) {
         (p: Tensor[]) => new ignis.optim.Adagrad(p, { lr: 0.05 }),
         (p: Tensor[]) => new ignis.optim.Adagrad(p, { lr: 0.05, lrDecay: 0.1, weightDecay: 0.01, initialAccumulatorValue: 0.5, maximize: true }),
       ]) {
-        const w0 = sample([5, 7], -1, 1, 14);
-        const pr = w0.clone().requiresGrad_(), pd = on(w0, dev).detach().requiresGrad_();
-        const or = make([pr]), od = make([pd]);
+        // a small parameter and one of 4500 elements: on CUDA units of 2048, each thread 4 elements
+        // loaded together, then a part unit
+        const w0s = [sample([5, 7], -1, 1, 14), sample([4500], -1, 1, 16)];
+        const prs = w0s.map((w) => w.clone().requiresGrad_()), pds = w0s.map((w) => on(w, dev).detach().requiresGrad_());
+        const or = make(prs), od = make(pds);
         for (let step = 0; step < 3; step++) {
-          for (const [p, o] of [[pr, or], [pd, od]] as const) {
+          for (const [ps, o] of [[prs, or], [pds, od]] as const) {
             o.zeroGrad();
-            p.mul(p).mul(p.sin()).sum().backward();
+            for (const p of ps) p.mul(p).mul(p.sin()).sum().backward();
             o.step();
           }
         }
         const { params: _, ...opts } = or.paramGroups[0];
-        expectClose(pd, pr, 1e-5, 1e-6, `${or.constructor.name} ${JSON.stringify(opts)}`);
+        pds.forEach((pd, i) => expectClose(pd, prs[i], 1e-5, 1e-6, `${or.constructor.name} ${JSON.stringify(opts)} ${prs[i].shape}`));
       }
     });
 
