@@ -31,11 +31,36 @@ template <class T> DI T log1p_exp_neg_abs_(T z) { return log1p(exp(-fabs(z))); }
 #define IGNIS_ACT_FN DI
 #include "../ops/activation_math.h"
 #undef IGNIS_ACT_FN
-// float32: Phi(x) = erfc(-x / sqrt 2) / 2, no cancellation in the left tail; float64: PyTorch's
-// (1 + erf(x / sqrt 2)) / 2, as the CPU (cpu/activations.cpp: gelu_, gelu_grad)
+// float32 Phi(x) from erfc(|x| / sqrt 2) = t exp(-x^2 / 2 + P(t)), t = 1 / (1 + |x| / (2 sqrt 2)),
+// P of degree 9 fitted to erfc in double (its exponent within 4.5e-8 for |x| / sqrt 2 in [0, 10]);
+// Phi = erfc / 2 left of 0 (no cancellation in the left tail), 1 - erfc / 2 right of it. x^2 is
+// taken with its rounding error (fmaf), so the tail keeps its relative accuracy: GELU within
+// 7.8e-7 relative on [-5, 5] and 4.1e-6 down to -14, where erfcf(-x / sqrt 2) gave 1.5e-6 and
+// 1.1e-5 (x / sqrt 2 rounds), at about half of erfcf's instructions: GELU's forward was
+// compute-bound at 64M elements on an H200 (0.87x PyTorch's GB/s).
+DI float normal_cdf_f32(float x) {
+  const float ax = fabsf(x) < 16.0f ? fabsf(x) : 16.0f;  // erfc(16 / sqrt 2) is 0 in float32
+  // the approximate division (an ulp off) moves the result by under 1e-7 relative
+  const float t = __fdividef(1.0f, fmaf(0.35355339059327373f, ax, 1.0f));
+  float p = 1.421982752e-01f;
+  p = fmaf(p, t, -6.660849572e-01f);
+  p = fmaf(p, t, 1.122452201e+00f);
+  p = fmaf(p, t, -6.513161359e-01f);
+  p = fmaf(p, t, -1.167321836e-01f);
+  p = fmaf(p, t, 2.016705623e-02f);
+  p = fmaf(p, t, 2.836673235e-02f);
+  p = fmaf(p, t, 3.878977692e-01f);
+  p = fmaf(p, t, 9.984927366e-01f);
+  p = fmaf(p, t, -1.265441448e+00f);
+  const float sq = ax * ax;
+  const float lo = fmaf(ax, ax, -sq);  // the square's rounding error, exactly
+  const float half = 0.5f * t * expf((p - 0.5f * lo) - 0.5f * sq);  // erfc(|x| / sqrt 2) / 2
+  return x < 0.0f ? half : 1.0f - half;
+}
+// float64: PyTorch's (1 + erf(x / sqrt 2)) / 2, as the CPU (cpu/activations.cpp: gelu_, gelu_grad)
 template <class T> DI T normal_cdf_(T x) {
   if constexpr (std::is_same_v<T, double>) return T(0.5) * (T(1) + erf(x * T(M_SQRT1_2)));
-  else return T(0.5) * erfc(-x * T(M_SQRT1_2));
+  else return normal_cdf_f32(x);
 }
 template <class T> DI T gelu_(T x) { return x * normal_cdf_(x); }
 template <class T> DI T gelu_grad(T x) {

@@ -87,6 +87,26 @@ for (const dev of devices) {
       }
     });
 
+    it('float32 GELU keeps its relative accuracy across the left tail (forward and backward vs float64)', () => {
+      // a dense grid over [-6, 10] (below -6 the float64 reference, PyTorch's 1 + erf, loses its
+      // own relative accuracy); CUDA takes Phi from its own erfc fit (activations.cu: normal_cdf_f32)
+      const n = 40001;
+      const grid = Array.from({ length: n }, (_, i) => Math.fround(-6 + (16 * i) / (n - 1)));
+      const x32 = on(ignis.tensor(grid), dev).requiresGrad_();
+      const x64 = ignis.tensor(grid, { dtype: 'float64' }).requiresGrad_();
+      const y32 = F.gelu(x32), y64 = F.gelu(x64);
+      y32.sum().backward();
+      y64.sum().backward();
+      const [y, yr, g, gr] = [y32, y64, x32.grad!, x64.grad!].map((t) => t.cpu().toArray() as number[]);
+      let fwd = 0, bwd = 0;
+      for (let i = 0; i < n; i++) {
+        if (yr[i] !== 0) fwd = Math.max(fwd, Math.abs(y[i] - yr[i]) / Math.abs(yr[i]));
+        bwd = Math.max(bwd, Math.abs(g[i] - gr[i]) / (1e-6 + 1e-5 * Math.abs(gr[i])));
+      }
+      expect(fwd, 'forward: max relative error').toBeLessThan(3e-6);
+      expect(bwd, 'backward: max error over 1e-6 + 1e-5 |want|').toBeLessThan(1);
+    });
+
     it('reductions: sum, mean, prod, amax/amin, argmax/argmin over dims, with NaN', () => {
       const x = sample([5, 6, 7]);
       for (const dims of [[0], [1], [2], [0, 2], [0, 1, 2]]) {
