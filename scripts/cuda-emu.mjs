@@ -5,7 +5,9 @@
 //
 //   node scripts/cuda-emu.mjs build            builds build-emu/libignis_cuda_emu.so
 //   node scripts/cuda-emu.mjs test [files...]  builds, then runs vitest on test/cuda (or the
-//                                               files given) with the emulated device
+//                                               files given) with the emulated device; for the
+//                                               whole suite the op tests once more on the kernels'
+//                                               64-bit index paths (IGNIS_CUDA_FORCE_INDEX64=1)
 //   node scripts/cuda-emu.mjs coverage         (after IGNIS_CUDA_EMU_COVERAGE=1 ... test) the kernel
 //                                               lines no test reached
 //
@@ -171,9 +173,17 @@ function test(files) {
   }
   // (under ASan, the graph descriptor check runs the real cuDNN, which does not load with libasan preloaded)
   const skip = asan ? ['--exclude', 'test/cuda/graph_descriptors.test.ts'] : [];
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...(files.length ? files : ['test/cuda']),
-    '--testTimeout=120000', ...skip], { cwd: root, env, stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  const vitest = (args, extra = {}) =>
+    spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...args, '--testTimeout=120000', ...skip],
+      { cwd: root, env: { ...env, ...extra }, stdio: 'inherit' }).status ?? 1;
+  let status = vitest(files.length ? files : ['test/cuda']);
+  // the whole suite: the op tests once more with every launch on its 64-bit index path
+  // (IGNIS_CUDA_FORCE_INDEX64), which only tensors of 2^31 elements reach otherwise
+  if (!files.length && status === 0) {
+    console.log('cuda-emu: the op tests again with IGNIS_CUDA_FORCE_INDEX64=1 (64-bit index paths)');
+    status = vitest(['test/cuda/ops.test.ts', 'test/cuda/gated.test.ts', 'test/cuda/softmax.test.ts'], { IGNIS_CUDA_FORCE_INDEX64: '1' });
+  }
+  process.exit(status);
 }
 
 // the lines of the CUDA sources (kernels and their launchers) that no test run reached

@@ -163,7 +163,7 @@ inline DIter<NOPS> to_diter(const IgnisCudaIter& src, int* mode, bool same_size)
     it.shape[d] = d < src.ndim ? src.shape[d] : 1;
     n *= it.shape[d];
   }
-  it.idx32 = n < (int64_t(1) << 31);
+  it.idx32 = !force_index64() && n < (int64_t(1) << 31);
   for (int d = 0; d < kMaxDims; ++d) it.div[d] = it.idx32 && it.shape[d] > 0 ? fast_div(uint32_t(it.shape[d])) : FastDiv{1, 0};
   bool contig = src.ndim <= 1, vec = true;
   size_t es0 = dtype_size(src.op[0].dtype);

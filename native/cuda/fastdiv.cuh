@@ -26,8 +26,13 @@ inline FastDiv fast_div(uint32_t d) {
 }
 __device__ __forceinline__ uint32_t fast_quot(uint32_t n, FastDiv f) { return (__umulhi(n, f.magic) + n) >> f.shift; }
 
+// IGNIS_CUDA_FORCE_INDEX64=1 (a test switch, read once): every launch takes its 64-bit index path,
+// which otherwise only tensors of 2^31 elements reach (scripts/cuda-emu.mjs test runs the op tests
+// both ways). runtime.cpp.
+bool force_index64();
+
 // Whether every index of a launch stays below 2^31, the range fast_quot is exact in: callers pass the
 // largest index plus one grid stride, the slack for the last increment of a grid-stride loop.
-inline bool fits_fast_div(int64_t max_index) { return max_index < (int64_t(1) << 31); }
+inline bool fits_fast_div(int64_t max_index) { return !force_index64() && max_index < (int64_t(1) << 31); }
 
 }  // namespace ignis_cuda

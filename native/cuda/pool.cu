@@ -147,6 +147,7 @@ __global__ void unpool_add(IgnisCudaPool s, const T* dy, const int64_t* ind, T* 
 // Whether every index of the max-pooling kernels fits in 32 bits: the input's and the output's
 // elements (plus a grid stride past the end), and the windows' reach past the input's edge.
 bool idx32(const IgnisCudaPool& s, int64_t total) {
+  if (force_index64()) return false;
   const int64_t lim = int64_t(1) << 30;
   return s.N * s.C * s.H * s.W < lim && total + int64_t(blocks_for(total, 256)) * 256 < lim &&
          (s.OH + 1) * s.sh + s.kh * s.dh + s.H < lim && (s.OW + 1) * s.sw + s.kw * s.dw + s.W < lim;

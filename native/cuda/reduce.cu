@@ -201,7 +201,7 @@ void reduce_t(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, in
   for (int d = 0; d < nkeep; ++d) s.nout *= in.shape[d];
   for (int d = nkeep; d < in.ndim; ++d) s.nred *= in.shape[d];
   if (s.nout == 0) return;
-  s.red32 = s.nred > 0 && s.nred < (int64_t(1) << 31);
+  s.red32 = !force_index64() && s.nred > 0 && s.nred < (int64_t(1) << 31);
   for (int d = 0; d < s.nk; ++d) s.kdiv[d] = fast_div(uint32_t(s.kshape[d]));
   if (s.red32)
     for (int d = 0; d < s.nr; ++d) s.rdiv[d] = fast_div(uint32_t(s.rshape[d]));

@@ -125,6 +125,14 @@ void check_cuda(cudaError_t e, const char* what) {
   fail(e == cudaErrorMemoryAllocation ? "MemoryError" : "DeviceError", m);
 }
 
+bool force_index64() {
+  static const bool on = [] {
+    const char* v = std::getenv("IGNIS_CUDA_FORCE_INDEX64");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
 namespace hostt {
 const bool g_on = [] {
   const char* v = std::getenv("IGNIS_CUDA_HOST_TIMES");
