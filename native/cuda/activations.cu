@@ -112,10 +112,7 @@ template <class I, class T, class F>
 __global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, FastDiv dS, FastDiv dC, bool vec, F f) {
   const I stride = I(blockDim.x) * gridDim.x;
   if constexpr (std::is_same_v<I, uint32_t>) {
-    auto channel = [&](uint32_t i) {
-      const uint32_t q = fast_quot(i, dS);
-      return q - fast_quot(q, dC) * C;
-    };
+    auto channel = [&](uint32_t i) { return channel_of(i, C, S, dS, dC); };
     if (vec) {
       constexpr int V = 16 / sizeof(T);
       using P = Pack<T, V>;
@@ -164,7 +161,7 @@ __global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, Fas
   } else {
     for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
       T v = y[i];
-      if (b) v += b[(i / S) % C];
+      if (b) v += b[channel_of(i, C, S, dS, dC)];
       if (out) {
         if (b) y[i] = v;
         out[i] = f(v);

@@ -101,8 +101,9 @@ __global__ void bn_bwd(IgnisCudaBn s, const T* x, const T* dy, const T* w, const
 
 unsigned grid(int64_t C) { return unsigned(C < 65535 ? C : 65535); }
 
-// Up to this many elements (N * C * S) the one-kernel path: fewer launches, enough work per block.
-constexpr int64_t kSmallBn = int64_t(1) << 16;
+// Up to 64K elements (N * C * S), or none per channel, the one-kernel path: fewer launches, enough
+// work per block.
+bool one_kernel(const IgnisCudaBn& s) { return s.N * s.S == 0 || s.N * s.C * s.S <= (int64_t(1) << 16); }
 
 // Per channel c, from the sweep's partial sums (K per channel, added in order): the batch mean
 // (training: sums of x), or the biased variance and everything after it (training: sums of
@@ -167,16 +168,8 @@ __global__ void bn_bwd_coef(IgnisCudaBn s, const chansum::Sum2* part, int64_t K,
 template <class I, class F>
 __global__ void bn_apply(I total, I C, I S, FastDiv dS, FastDiv dC, F f) {
   const I stride = I(blockDim.x) * gridDim.x;
-  for (I k = I(blockIdx.x) * blockDim.x + threadIdx.x; k < total; k += stride) {
-    I c;
-    if constexpr (std::is_same_v<I, uint32_t>) {
-      const uint32_t q = fast_quot(k, dS);
-      c = q - fast_quot(q, dC) * C;
-    } else {
-      c = (k / S) % C;
-    }
-    f(int64_t(k), int64_t(c));
-  }
+  for (I k = I(blockIdx.x) * blockDim.x + threadIdx.x; k < total; k += stride)
+    f(int64_t(k), int64_t(channel_of(k, C, S, dS, dC)));
 }
 
 template <class F>
@@ -192,13 +185,12 @@ void bn_apply_launch(cudaStream_t st, int64_t total, int64_t C, int64_t S, F f) 
 template <class T>
 void bn_fwd_t(int dev, const IgnisCudaBn& s, const T* x, const T* w, const T* b, T* rm, T* rv, T* y, T* smean, T* svar) {
   cudaStream_t st = stream(dev);
-  const int64_t M = s.N * s.S, total = s.C * M;
-  if (M == 0 || total <= kSmallBn) {
+  if (one_kernel(s)) {
     bn_fwd<T><<<grid(s.C), kThreads, 0, st>>>(s, x, w, b, rm, rv, y, smean, svar);
     prof::launch(grid(s.C), kThreads);
     return;
   }
-  const int64_t K = chansum::slices(s.C, M);
+  const int64_t M = s.N * s.S, total = s.C * M, K = chansum::slices(s.C, M);
   Scratch part(dev, s.training ? size_t(s.C * K) * sizeof(double) : 0);
   Scratch coef(dev, size_t(2 * s.C) * sizeof(T));
   double* pp = static_cast<double*>(part.p);
@@ -223,13 +215,12 @@ template <class T>
 void bn_bwd_t(int dev, const IgnisCudaBn& s, const T* x, const T* dy, const T* w, const T* smean, const T* svar, T* dx,
               T* dw, T* db) {
   cudaStream_t st = stream(dev);
-  const int64_t M = s.N * s.S, total = s.C * M;
-  if (M == 0 || total <= kSmallBn) {
+  if (one_kernel(s)) {
     bn_bwd<T><<<grid(s.C), kThreads, 0, st>>>(s, x, dy, w, smean, svar, dx, dw, db);
     prof::launch(grid(s.C), kThreads);
     return;
   }
-  const int64_t K = chansum::slices(s.C, M);
+  const int64_t M = s.N * s.S, total = s.C * M, K = chansum::slices(s.C, M);
   Scratch part(dev, size_t(s.C * K) * sizeof(chansum::Sum2));
   Scratch coef(dev, size_t(3 * s.C) * sizeof(T));
   auto* pp = static_cast<chansum::Sum2*>(part.p);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "common.h"
 
@@ -25,6 +26,18 @@ inline FastDiv fast_div(uint32_t d) {
   return FastDiv{uint32_t(((one << 32) * ((one << s) - d)) / d + 1), s};
 }
 __device__ __forceinline__ uint32_t fast_quot(uint32_t n, FastDiv f) { return (__umulhi(n, f.magic) + n) >> f.shift; }
+
+// The channel of flat index i of a [N, C, S] tensor: two fast_quot for uint32_t indices (dS, dC the
+// divisors S and C), plain division for int64_t ones.
+template <class I>
+__device__ __forceinline__ I channel_of(I i, I C, I S, FastDiv dS, FastDiv dC) {
+  if constexpr (std::is_same_v<I, uint32_t>) {
+    const uint32_t q = fast_quot(i, dS);
+    return q - fast_quot(q, dC) * C;
+  } else {
+    return (i / S) % C;
+  }
+}
 
 // IGNIS_CUDA_FORCE_INDEX64=1 (a test switch, read once): every launch takes its 64-bit index path,
 // which otherwise only tensors of 2^31 elements reach (scripts/cuda-emu.mjs test runs the op tests

@@ -25,14 +25,7 @@ __global__ void prelu_fwd_k(const T* __restrict__ x, const T* __restrict__ w, T*
                             FastDiv dI, FastDiv dC) {
   for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += I(gridDim.x) * blockDim.x) {
     const T v = x[i];
-    I c;
-    if constexpr (std::is_same_v<I, uint32_t>) {
-      const uint32_t q = fast_quot(i, dI);
-      c = q - fast_quot(q, dC) * C;
-    } else {
-      c = (i / inner) % C;
-    }
-    y[i] = v * (v > T(0) ? T(1) : w[c]);
+    y[i] = v * (v > T(0) ? T(1) : w[channel_of(i, C, inner, dI, dC)]);
   }
 }
 
