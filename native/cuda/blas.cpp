@@ -16,6 +16,7 @@ namespace {
 
 std::mutex g_mu;
 std::vector<cublasHandle_t> g_handles;
+std::vector<cudaStream_t> g_streams;  // the stream each handle was last bound to
 
 const char* status_name(cublasStatus_t s) {
   switch (s) {
@@ -34,12 +35,21 @@ void check(cublasStatus_t s, const std::string& what) {
   fail(s == CUBLAS_STATUS_ALLOC_FAILED ? "MemoryError" : "DeviceError", what + ": " + status_name(s));
 }
 
+// The device's handle, bound to its stream. The stream is set when it differs from the one set last
+// (once: a device keeps its stream): cublasSetStream also resets the handle's workspace to the
+// default pool, work not worth repeating on every matmul.
 cublasHandle_t handle(int dev) {
   cudaStream_t st = stream(dev);  // also makes dev current
   std::lock_guard<std::mutex> lk(g_mu);
-  if (int(g_handles.size()) <= dev) g_handles.resize(size_t(dev) + 1, nullptr);
+  if (int(g_handles.size()) <= dev) {
+    g_handles.resize(size_t(dev) + 1, nullptr);
+    g_streams.resize(size_t(dev) + 1, nullptr);
+  }
   if (!g_handles[size_t(dev)]) check(cublasCreate(&g_handles[size_t(dev)]), "matmul: cublasCreate");
-  check(cublasSetStream(g_handles[size_t(dev)], st), "matmul: cublasSetStream");
+  if (g_streams[size_t(dev)] != st) {
+    check(cublasSetStream(g_handles[size_t(dev)], st), "matmul: cublasSetStream");
+    g_streams[size_t(dev)] = st;
+  }
   return g_handles[size_t(dev)];
 }
 

@@ -29,18 +29,27 @@ namespace {
 
 std::mutex g_mu;
 std::vector<cudnnHandle_t> g_handles;
+std::vector<cudaStream_t> g_streams;  // the stream each handle was last bound to
 
 void check(cudnnStatus_t s, const std::string& what) {
   if (s == CUDNN_STATUS_SUCCESS) return;
   fail(cudnn_out_of_memory(s) ? "MemoryError" : "DeviceError", what + ": " + cudnnGetErrorString(s));
 }
 
+// The device's handle, bound to its stream when that differs from the one set last (once: a device
+// keeps its stream), as blas.cpp's.
 cudnnHandle_t handle(int dev) {
   cudaStream_t st = stream(dev);
   std::lock_guard<std::mutex> lk(g_mu);
-  if (int(g_handles.size()) <= dev) g_handles.resize(size_t(dev) + 1, nullptr);
+  if (int(g_handles.size()) <= dev) {
+    g_handles.resize(size_t(dev) + 1, nullptr);
+    g_streams.resize(size_t(dev) + 1, nullptr);
+  }
   if (!g_handles[size_t(dev)]) check(cudnnCreate(&g_handles[size_t(dev)]), "cudnnCreate");
-  check(cudnnSetStream(g_handles[size_t(dev)], st), "cudnnSetStream");
+  if (g_streams[size_t(dev)] != st) {
+    check(cudnnSetStream(g_handles[size_t(dev)], st), "cudnnSetStream");
+    g_streams[size_t(dev)] = st;
+  }
   return g_handles[size_t(dev)];
 }
 
