@@ -5,6 +5,8 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -18,6 +20,13 @@ struct CudaError : std::runtime_error {
   std::string kind;
   CudaError(std::string k, const std::string& m) : std::runtime_error(m), kind(std::move(k)) {}
 };
+
+// Whether the environment variable `name` is set to something other than "" or "0" (the library's
+// switches: IGNIS_CUDNN_GRAPH_LOG, IGNIS_CUDA_HOST_TIMES, IGNIS_CUDA_FORCE_INDEX64).
+inline bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::strcmp(v, "0") != 0;
+}
 
 // Host-time tally, a diagnostic for the device machine (IGNIS_CUDA_HOST_TIMES=1 in the
 // environment): each Scope adds the host time it spans to its name's total, and the totals (calls,

@@ -405,10 +405,7 @@ float time_calls(int dev, const std::function<void()>& f, int reps) {
 }
 
 bool logging() {
-  static const bool on = [] {
-    const char* v = std::getenv("IGNIS_CUDNN_GRAPH_LOG");
-    return v && *v && std::string(v) != "0";
-  }();
+  static const bool on = env_flag("IGNIS_CUDNN_GRAPH_LOG");
   return on;
 }
 

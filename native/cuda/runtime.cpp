@@ -126,18 +126,12 @@ void check_cuda(cudaError_t e, const char* what) {
 }
 
 bool force_index64() {
-  static const bool on = [] {
-    const char* v = std::getenv("IGNIS_CUDA_FORCE_INDEX64");
-    return v && *v && std::strcmp(v, "0") != 0;
-  }();
+  static const bool on = env_flag("IGNIS_CUDA_FORCE_INDEX64");
   return on;
 }
 
 namespace hostt {
-const bool g_on = [] {
-  const char* v = std::getenv("IGNIS_CUDA_HOST_TIMES");
-  return v && *v && std::strcmp(v, "0") != 0;
-}();
+const bool g_on = env_flag("IGNIS_CUDA_HOST_TIMES");
 namespace {
 struct Tally {
   std::vector<int64_t> ns;  // every call's, for the median (robust to the first calls' plan builds)
