@@ -219,6 +219,16 @@ void order(std::vector<uint32_t>& v, size_t n) {
 }
 }  // namespace
 
+// IGNIS_CUDA_EMU_SKIP_KERNELS=1: launches are checked but their kernels do not run (the results are
+// garbage): for timing the host side of the CUDA path (dispatch, addon, library, allocator) alone
+bool skip_kernels() {
+  static const bool on = [] {
+    const char* v = std::getenv("IGNIS_CUDA_EMU_SKIP_KERNELS");
+    return v && *v && std::string(v) != "0";
+  }();
+  return on;
+}
+
 bool run(const Cfg& cfg, void (*body)(void*), void* arg) {
   const uint64_t nthreads = uint64_t(cfg.block.x) * cfg.block.y * cfg.block.z;
   // the device's limits: a launch past them fails with cudaErrorInvalidConfiguration
@@ -231,6 +241,7 @@ bool run(const Cfg& cfg, void (*body)(void*), void* arg) {
     set_launch_error(cudaErrorInvalidValue);
     return false;
   }
+  if (skip_kernels()) return true;
   Sched& s = t_s;
   if (s.body) {
     std::fprintf(stderr, "ignis CUDA emulator: a kernel launched a kernel\n");
