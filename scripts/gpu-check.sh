@@ -85,7 +85,7 @@ grep -E "ERROR SUMMARY|gpu-smoke:" "$OUT/memcheck.log" | tail -2
 grep -E "expression activation: first CUDA use" "$OUT/cuda-tests.log" | tail -1 || true  # NVRTC compile + load cost
 grep -E "^(FAIL|ok   agreement)|^gpu-profile-check:" "$OUT/profile.log" || true
 for f in cuda-tests bench; do
-  echo "cuDNN graph plans in $f: $(grep -c 'cuDNN graph .*built in' "$OUT/$f.log") built, $(grep -c 'cuDNN graph .*declined' "$OUT/$f.log") declined, $(grep -c 'failed to execute' "$OUT/$f.log") failed to run"
+  echo "cuDNN graph plans in $f: $(grep -c 'cuDNN graph .*built in' "$OUT/$f.log") built, $(grep -c 'cuDNN graph .*declined' "$OUT/$f.log") declined, $(grep -c 'cuDNN graph .*not tried' "$OUT/$f.log") not tried (no engine on an earlier shape), $(grep -c 'failed to execute' "$OUT/$f.log") failed to run"
 done
 grep -m 4 -E "cuDNN graph .*(built in|declined|failed)" "$OUT/bench.log" || true
 grep -E "^SUMMARY" "$OUT/bench.log" || true

@@ -64,6 +64,31 @@ int main() {
                 failures += ok ? 0 : 1;
               }
             }
+  // run_graph's no-engine memo: once the heuristics list no engine for one graph of a family, the
+  // family's other shapes are declined without a build; a decline at any other step, or a graph
+  // without a family, is tried per shape
+  {
+    int builds = 0;
+    const char* at = kNoEngine;
+    auto declining = [&](Plan&) {
+      ++builds;
+      throw Decline{CUDNN_STATUS_NOT_SUPPORTED, at};
+    };
+    const int64_t uids[1] = {UID_X};
+    void* const ptrs[1] = {nullptr};
+    GraphRun ran;
+    auto attempt = [&](const char* key, const char* family) {
+      return run_graph(0, nullptr, key, declining, uids, ptrs, 1, "memo check", "", [] {}, ran, family);
+    };
+    const bool r1 = attempt("memo 1", "family A"), r2 = attempt("memo 2", "family A");
+    const bool r3 = attempt("memo 3", "family B"), r4 = attempt("memo 3", "family B");  // the same shape again: cached
+    at = "operation graph";
+    const bool r5 = attempt("memo 5", "family C"), r6 = attempt("memo 6", "family C");
+    const bool r7 = attempt("memo 7", ""), r8 = attempt("memo 8", "");
+    const bool ok = !(r1 || r2 || r3 || r4 || r5 || r6 || r7 || r8) && builds == 1 + 1 + 2 + 2;
+    std::printf("%s no-engine memo: %d builds for 8 attempts (expected 6)\n", ok ? "ok  " : "FAIL", builds);
+    failures += ok ? 0 : 1;
+  }
   std::printf("%d graphs, %d failures\n", graphs, failures);
   return failures ? 1 : 0;
 }
