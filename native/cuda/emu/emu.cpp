@@ -219,8 +219,6 @@ void order(std::vector<uint32_t>& v, size_t n) {
 }
 }  // namespace
 
-// IGNIS_CUDA_EMU_SKIP_KERNELS=1: launches are checked but their kernels do not run (the results are
-// garbage): for timing the host side of the CUDA path (dispatch, addon, library, allocator) alone
 bool skip_kernels() {
   static const bool on = [] {
     const char* v = std::getenv("IGNIS_CUDA_EMU_SKIP_KERNELS");

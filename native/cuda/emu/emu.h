@@ -71,6 +71,10 @@ const uint3& thread_idx();
 // for a bad configuration or a barrier that not every live thread reached.
 bool run(const Cfg& cfg, void (*body)(void*), void* arg);
 
+// IGNIS_CUDA_EMU_SKIP_KERNELS=1: launches (and the cuDNN / cuBLAS stand-ins' arithmetic) are checked
+// but not run, for timing the host side of the CUDA path alone; the results are garbage
+bool skip_kernels();
+
 void sync_threads();
 // exchanges 8 bytes among the 32 lanes of the calling warp: lane i receives what lane `src(i)` gave
 uint64_t warp_exchange(uint64_t v, int xor_mask);

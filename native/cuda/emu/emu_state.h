@@ -5,4 +5,5 @@
 namespace emu {
 // what the next cudaGetLastError() returns (a failed launch, as the device reports it)
 void set_launch_error(cudaError_t e);
+bool skip_kernels();  // emu.h
 }  // namespace emu
