@@ -1,8 +1,8 @@
 // 2-d max / average pooling: the CUDA twins of cpu/pool.cpp's reference loops (PyTorch semantics:
 // max with flat h*W+w indices and NaN winning, average with count_include_pad and
 // divisor_override, ceil mode through OH/OW; adaptive windows [floor(o I / O), ceil((o + 1) I / O))).
-// One thread per output element; the backward passes scatter into a zeroed dx with atomics
-// (overlapping windows add up). Index math in 32 bits (I = int32_t) wherever every index fits, as a
+// One thread per output element; the backward of max and average pooling gathers (one thread per
+// input element), the adaptive ones scatter into a zeroed dx with atomics (overlapping windows add up). Index math in 32 bits (I = int32_t) wherever every index fits, as a
 // 64-bit division costs several times a 32-bit one.
 #include <cmath>
 
@@ -76,17 +76,25 @@ __global__ void avg_fwd(IgnisCudaPool s, const T* x, T* y) {
   }
 }
 
+// Average pooling's backward as a gather, as max pooling's: one thread per input element, summing
+// dy / divisor over the windows that hold it, in output order (no zeroing pass, no atomics).
 template <class T>
 __global__ void avg_bwd(IgnisCudaPool s, const T* dy, T* dx) {
-  const int64_t L = s.OH * s.OW, total = s.N * s.C * L;
-  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < total; o += int64_t(blockDim.x) * gridDim.x) {
-    const int64_t p = o / L, l = o % L;
-    int64_t hs, he, ws, we, div;
-    if (!avg_window<T>(s, l / s.OW, l % s.OW, hs, he, ws, we, div)) continue;
-    const T g = dy[o] / T(div);
-    T* xp = dx + p * s.H * s.W;
-    for (int64_t ih = hs; ih < he; ++ih)
-      for (int64_t iw = ws; iw < we; ++iw) atomicAdd(xp + ih * s.W + iw, g);
+  const int64_t L = s.OH * s.OW, HW = s.H * s.W, n = s.N * s.C * HW;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
+    const int64_t p = i / HW, r = i - p * HW, ih = r / s.W, iw = r - ih * s.W;
+    const int64_t hh = ih + s.pt, ww = iw + s.pl;
+    const int64_t oh0 = hh < s.kh ? 0 : (hh - s.kh) / s.sh + 1, oh1 = min(hh / s.sh + 1, s.OH);
+    const int64_t ow0 = ww < s.kw ? 0 : (ww - s.kw) / s.sw + 1, ow1 = min(ww / s.sw + 1, s.OW);
+    const T* dyp = dy + p * L;
+    T acc = 0;
+    for (int64_t oh = oh0; oh < oh1; ++oh)
+      for (int64_t ow = ow0; ow < ow1; ++ow) {
+        int64_t hs, he, ws, we, div;
+        if (avg_window<T>(s, oh, ow, hs, he, ws, we, div) && ih >= hs && ih < he && iw >= ws && iw < we)
+          acc += dyp[oh * s.OW + ow] / T(div);
+      }
+    dx[i] = acc;
   }
 }
 
@@ -134,6 +142,33 @@ __global__ void adaptive_avg_bwd(IgnisCudaPool s, const T* dy, T* dx) {
   }
 }
 
+// Max pooling's backward as a gather (PyTorch's max_pool_backward_nchw pattern): one thread per
+// input element, summing dy over the outputs whose window span covers it and whose argmax it is, in
+// output order. No zeroing pass over dx and no atomics, and the sum's order is fixed where windows
+// overlap (the scatter's atomics made it vary from run to run).
+template <class T, class I>
+__global__ void max_bwd_gather(IgnisCudaPool s, const T* dy, const int64_t* ind, T* dx) {
+  const Geo<I> g(s);
+  const I HW = g.H * g.W, n = g.N * g.C * HW;
+  const I span_h = (g.kh - 1) * g.dh + 1, span_w = (g.kw - 1) * g.dw + 1;
+  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < n; i += I(blockDim.x) * I(gridDim.x)) {
+    const I p = i / HW, r = i - p * HW, ih = r / g.W, iw = r - ih * g.W;
+    // window oh spans rows [oh sh - pt, oh sh - pt + span_h): those that hold ih
+    const I hh = ih + g.pt, ww = iw + g.pl;
+    const I oh0 = hh < span_h ? 0 : (hh - span_h) / g.sh + 1, oh1 = min(hh / g.sh + 1, g.OH);
+    const I ow0 = ww < span_w ? 0 : (ww - span_w) / g.sw + 1, ow1 = min(ww / g.sw + 1, g.OW);
+    const T* dyp = dy + int64_t(p) * g.L;
+    const int64_t* ip = ind + int64_t(p) * g.L;
+    T acc = 0;
+    for (I oh = oh0; oh < oh1; ++oh)
+      for (I ow = ow0; ow < ow1; ++ow) {
+        const I o = oh * g.OW + ow;
+        if (ip[o] == int64_t(r)) acc += dyp[o];
+      }
+    dx[i] = acc;
+  }
+}
+
 template <class T, class I>
 __global__ void unpool_add(IgnisCudaPool s, const T* dy, const int64_t* ind, T* dx) {
   const Geo<I> g(s);
@@ -171,16 +206,26 @@ void pool_fwd_cuda(int dev, const IgnisCudaPool& s, const void* x, void* y, int6
 
 void pool_bwd_cuda(int dev, const IgnisCudaPool& s, const void* dy, const int64_t* ind, void* dx) {
   cudaStream_t st = stream(dev);
-  const int64_t total = s.N * s.C * s.OH * s.OW;
-  const size_t dx_bytes = size_t(s.N * s.C * s.H * s.W) * dtype_size(s.dtype);
+  const int64_t total = s.N * s.C * s.OH * s.OW, inputs = s.N * s.C * s.H * s.W;
+  if (s.max && total > 0 && !ind) fail("ValueError", "max_pool2d backward: indices are missing");
+  if (!s.adaptive && total > 0) {
+    // the gathers write every element of dx
+    IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "pool2d backward", {
+      if (s.max && idx32(s, total)) max_bwd_gather<T, int32_t><<<blocks_for(inputs, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
+      else if (s.max) max_bwd_gather<T, int64_t><<<blocks_for(inputs, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
+      else avg_bwd<T><<<blocks_for(inputs, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), static_cast<T*>(dx));
+    });
+    IGNIS_CUDA_CHECK(cudaGetLastError(), "pool2d backward");
+    prof::launch(blocks_for(inputs, 256), 256);
+    return;
+  }
+  const size_t dx_bytes = size_t(inputs) * dtype_size(s.dtype);
   if (dx_bytes) IGNIS_CUDA_CHECK(cudaMemsetAsync(dx, 0, dx_bytes, st), "pool2d backward");
   if (total == 0) return;
-  if (s.max && !ind) fail("ValueError", "max_pool2d backward: indices are missing");
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "pool2d backward", {
     if (s.max && idx32(s, total)) unpool_add<T, int32_t><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
     else if (s.max) unpool_add<T, int64_t><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
-    else if (s.adaptive) adaptive_avg_bwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), static_cast<T*>(dx));
-    else avg_bwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), static_cast<T*>(dx));
+    else adaptive_avg_bwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), static_cast<T*>(dx));
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "pool2d backward");
   prof::launch(blocks_for(total, 256), 256);

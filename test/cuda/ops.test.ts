@@ -354,8 +354,14 @@ for (const dev of devices) {
       const cases: [string, (t: Tensor) => Tensor][] = [
         ['max 2x2', (t) => F.maxPool2d(t, { kernelSize: 2 })],
         ['max 3x3 s2 p1 ceil', (t) => F.maxPool2d(t, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true })],
+        // overlapping windows (one input the argmax of several: the backward's gather sums them)
+        ['max 3x3 s1', (t) => F.maxPool2d(t, { kernelSize: 3, stride: 1 })],
+        ['max 2x3 s(1,2) p(1,0) d(2,1)', (t) => F.maxPool2d(t, { kernelSize: [2, 3], stride: [1, 2], padding: [1, 0], dilation: [2, 1] })],
+        ['max 3x3 s2 p2 d2 ceil', (t) => F.maxPool2d(t, { kernelSize: 3, stride: 2, padding: 2, dilation: 2, ceilMode: true })],
         ['avg 3x3 s2 p1', (t) => F.avgPool2d(t, { kernelSize: 3, stride: 2, padding: 1 })],
         ['avg 3x3 p1 no pad count', (t) => F.avgPool2d(t, { kernelSize: 3, padding: 1, countIncludePad: false })],
+        ['avg 3x2 s(2,1) p(1,1) ceil, divisor 5', (t) => F.avgPool2d(t, { kernelSize: [3, 2], stride: [2, 1], padding: [1, 1], ceilMode: true, divisorOverride: 5 })],
+        ['avg 2x2 s3 ceil (gaps between windows)', (t) => F.avgPool2d(t, { kernelSize: 2, stride: 3, ceilMode: true })],
         ['adaptive avg 4x3', (t) => F.adaptiveAvgPool2d(t, [4, 3])],
         ['adaptive max 2x5', (t) => F.adaptiveMaxPool2d(t, [2, 5])],
       ];
