@@ -118,10 +118,11 @@ void bmm_cuda(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, co
   cublasHandle_t h = handle(dev);
   check(cublasSetMathMode(h, (dtype == 0 && g_flags.tf32_matmul) ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
         "matmul: cublasSetMathMode");
-  // one matrix: the plain GEMM, as PyTorch's mm calls it (on an H200 the seed CNN's Linear
-  // matmuls, [256, 4096] x [4096, 64] and their gradients, took 35-40 us each through the strided
-  // batched call with a batch of 1, where 134 MFLOP are a few us of work: whether cuBLAS's batched
-  // heuristics leave out split-K there is not documented; the plain call gets what PyTorch gets)
+  // one matrix: the plain GEMM, as PyTorch's mm calls it. On an H200 the seed CNN's Linear matmuls
+  // ([256, 4096] x [4096, 64] and their gradients, a few us of arithmetic each) showed 35-40 us
+  // each between the profiler's events around the strided batched call with a batch of 1 (cuBLAS's
+  // own host time inside the call counts there when the GPU waits for it); the plain call gets the
+  // kernels and host path PyTorch gets. The next GPU run says how much of that was which.
   const bool single = B == 1;
   hostt::Scope tg(single ? "cublas{S,D}gemm" : "cublas{S,D}gemmStridedBatched");
   cublasStatus_t gs;
