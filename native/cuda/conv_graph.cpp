@@ -9,7 +9,7 @@
 // Plans are cached per device, shape, activation, parameters, pointer alignment, kept z, TF32 and
 // deterministic settings; a graph that no engine takes is cached as declined, so it costs one try,
 // and a fused graph for which the heuristics list no engine at all declines its activation's other
-// shapes too (g_no_engine: 60-75 ms saved on each one's first call on an H200). Engines with
+// shapes too (g_no_engine; on an H200 each such decline took 60-75 ms of a shape's first call). Engines with
 // Tensor Cores (TF32 for float32) are skipped when ignis.backends.cudnn.allowTf32 is false. The first
 // call per plan times the graph against the caller's unfused path (the legacy call, or the
 // convolution and Ignis's epilogue) and keeps the faster for that plan: engines vary widely (on an
@@ -22,11 +22,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
-#include <cstring>
 #include <vector>
 
 // the HANDLE and NAN_PROPAGATION attributes are deprecated in cuDNN 9.24 but are what 9.19 (the

@@ -2,8 +2,9 @@
 // max with flat h*W+w indices and NaN winning, average with count_include_pad and
 // divisor_override, ceil mode through OH/OW; adaptive windows [floor(o I / O), ceil((o + 1) I / O))).
 // One thread per output element; the backward of max and average pooling gathers (one thread per
-// input element), the adaptive ones scatter into a zeroed dx with atomics (overlapping windows add up). Index math in 32 bits (I = int32_t) wherever every index fits, as a
-// 64-bit division costs several times a 32-bit one.
+// input element), the adaptive ones scatter into a zeroed dx with atomics (overlapping windows add
+// up). Max pooling's index math in 32 bits (I = int32_t) wherever every index fits, as a 64-bit
+// division costs several times a 32-bit one.
 #include <cmath>
 
 #include "ew.cuh"
