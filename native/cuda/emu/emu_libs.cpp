@@ -12,9 +12,7 @@
 #include <cstring>
 #include <vector>
 
-namespace emu {
-bool skip_kernels();  // emu.h: IGNIS_CUDA_EMU_SKIP_KERNELS, the arithmetic below skipped too
-}
+#include "emu_state.h"  // emu::skip_kernels: IGNIS_CUDA_EMU_SKIP_KERNELS skips the arithmetic below too
 
 struct cudnnContext {
   cudaStream_t stream = nullptr;
