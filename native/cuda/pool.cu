@@ -209,27 +209,28 @@ void pool_bwd_cuda(int dev, const IgnisCudaPool& s, const void* dy, const int64_
   cudaStream_t st = stream(dev);
   const int64_t total = s.N * s.C * s.OH * s.OW, inputs = s.N * s.C * s.H * s.W;
   if (s.max && total > 0 && !ind) fail("ValueError", "max_pool2d backward: indices are missing");
-  if (!s.adaptive && total > 0) {
-    // the gathers write every element of dx
-    IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "pool2d backward", {
-      if (s.max && idx32(s, total)) max_bwd_gather<T, int32_t><<<blocks_for(inputs, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
-      else if (s.max) max_bwd_gather<T, int64_t><<<blocks_for(inputs, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
-      else avg_bwd<T><<<blocks_for(inputs, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), static_cast<T*>(dx));
-    });
-    IGNIS_CUDA_CHECK(cudaGetLastError(), "pool2d backward");
-    prof::launch(blocks_for(inputs, 256), 256);
-    return;
+  // max and average pooling gather, one thread per input element, writing every element of dx; the
+  // adaptive ones scatter, one thread per output element, into a zeroed dx
+  const bool gather = !s.adaptive && total > 0;
+  if (!gather) {
+    const size_t dx_bytes = size_t(inputs) * dtype_size(s.dtype);
+    if (dx_bytes) IGNIS_CUDA_CHECK(cudaMemsetAsync(dx, 0, dx_bytes, st), "pool2d backward");
+    if (total == 0) return;
   }
-  const size_t dx_bytes = size_t(inputs) * dtype_size(s.dtype);
-  if (dx_bytes) IGNIS_CUDA_CHECK(cudaMemsetAsync(dx, 0, dx_bytes, st), "pool2d backward");
-  if (total == 0) return;
+  const int64_t n = gather ? inputs : total;
+  const bool i32 = s.max && idx32(s, total);
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "pool2d backward", {
-    if (s.max && idx32(s, total)) unpool_add<T, int32_t><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
-    else if (s.max) unpool_add<T, int64_t><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), ind, static_cast<T*>(dx));
-    else adaptive_avg_bwd<T><<<blocks_for(total, 256), 256, 0, st>>>(s, static_cast<const T*>(dy), static_cast<T*>(dx));
+    const T* g = static_cast<const T*>(dy);
+    T* d = static_cast<T*>(dx);
+    if (gather && i32) max_bwd_gather<T, int32_t><<<blocks_for(n, 256), 256, 0, st>>>(s, g, ind, d);
+    else if (gather && s.max) max_bwd_gather<T, int64_t><<<blocks_for(n, 256), 256, 0, st>>>(s, g, ind, d);
+    else if (gather) avg_bwd<T><<<blocks_for(n, 256), 256, 0, st>>>(s, g, d);
+    else if (i32) unpool_add<T, int32_t><<<blocks_for(n, 256), 256, 0, st>>>(s, g, ind, d);
+    else if (s.max) unpool_add<T, int64_t><<<blocks_for(n, 256), 256, 0, st>>>(s, g, ind, d);
+    else adaptive_avg_bwd<T><<<blocks_for(n, 256), 256, 0, st>>>(s, g, d);
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "pool2d backward");
-  prof::launch(blocks_for(total, 256), 256);
+  prof::launch(blocks_for(n, 256), 256);
 }
 
 }  // namespace ignis_cuda
