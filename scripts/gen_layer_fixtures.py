@@ -238,5 +238,42 @@ for nl, param in [("linear", None), ("conv2d", None), ("conv_transpose2d", None)
                   ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("selu", None)]:
     gains.append({"nonlinearity": nl, "param": param, "value": nn.init.calculate_gain(nl, param)})
 
+# ------------------------------------------------------------------------------- fused activations
+# Ignis's `activation` option on Linear / Conv1d / Conv2d (as Keras's Dense(activation=) has it).
+# PyTorch has no such option: the reference is the layer followed by the functional activation, in a
+# subclass that keeps the layer's state dict keys and prints Ignis's repr. (Last, so the random
+# inputs of the cases above stay as they were.)
+def with_act(cls, act, params, fn):
+    class WithAct(cls):
+        def forward(self, x):
+            return fn(super().forward(x))
+
+        def extra_repr(self):
+            ps = "(" + ", ".join("%s=%r" % kv for kv in params.items()) + ")" if params else ""
+            return super().extra_repr() + ", activation=" + act + ps
+
+        def _get_name(self):
+            return cls.__name__
+
+    return WithAct
+
+
+def act_opts(act, params, **kw):
+    return {**kw, "activation": act, **({"activationParams": params} if params else {})}
+
+
+layer("linear_act_gelu", "Linear", [5, 3], act_opts("gelu", None), with_act(nn.Linear, "gelu", None, F.gelu)(5, 3), R(4, 5))
+layer("linear_act_gelu_tanh", "Linear", [6, 5], act_opts("gelu", {"approximate": "tanh"}),
+      with_act(nn.Linear, "gelu", {"approximate": "tanh"}, lambda y: F.gelu(y, approximate="tanh"))(6, 5), R(3, 6))
+layer("linear_act_leaky_3d_nobias", "Linear", [5, 4], act_opts("leaky_relu", {"negativeSlope": 0.2}, bias=False),
+      with_act(nn.Linear, "leaky_relu", {"negativeSlope": 0.2}, lambda y: F.leaky_relu(y, 0.2))(5, 4, bias=False), R(2, 3, 5))
+layer("linear_act_silu_1d", "Linear", [4, 2], act_opts("silu", None), with_act(nn.Linear, "silu", None, F.silu)(4, 2), R(4))
+layer("linear_act_sigmoid", "Linear", [7, 9], act_opts("sigmoid", None), with_act(nn.Linear, "sigmoid", None, torch.sigmoid)(7, 9), R(5, 7))
+layer("conv2d_act_elu", "Conv2d", [2, 3, 3], act_opts("elu", {"alpha": 0.7}, padding=1),
+      with_act(nn.Conv2d, "elu", {"alpha": 0.7}, lambda y: F.elu(y, 0.7))(2, 3, 3, padding=1), R(2, 2, 5, 5))
+layer("conv2d_act_mish_stride", "Conv2d", [2, 4, 3], act_opts("mish", None, stride=2),
+      with_act(nn.Conv2d, "mish", None, F.mish)(2, 4, 3, stride=2), R(1, 2, 7, 7))
+layer("conv1d_act_tanh", "Conv1d", [3, 2, 3], act_opts("tanh", None), with_act(nn.Conv1d, "tanh", None, torch.tanh)(3, 2, 3), R(2, 3, 8))
+
 write_json(OUT, {"generator": generator(), "layers": layers, "losses": losses, "gains": gains}, compact=False)
 print("wrote %s: %d layer cases, %d loss cases, %d gains" % (OUT, len(layers), len(losses), len(gains)))

@@ -451,11 +451,28 @@ export function convFwdKeep(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom,
 }
 
 /**
+ * The fused output pass of a layer over [N, C, S] (y contiguous): y[n, c, s] += b[c] (b may be null),
+ * then the activation (null: none). Without `keep` in place, returning y; with `keep` y keeps the
+ * pre-activation z (the training backward's input) and the result is a new tensor act(z).
+ */
+export function biasAct(y: Tensor, b: Tensor | null, N: number, C: number, S: number, act: ActKernel | null, keep: boolean, op = 'bias_act'): Tensor {
+  const code = act ? ACT[act.kernel] : -1;
+  if (code === undefined) throw fromNative(new Error(`unknown activation kernel '${act!.kernel}'`), op);
+  meta[0] = DTYPE_CODE[y.dtype];
+  meta[1] = N; meta[2] = C; meta[3] = S; meta[4] = code;
+  for (let i = 0; i < 4; i++) meta[5 + i] = act?.params[i] ?? 0;
+  meta[9] = y._offset; meta[10] = b ? b._offset : 0;
+  const hy = y._storage.live(op), hb = b ? b._storage.live(op) : null;
+  const out = call(op, () => addon.biasAct(hy, hb, keep));
+  return keep ? wrap(out, y.shape, y.dtype, y._storage.device) : y;
+}
+
+/**
  * [dz, db | null] of bias + activation over [N, C, S] (z, dy contiguous): dz = act'(z) dy and db[c] =
  * the sum of dz over n and s, in one sweep (the training backward of a convolution with a fused
  * activation). z is the pre-activation, or the output for the kernels whose backward reads it.
  */
-export function biasActBwd(z: Tensor, dy: Tensor, N: number, C: number, S: number, act: { kernel: string; params: readonly number[] }, wantDb: boolean, op = 'bias_act_backward'): [Tensor, Tensor | null] {
+export function biasActBwd(z: Tensor, dy: Tensor, N: number, C: number, S: number, act: ActKernel, wantDb: boolean, op = 'bias_act_backward'): [Tensor, Tensor | null] {
   const code = ACT[act.kernel];
   if (code === undefined) throw fromNative(new Error(`unknown activation kernel '${act.kernel}'`), op);
   meta[0] = DTYPE_CODE[z.dtype];

@@ -62,6 +62,7 @@ interface Addon {
   /** softmax / logSoftmax along one dim (meta: native/binding/addon.cpp SoftmaxFwd). */
   softmaxFwd(x: Handle): Handle;
   softmaxBwd(y: Handle, g: Handle): Handle;
+  biasAct(y: Handle, b: Handle | null, keep: boolean): Handle;
   biasActBwd(z: Handle, dy: Handle, wantDb: boolean): [Handle, Handle | null];
   preluFwd(x: Handle, w: Handle): Handle;
   preluBwd(x: Handle, w: Handle, g: Handle, wantX: boolean, wantW: boolean): [Handle | null, Handle | null];

@@ -5,7 +5,8 @@
 //   4096³ matmul (fp32 and TF32, TFLOP/s), small ops' whole cost (launch/: host overhead per call of a
 //   kernel, a reduction, cuBLAS, a cuDNN convolution and one through autograd),
 //   conv forward + backward through autograd (conv_train/, TF32), batch norm (training forward +
-//   backward, eval forward), the seed CNN's training step and its Adam update alone.
+//   backward, eval forward), the seed CNN's training step (also built with the layers' activation
+//   option: _fused) and its Adam update alone.
 //   Prints a table; the last lines are the summary.
 // Timing: each sample runs `inner` back-to-back calls then cuda.synchronize(); the median of REPS
 // samples. Outputs are disposed at once (the caching allocator hands the block straight back).
@@ -199,6 +200,13 @@ ig.cuda.emptyCache();
   } catch (e) {
     console.log(`seed CNN on cuda failed: ${e.message}`);
   }
+  // the same network built with the layers' `activation: 'relu'` option (bias + ReLU fused into the
+  // conv and linear output passes; training keeps the pre-activation): against the same PyTorch step
+  try {
+    ms['seed_cnn_train_b256_fused'] = timed(trainStep(3, 32, B, 'cuda', true).step, 5);
+  } catch (e) {
+    console.log(`seed CNN (fused layers) on cuda failed: ${e.message}`);
+  }
 }
 ig.cuda.emptyCache();
 
@@ -211,7 +219,7 @@ else console.log(`torch peer failed (${r.status}): ${r.stderr.slice(-2000)}`);
 const bytes = (key) => (key === 'copy' || key.startsWith('act_fwd') ? 2 : 3) * N * 4;
 const rows = [];
 for (const [key, t] of Object.entries(ms)) {
-  const pt = peer?.ms?.[key];
+  const pt = peer?.ms?.[key.replace(/_fused$/, '')]; // a fused variant against PyTorch's one way
   let unit = 'ms', ours = t, theirs = pt;
   if (key === 'copy' || key.startsWith('act_')) {
     unit = 'GB/s';
@@ -251,5 +259,6 @@ const convLine = (prefix) => {
 console.log(`\nSUMMARY activations: worst ${worst?.key} ${f(worst?.ratio)}x torch (target >= 0.97); ` +
   `conv+bias+act (<= 1.0x torch's time for none/relu, <= 0.8x for the rest): TF32 ${convLine('conv')}; ` +
   `fp32 ${convLine('conv_fp32')}${convCut ? ` (${convCut} fp32 rows cut by the time budget)` : ''}; ` +
-  `seed CNN step: ${f(rows.find((r) => r.key.startsWith('seed_cnn'))?.ratio)}x torch eager (target >= 1)`);
+  `seed CNN step: ${f(rows.find((r) => r.key === 'seed_cnn_train_b256')?.ratio)}x torch eager (target >= 1; ` +
+  `with the layers' activation option: ${f(rows.find((r) => r.key === 'seed_cnn_train_b256_fused')?.ratio)}x)`);
 console.log(`JSON ${JSON.stringify({ device: ig.cuda.getDeviceName(), n: N, ms, epilogue, first, peer: peer?.ms ?? null })}`);

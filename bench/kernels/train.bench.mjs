@@ -8,7 +8,8 @@
 //   node --expose-gc bench/run.mjs train --rounds 5
 // Rows marked (diagnostic) have no target: the PyTorch peer with glibc malloc told to keep freed
 // memory (DESIGN.md: PyTorch's CIFAR step was 3x slower with the default), and Ignis inference with
-// conv+bias+ReLU fused through F.conv2d's `activation` option (same weights as the module).
+// conv+bias+ReLU fused through F.conv2d's `activation` option (same weights as the module), and a
+// training step of the same network built with the layers' `activation: 'relu'` option.
 import ignisModule from '../../dist/index.js';
 import { budget, measure } from '../lib/common.mjs';
 
@@ -21,9 +22,21 @@ export const title = 'Seed CNN (CPU): training step and inference';
 const BATCH = 64;
 const SHAPES = { cifar: { c: 3, s: 32, label: 'CIFAR' }, mnist: { c: 1, s: 28, label: 'MNIST' } };
 
-/** The seed CNN for C input channels and S x S images. */
-export function seedCnn(C, S) {
+/**
+ * The seed CNN for C input channels and S x S images; `fused`: the same network with each ReLU as
+ * its layer's `activation` option (bias + ReLU fused into the conv / linear output pass).
+ */
+export function seedCnn(C, S, fused = false) {
   const s3 = (((S - 2) >> 1) - 2 >> 1) - 2;
+  if (fused) {
+    const relu = { activation: 'relu' };
+    return new nn.Sequential(
+      new nn.Conv2d(C, 32, 3, relu), new nn.MaxPool2d(2),
+      new nn.Conv2d(32, 64, 3, relu), new nn.MaxPool2d(2),
+      new nn.Conv2d(64, 64, 3, relu), new nn.Flatten(),
+      new nn.Linear(64 * s3 * s3, 64, relu), new nn.Linear(64, 10),
+    );
+  }
   return new nn.Sequential(
     new nn.Conv2d(C, 32, 3), new nn.ReLU(), new nn.MaxPool2d(2),
     new nn.Conv2d(32, 64, 3), new nn.ReLU(), new nn.MaxPool2d(2),
@@ -33,9 +46,9 @@ export function seedCnn(C, S) {
 }
 
 /** One training step (closure over model, data, optimizer); on `device` (the GPU scripts: 'cuda'). */
-export function trainStep(C, S, batch = BATCH, device = 'cpu') {
+export function trainStep(C, S, batch = BATCH, device = 'cpu', fused = false) {
   ig.manualSeed(0);
-  const net = device === 'cpu' ? seedCnn(C, S) : seedCnn(C, S).to(device);
+  const net = device === 'cpu' ? seedCnn(C, S, fused) : seedCnn(C, S, fused).to(device);
   const x = ig.randn([batch, C, S, S], { device });
   const y = ig.randint(0, 10, [batch], { dtype: 'int64', device });
   const opt = new optim.Adam(net.parameters(), { lr: 1e-3 });
@@ -50,7 +63,7 @@ export function trainStep(C, S, batch = BATCH, device = 'cpu') {
   return { net, x, y, opt, lossFn, step };
 }
 
-/** Inference with the conv layers' bias + ReLU fused into the convolution (F.conv2d activation). */
+/** Inference with the layers' bias + ReLU fused into their output pass (F.conv2d / F.linear activation). */
 function fusedForward(net) {
   const [c1, , , c2, , , c3, , , l1, , l2] = [...net.children()];
   const F = ig.F;
@@ -59,11 +72,11 @@ function fusedForward(net) {
     let h = F.maxPool2d(F.conv2d(x, c1.weight, c1.bias, act), { kernelSize: 2 });
     h = F.maxPool2d(F.conv2d(h, c2.weight, c2.bias, act), { kernelSize: 2 });
     h = ig.flatten(F.conv2d(h, c3.weight, c3.bias, act), 1);
-    return l2.call(F.relu(l1.call(h)));
+    return l2.call(F.linear(h, l1.weight, l1.bias, act));
   };
 }
 
-function trainBench(key, peerExtra = {}, suffix = '') {
+function trainBench(key, peerExtra = {}, suffix = '', fused = false) {
   const { c, s, label } = SHAPES[key];
   return {
     name: `train step ${label} b${BATCH}${suffix}`,
@@ -72,7 +85,7 @@ function trainBench(key, peerExtra = {}, suffix = '') {
     target: suffix ? { text: '(diagnostic)' } : { text: '≥ 1.0× PyTorch', ratio: 1.0 },
     figure: (sec) => BATCH / sec,
     async ignis() {
-      const { step } = trainStep(c, s);
+      const { step } = trainStep(c, s, BATCH, 'cpu', fused);
       return measure(step, { time: budget(4000, 100), iterations: budget(15, 3), warmupTime: budget(500, 0), warmupIterations: budget(3, 1) });
     },
     peer: { name: 'seed_cnn', sizes: { task: 'train', c, s, batch: BATCH, ...peerExtra }, reps: budget(15, 3), warmup: budget(3, 1) },
@@ -108,6 +121,7 @@ export const benchmarks = [
   trainBench('mnist'),
   trainBench('cifar', { malloc: 'keep' }, ', torch malloc keep (diag)'),
   trainBench('mnist', { malloc: 'keep' }, ', torch malloc keep (diag)'),
+  trainBench('cifar', {}, ', layers with activation: relu (diag)', true),
   inferBench('cifar', 1),
   inferBench('cifar', 1, { mode: 'inference_mode' }),
   inferBench('cifar', 64),

@@ -1038,22 +1038,57 @@ Napi::Value ConvFwd(const Napi::CallbackInfo& info) {
   return r;
 }
 
-// biasActBwd(z, dy, wantDb) -> [dz, db | null]: the backward of a convolution's fused bias +
-// activation in training (native/cpu/conv.h bias_act_bwd_cpu, cuda/activations.cu). meta: [0] dtype,
-// [1..3] N C S (z, dy viewed as [N, C, S]), [4] activation code, [5..8] its params, [9..10] element
-// offsets of z and dy.
-Napi::Value BiasActBwd(const Napi::CallbackInfo& info) {
-  const char* what = "conv2d backward";
-  const DType dt = meta_float_dtype(what);
-  int64_t N, C, S;
-  meta_ints(1, {&N, &C, &S}, what);
-  if (N < 0 || C < 1 || S < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
-  if (N > (int64_t(1) << 46) / C || (S && N * C > (int64_t(1) << 46) / S)) throw Error("MemoryError", std::string(what) + ": tensor too large");
+// The [N, C, S] view and the activation of biasAct / biasActBwd. meta: [0] dtype, [1..3] N C S, [4]
+// activation code (-1 none, where `none_ok`), [5..8] its params.
+struct BiasActArgs {
+  DType dt;
+  int64_t N, C, S, n;
   ActSpec act;
-  act.op = int(meta_int(4, what));
-  if (act.op < 0 || act.op >= kActCount) throw Error("ValueError", std::string(what) + ": unknown activation code");
-  for (int i = 0; i < 4; ++i) act.p[i] = g_meta[5 + i];
-  const int64_t n = N * C * S;
+};
+BiasActArgs bias_act_args(const char* what, bool none_ok) {
+  BiasActArgs a;
+  a.dt = meta_float_dtype(what);
+  meta_ints(1, {&a.N, &a.C, &a.S}, what);
+  if (a.N < 0 || a.C < 1 || a.S < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
+  if (a.N > (int64_t(1) << 46) / a.C || (a.S && a.N * a.C > (int64_t(1) << 46) / a.S))
+    throw Error("MemoryError", std::string(what) + ": tensor too large");
+  a.act.op = int(meta_int(4, what));
+  if (a.act.op < (none_ok ? -1 : 0) || a.act.op >= kActCount) throw Error("ValueError", std::string(what) + ": unknown activation code");
+  for (int i = 0; i < 4; ++i) a.act.p[i] = g_meta[5 + i];
+  a.n = a.N * a.C * a.S;
+  return a;
+}
+
+// biasAct(y, b | null, keep) -> out: the output pass of a layer with a fused bias + activation
+// (native/cpu/conv.h bias_act_cpu, cuda/activations.cu). y[n, c, s] += b[c], then the activation:
+// in place into y (keep false: returns y), or into a new storage (keep true: y keeps the
+// pre-activation the training backward needs). meta as bias_act_args, [9..10] element offsets of y and b.
+Napi::Value BiasAct(const Napi::CallbackInfo& info) {
+  const char* what = "bias + activation";
+  const BiasActArgs a = bias_act_args(what, true);
+  int dev = -1;
+  char* y = nn_ptr_dev(info[0], 9, a.n, a.dt, what, dev);
+  const char* b = nn_has(info, 1) ? nn_ptr_dev(info[1], 10, a.C, a.dt, what, dev) : nullptr;
+  const bool keep = info[2].ToBoolean();
+  Napi::Value out = keep ? new_storage(info.Env(), size_t(nn_size(a.n, a.dt, what)), dev) : info[0];
+  char* op = keep ? nn_data(out) : y;
+  if (dev > 0) {
+    cuda_call(what, [&](const IgnisCudaApi& c) { return c.bias_act(dev - 1, int(a.dt), y, b, a.N, a.C, a.S, a.act.op, a.act.p, keep ? op : nullptr); });
+  } else {
+    bias_act_cpu(a.dt, a.act, y, b, a.N, a.C, a.S, op);
+  }
+  return out;
+}
+
+// biasActBwd(z, dy, wantDb) -> [dz, db | null]: the backward of a fused bias + activation in training
+// (native/cpu/conv.h bias_act_bwd_cpu, cuda/activations.cu). meta as bias_act_args (z, dy viewed as
+// [N, C, S]), [9..10] element offsets of z and dy.
+Napi::Value BiasActBwd(const Napi::CallbackInfo& info) {
+  const char* what = "bias + activation backward";
+  const BiasActArgs a = bias_act_args(what, false);
+  const DType dt = a.dt;
+  const int64_t N = a.N, C = a.C, S = a.S, n = a.n;
+  const ActSpec& act = a.act;
   int dev = -1;
   const char* z = nn_ptr_dev(info[0], 9, n, dt, what, dev);
   const char* dy = nn_ptr_dev(info[1], 10, n, dt, what, dev);
@@ -1491,6 +1526,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("trackedBytes", TrackedBytes);
   EXPORT("optimStep", OptimStep);
   EXPORT("convFwd", ConvFwd);
+  EXPORT("biasAct", BiasAct);
   EXPORT("biasActBwd", BiasActBwd);
   EXPORT("convBwdData", ConvBwdData);
   EXPORT("convBwdWeight", ConvBwdWeight);

@@ -1,6 +1,7 @@
 // 2-D convolution: oneDNN primitives (cached by shape) for float32, im2col + bmm otherwise.
 #include "conv.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <functional>
@@ -69,52 +70,118 @@ void apply_act(DType dt, const char* src, char* dst, int64_t n, const ActSpec& a
   cpu_kernels().act_fwd(act.op, it, act.p);
 }
 
-// The training path of a convolution with a fused activation: dz = act'(z) dy over [N, C, S] and, in the
-// same sweep, db[c] = sum of dz over n and s. Each plane (n, c) runs the activation's backward kernel
-// and is summed while it is still in cache; the sums go to a per-plane partial in double, added over n
-// in order (deterministic for any thread count).
+namespace {
+// Planes (n, c) of S elements are processed in blocks of about this many elements: the activation
+// kernel over a block, then the block's bias work while it is still in cache.
+constexpr int64_t kActBlock = 8192;
+
+// y[p * S + s] += b[p mod C] for the planes [p0, p1)
+template <class T>
+void add_bias_planes(T* y, const T* b, int64_t C, int64_t S, int64_t p0, int64_t p1) {
+  int64_t c = p0 % C;
+  if (S == 1) {  // a row's channels are consecutive elements: add b in runs of up to C
+    for (int64_t p = p0; p < p1;) {
+      const int64_t run = std::min(p1 - p, C - c);
+      T* yp = y + p;
+      const T* bp = b + c;
+#pragma omp simd
+      for (int64_t k = 0; k < run; ++k) yp[k] += bp[k];
+      p += run;
+      c = 0;
+    }
+    return;
+  }
+  for (int64_t p = p0; p < p1; ++p) {
+    const T bc = b[c];
+    T* yp = y + p * S;
+#pragma omp simd
+    for (int64_t s = 0; s < S; ++s) yp[s] += bc;
+    if (++c == C) c = 0;
+  }
+}
+}  // namespace
+
+void bias_act_cpu(DType dt, const ActSpec& act, char* y, const char* b, int64_t N, int64_t C, int64_t S, char* out) {
+  if (act.op >= kActCount) throw Error("ValueError", "bias + activation: unknown activation code");
+  const int64_t planes = N * C;
+  if (planes == 0 || S == 0) return;
+  const int64_t es = int64_t(dtype_size(dt));
+  const int64_t per = std::max<int64_t>(1, kActBlock / S);
+  parallel_for(
+      planes, S * (act.op >= 0 ? 4 : 1),
+      [&](int64_t p0, int64_t p1) {
+        for (int64_t q0 = p0; q0 < p1; q0 += per) {
+          const int64_t q1 = std::min(p1, q0 + per);
+          if (b && dt == DType::f32)
+            add_bias_planes(reinterpret_cast<float*>(y), reinterpret_cast<const float*>(b), C, S, q0, q1);
+          else if (b)
+            add_bias_planes(reinterpret_cast<double*>(y), reinterpret_cast<const double*>(b), C, S, q0, q1);
+          const int64_t off = q0 * S * es, n = (q1 - q0) * S;
+          if (act.op >= 0) apply_act(dt, y + off, out + off, n, act);
+          else if (out != y) std::memcpy(out + off, y + off, size_t(n * es));
+        }
+      },
+      kElementwiseGrain);
+}
+
+// The training path of a convolution (or linear layer) with a fused activation: dz = act'(z) dy over
+// [N, C, S] and, in the same sweep, db[c] = sum of dz over n and s. The activation's backward kernel
+// runs over blocks of planes (n, c), each plane summed while the block is still in cache; the sums go
+// to a per-plane partial in double, added over n in order (deterministic for any thread count).
 void bias_act_bwd_cpu(DType dt, const ActSpec& act, const char* z, const char* dy, int64_t N, int64_t C, int64_t S,
                       char* dz, char* db) {
-  if (act.op < 0 || act.op >= kActCount) throw Error("ValueError", "conv2d backward: unknown activation code");
+  if (act.op < 0 || act.op >= kActCount) throw Error("ValueError", "bias + activation backward: unknown activation code");
   const int64_t es = int64_t(dtype_size(dt));
-  std::vector<double> part(db ? size_t(N * C) : 0, 0.0);
-  parallel_for(N * C, S * 8, [&](int64_t b, int64_t e) {
-    for (int64_t p = b; p < e; ++p) {
-      const int64_t off = p * S * es;
-      Iter it;
-      it.ndim = 1;
-      it.shape[0] = S;
-      it.nops = 3;
-      const char* src[3] = {dz + off, z + off, dy + off};
-      for (int k = 0; k < 3; ++k) {
-        it.op[k].data = const_cast<char*>(src[k]);
-        it.op[k].dtype = dt;
-        it.op[k].strides[0] = es;
-      }
-      cpu_kernels().act_bwd(act.op, it, act.p);
-      if (!db) continue;
-      double acc = 0;
-      if (dt == DType::f32) {
-        const float* d = reinterpret_cast<const float*>(dz + off);
-        float a = 0;
+  const int64_t planes = N * C;
+  std::vector<double> part(db ? size_t(planes) : 0, 0.0);
+  const int64_t per = std::max<int64_t>(1, kActBlock / std::max<int64_t>(S, 1));
+  if (S > 0)
+    parallel_for(planes, S * 8, [&](int64_t p0, int64_t p1) {
+      for (int64_t q0 = p0; q0 < p1; q0 += per) {
+        const int64_t q1 = std::min(p1, q0 + per);
+        const int64_t off = q0 * S * es;
+        Iter it;
+        it.ndim = 1;
+        it.shape[0] = (q1 - q0) * S;
+        it.nops = 3;
+        const char* src[3] = {dz + off, z + off, dy + off};
+        for (int k = 0; k < 3; ++k) {
+          it.op[k].data = const_cast<char*>(src[k]);
+          it.op[k].dtype = dt;
+          it.op[k].strides[0] = es;
+        }
+        cpu_kernels().act_bwd(act.op, it, act.p);
+        if (!db) continue;
+        for (int64_t p = q0; p < q1; ++p) {
+          double acc = 0;
+          if (dt == DType::f32) {
+            const float* d = reinterpret_cast<const float*>(dz) + p * S;
+            float a = 0;
 #pragma omp simd reduction(+ : a)
-        for (int64_t i = 0; i < S; ++i) a += d[i];
-        acc = a;
-      } else {
-        const double* d = reinterpret_cast<const double*>(dz + off);
+            for (int64_t i = 0; i < S; ++i) a += d[i];
+            acc = a;
+          } else {
+            const double* d = reinterpret_cast<const double*>(dz) + p * S;
 #pragma omp simd reduction(+ : acc)
-        for (int64_t i = 0; i < S; ++i) acc += d[i];
+            for (int64_t i = 0; i < S; ++i) acc += d[i];
+          }
+          part[size_t(p)] = acc;
+        }
       }
-      part[size_t(p)] = acc;
+    });
+  if (!db) return;
+  // db[c] = sum over n of part[n, c], in order of n; channel ranges in parallel
+  parallel_for(C, N, [&](int64_t c0, int64_t c1) {
+    std::vector<double> t(size_t(c1 - c0), 0.0);
+    for (int64_t n = 0; n < N; ++n) {
+      const double* pr = part.data() + n * C + c0;
+      for (int64_t c = 0; c < c1 - c0; ++c) t[size_t(c)] += pr[c];
+    }
+    for (int64_t c = c0; c < c1; ++c) {
+      if (dt == DType::f32) reinterpret_cast<float*>(db)[c] = float(t[size_t(c - c0)]);
+      else reinterpret_cast<double*>(db)[c] = t[size_t(c - c0)];
     }
   });
-  if (!db) return;
-  for (int64_t c = 0; c < C; ++c) {
-    double t = 0;
-    for (int64_t n = 0; n < N; ++n) t += part[size_t(n * C + c)];
-    if (dt == DType::f32) reinterpret_cast<float*>(db)[c] = float(t);
-    else reinterpret_cast<double*>(db)[c] = t;
-  }
 }
 
 // ---- reference: im2col + bmm -----------------------------------------------------------------

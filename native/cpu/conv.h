@@ -44,6 +44,12 @@ void conv2d_bwd_weight_cpu(const ConvShape& s, const char* x, const char* dy, ch
 void apply_act(DType dt, const char* src, char* dst, int64_t n, const ActSpec& act);
 inline void apply_act_inplace(DType dt, char* data, int64_t n, const ActSpec& act) { apply_act(dt, data, data, n, act); }
 
+// The fused bias + activation pass over contiguous [N, C, S]: y[n, c, s] += b[c] (b may be null), then
+// out = act(y) (act.op < 0: out = y; out == y: in place), so with out != y, y keeps the
+// pre-activation. The output pass of a linear layer with an activation ([M, out] as [M, out, 1]).
+// CUDA twin: cuda/activations.cu bias_act_cuda.
+void bias_act_cpu(DType dt, const ActSpec& act, char* y, const char* b, int64_t N, int64_t C, int64_t S, char* out);
+
 // The backward of bias + activation over contiguous [N, C, S]: dz = act'(z) dy (z: the
 // pre-activation, or the output for the ACT_OUT rows, as the activation's backward kernel takes it)
 // and db[c] = sum of dz over n and s when db is non-null. CUDA twin: cuda/activations.cu.

@@ -107,9 +107,12 @@ void bwd_t(int dev, int op, const IgnisCudaIter& it, const double* params) {
 // training forward keeps the pre-activation); grid-stride; c from the flat index. I is the index
 // type: uint32_t where every index stays below 2^31 (then c comes from two fast_quot, fastdiv.cuh),
 // else int64_t. With `vec` (uint32_t only: S a multiple of the pack and y, out 16-byte aligned) each
-// thread moves 16-byte packs whose elements share one channel, as the activation kernels do (ew.cuh).
+// thread moves 16-byte packs whose elements share one channel, as the activation kernels do (ew.cuh);
+// with `rows` (S == 1, C a multiple of the pack, b 16-byte aligned: a linear layer's [M, out] output)
+// a pack's elements are consecutive channels and the bias is read as a pack too.
 template <class I, class T, class F>
-__global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, FastDiv dS, FastDiv dC, bool vec, F f) {
+__global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, FastDiv dS, FastDiv dC, bool vec, bool rows,
+                                F f) {
   const I stride = I(blockDim.x) * gridDim.x;
   if constexpr (std::is_same_v<I, uint32_t>) {
     auto channel = [&](uint32_t i) { return channel_of(i, C, S, dS, dC); };
@@ -117,7 +120,11 @@ __global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, Fas
       constexpr int V = 16 / sizeof(T);
       using P = Pack<T, V>;
       auto work = [&](uint32_t p, P v) {
-        if (b) {
+        if (b && rows) {
+          const P bp = reinterpret_cast<const P*>(b)[channel(p * V) / V];
+#pragma unroll
+          for (int j = 0; j < V; ++j) v.v[j] += bp.v[j];
+        } else if (b) {
           const T bc = b[channel(p * V)];
 #pragma unroll
           for (int j = 0; j < V; ++j) v.v[j] += bc;
@@ -177,13 +184,15 @@ __global__ void bias_act_kernel(T* y, const T* b, T* out, I total, I C, I S, Fas
 template <class T, class F>
 void bias_act_launch(cudaStream_t st, T* y, const T* b, T* out, int64_t total, int64_t C, int64_t S, F f) {
   constexpr int64_t V = 16 / sizeof(T);
-  const bool vec = S % V == 0 && (reinterpret_cast<uintptr_t>(y) & 15) == 0 && (reinterpret_cast<uintptr_t>(out) & 15) == 0;
+  const bool aligned = (reinterpret_cast<uintptr_t>(y) & 15) == 0 && (reinterpret_cast<uintptr_t>(out) & 15) == 0;
+  const bool rows = S == 1 && C % V == 0 && (reinterpret_cast<uintptr_t>(b) & 15) == 0;
+  const bool vec = aligned && (S % V == 0 || rows);
   const unsigned blocks = blocks_for(total, 256, vec ? kEwUnroll * V : 4);
   if (fits_fast_div(total + int64_t(blocks) * 256))
     bias_act_kernel<uint32_t><<<blocks, 256, 0, st>>>(y, b, out, uint32_t(total), uint32_t(C), uint32_t(S),
-                                                      fast_div(uint32_t(S)), fast_div(uint32_t(C)), vec, f);
+                                                      fast_div(uint32_t(S)), fast_div(uint32_t(C)), vec, vec && rows, f);
   else
-    bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, out, total, C, S, FastDiv{1, 0}, FastDiv{1, 0}, false, f);
+    bias_act_kernel<int64_t><<<blocks, 256, 0, st>>>(y, b, out, total, C, S, FastDiv{1, 0}, FastDiv{1, 0}, false, false, f);
   prof::launch(blocks, 256);
 }
 

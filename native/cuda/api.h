@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 6  // 6: set_flags' cudnn_deterministic; 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
+#define IGNIS_CUDA_ABI_VERSION 7  // 7: bias_act's out; 6: set_flags' cudnn_deterministic; 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -177,9 +177,10 @@ typedef struct IgnisCudaApi {
                   int act_op, const double* act_params);
   int (*conv_bwd_data)(int dev, const IgnisCudaConv* s, const void* dy, const void* w, void* dx);
   int (*conv_bwd_filter)(int dev, const IgnisCudaConv* s, const void* x, const void* dy, void* dw, void* db);
-  // y[n, c, s] = act(y[n, c, s] + b[c]) in place (b may be NULL): the fused epilogue
+  // y[n, c, s] = act(y[n, c, s] + b[c]) in place (b may be NULL; act_op -1: none): the fused epilogue;
+  // with `out` (NULL: in place), y = y + b (the pre-activation, kept) and out = act(y + b)
   int (*bias_act)(int dev, int dtype, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act_op,
-                  const double* act_params);
+                  const double* act_params, void* out);
   // the fused training backward: dz = act'(z) dy over [N, C, S] and db[c] = sum of dz (db may be NULL)
   // (cpu/conv.h bias_act_bwd_cpu; z is the pre-activation, or the output for the ACT_OUT rows)
   int (*bias_act_bwd)(int dev, int dtype, const void* z, const void* dy, void* dz, void* db, int64_t N, int64_t C,

@@ -697,10 +697,11 @@ IgnisCudaApi make_api() {
       conv2d_bwd_filter_cuda(dev, *s, x, dy, dw, db);
     });
   };
-  a.bias_act = [](int dev, int dt, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act, const double* p) {
+  a.bias_act = [](int dev, int dt, void* y, const void* b, int64_t N, int64_t C, int64_t S, int act, const double* p,
+                  void* out) {
     return guard([&] {
       prof::Scope ps(dev, "bias_act", act >= 0 ? prof::act_name(act) : nullptr);
-      bias_act_cuda(dev, dt, y, b, N, C, S, act, p);
+      bias_act_cuda(dev, dt, y, b, N, C, S, act, p, out);
     });
   };
   a.bias_act_bwd = [](int dev, int dt, const void* z, const void* dy, void* dz, void* db, int64_t N, int64_t C, int64_t S,

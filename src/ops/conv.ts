@@ -13,7 +13,7 @@ import * as K from '../kernels';
 import { fmtShape } from '../shape';
 import { Tensor } from '../tensor';
 import * as actFn from '../activations/functional';
-import * as actReg from '../activations/registry';
+import { Act, biasActGrad, resolveActivation } from './fused_act';
 import { checkTensor, dispatch, ops } from './util';
 
 export type Pair = number | [number, number] | readonly number[];
@@ -72,8 +72,6 @@ function sameDtype(op: string, x: Tensor, t: Tensor, what: string): void {
 
 // ---- op definitions ----------------------------------------------------------------------------
 
-/** an activation kernel of activations.def and its numeric params */
-type Act = { kernel: string; params: number[] };
 type ConvAttrs = { g: K.ConvGeom; act: Act | null };
 
 const convDef: OpDef<ConvAttrs> = {
@@ -101,15 +99,6 @@ const convDef: OpDef<ConvAttrs> = {
       gb = r.length > 1 ? r[1] : null;
     }
     return [gx, gw, gb];
-  },
-};
-
-/** [dz, db] of bias + activation in one native sweep (K.biasActBwd); db only when asked for. */
-const biasActBwdDef: OpDef<{ N: number; C: number; S: number; act: Act; wantDb: boolean }> = {
-  name: 'bias_act_backward',
-  forward(_ctx, [z, dy], a) {
-    const [dz, db] = K.biasActBwd(z, K.contiguous(dy), a.N, a.C, a.S, a.act, a.wantDb);
-    return db ? [dz, db] : [dz];
   },
 };
 
@@ -153,20 +142,10 @@ const convActDef: OpDef<{ g: K.ConvGeom; act: Act }> = {
     const need = ctx.needsInputGrad;
     const [x0, w0, b0] = ctx.inputs as (Tensor | undefined)[];
     const wantDb = !!b0 && !!need[2];
-    let dz: Tensor;
-    let db: Tensor | null = null;
-    let x = ctx.x as Tensor, w = ctx.w as Tensor;
-    if (mode.grad) {
-      x = x0!;
-      w = w0!;
-      const at = actFn.readsOutput(act.kernel) ? (ctx.z as Tensor) : dispatch(convDef, b0 ? [x, w, b0] : [x, w], { g, act: null });
-      dz = actFn.actBackward(act.kernel, at, gy!, act.params);
-      if (wantDb) db = ops().sum(dz, [0, 2, 3]);
-    } else {
-      const r = dispatch(biasActBwdDef, [ctx.z as Tensor, gy!], { N: g.N, C: g.O, S: g.OH * g.OW, act, wantDb }, true);
-      dz = r[0];
-      db = wantDb ? r[1] : null;
-    }
+    // under createGraph the gradients below are recorded from the inputs themselves
+    const x = mode.grad ? x0! : (ctx.x as Tensor), w = mode.grad ? w0! : (ctx.w as Tensor);
+    const [dz, db] = biasActGrad(act, ctx.z as Tensor, gy!, { N: g.N, C: g.O, S: g.OH * g.OW }, wantDb,
+      () => dispatch(convDef, b0 ? [x, w, b0] : [x, w], { g, act: null }), [0, 2, 3]);
     const gx = need[0] ? dispatch(convBwdDataDef, [dz, w], { g }) : null;
     const gw = need[1] ? dispatch(convBwdWeightDef, [x, dz], { g, bias: false }, true)[0] : null;
     return b0 ? [gx, gw, db] : [gx, gw];
@@ -227,40 +206,6 @@ const convBwdWeightDef: OpDef<{ g: K.ConvGeom; bias: boolean }> = {
     return [gx, gdy];
   },
 };
-
-// ---- activation resolution ----------------------------------------------------------------------
-
-interface ResolvedAct {
-  /** native kernel and its numeric params, when the activation is one elementwise kernel */
-  kernel: Act | null;
-  /** applies the activation as ordinary (differentiable) ops */
-  apply: (y: Tensor) => Tensor;
-}
-
-function resolveActivation(op: string, name: string, params: Record<string, unknown> | undefined): ResolvedAct {
-  const { row, custom } = actReg.lookup(name);
-  const fn = actFn.functional[row.fn] ?? (custom ? null : undefined);
-  const apply = (y: Tensor): Tensor => {
-    if (custom) return custom.forward(y, { ...custom.params, ...((params ?? {}) as Record<string, number>) });
-    if (!fn) throw new ValueError(`${op}: unknown activation '${name}'`);
-    return params ? fn(y, params) : fn(y);
-  };
-  if (custom || !row.elementwise || !row.kernel) return { kernel: null, apply };
-  const p = actFn.resolveParams(row, params ? [params] : []);
-  let kernel = row.kernel;
-  if (row.name === 'gelu') {
-    if (p.approximate !== 'none' && p.approximate !== 'tanh') throw new ValueError(`${op}: gelu approximate must be 'none' or 'tanh'`);
-    return { kernel: { kernel: p.approximate === 'tanh' ? 'gelu_tanh' : 'gelu', params: [] }, apply };
-  }
-  const nums: number[] = [];
-  for (const s of row.params) {
-    const v = p[s.name];
-    if (typeof v !== 'number') return { kernel: null, apply }; // tensor-valued or non-numeric options: compose
-    nums.push(v);
-  }
-  if (!(kernel in K.ACT)) kernel = '';
-  return { kernel: kernel ? { kernel, params: nums } : null, apply };
-}
 
 // ---- public ops --------------------------------------------------------------------------------
 

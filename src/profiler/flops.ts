@@ -11,7 +11,8 @@
  *   for aten::add / aten::mul (numel FLOPs); no weight is given to exp, tanh or erf, because on
  *   every device these kernels are bandwidth-bound and their roofline figure is the GB/s.
  * - reductions: 1 FLOP per input element.
- * - bmm / matmul / mm / linear: 2·B·M·N·K (a multiply and an add per MAC), + M·N per bias.
+ * - bmm / matmul / mm / linear: 2·B·M·N·K (a multiply and an add per MAC), + M·N per bias (and
+ *   per fused activation: linear's `activation`, linear_act).
  * - conv2d (and conv2d_act, its training form with a fused activation): 2·N·O·OH·OW·(C/g)·kh·kw, +
  *   N·O·OH·OW with a bias, + N·O·OH·OW for a fused activation (the weight's shape is [O, C/g, kh, kw]);
  *   its backward data and weight ops: the same 2·MACs (+ the bias gradient's sum); bias_act_backward
@@ -94,13 +95,14 @@ export const matmulCost: CostFn = (inputs, outputs) => {
   return { flops, bytes: ioBytes(inputs, outputs) };
 };
 
-/** linear(x [.., K], weight [N, K], bias [N]?) */
-export const linearCost: CostFn = (inputs, outputs) => {
+/** linear(x [.., K], weight [N, K], bias [N]?), + 1 per output element for a fused activation (attrs.act) */
+export const linearCost: CostFn = (inputs, outputs, attrs) => {
   const [x, w] = inputs;
   if (!x || !w || !outputs.length) return {};
   const K = x.shape[x.shape.length - 1];
   let flops = 2 * outNumel(outputs) * K;
   if (inputs[2]) flops += outNumel(outputs);
+  if (attrs && (attrs as Record<string, unknown>).act) flops += outNumel(outputs);
   return { flops, bytes: ioBytes(inputs, outputs) };
 };
 
@@ -209,6 +211,7 @@ for (const n of ['sum', 'prod', 'amax', 'amin', 'max', 'min', 'argmax', 'argmin'
   registerCost(n, reduction);
 for (const n of ['bmm', 'mm', 'matmul', 'addmm', 'baddbmm']) registerCost(n, matmulCost);
 registerCost('linear', linearCost);
+registerCost('linear_act', linearCost); // linear with a fused activation, in training
 for (const n of ['conv1d', 'conv2d', 'conv2d_act', 'conv3d', 'convolution']) registerCost(n, convCost);
 // the fused training backward of bias + activation: the activation gradient per element (+ the bias sum)
 registerCost('bias_act_backward', (inputs, outputs) => (inputs.length ? { flops: 2 * numelOf(inputs[0].shape), bytes: ioBytes(inputs, outputs) } : {}));

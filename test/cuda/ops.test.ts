@@ -349,6 +349,38 @@ for (const dev of devices) {
       }
     });
 
+    it('linear + bias + activation (F.linear / nn.Linear option): the fused pass and linear_act training vs the CPU', () => {
+      // out features 6 (the epilogue's scalar path), 8 and 12 (whole 16-byte packs of consecutive
+      // channels: the bias read as packs), leading dims flattened, float64 too
+      const cases: [number[], number, 'float32' | 'float64'][] = [
+        [[5, 7], 6, 'float32'],
+        [[9, 16], 8, 'float32'],
+        [[2, 3, 12], 12, 'float32'],
+        [[5, 7], 6, 'float64'],
+        [[4, 5], 8, 'float64'],
+      ];
+      let seed = 40;
+      for (const [xs, out, dt] of cases)
+        for (const withBias of [true, false])
+          for (const [activation, activationParams] of [['relu', undefined], ['gelu', undefined], ['sigmoid', undefined], ['leaky_relu', { negativeSlope: 0.2 }], ['mish', undefined]] as const) {
+            const x = sample(xs, -1, 1, seed++).to(dt);
+            const w = sample([out, xs[xs.length - 1]], -0.5, 0.5, seed++).to(dt);
+            const b = sample([out], -0.5, 0.5, seed++).to(dt);
+            const what = `${activation} ${xs} -> ${out} ${dt} bias ${withBias}`;
+            const tol = dt === 'float32' ? 1e-5 : 1e-12;
+            const fwd = (d: string) => ignis.noGrad(() => F.linear(on(x, d), on(w, d), withBias ? on(b, d) : null, { activation, activationParams }));
+            expectClose(fwd(dev), fwd('cpu'), tol, tol, `${what} forward`);
+            const grads = (d: string) => {
+              const ins = (withBias ? [x, w, b] : [x, w]).map((t) => on(t, d).detach().requiresGrad_());
+              const y = F.linear(ins[0], ins[1], ins[2] ?? null, { activation, activationParams });
+              expect(y.gradFn?.name).toBe('linear_act');
+              return [y, ...ignis.autograd.grad(y, ins, { gradOutputs: on(sample(y.shape, -1, 1, 99).to(dt), d) })];
+            };
+            const want = grads('cpu');
+            grads(dev).forEach((t, i) => expectClose(t, want[i], tol, tol, `${what} ${['y', 'dx', 'dw', 'db'][i]}`));
+          }
+    });
+
     it('max, average and adaptive pooling, forward and backward (padding, stride, ceil mode, count_include_pad)', () => {
       const x = sample([2, 3, 9, 11], -2, 2, 16);
       const cases: [string, (t: Tensor) => Tensor][] = [

@@ -31,6 +31,17 @@ describe('profiler: FLOPs and bytes', () => {
     expect(r.ev.bytes).toBe(4 * (M * K + K * N + M * N));
   });
 
+  it('linear with a fused activation: 2·M·N·K + M·N for the bias + M·N for the activation (no grad: linear; training: linear_act)', () => {
+    const [M, K, N] = [4, 6, 3];
+    const x = ignis.randn([M, K]);
+    const w = ignis.randn([N, K], { requiresGrad: true });
+    const b = ignis.randn([N]);
+    const base = 2 * M * N * K + M * N;
+    expect(one(() => ignis.noGrad(() => F.linear(x, w, b)), 'linear').ev.flops).toBe(base);
+    expect(one(() => ignis.noGrad(() => F.linear(x, w, b, { activation: 'gelu' })), 'linear').ev.flops).toBe(base + M * N);
+    expect(one(() => F.linear(x, w, b, { activation: 'gelu' }), 'linear_act').ev.flops).toBe(base + M * N);
+  });
+
   it('elementwise binary with broadcasting: numel FLOPs; broadcast operand counted at its own size', () => {
     const a = ignis.randn([6, 4]);
     const b = ignis.randn([4]);

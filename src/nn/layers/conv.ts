@@ -3,12 +3,13 @@ import { ValueError } from '../../errors';
 import * as ops from '../../ops/all';
 import { Tensor } from '../../tensor';
 import { Module, Parameter, pyTuple } from '../module';
-import { FactoryOptions, resetLinearLike } from './linear';
+import { activationRepr, FactoryOptions, layerActivation, LinearOptions, resetLinearLike } from './linear';
 import { IntOrPair, nativeOp, ntuple, Padding } from './native';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
-export interface ConvLayerOptions extends FactoryOptions {
+/** `activation` / `activationParams`: applied to the output, fused with the bias (F.conv2d's option). */
+export interface ConvLayerOptions extends FactoryOptions, LinearOptions {
   stride?: IntOrPair;
   padding?: Padding;
   dilation?: IntOrPair;
@@ -37,6 +38,8 @@ abstract class ConvNd extends Module {
   readonly groups: number;
   readonly paddingMode: PaddingMode;
   readonly transposed: boolean;
+  readonly activation: string | null = null;
+  readonly activationParams: Record<string, unknown> | undefined;
 
   constructor(
     name: string,
@@ -69,6 +72,7 @@ abstract class ConvNd extends Module {
     if (!['zeros', 'reflect', 'replicate', 'circular'].includes(this.paddingMode))
       throw new ValueError(`${name}: paddingMode must be one of 'zeros', 'reflect', 'replicate', 'circular', got '${this.paddingMode}'`);
     this.transposed = transposed;
+    if (!transposed) [this.activation, this.activationParams] = layerActivation(name, o);
     const dtype = o.dtype ?? 'float32';
     const wshape = transposed
       ? [inChannels, outChannels / groups, ...this.kernelSize]
@@ -89,7 +93,7 @@ abstract class ConvNd extends Module {
     if (this.groups !== 1) s += `, groups=${this.groups}`;
     if (this.bias === null) s += ', bias=False';
     if (this.paddingMode !== 'zeros') s += `, padding_mode=${this.paddingMode}`;
-    return s;
+    return s + activationRepr(this);
   }
   protected convOpts() {
     return {
@@ -98,6 +102,7 @@ abstract class ConvNd extends Module {
       dilation: this.dilation,
       groups: this.groups,
       ...(this.paddingMode !== 'zeros' ? { paddingMode: this.paddingMode } : {}),
+      ...(this.activation ? { activation: this.activation, activationParams: this.activationParams } : {}),
     };
   }
 }

@@ -16,6 +16,8 @@ export interface ConvOptions {
   dilation?: IntOrPair;
   groups?: number;
   paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
+  activation?: string | null;
+  activationParams?: Record<string, unknown>;
 }
 export interface ConvTransposeOptions {
   stride?: IntOrPair;

@@ -1,0 +1,90 @@
+/**
+ * Layers with a fused activation (issue 6, fusion): the activation named by conv2d's or linear's
+ * `activation` option resolved to one native kernel of activations.def, and the training backward
+ * both share: the activation and bias gradients in one sweep over the kept pre-activation
+ * (bias_act_backward), or, under createGraph, from differentiable ops.
+ */
+import { mode } from '../autograd/mode';
+import type { OpDef } from '../dispatch';
+import { ValueError } from '../errors';
+import * as K from '../kernels';
+import { Tensor } from '../tensor';
+import * as actFn from '../activations/functional';
+import * as actReg from '../activations/registry';
+import { dispatch, ops } from './util';
+
+/** an activation kernel of activations.def and its numeric params */
+export type Act = { kernel: string; params: number[] };
+
+export interface ResolvedAct {
+  /** native kernel and its numeric params, when the activation is one elementwise kernel */
+  kernel: Act | null;
+  /** applies the activation as ordinary (differentiable) ops */
+  apply: (y: Tensor) => Tensor;
+}
+
+/** The activation `name` (a built-in or a registered custom one) with `params`, for op `op`'s errors. */
+export function resolveActivation(op: string, name: string, params: Record<string, unknown> | undefined): ResolvedAct {
+  let found: ReturnType<typeof actReg.lookup>;
+  try {
+    found = actReg.lookup(name);
+  } catch (e) {
+    throw e instanceof ValueError ? new ValueError(`${op}: ${e.message}`) : e;
+  }
+  const { row, custom } = found;
+  const fn = actFn.functional[row.fn] ?? (custom ? null : undefined);
+  const apply = (y: Tensor): Tensor => {
+    if (custom) return custom.forward(y, { ...custom.params, ...((params ?? {}) as Record<string, number>) });
+    if (!fn) throw new ValueError(`${op}: unknown activation '${name}'`);
+    return params ? fn(y, params) : fn(y);
+  };
+  if (custom || !row.elementwise || !row.kernel) return { kernel: null, apply };
+  const p = actFn.resolveParams(row, params ? [params] : []);
+  let kernel = row.kernel;
+  if (row.name === 'gelu') {
+    if (p.approximate !== 'none' && p.approximate !== 'tanh') throw new ValueError(`${op}: gelu approximate must be 'none' or 'tanh'`);
+    return { kernel: { kernel: p.approximate === 'tanh' ? 'gelu_tanh' : 'gelu', params: [] }, apply };
+  }
+  const nums: number[] = [];
+  for (const s of row.params) {
+    const v = p[s.name];
+    if (typeof v !== 'number') return { kernel: null, apply }; // tensor-valued or non-numeric options: compose
+    nums.push(v);
+  }
+  if (!(kernel in K.ACT)) kernel = '';
+  return { kernel: kernel ? { kernel, params: nums } : null, apply };
+}
+
+/** [dz, db] of bias + activation in one native sweep (K.biasActBwd); db only when asked for. */
+const biasActBwdDef: OpDef<{ N: number; C: number; S: number; act: Act; wantDb: boolean }> = {
+  name: 'bias_act_backward',
+  forward(_ctx, [z, dy], a) {
+    const [dz, db] = K.biasActBwd(z, K.contiguous(dy), a.N, a.C, a.S, a.act, a.wantDb);
+    return db ? [dz, db] : [dz];
+  },
+};
+
+/**
+ * [dz, db | null] of a fused layer's training backward over its output viewed as [N, C, S] (C the
+ * bias's channels): dz = act'(z) gy and db = the sum of dz per channel. `kept` is what the forward
+ * kept: the pre-activation z, or the output for the activations whose backward reads it. Under
+ * createGraph the gradient is built from differentiable ops, z from `recompute` (a recorded forward
+ * without the activation) and db summed over `dbDims`, so higher-order gradients work.
+ */
+export function biasActGrad(
+  act: Act,
+  kept: Tensor,
+  gy: Tensor,
+  view: { N: number; C: number; S: number },
+  wantDb: boolean,
+  recompute: () => Tensor,
+  dbDims: number[],
+): [Tensor, Tensor | null] {
+  if (mode.grad) {
+    const at = actFn.readsOutput(act.kernel) ? kept : recompute();
+    const dz = actFn.actBackward(act.kernel, at, gy, act.params);
+    return [dz, wantDb ? ops().sum(dz, dbDims) : null];
+  }
+  const r = dispatch(biasActBwdDef, [kept, gy], { ...view, act, wantDb }, true);
+  return [r[0], wantDb ? r[1] : null];
+}
