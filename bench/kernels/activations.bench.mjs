@@ -215,6 +215,35 @@ function compositeRows(c) {
 const rows = kernelRows();
 const FILTER = process.env.IGNIS_ACT_ONLY ? new Set(process.env.IGNIS_ACT_ONLY.split(',')) : null;
 
+// A layer with a fused activation (the `activation` option of F.linear / nn.Linear): x [256, 1024],
+// weight [1024, 1024], GELU. Ignis: the matmul, then bias + GELU in one pass (training: linear_act,
+// which keeps the pre-activation and backs through bias_act_backward). PyTorch: F.linear then
+// F.gelu (its eager mode has no fused op). The "unfused" rows run Ignis the way PyTorch does.
+const LIN = { m: 256, k: 1024, n: 1024 };
+function linearActRows() {
+  const make = (fused, train) => {
+    ig.manualSeed(1);
+    const x = ig.randn([LIN.m, LIN.k], { requiresGrad: train });
+    const w = ig.randn([LIN.n, LIN.k]).mul(0.03).requiresGrad_(train);
+    const b = ig.randn([LIN.n], { requiresGrad: train });
+    const g = ig.randn([LIN.m, LIN.n]);
+    const y = () => (fused ? ig.F.linear(x, w, b, { activation: 'gelu' }) : ig.F.gelu(ig.F.linear(x, w, b)));
+    return train ? () => ig.autograd.grad(y(), [x, w, b], { gradOutputs: g }).forEach((t) => t.dispose()) : () => ig.noGrad(y).dispose();
+  };
+  const row = (fused, train) => ({
+    name: `linear + bias + gelu ${LIN.m}x${LIN.k} -> ${LIN.n}, ${train ? 'forward + backward' : 'forward'}${fused ? ', fused' : ', unfused (diagnostic)'}`,
+    unit: 'ms',
+    better: 'lower',
+    target: fused ? { text: '≥ 1.0× PyTorch', ratio: 1.0 } : { text: '(diagnostic)' },
+    figure: (s) => s * 1e3,
+    async ignis() {
+      return measure(make(fused, train), { time: budget(2000, 50), iterations: budget(40, 3), warmupTime: budget(300, 20), warmupIterations: budget(5, 1) });
+    },
+    peer: { name: 'linear_act', sizes: { ...LIN, act: 'gelu', task: train ? 'train' : 'fwd' }, reps: budget(40, 3), warmup: budget(5, 1) },
+  });
+  return [row(true, false), row(false, false), row(true, true), row(false, true)];
+}
+
 export const benchmarks = [
   {
     name: 'copy (y.copy_(x), roofline)',
@@ -233,6 +262,7 @@ export const benchmarks = [
   },
   ...rows.filter((r) => !FILTER || FILTER.has(r.kernel)).flatMap((r) => (r.fast ? [forward(r), fastForward(r), backward(r)] : [forward(r), backward(r)])),
   ...COMPOSITES.filter((c) => !FILTER || FILTER.has(c.label.split(' ')[0])).flatMap(compositeRows),
+  ...linearActRows(),
   {
     name: 'relu forward, output left to the GC (diagnostic)',
     unit: 'GB/s',

@@ -176,6 +176,28 @@ BENCHES["act_copy"] = make_act_copy
 BENCHES["act_composite"] = make_act_composite
 
 
+def make_linear_act(s):
+    """linear + bias + activation, the way PyTorch eager runs it: F.linear (addmm), then the
+    activation's own kernel. --size m,k,n (x [m, k], weight [n, k]), act (an F name), task=fwd (under
+    no_grad) | train (forward + torch.autograd.grad of x, weight and bias)."""
+    m, k, n = int(s.get("m", 256)), int(s.get("k", 1024)), int(s.get("n", 1024))
+    act = getattr(F, s.get("act", "gelu"))
+    train = s.get("task", "fwd") == "train"
+    x = torch.randn(m, k, requires_grad=train)
+    w = (torch.randn(n, k) * 0.03).requires_grad_(train)
+    b = torch.randn(n, requires_grad=train)
+    if not train:
+        def fwd():
+            with torch.no_grad():
+                return act(F.linear(x, w, b))
+        return fwd
+    g = torch.randn(m, n)
+    return lambda: torch.autograd.grad(act(F.linear(x, w, b)), (x, w, b), g)
+
+
+BENCHES["linear_act"] = make_linear_act
+
+
 # --- seed CNN (bench/kernels/train.bench.mjs) ---------------------------------------------------
 # "seed_cnn": Conv2d(C,32,3) ReLU MaxPool2d(2) Conv2d(32,64,3) ReLU MaxPool2d(2) Conv2d(64,64,3) ReLU
 # Flatten Linear(64*s*s,64) ReLU Linear(64,10).

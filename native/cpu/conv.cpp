@@ -74,6 +74,7 @@ namespace {
 // Planes (n, c) of S elements are processed in blocks of about this many elements: the activation
 // kernel over a block, then the block's bias work while it is still in cache.
 constexpr int64_t kActBlock = 8192;
+constexpr int64_t kPlaneSumMin = 16;
 
 // y[p * S + s] += b[p mod C] for the planes [p0, p1)
 template <class T>
@@ -133,7 +134,9 @@ void bias_act_bwd_cpu(DType dt, const ActSpec& act, const char* z, const char* d
   if (act.op < 0 || act.op >= kActCount) throw Error("ValueError", "bias + activation backward: unknown activation code");
   const int64_t es = int64_t(dtype_size(dt));
   const int64_t planes = N * C;
-  std::vector<double> part(db ? size_t(planes) : 0, 0.0);
+  // planes of at least kPlaneSumMin elements are summed while in cache, into one double per plane;
+  // shorter ones (a linear layer's [M, out] as S = 1) are summed from dz afterwards, by channel
+  std::vector<double> part(db && S >= kPlaneSumMin ? size_t(planes) : 0, 0.0);
   const int64_t per = std::max<int64_t>(1, kActBlock / std::max<int64_t>(S, 1));
   if (S > 0)
     parallel_for(planes, S * 8, [&](int64_t p0, int64_t p1) {
@@ -151,7 +154,7 @@ void bias_act_bwd_cpu(DType dt, const ActSpec& act, const char* z, const char* d
           it.op[k].strides[0] = es;
         }
         cpu_kernels().act_bwd(act.op, it, act.p);
-        if (!db) continue;
+        if (!db || S < kPlaneSumMin) continue;
         for (int64_t p = q0; p < q1; ++p) {
           double acc = 0;
           if (dt == DType::f32) {
@@ -170,12 +173,24 @@ void bias_act_bwd_cpu(DType dt, const ActSpec& act, const char* z, const char* d
       }
     });
   if (!db) return;
-  // db[c] = sum over n of part[n, c], in order of n; channel ranges in parallel
-  parallel_for(C, N, [&](int64_t c0, int64_t c1) {
+  // db[c] = sum over n of part[n, c] (or, for short planes, of dz[n, c, :] itself), in order of n;
+  // channel ranges in parallel
+  const bool from_dz = S < kPlaneSumMin;
+  parallel_for(C, N * (from_dz ? S : 1), [&](int64_t c0, int64_t c1) {
     std::vector<double> t(size_t(c1 - c0), 0.0);
     for (int64_t n = 0; n < N; ++n) {
-      const double* pr = part.data() + n * C + c0;
-      for (int64_t c = 0; c < c1 - c0; ++c) t[size_t(c)] += pr[c];
+      if (!from_dz) {
+        const double* pr = part.data() + n * C + c0;
+        for (int64_t c = 0; c < c1 - c0; ++c) t[size_t(c)] += pr[c];
+      } else if (dt == DType::f32) {
+        const float* d = reinterpret_cast<const float*>(dz) + (n * C + c0) * S;
+        for (int64_t c = 0; c < c1 - c0; ++c)
+          for (int64_t i = 0; i < S; ++i) t[size_t(c)] += d[c * S + i];
+      } else {
+        const double* d = reinterpret_cast<const double*>(dz) + (n * C + c0) * S;
+        for (int64_t c = 0; c < c1 - c0; ++c)
+          for (int64_t i = 0; i < S; ++i) t[size_t(c)] += d[c * S + i];
+      }
     }
     for (int64_t c = c0; c < c1; ++c) {
       if (dt == DType::f32) reinterpret_cast<float*>(db)[c] = float(t[size_t(c - c0)]);
