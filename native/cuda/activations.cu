@@ -231,14 +231,15 @@ void bias_act_bwd_t(int dev, const T* z, const T* dy, T* dz, T* db, int64_t N, i
     return;
   }
   const T P0 = T(params[0]), P1 = T(params[1]), P2 = T(params[2]);
-  const int64_t K = chansum::slices(C, per_channel);
+  const int64_t K = chansum::slices(C, S, per_channel);
   Scratch part(dev, db ? size_t(C * K) * sizeof(double) : 0);
   double* pp = static_cast<double*>(part.p);
   cudaStream_t st = stream(dev);
+  dim3 grid;
   switch (op) {
 #define ACT(name, np, fwd, bwd)                                                                  \
   case A_##name:                                                                                 \
-    chansum::sweep(                                                                              \
+    grid = chansum::sweep(                                                                       \
         st, C, S, per_channel, pp, [=] __device__(int64_t i) { return Pack<T, 2>{{z[i], dy[i]}}; }, \
         [=] __device__(const Pack<T, 2>& v, int64_t i, int64_t) -> double {                     \
           (void)P0; (void)P1; (void)P2;                                                          \
@@ -253,7 +254,7 @@ void bias_act_bwd_t(int dev, const T* z, const T* dy, T* dz, T* db, int64_t N, i
     default: fail("ValueError", "bias + activation backward: unknown activation code");
   }
   IGNIS_CUDA_CHECK(cudaGetLastError(), "bias + activation backward");
-  prof::launch(unsigned(C * K), chansum::kThreads);
+  prof::launch(grid, dim3(chansum::kThreads));
   if (db) {
     chansum::finish<T><<<blocks_for(C, 256), 256, 0, st>>>(pp, db, C, K);
     IGNIS_CUDA_CHECK(cudaGetLastError(), "bias + activation backward");

@@ -190,7 +190,7 @@ void bn_fwd_t(int dev, const IgnisCudaBn& s, const T* x, const T* w, const T* b,
     prof::launch(grid(s.C), kThreads);
     return;
   }
-  const int64_t M = s.N * s.S, total = s.C * M, K = chansum::slices(s.C, M);
+  const int64_t M = s.N * s.S, total = s.C * M, K = chansum::slices(s.C, s.S, M);
   Scratch part(dev, s.training ? size_t(s.C * K) * sizeof(double) : 0);
   Scratch coef(dev, size_t(2 * s.C) * sizeof(T));
   double* pp = static_cast<double*>(part.p);
@@ -220,7 +220,7 @@ void bn_bwd_t(int dev, const IgnisCudaBn& s, const T* x, const T* dy, const T* w
     prof::launch(grid(s.C), kThreads);
     return;
   }
-  const int64_t M = s.N * s.S, total = s.C * M, K = chansum::slices(s.C, M);
+  const int64_t M = s.N * s.S, total = s.C * M, K = chansum::slices(s.C, s.S, M);
   Scratch part(dev, size_t(s.C * K) * sizeof(chansum::Sum2));
   Scratch coef(dev, size_t(3 * s.C) * sizeof(T));
   auto* pp = static_cast<chansum::Sum2*>(part.p);

@@ -1,6 +1,10 @@
 // Per-channel sums over a [N, C, S] tensor in two deterministic passes (no atomics): `sweep` runs a
 // C x K grid of blocks where block (c, k) takes the k-th slice of channel c's N * S elements and
 // leaves its sum (double) in part[c * K + k], then `finish` adds each channel's K partials in order.
+// Short planes (S < kColumnS, a linear layer's [M, out] or batch norm over [N, C] as S = 1) would
+// make a block's warp read S-element runs far apart; there the tensor is swept as [N, C * S]
+// columns instead, a warp reading 32 consecutive columns of a row, and a channel's K partials are its
+// S columns' row-slice sums (slices() gives that K, so finish and the callers do not change).
 // Used by the bias gradient of bias + activation (activations.cu) and PReLU's slope gradient
 // (gated.cu), each fused with the elementwise gradient that the same sweep writes, and by the
 // convolution's bias gradient (channel_sum, reduce.cu: channel_sum_cuda).
@@ -20,9 +24,24 @@ namespace chansum {
 
 constexpr int kThreads = 256;
 
-// Slices per channel: about 4 blocks per SM over all channels (132 SMs on an H100), each slice at
-// least 4096 elements, at most gridDim.y's limit.
-inline int64_t slices(int64_t C, int64_t per_channel) {
+// Planes shorter than this many units are swept by columns (col_sweep_kernel).
+constexpr int64_t kColumnS = 32;
+// The column sweep's block: 32 columns (one warp across a row) x kColY rows.
+constexpr int kColY = 8;
+
+// Row slices of the column sweep over [N, W]: about 4 blocks per SM over all, each slice at least
+// 64 rows, at most gridDim.y's limit.
+inline int64_t row_slices(int64_t W, int64_t N) {
+  const int64_t bx = (W + 31) / 32;
+  const int64_t K = std::max<int64_t>(1, std::min<int64_t>((132 * 4 + bx - 1) / bx, N / 64));
+  return std::min<int64_t>(K, 65535);
+}
+
+// Partials per channel of a sweep over [N, C, S] (per_channel = N * S > 0): the plane sweep's slices,
+// about 4 blocks per SM over all channels (132 SMs on an H100), each slice at least 4096 elements, at
+// most gridDim.y's limit; for short planes, S columns times the column sweep's row slices.
+inline int64_t slices(int64_t C, int64_t S, int64_t per_channel) {
+  if (S < kColumnS) return S * row_slices(C * S, per_channel / S);
   const int64_t K = std::max<int64_t>(1, std::min<int64_t>((132 * 4 + C - 1) / C, per_channel / 4096));
   return std::min<int64_t>(K, 65535);
 }
@@ -110,13 +129,61 @@ __global__ void sweep_kernel(I C, I S, I per_channel, I slice, FastDiv dS, A* __
   if (part) block_store(acc, part);
 }
 
+// The sweep of short planes: [N, C, S] as [N, W = C * S] row-major. Block (x, y) of the grid takes
+// columns x * 32 + threadIdx.x (a warp reads 32 consecutive units of a row) over the y-th slice of
+// `rows` rows, threadIdx.y striding the rows, kUnroll loads in flight per thread; the block's column
+// sums (added over threadIdx.y in order) go to part[col * gridDim.y + y], which for col = c * S + s is
+// part[c * (S * gridDim.y) + s * gridDim.y + y]: channel c's S * gridDim.y partials, in order.
+template <class A, class Load, class Apply>
+__global__ void col_sweep_kernel(int64_t N, int64_t W, int64_t S, int64_t rows, A* __restrict__ part, Load load,
+                                 Apply apply) {
+  const int64_t col = int64_t(blockIdx.x) * 32 + threadIdx.x;
+  const int64_t r0 = int64_t(blockIdx.y) * rows, r1 = min(N, r0 + rows);
+  A acc{};
+  if (col < W) {
+    const int64_t c = col / S;
+    constexpr int64_t step = kColY;
+    int64_t r = r0 + threadIdx.y;
+    for (; r + (kUnroll - 1) * step < r1; r += kUnroll * step) {
+      int64_t i[kUnroll];
+      decltype(load(int64_t(0))) v[kUnroll];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        i[u] = (r + u * step) * W + col;
+        v[u] = load(i[u]);
+      }
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) acc += apply(v[u], i[u], c);
+    }
+    for (; r < r1; r += step) {
+      const int64_t i = r * W + col;
+      acc += apply(load(i), i, c);
+    }
+  }
+  if (!part) return;
+  __shared__ A sh[kColY][33];
+  sh[threadIdx.y][threadIdx.x] = acc;
+  __syncthreads();
+  if (threadIdx.y == 0 && col < W) {
+    A t = sh[0][threadIdx.x];
+    for (int y = 1; y < kColY; ++y) t += sh[y][threadIdx.x];
+    part[col * gridDim.y + blockIdx.y] = t;
+  }
+}
+
 // The sweep over [N, C, S] (per_channel = N * S > 0) with load(int64_t i) -> L and
 // apply(L, int64_t i, int64_t c) -> A (double, or Sum2), on stream st; the channel sums go to part
-// (C * slices(C, per_channel) of A, or nullptr: none). Then finish(part, out, C, K) adds them per
-// channel (double).
+// (C * slices(C, S, per_channel) of A, or nullptr: none). Then finish(part, out, C, K) adds them per
+// channel (double). Returns the launch's grid (for the profiler's record).
 template <class A, class Load, class Apply>
-void sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, A* part, Load load, Apply apply) {
-  const int64_t K = slices(C, per_channel);
+dim3 sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, A* part, Load load, Apply apply) {
+  if (S < kColumnS) {
+    const int64_t N = per_channel / S, W = C * S, Kr = row_slices(W, N);
+    const dim3 grid{unsigned((W + 31) / 32), unsigned(Kr), 1u};
+    col_sweep_kernel<A><<<grid, dim3(32, kColY, 1), 0, st>>>(N, W, S, (N + Kr - 1) / Kr, part, load, apply);
+    return grid;
+  }
+  const int64_t K = slices(C, S, per_channel);
   const int64_t slice = (per_channel + K - 1) / K;
   const dim3 grid{unsigned(C), unsigned(K), 1u};
   if (fits_fast_div(C * per_channel + slice + kUnroll * kThreads))
@@ -124,37 +191,41 @@ void sweep(cudaStream_t st, int64_t C, int64_t S, int64_t per_channel, A* part, 
                                                          uint32_t(slice), fast_div(uint32_t(S)), part, load, apply);
   else
     sweep_kernel<int64_t, A><<<grid, kThreads, 0, st>>>(C, S, per_channel, slice, FastDiv{1, 0}, part, load, apply);
+  return grid;
 }
 
 // out[c] = sum over n, s of x[n, c, s] (x contiguous [N, C, S], N * S > 0): the bias gradient of a
 // convolution. 16-byte packs when S is a multiple of the pack and x is 16-byte aligned. The sums
-// run in double; `part` holds C * slices(C, N * S / V) doubles (part_count).
+// run in double; `part` holds C * slices(C, S / V, N * S / V) doubles (part_count).
 inline int pack_of(const void* x, int64_t S, size_t es) {
   const int V = int(16 / es);
   return (S % V == 0 && (reinterpret_cast<uintptr_t>(x) & 15) == 0) ? V : 1;
 }
 inline int64_t part_count(const void* x, int64_t N, int64_t C, int64_t S, size_t es) {
-  return C * slices(C, N * S / pack_of(x, S, es));
+  const int V = pack_of(x, S, es);
+  return C * slices(C, S / V, N * S / V);
 }
 template <class T>
-void channel_sum(cudaStream_t st, const T* x, T* out, int64_t N, int64_t C, int64_t S, double* part) {
+dim3 channel_sum(cudaStream_t st, const T* x, T* out, int64_t N, int64_t C, int64_t S, double* part) {
   constexpr int V = int(16 / sizeof(T));
+  dim3 grid;
   if (pack_of(x, S, sizeof(T)) == V) {
     using P = Pack<T, V>;  // ew.cuh
     const P* xp = reinterpret_cast<const P*>(x);
-    sweep(st, C, S / V, N * S / V, part, [=] __device__(int64_t i) { return xp[i]; },
+    grid = sweep(st, C, S / V, N * S / V, part, [=] __device__(int64_t i) { return xp[i]; },
           [] __device__(const P& p, int64_t, int64_t) {
             double t = 0;
 #pragma unroll
             for (int e = 0; e < V; ++e) t += double(p.v[e]);
             return t;
           });
-    finish<T><<<blocks_for(C, 256), 256, 0, st>>>(part, out, C, slices(C, N * S / V));
+    finish<T><<<blocks_for(C, 256), 256, 0, st>>>(part, out, C, slices(C, S / V, N * S / V));
   } else {
-    sweep(st, C, S, N * S, part, [=] __device__(int64_t i) { return x[i]; },
-          [] __device__(T v, int64_t, int64_t) { return double(v); });
-    finish<T><<<blocks_for(C, 256), 256, 0, st>>>(part, out, C, slices(C, N * S));
+    grid = sweep(st, C, S, N * S, part, [=] __device__(int64_t i) { return x[i]; },
+                 [] __device__(T v, int64_t, int64_t) { return double(v); });
+    finish<T><<<blocks_for(C, 256), 256, 0, st>>>(part, out, C, slices(C, S, N * S));
   }
+  return grid;
 }
 
 }  // namespace chansum

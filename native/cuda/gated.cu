@@ -89,7 +89,7 @@ void prelu_bwd_cuda(int dev, const IgnisCudaGated& s, const void* x, const void*
     if (gw) IGNIS_CUDA_CHECK(cudaMemsetAsync(gw, 0, size_t(s.C) * dtype_size(s.dtype), st), what);
     return;
   }
-  const int64_t K = chansum::slices(s.C, per_channel);
+  const int64_t K = chansum::slices(s.C, s.inner, per_channel);
   Scratch part(dev, gw ? size_t(s.C * K) * sizeof(double) : 0);
   double* pp = static_cast<double*>(part.p);
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, what, {

@@ -255,10 +255,11 @@ void channel_sum_cuda(int dev, int dtype, const void* x, void* out, int64_t N, i
   }
   const int64_t parts = chansum::part_count(x, N, C, S, dtype_size(dtype));
   Scratch part(dev, size_t(parts) * sizeof(double));
+  dim3 grid;
   IGNIS_CUDA_DISPATCH_FLOAT(dtype, T, "channel sum", {
-    chansum::channel_sum<T>(st, static_cast<const T*>(x), static_cast<T*>(out), N, C, S, static_cast<double*>(part.p));
+    grid = chansum::channel_sum<T>(st, static_cast<const T*>(x), static_cast<T*>(out), N, C, S, static_cast<double*>(part.p));
   });
-  prof::launch(dim3(unsigned(C), unsigned(parts / C)), dim3(chansum::kThreads));
+  prof::launch(grid, dim3(chansum::kThreads));
   IGNIS_CUDA_CHECK(cudaGetLastError(), "channel sum");
 }
 
