@@ -4,7 +4,8 @@
 //   cuDNN graph fusion off, and each row's first call, which builds the plan), and a
 //   4096³ matmul (fp32 and TF32, TFLOP/s), small ops' whole cost (launch/: host overhead per call of a
 //   kernel, a reduction, cuBLAS, a cuDNN convolution and one through autograd),
-//   conv forward + backward through autograd (conv_train/, TF32), batch norm (training forward +
+//   conv forward + backward through autograd (conv_train/, TF32), a linear layer with a fused GELU
+//   (linear_act/: forward; linear_act_train/: forward + backward), batch norm (training forward +
 //   backward, eval forward), the seed CNN's training step (also built with the layers' activation
 //   option: _fused) and its Adam update alone.
 //   Prints a table; the last lines are the summary.
@@ -159,6 +160,25 @@ ig.noGrad(() => {
     const g = ig.randn([n, o, h, w], { device: 'cuda' });
     ms[`conv_train/${s}`] = timed(() => {
       ig.F.conv2d(x, wt, b, { padding: k >> 1 }).backward(g);
+      for (const t of [x, wt, b]) {
+        t.grad?.dispose();
+        t.grad = null;
+      }
+    });
+    for (const t of [x, wt, b, g]) t.dispose();
+  }
+  // a linear layer with a fused GELU (x [8192, 1024], weight [1024, 1024]; the emulator: [64, 32]):
+  // forward under noGrad, and forward + backward (linear_act); PyTorch: F.linear then F.gelu
+  {
+    const [m, k] = EMU ? [64, 32] : [8192, 1024];
+    const x = ig.randn([m, k], { device: 'cuda' }).requiresGrad_();
+    const wt = ig.randn([k, k], { device: 'cuda' }).mul(0.03).detach().requiresGrad_();
+    const b = ig.randn([k], { device: 'cuda' }).requiresGrad_();
+    const g = ig.randn([m, k], { device: 'cuda' });
+    const act = { activation: 'gelu' };
+    ms['linear_act/gelu_8192x1024'] = timed(() => ig.noGrad(() => ig.F.linear(x, wt, b, act)));
+    ms['linear_act_train/gelu_8192x1024'] = timed(() => {
+      ig.F.linear(x, wt, b, act).backward(g);
       for (const t of [x, wt, b]) {
         t.grad?.dispose();
         t.grad = null;

@@ -110,6 +110,23 @@ for sname in ("cifar_l1", "r50_3x3_56", "r_3x3_14"):
 
     out[f"conv_train/{sname}"] = timed(conv_train)
     del xi, wt, bs, gy
+# a linear layer + bias + GELU (an MLP block: x [8192, 1024], weight [1024, 1024], float32): forward
+# under no_grad, and forward + backward of x, weight and bias
+xl = torch.randn(8192, 1024, device=dev, requires_grad=True)
+wl = (torch.randn(1024, 1024, device=dev) * 0.03).requires_grad_()
+bl = torch.randn(1024, device=dev, requires_grad=True)
+gl = torch.randn(8192, 1024, device=dev)
+with torch.no_grad():
+    out["linear_act/gelu_8192x1024"] = timed(lambda: F.gelu(F.linear(xl, wl, bl)))
+
+
+def linear_act_train():
+    F.gelu(F.linear(xl, wl, bl)).backward(gl)
+    xl.grad = wl.grad = bl.grad = None
+
+
+out["linear_act_train/gelu_8192x1024"] = timed(linear_act_train)
+del xl, wl, bl, gl
 xb_ = torch.randn(64, 64, 56, 56, device=dev, requires_grad=True)
 wb_ = torch.ones(64, device=dev, requires_grad=True)
 bb_ = torch.zeros(64, device=dev, requires_grad=True)
