@@ -23,33 +23,53 @@ export interface ResolvedAct {
   apply: (y: Tensor) => Tensor;
 }
 
-/** The activation `name` (a built-in or a registered custom one) with `params`, for op `op`'s errors. */
+/** `e` with `op: ` in front of its message when it is one of Ignis's ValueErrors (else e itself) */
+function named(op: string, e: unknown): unknown {
+  return e instanceof ValueError ? new ValueError(`${op}: ${e.message}`) : e;
+}
+
+/**
+ * The activation `name` (a built-in or a registered custom one) with `params`, for op `op` (its
+ * errors say `op: ...`): one native kernel where it is one, else the activation applied as ops.
+ */
 export function resolveActivation(op: string, name: string, params: Record<string, unknown> | undefined): ResolvedAct {
-  let found: ReturnType<typeof actReg.lookup>;
   try {
-    found = actReg.lookup(name);
+    return resolve(name, params, op);
   } catch (e) {
-    throw e instanceof ValueError ? new ValueError(`${op}: ${e.message}`) : e;
+    throw named(op, e);
   }
-  const { row, custom } = found;
+}
+
+function resolve(name: string, params: Record<string, unknown> | undefined, op: string): ResolvedAct {
+  const { row, custom } = actReg.lookup(name);
   const fn = actFn.functional[row.fn] ?? (custom ? null : undefined);
   const apply = (y: Tensor): Tensor => {
-    if (custom) return custom.forward(y, { ...custom.params, ...((params ?? {}) as Record<string, number>) });
-    if (!fn) throw new ValueError(`${op}: unknown activation '${name}'`);
-    return params ? fn(y, params) : fn(y);
+    try {
+      if (custom) return custom.forward(y, { ...custom.params, ...((params ?? {}) as Record<string, number>) });
+      if (!fn) throw new ValueError(`unknown activation '${name}'`);
+      return params ? fn(y, params) : fn(y);
+    } catch (e) {
+      throw named(op, e);
+    }
   };
   if (custom || !row.elementwise || !row.kernel) return { kernel: null, apply };
   const p = actFn.resolveParams(row, params ? [params] : []);
   let kernel = row.kernel;
   if (row.name === 'gelu') {
-    if (p.approximate !== 'none' && p.approximate !== 'tanh') throw new ValueError(`${op}: gelu approximate must be 'none' or 'tanh'`);
+    if (p.approximate !== 'none' && p.approximate !== 'tanh') throw new ValueError(`gelu approximate must be 'none' or 'tanh'`);
     return { kernel: { kernel: p.approximate === 'tanh' ? 'gelu_tanh' : 'gelu', params: [] }, apply };
   }
   const nums: number[] = [];
   for (const s of row.params) {
     const v = p[s.name];
-    if (typeof v !== 'number') return { kernel: null, apply }; // tensor-valued or non-numeric options: compose
-    nums.push(v);
+    if (typeof v === 'number' && !Number.isNaN(v)) {
+      nums.push(v);
+      continue;
+    }
+    // a numeric option given as something else is the caller's error, found here rather than at
+    // the first forward; tensor-valued and non-numeric options (swish's learnable): compose
+    if (typeof s.default === 'number' && !(v instanceof Tensor)) throw new ValueError(`${row.name}: ${s.name} must be a number, got ${String(v)}`);
+    return { kernel: null, apply };
   }
   if (!(kernel in K.ACT)) kernel = '';
   return { kernel: kernel ? { kernel, params: nums } : null, apply };

@@ -110,6 +110,12 @@ describe('F.linear with an activation: the fused pass vs linear then the activat
     expect(() => new nn.Linear(3, 4, { activation: 'nope' })).toThrow(/^Linear: unknown activation 'nope'/);
     expect(() => new nn.Linear(3, 4, { activation: 3 as unknown as string })).toThrow(/Linear: activation must be a name/);
     expect(() => new nn.Conv2d(3, 4, 3, { activation: 'nope' })).toThrow(/^Conv2d: unknown activation 'nope'/);
+    // option errors name the layer and the activation, at construction
+    expect(() => new nn.Linear(3, 4, { activation: 'relu', activationParams: { foo: 1 } })).toThrow(/^Linear: relu: unknown option 'foo'/);
+    expect(() => new nn.Conv2d(3, 4, 3, { activation: 'elu', activationParams: { alpha: 'a' } })).toThrow(/^Conv2d: elu: alpha must be a number, got a/);
+    // activations that are not one elementwise kernel fail at the forward, naming the op
+    expect(() => F.linear(x, w, null, { activation: 'softmax' })).toThrow(/^linear: softmax: dim is required/);
+    expectClose(F.linear(x, w, null, { activation: 'softmax', activationParams: { dim: -1 } }), F.softmax(F.linear(x, w), { dim: -1 }), 1e-14, 1e-14, 'softmax');
   });
 });
 
