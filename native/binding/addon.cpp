@@ -1071,11 +1071,11 @@ Napi::Value BiasAct(const Napi::CallbackInfo& info) {
   const char* b = nn_has(info, 1) ? nn_ptr_dev(info[1], 10, a.C, a.dt, what, dev) : nullptr;
   const bool keep = info[2].ToBoolean();
   Napi::Value out = keep ? new_storage(info.Env(), size_t(nn_size(a.n, a.dt, what)), dev) : info[0];
-  char* op = keep ? nn_data(out) : y;
+  char* dst = keep ? nn_data(out) : y;
   if (dev > 0) {
-    cuda_call(what, [&](const IgnisCudaApi& c) { return c.bias_act(dev - 1, int(a.dt), y, b, a.N, a.C, a.S, a.act.op, a.act.p, keep ? op : nullptr); });
+    cuda_call(what, [&](const IgnisCudaApi& c) { return c.bias_act(dev - 1, int(a.dt), y, b, a.N, a.C, a.S, a.act.op, a.act.p, keep ? dst : nullptr); });
   } else {
-    bias_act_cpu(a.dt, a.act, y, b, a.N, a.C, a.S, op);
+    bias_act_cpu(a.dt, a.act, y, b, a.N, a.C, a.S, dst);
   }
   return out;
 }

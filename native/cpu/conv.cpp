@@ -100,6 +100,35 @@ void add_bias_planes(T* y, const T* b, int64_t C, int64_t S, int64_t p0, int64_t
     if (++c == C) c = 0;
   }
 }
+// the sum of one plane of S elements (float32 planes summed in float32, vectorised)
+template <class T>
+double plane_sum(const T* d, int64_t S) {
+  T a = 0;
+#pragma omp simd reduction(+ : a)
+  for (int64_t i = 0; i < S; ++i) a += d[i];
+  return double(a);
+}
+
+// db[c] = sum over n of part[n, c] (or, for planes shorter than kPlaneSumMin, of dz[n, c, :]
+// itself), in order of n, in double; channel ranges in parallel
+template <class T>
+void channel_sums(const T* dz, const std::vector<double>& part, int64_t N, int64_t C, int64_t S, T* db) {
+  const bool from_dz = S < kPlaneSumMin;
+  parallel_for(C, N * (from_dz ? S : 1), [&](int64_t c0, int64_t c1) {
+    std::vector<double> t(size_t(c1 - c0), 0.0);
+    for (int64_t n = 0; n < N; ++n) {
+      if (from_dz) {
+        const T* d = dz + (n * C + c0) * S;
+        for (int64_t c = 0; c < c1 - c0; ++c)
+          for (int64_t i = 0; i < S; ++i) t[size_t(c)] += double(d[c * S + i]);
+      } else {
+        const double* pr = part.data() + n * C + c0;
+        for (int64_t c = 0; c < c1 - c0; ++c) t[size_t(c)] += pr[c];
+      }
+    }
+    for (int64_t c = c0; c < c1; ++c) db[c] = T(t[size_t(c - c0)]);
+  });
+}
 }  // namespace
 
 void bias_act_cpu(DType dt, const ActSpec& act, char* y, const char* b, int64_t N, int64_t C, int64_t S, char* out) {
@@ -155,48 +184,14 @@ void bias_act_bwd_cpu(DType dt, const ActSpec& act, const char* z, const char* d
         }
         cpu_kernels().act_bwd(act.op, it, act.p);
         if (!db || S < kPlaneSumMin) continue;
-        for (int64_t p = q0; p < q1; ++p) {
-          double acc = 0;
-          if (dt == DType::f32) {
-            const float* d = reinterpret_cast<const float*>(dz) + p * S;
-            float a = 0;
-#pragma omp simd reduction(+ : a)
-            for (int64_t i = 0; i < S; ++i) a += d[i];
-            acc = a;
-          } else {
-            const double* d = reinterpret_cast<const double*>(dz) + p * S;
-#pragma omp simd reduction(+ : acc)
-            for (int64_t i = 0; i < S; ++i) acc += d[i];
-          }
-          part[size_t(p)] = acc;
-        }
+        for (int64_t p = q0; p < q1; ++p)
+          part[size_t(p)] = dt == DType::f32 ? plane_sum(reinterpret_cast<const float*>(dz) + p * S, S)
+                                             : plane_sum(reinterpret_cast<const double*>(dz) + p * S, S);
       }
     });
   if (!db) return;
-  // db[c] = sum over n of part[n, c] (or, for short planes, of dz[n, c, :] itself), in order of n;
-  // channel ranges in parallel
-  const bool from_dz = S < kPlaneSumMin;
-  parallel_for(C, N * (from_dz ? S : 1), [&](int64_t c0, int64_t c1) {
-    std::vector<double> t(size_t(c1 - c0), 0.0);
-    for (int64_t n = 0; n < N; ++n) {
-      if (!from_dz) {
-        const double* pr = part.data() + n * C + c0;
-        for (int64_t c = 0; c < c1 - c0; ++c) t[size_t(c)] += pr[c];
-      } else if (dt == DType::f32) {
-        const float* d = reinterpret_cast<const float*>(dz) + (n * C + c0) * S;
-        for (int64_t c = 0; c < c1 - c0; ++c)
-          for (int64_t i = 0; i < S; ++i) t[size_t(c)] += d[c * S + i];
-      } else {
-        const double* d = reinterpret_cast<const double*>(dz) + (n * C + c0) * S;
-        for (int64_t c = 0; c < c1 - c0; ++c)
-          for (int64_t i = 0; i < S; ++i) t[size_t(c)] += d[c * S + i];
-      }
-    }
-    for (int64_t c = c0; c < c1; ++c) {
-      if (dt == DType::f32) reinterpret_cast<float*>(db)[c] = float(t[size_t(c - c0)]);
-      else reinterpret_cast<double*>(db)[c] = t[size_t(c - c0)];
-    }
-  });
+  if (dt == DType::f32) channel_sums(reinterpret_cast<const float*>(dz), part, N, C, S, reinterpret_cast<float*>(db));
+  else channel_sums(reinterpret_cast<const double*>(dz), part, N, C, S, reinterpret_cast<double*>(db));
 }
 
 // ---- reference: im2col + bmm -----------------------------------------------------------------

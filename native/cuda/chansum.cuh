@@ -86,10 +86,30 @@ __global__ void finish(const double* __restrict__ part, T* __restrict__ out, int
   }
 }
 
-// Each thread keeps kUnroll elements' loads in flight (all loaded, then all worked on, in the order
-// one at a time would take): with one 4-byte load per thread outstanding a sweep read at a fraction
-// of the memory bandwidth.
+// Each thread keeps kUnroll elements' loads in flight (accumulate): with one 4-byte load per thread
+// outstanding a sweep read at a fraction of the memory bandwidth.
 constexpr int kUnroll = 4;
+
+// acc += apply(load(i), i, c) at i = index(j) for j = j0, j0 + step, ... below j1, each thread with
+// kUnroll loads in flight (all loaded, then all worked on, in the order one at a time would take).
+template <class J, class A, class Index, class Load, class Apply>
+__device__ __forceinline__ void accumulate(A& acc, J j, J j1, J step, int64_t c, Index index, Load load, Apply apply) {
+  for (; j + (kUnroll - 1) * step < j1; j += kUnroll * step) {
+    int64_t i[kUnroll];
+    decltype(load(int64_t(0))) v[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      i[u] = index(j + u * step);
+      v[u] = load(i[u]);
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) acc += apply(v[u], i[u], c);
+  }
+  for (; j < j1; j += step) {
+    const int64_t i = index(j);
+    acc += apply(load(i), i, c);
+  }
+}
 
 // Block (c, k) of the C x K grid: for each flat index i of the k-th slice of channel c's N * S
 // units (laid out [N, C, S]), acc += apply(load(i), i, c); then part[c * K + k] = acc where part is
@@ -110,22 +130,7 @@ __global__ void sweep_kernel(I C, I S, I per_channel, I slice, FastDiv dS, A* __
     return int64_t((n * C + c) * S + (j - n * S));
   };
   A acc{};
-  I j = j0 + threadIdx.x;
-  for (; j + (kUnroll - 1) * step < j1; j += kUnroll * step) {
-    int64_t i[kUnroll];
-    decltype(load(int64_t(0))) v[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      i[u] = flat(j + u * step);
-      v[u] = load(i[u]);
-    }
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) acc += apply(v[u], i[u], int64_t(c));
-  }
-  for (; j < j1; j += step) {
-    const int64_t i = flat(j);
-    acc += apply(load(i), i, int64_t(c));
-  }
+  accumulate(acc, I(j0 + threadIdx.x), j1, step, int64_t(c), flat, load, apply);
   if (part) block_store(acc, part);
 }
 
@@ -140,26 +145,8 @@ __global__ void col_sweep_kernel(int64_t N, int64_t W, int64_t S, int64_t rows, 
   const int64_t col = int64_t(blockIdx.x) * 32 + threadIdx.x;
   const int64_t r0 = int64_t(blockIdx.y) * rows, r1 = min(N, r0 + rows);
   A acc{};
-  if (col < W) {
-    const int64_t c = col / S;
-    constexpr int64_t step = kColY;
-    int64_t r = r0 + threadIdx.y;
-    for (; r + (kUnroll - 1) * step < r1; r += kUnroll * step) {
-      int64_t i[kUnroll];
-      decltype(load(int64_t(0))) v[kUnroll];
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u) {
-        i[u] = (r + u * step) * W + col;
-        v[u] = load(i[u]);
-      }
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u) acc += apply(v[u], i[u], c);
-    }
-    for (; r < r1; r += step) {
-      const int64_t i = r * W + col;
-      acc += apply(load(i), i, c);
-    }
-  }
+  if (col < W)
+    accumulate(acc, r0 + threadIdx.y, r1, int64_t(kColY), col / S, [=](int64_t r) { return r * W + col; }, load, apply);
   if (!part) return;
   __shared__ A sh[kColY][33];
   sh[threadIdx.y][threadIdx.x] = acc;

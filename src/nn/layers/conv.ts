@@ -3,13 +3,13 @@ import { ValueError } from '../../errors';
 import * as ops from '../../ops/all';
 import { Tensor } from '../../tensor';
 import { Module, Parameter, pyTuple } from '../module';
-import { activationRepr, FactoryOptions, layerActivation, LinearOptions, resetLinearLike } from './linear';
+import { ActivationOptions, activationRepr, FactoryOptions, layerActivation, resetLinearLike } from './linear';
 import { IntOrPair, nativeOp, ntuple, Padding } from './native';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
 /** `activation` / `activationParams`: applied to the output, fused with the bias (F.conv2d's option). */
-export interface ConvLayerOptions extends FactoryOptions, LinearOptions {
+export interface ConvLayerOptions extends FactoryOptions, ActivationOptions {
   stride?: IntOrPair;
   padding?: Padding;
   dilation?: IntOrPair;

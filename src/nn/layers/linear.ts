@@ -122,12 +122,15 @@ const linearActDef: OpDef<{ act: Act }> = {
   },
 };
 
-export interface LinearOptions {
-  /** activation applied to the output, fused with the bias into one pass (as conv2d's option) */
+/** A layer's fused activation (F.linear, nn.Linear, nn.Conv1d, nn.Conv2d; F.conv2d has the same keys). */
+export interface ActivationOptions {
+  /** activation applied to the output, fused with the bias into one pass */
   activation?: string | null;
   /** the activation's parameters, e.g. { negativeSlope: 0.2 } */
   activationParams?: Record<string, unknown>;
 }
+/** F.linear's options */
+export type LinearOptions = ActivationOptions;
 
 /**
  * y = x W^T + b (torch.nn.functional.linear): x [..., in], W [out, in], b [out]; with
@@ -178,7 +181,7 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    opts: FactoryOptions & { bias?: boolean } & LinearOptions | boolean = {},
+    opts: FactoryOptions & { bias?: boolean } & ActivationOptions | boolean = {},
   ) {
     super();
     const o = typeof opts === 'boolean' ? { bias: opts } : opts;
@@ -202,8 +205,8 @@ export class Linear extends Module {
 }
 
 /** A layer's `activation` option, checked when the layer is made (an unknown name fails there). */
-export function layerActivation(layer: string, o: LinearOptions): [string | null, Record<string, unknown> | undefined] {
-  if (o.activation === undefined || o.activation === null) return [null, undefined];
+export function layerActivation(layer: string, o: ActivationOptions): [string | null, Record<string, unknown> | undefined] {
+  if (o.activation === undefined || o.activation === null || o.activation === '') return [null, undefined];
   if (typeof o.activation !== 'string') throw new ValueError(`${layer}: activation must be a name, got ${typeof o.activation}`);
   resolveActivation(layer, o.activation, o.activationParams);
   return [o.activation, o.activationParams];
