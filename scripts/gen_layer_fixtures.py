@@ -239,7 +239,7 @@ for nl, param in [("linear", None), ("conv2d", None), ("conv_transpose2d", None)
     gains.append({"nonlinearity": nl, "param": param, "value": nn.init.calculate_gain(nl, param)})
 
 # ------------------------------------------------------------------------------- fused activations
-# Ignis's `activation` option on Linear / Conv1d / Conv2d (as Keras's Dense(activation=) has it).
+# Ignis's `activation` option on Linear / Conv1d / Conv2d / ConvTranspose2d (as Keras's Dense(activation=) has it).
 # PyTorch has no such option: the reference is the layer followed by the functional activation, in a
 # subclass that keeps the layer's state dict keys and prints Ignis's repr. (Last, so the random
 # inputs of the cases above stay as they were.)
@@ -274,6 +274,8 @@ layer("conv2d_act_elu", "Conv2d", [2, 3, 3], act_opts("elu", {"alpha": 0.7}, pad
 layer("conv2d_act_mish_stride", "Conv2d", [2, 4, 3], act_opts("mish", None, stride=2),
       with_act(nn.Conv2d, "mish", None, F.mish)(2, 4, 3, stride=2), R(1, 2, 7, 7))
 layer("conv1d_act_tanh", "Conv1d", [3, 2, 3], act_opts("tanh", None), with_act(nn.Conv1d, "tanh", None, torch.tanh)(3, 2, 3), R(2, 3, 8))
+layer("conv_transpose2d_act_sigmoid", "ConvTranspose2d", [3, 2, 3], act_opts("sigmoid", None, stride=2, padding=1),
+      with_act(nn.ConvTranspose2d, "sigmoid", None, torch.sigmoid)(3, 2, 3, stride=2, padding=1), R(2, 3, 4, 4))
 
 write_json(OUT, {"generator": generator(), "layers": layers, "losses": losses, "gains": gains}, compact=False)
 print("wrote %s: %d layer cases, %d loss cases, %d gains" % (OUT, len(layers), len(losses), len(gains)))

@@ -169,7 +169,7 @@ ig.noGrad(() => {
   }
   // a linear layer with a fused GELU (x [8192, 1024], weight [1024, 1024]; the emulator: [64, 32]):
   // forward under noGrad, and forward + backward (linear_act); PyTorch: F.linear then F.gelu
-  {
+  try {
     const [m, k] = EMU ? [64, 32] : [8192, 1024];
     const x = ig.randn([m, k], { device: 'cuda' }).requiresGrad_();
     const wt = ig.randn([k, k], { device: 'cuda' }).mul(0.03).detach().requiresGrad_();
@@ -185,6 +185,8 @@ ig.noGrad(() => {
       }
     });
     for (const t of [x, wt, b, g]) t.dispose();
+  } catch (e) {
+    console.log(`linear + GELU on cuda failed: ${e.message}`); // the rows after it still run
   }
   // batch norm on a ResNet-50 stage-1 activation: training forward + backward, and eval forward
   {

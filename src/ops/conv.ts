@@ -44,6 +44,10 @@ export interface ConvTranspose2dOptions {
   outputPadding?: Pair;
   groups?: number;
   dilation?: Pair;
+  /** activation applied to the output (bias and activation in one pass when no grad is recorded) */
+  activation?: string | null;
+  /** the activation's parameters */
+  activationParams?: Record<string, unknown>;
 }
 
 /** Whether the CPU conv / pool / batch-norm kernels use oneDNN (float32). */
@@ -347,8 +351,14 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   if (Ho < 1 || Wo < 1) throw new ShapeError(`${op}: output size ${Ho}x${Wo} for input ${fmtShape(x.shape)} is too small`);
   // the convolution whose backward-data pass this is: input [N, Cout, Ho, Wo] -> output [N, Cin, H, W]
   const g: K.ConvGeom = { N, C: Cout, H: Ho, W: Wo, O: Cin, kh, kw, OH: H, OW: W, sh, sw, dh, dw, pt: ph, pl: pw, G: groups };
+  const act = opts.activation ? resolveActivation(op, opts.activation, opts.activationParams) : null;
   const y = dispatch(convTransposeDef, [x, weight], { g });
-  return bias ? ops().add(y, ops().reshape(bias, [1, Cout, 1, 1])) : y;
+  // no grad recorded: the bias and a one-kernel activation in one pass over the fresh output;
+  // otherwise (and for composed activations) the ops, differentiable
+  if (act?.kernel && !(mode.grad && [x, weight, bias].some((t) => t?.requiresGrad)))
+    return K.biasAct(y, bias ? K.contiguous(bias) : null, N, Cout, Ho * Wo, act.kernel, false);
+  const yb = bias ? ops().add(y, ops().reshape(bias, [1, Cout, 1, 1])) : y;
+  return act ? act.apply(yb) : yb;
 }
 
 // ---- pad ---------------------------------------------------------------------------------------

@@ -386,6 +386,27 @@ for (const dev of devices) {
           }
     });
 
+    it('convTranspose2d + bias + activation: the fused pass (no grad) and the composed training path vs the CPU', () => {
+      // output planes of 9 x 9 (the epilogue's scalar path) and 8 x 8 (whole 16-byte packs)
+      for (const [h, op] of [[4, 0], [4, 1]] as const)
+        for (const [activation, activationParams] of [['gelu', undefined], ['leaky_relu', { negativeSlope: 0.2 }], ['sigmoid', undefined]] as const) {
+          const x = sample([2, 3, h, h], -1, 1, 60);
+          const w = sample([3, 4, 3, 3], -0.5, 0.5, 61);
+          const b = sample([4], -0.5, 0.5, 62);
+          const opts = { stride: 2, padding: 1, outputPadding: op, activation, activationParams };
+          const what = `${activation} output ${2 * h - 1 + op}`;
+          const fwd = (d: string) => ignis.noGrad(() => F.convTranspose2d(on(x, d), on(w, d), on(b, d), opts));
+          expectClose(fwd(dev), fwd('cpu'), 1e-5, 1e-5, `${what} forward`);
+          const grads = (d: string) => {
+            const ins = [x, w, b].map((t) => on(t, d).detach().requiresGrad_());
+            const y = F.convTranspose2d(ins[0], ins[1], ins[2], opts);
+            return [y, ...ignis.autograd.grad(y.square().sum(), ins)];
+          };
+          const want = grads('cpu');
+          grads(dev).forEach((t, i) => expectClose(t, want[i], 1e-4, 1e-5, `${what} ${['y', 'dx', 'dw', 'db'][i]}`));
+        }
+    });
+
     it('max, average and adaptive pooling, forward and backward (padding, stride, ceil mode, count_include_pad)', () => {
       const x = sample([2, 3, 9, 11], -2, 2, 16);
       const cases: [string, (t: Tensor) => Tensor][] = [

@@ -1,5 +1,5 @@
 /**
- * The `activation` option of F.linear, nn.Linear, nn.Conv1d and nn.Conv2d (issue 6, fusion): the
+ * The `activation` option of F.linear, nn.Linear, nn.Conv1d, nn.Conv2d and (F.)convTranspose2d (issue 6, fusion): the
  * fused output pass (bias + activation in one sweep, the native bias_act kernel) against the layer
  * followed by the activation, without and with autograd (the training form keeps the pre-activation
  * and runs bias_act_backward), float64 gradcheck / gradgradcheck, the kernel's [N, C, S] layouts, and
@@ -154,6 +154,38 @@ describe('the bias + activation kernel over [N, C, S]', () => {
       expectClose(dz, dzRef, tolOf(dtype) * 4, tolOf(dtype) * 4, 'dz');
       expectClose(db!, dzRef!.sum([0, 2]), 1e-5, 1e-5, 'db');
     });
+});
+
+describe('convTranspose2d with an activation', () => {
+  for (const dtype of ['float32', 'float64'] as const)
+    it.each(acts.map(label))(`%s ${dtype}: no grad (bias + activation in one pass) and training (composed) as convTranspose2d then the activation`, (_n, name, params, fn) => {
+      const x0 = U([2, 3, 4, 5], dtype, false);
+      const w0 = U([3, 4, 3, 3], dtype, false, -0.5, 0.5);
+      const b0 = U([4], dtype, false);
+      const opts = { stride: 2, padding: 1, outputPadding: 1 };
+      const tol = tolOf(dtype) * 5;
+      for (const withBias of [true, false]) {
+        const b = withBias ? b0 : null;
+        const fused = ignis.noGrad(() => F.convTranspose2d(x0, w0, b, { ...opts, activation: name, activationParams: params }));
+        const ref = Fx[fn](F.convTranspose2d(x0, w0, b, opts), params);
+        expectClose(fused, ref, tol, tol, `${name} no grad, bias ${withBias}`);
+        const ins = [x0, w0, b0].map((t) => t.clone().requiresGrad_(true));
+        const y = F.convTranspose2d(ins[0], ins[1], withBias ? ins[2] : null, { ...opts, activation: name, activationParams: params });
+        expectClose(y, ref, tol, tol, `${name} training, bias ${withBias}`);
+        const gs = ignis.autograd.grad(y.square().sum(), withBias ? ins : ins.slice(0, 2));
+        const insR = [x0, w0, b0].map((t) => t.clone().requiresGrad_(true));
+        const gr = ignis.autograd.grad(Fx[fn](F.convTranspose2d(insR[0], insR[1], withBias ? insR[2] : null, opts), params).square().sum(), withBias ? insR : insR.slice(0, 2));
+        gs.forEach((g, i) => expectClose(g!, gr[i]!, tol, tol, `${name} gradient ${i}, bias ${withBias}`));
+      }
+    });
+  it('nn.ConvTranspose2d takes the option; bad names fail when it is made', () => {
+    const m = new nn.ConvTranspose2d(3, 2, 3, { stride: 2, activation: 'tanh' });
+    const x = U([1, 3, 4, 4], 'float32', false);
+    expectClose(m.call(x) as Tensor, F.convTranspose2d(x, m.weight, m.bias, { stride: 2 }).tanh(), 1e-6, 1e-6, 'layer');
+    expect(String(m)).toBe('ConvTranspose2d(3, 2, kernel_size=(3, 3), stride=(2, 2), activation=tanh)');
+    expect(() => new nn.ConvTranspose2d(3, 2, 3, { activation: 'nope' })).toThrow(/^ConvTranspose2d: unknown activation 'nope'/);
+    expect(() => F.convTranspose2d(x, m.weight, null, { activation: 'nope' })).toThrow(/^conv_transpose2d: unknown activation 'nope'/);
+  });
 });
 
 describe('layers with an activation option', () => {

@@ -18,7 +18,7 @@ export interface ConvLayerOptions extends FactoryOptions, ActivationOptions {
   paddingMode?: PaddingMode;
 }
 
-export interface ConvTransposeLayerOptions extends FactoryOptions {
+export interface ConvTransposeLayerOptions extends FactoryOptions, ActivationOptions {
   stride?: IntOrPair;
   padding?: IntOrPair;
   outputPadding?: IntOrPair;
@@ -72,7 +72,7 @@ abstract class ConvNd extends Module {
     if (!['zeros', 'reflect', 'replicate', 'circular'].includes(this.paddingMode))
       throw new ValueError(`${name}: paddingMode must be one of 'zeros', 'reflect', 'replicate', 'circular', got '${this.paddingMode}'`);
     this.transposed = transposed;
-    if (!transposed) [this.activation, this.activationParams] = layerActivation(name, o);
+    [this.activation, this.activationParams] = layerActivation(name, o);
     const dtype = o.dtype ?? 'float32';
     const wshape = transposed
       ? [inChannels, outChannels / groups, ...this.kernelSize]
@@ -139,6 +139,7 @@ export class ConvTranspose2d extends ConvNd {
       outputPadding: this.outputPadding,
       groups: this.groups,
       dilation: this.dilation,
+      ...(this.activation ? { activation: this.activation, activationParams: this.activationParams } : {}),
     });
   }
 }

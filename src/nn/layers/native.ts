@@ -25,6 +25,8 @@ export interface ConvTransposeOptions {
   outputPadding?: IntOrPair;
   groups?: number;
   dilation?: IntOrPair;
+  activation?: string | null;
+  activationParams?: Record<string, unknown>;
 }
 export interface MaxPoolOptions {
   kernelSize: IntOrPair;
