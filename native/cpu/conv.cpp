@@ -71,35 +71,11 @@ void apply_act(DType dt, const char* src, char* dst, int64_t n, const ActSpec& a
 }
 
 namespace {
-// Planes (n, c) of S elements are processed in blocks of about this many elements: the activation
-// kernel over a block, then the block's bias work while it is still in cache.
+// The fused bias + activation passes work in blocks of about this many elements (whole rows n of
+// bias_act_cpu, whole planes (n, c) of bias_act_bwd_cpu), each step over a block while it is in cache.
 constexpr int64_t kActBlock = 8192;
 constexpr int64_t kPlaneSumMin = 16;
 
-// y[p * S + s] += b[p mod C] for the planes [p0, p1)
-template <class T>
-void add_bias_planes(T* y, const T* b, int64_t C, int64_t S, int64_t p0, int64_t p1) {
-  int64_t c = p0 % C;
-  if (S == 1) {  // a row's channels are consecutive elements: add b in runs of up to C
-    for (int64_t p = p0; p < p1;) {
-      const int64_t run = std::min(p1 - p, C - c);
-      T* yp = y + p;
-      const T* bp = b + c;
-#pragma omp simd
-      for (int64_t k = 0; k < run; ++k) yp[k] += bp[k];
-      p += run;
-      c = 0;
-    }
-    return;
-  }
-  for (int64_t p = p0; p < p1; ++p) {
-    const T bc = b[c];
-    T* yp = y + p * S;
-#pragma omp simd
-    for (int64_t s = 0; s < S; ++s) yp[s] += bc;
-    if (++c == C) c = 0;
-  }
-}
 // the sum of one plane of S elements (float32 planes summed in float32, vectorised)
 template <class T>
 double plane_sum(const T* d, int64_t S) {
@@ -131,24 +107,50 @@ void channel_sums(const T* dz, const std::vector<double>& part, int64_t N, int64
 }
 }  // namespace
 
+// binary.def's op codes (the add of bias_act_cpu)
+enum BinaryOp {
+#define BINARY(name, expr) kBin_##name,
+#define COMPARE(name, expr) kBin_##name,
+#include "../ops/binary.def"
+#undef BINARY
+#undef COMPARE
+};
+
+// Rows n of C * S elements go in blocks of whole rows, about kActBlock elements each: the
+// ISA-dispatched add of b broadcast over [rows, C, S] (binary.def's kernel), then the activation
+// kernel over the block while it is still in cache.
 void bias_act_cpu(DType dt, const ActSpec& act, char* y, const char* b, int64_t N, int64_t C, int64_t S, char* out) {
   if (act.op >= kActCount) throw Error("ValueError", "bias + activation: unknown activation code");
-  const int64_t planes = N * C;
-  if (planes == 0 || S == 0) return;
+  const int64_t row = C * S;
+  if (N == 0 || row == 0) return;
   const int64_t es = int64_t(dtype_size(dt));
-  const int64_t per = std::max<int64_t>(1, kActBlock / S);
+  const int64_t per = std::max<int64_t>(1, kActBlock / row);
   parallel_for(
-      planes, S * (act.op >= 0 ? 4 : 1),
-      [&](int64_t p0, int64_t p1) {
-        for (int64_t q0 = p0; q0 < p1; q0 += per) {
-          const int64_t q1 = std::min(p1, q0 + per);
-          if (b && dt == DType::f32)
-            add_bias_planes(reinterpret_cast<float*>(y), reinterpret_cast<const float*>(b), C, S, q0, q1);
-          else if (b)
-            add_bias_planes(reinterpret_cast<double*>(y), reinterpret_cast<const double*>(b), C, S, q0, q1);
-          const int64_t off = q0 * S * es, n = (q1 - q0) * S;
-          if (act.op >= 0) apply_act(dt, y + off, out + off, n, act);
-          else if (out != y) std::memcpy(out + off, y + off, size_t(n * es));
+      N, row * (act.op >= 0 ? 4 : 1),
+      [&](int64_t n0, int64_t n1) {
+        for (int64_t q0 = n0; q0 < n1; q0 += per) {
+          const int64_t rows = std::min(n1, q0 + per) - q0;
+          char* src = y + q0 * row * es;
+          char* dst = out + q0 * row * es;
+          if (b) {
+            Iter it;  // y[r, c, s] = y[r, c, s] + b[c] in place: op0 = out, op1 = y, op2 = b
+            it.ndim = 3;
+            it.shape[0] = rows;
+            it.shape[1] = C;
+            it.shape[2] = S;
+            it.nops = 3;
+            const int64_t ys[3] = {row * es, S * es, es}, bs[3] = {0, es, 0};
+            char* data[3] = {src, src, const_cast<char*>(b)};
+            for (int k = 0; k < 3; ++k) {
+              it.op[k].data = data[k];
+              it.op[k].dtype = dt;
+              for (int d = 0; d < 3; ++d) it.op[k].strides[d] = k == 2 ? bs[d] : ys[d];
+            }
+            it.coalesce();
+            cpu_kernels().binary(kBin_add, it);
+          }
+          if (act.op >= 0) apply_act(dt, src, dst, rows * row, act);
+          else if (dst != src) std::memcpy(dst, src, size_t(rows * row * es));
         }
       },
       kElementwiseGrain);
