@@ -188,6 +188,23 @@ describe('convTranspose2d with an activation', () => {
   });
 });
 
+describe('conv2d_act: where the bias gradient comes from', () => {
+  // on the CPU with a weight gradient wanted, the weight-gradient kernel sums it; with a frozen
+  // weight, the activation's backward sweep does
+  for (const frozen of [false, true])
+    it(`weight ${frozen ? 'frozen' : 'trained'}: gradients as conv2d then gelu`, () => {
+      const x0 = U([2, 3, 6, 6]), w0 = U([4, 3, 3, 3], 'float64', false, -0.4, 0.4), b0 = U([4]);
+      const run = (fused: boolean) => {
+        const x = x0.detach().requiresGrad_(true), w = w0.clone().requiresGrad_(!frozen), b = b0.detach().requiresGrad_(true);
+        const y = fused ? F.conv2d(x, w, b, { padding: 1, activation: 'gelu' }) : F.gelu(F.conv2d(x, w, b, { padding: 1 }));
+        if (fused) expect(y.gradFn?.name).toBe('conv2d_act');
+        return ignis.autograd.grad(y.square().sum(), frozen ? [x, b] : [x, w, b]);
+      };
+      const a = run(true), r = run(false);
+      a.forEach((g, i) => expectClose(g!, r[i]!, 1e-12, 1e-12, `gradient ${i}`));
+    });
+});
+
 describe('layers with an activation option', () => {
   it('nn.Linear: output and gradients as the layer then the activation; state keys unchanged', () => {
     ignis.manualSeed(3);
