@@ -13,7 +13,7 @@ import * as K from '../kernels';
 import { fmtShape } from '../shape';
 import { Tensor } from '../tensor';
 import * as actFn from '../activations/functional';
-import { Act, biasActGrad, resolveActivation } from './fused_act';
+import { Act, biasActGrad, biasActInPlace, resolveActivation } from './fused_act';
 import { checkTensor, dispatch, ops } from './util';
 
 export type Pair = number | [number, number] | readonly number[];
@@ -361,8 +361,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const y = dispatch(convTransposeDef, [x, weight], { g });
   // no grad recorded: the bias and a one-kernel activation in one pass over the fresh output;
   // otherwise (and for composed activations) the ops, differentiable
-  if (act?.kernel && !(mode.grad && [x, weight, bias].some((t) => t?.requiresGrad)))
-    return K.biasAct(y, bias ? K.contiguous(bias) : null, N, Cout, Ho * Wo, act.kernel, false);
+  if (act?.kernel && !(mode.grad && [x, weight, bias].some((t) => t?.requiresGrad))) return biasActInPlace(y, bias ?? null, Cout, act.kernel);
   const yb = bias ? ops().add(y, ops().reshape(bias, [1, Cout, 1, 1])) : y;
   return act ? act.apply(yb) : yb;
 }

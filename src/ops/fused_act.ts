@@ -75,6 +75,23 @@ function resolve(name: string, params: Record<string, unknown> | undefined, op: 
   return { kernel: kernel ? { kernel, params: nums } : null, apply };
 }
 
+/**
+ * y = act(y + b) over y viewed as [N, C, S], in place: the output pass of a layer whose own op made
+ * y just now (convTranspose2d without autograd). Never recorded for autograd.
+ */
+const biasActDef: OpDef<{ N: number; C: number; S: number; act: Act }> = {
+  name: 'bias_act',
+  forward(_ctx, [y, b], a) {
+    return K.biasAct(y, b ? K.contiguous(b) : null, a.N, a.C, a.S, a.act, false);
+  },
+};
+
+/** act(y + b[c]) over a fresh, contiguous y [N, C, S...] in one pass, reusing y's memory (no autograd) */
+export function biasActInPlace(y: Tensor, b: Tensor | null, C: number, act: Act): Tensor {
+  const N = y.shape[0];
+  return dispatch(biasActDef, b ? [y, b] : [y], { N, C, S: y.numel / Math.max(1, N * C), act });
+}
+
 /** [dz, db] of bias + activation in one native sweep (K.biasActBwd); db only when asked for. */
 const biasActBwdDef: OpDef<{ N: number; C: number; S: number; act: Act; wantDb: boolean }> = {
   name: 'bias_act_backward',

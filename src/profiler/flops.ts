@@ -207,6 +207,7 @@ for (const n of info.activations) {
 }
 for (const n of info.activationsFast) registerCost(`${n}_fast`, ew); // approx: 'fast' forwards
 registerCost('where', ew);
+registerCost('bias_act', elementwise(2)); // a layer's bias add and activation in one pass
 for (const n of ['sum', 'prod', 'amax', 'amin', 'max', 'min', 'argmax', 'argmin', 'mean', 'var', 'std', 'logsumexp', 'norm'])
   registerCost(n, reduction);
 for (const n of ['bmm', 'mm', 'matmul', 'addmm', 'baddbmm']) registerCost(n, matmulCost);

@@ -40,6 +40,10 @@ describe('profiler: FLOPs and bytes', () => {
     expect(one(() => ignis.noGrad(() => F.linear(x, w, b)), 'linear').ev.flops).toBe(base);
     expect(one(() => ignis.noGrad(() => F.linear(x, w, b, { activation: 'gelu' })), 'linear').ev.flops).toBe(base + M * N);
     expect(one(() => F.linear(x, w, b, { activation: 'gelu' }), 'linear_act').ev.flops).toBe(base + M * N);
+    // convTranspose2d without autograd: its output pass is one op, bias_act, 2 FLOPs per element
+    const xt = ignis.randn([2, 3, 4, 4]), wt = ignis.randn([3, 2, 3, 3]), bt = ignis.randn([2]);
+    const r = one(() => ignis.noGrad(() => F.convTranspose2d(xt, wt, bt, { activation: 'gelu' })), 'bias_act');
+    expect(r.ev.flops).toBe(2 * 2 * 2 * 6 * 6);
   });
 
   it('elementwise binary with broadcasting: numel FLOPs; broadcast operand counted at its own size', () => {
