@@ -450,17 +450,22 @@ export function convFwdKeep(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom,
   return [wrap(hy, shape, x.dtype, x._storage.device), wrap(hz, shape, x.dtype, x._storage.device)];
 }
 
+/** meta[0..8] of biasAct / biasActBwd: dtype, N C S, the activation's code (-1: none) and params */
+function biasActMeta(t: Tensor, N: number, C: number, S: number, act: ActKernel | null, op: string): void {
+  const code = act ? ACT[act.kernel] : -1;
+  if (code === undefined) throw fromNative(new Error(`unknown activation kernel '${act!.kernel}'`), op);
+  meta[0] = DTYPE_CODE[t.dtype];
+  meta[1] = N; meta[2] = C; meta[3] = S; meta[4] = code;
+  for (let i = 0; i < 4; i++) meta[5 + i] = act?.params[i] ?? 0;
+}
+
 /**
  * The fused output pass of a layer over [N, C, S] (y contiguous): y[n, c, s] += b[c] (b may be null),
  * then the activation (null: none). Without `keep` in place, returning y; with `keep` y keeps the
  * pre-activation z (the training backward's input) and the result is a new tensor act(z).
  */
 export function biasAct(y: Tensor, b: Tensor | null, N: number, C: number, S: number, act: ActKernel | null, keep: boolean, op = 'bias_act'): Tensor {
-  const code = act ? ACT[act.kernel] : -1;
-  if (code === undefined) throw fromNative(new Error(`unknown activation kernel '${act!.kernel}'`), op);
-  meta[0] = DTYPE_CODE[y.dtype];
-  meta[1] = N; meta[2] = C; meta[3] = S; meta[4] = code;
-  for (let i = 0; i < 4; i++) meta[5 + i] = act?.params[i] ?? 0;
+  biasActMeta(y, N, C, S, act, op);
   meta[9] = y._offset; meta[10] = b ? b._offset : 0;
   const hy = y._storage.live(op), hb = b ? b._storage.live(op) : null;
   const out = call(op, () => addon.biasAct(hy, hb, keep));
@@ -473,11 +478,7 @@ export function biasAct(y: Tensor, b: Tensor | null, N: number, C: number, S: nu
  * activation). z is the pre-activation, or the output for the kernels whose backward reads it.
  */
 export function biasActBwd(z: Tensor, dy: Tensor, N: number, C: number, S: number, act: ActKernel, wantDb: boolean, op = 'bias_act_backward'): [Tensor, Tensor | null] {
-  const code = ACT[act.kernel];
-  if (code === undefined) throw fromNative(new Error(`unknown activation kernel '${act.kernel}'`), op);
-  meta[0] = DTYPE_CODE[z.dtype];
-  meta[1] = N; meta[2] = C; meta[3] = S; meta[4] = code;
-  for (let i = 0; i < 4; i++) meta[5 + i] = act.params[i] ?? 0;
+  biasActMeta(z, N, C, S, act, op);
   meta[9] = z._offset; meta[10] = dy._offset;
   const hz = z._storage.live(op), hd = dy._storage.live(op);
   const [dz, db] = call(op, () => addon.biasActBwd(hz, hd, wantDb));

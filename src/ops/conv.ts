@@ -14,7 +14,7 @@ import { fmtShape } from '../shape';
 import { Tensor } from '../tensor';
 import * as actFn from '../activations/functional';
 import { Act, biasActGrad, biasActInPlace, resolveActivation } from './fused_act';
-import { checkTensor, dispatch, ops } from './util';
+import { checkTensor, dispatch, ops, recording } from './util';
 
 export type Pair = number | [number, number] | readonly number[];
 export type ConvPadding = Pair | 'same' | 'valid';
@@ -290,8 +290,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const inputs = bias ? [xin, weight, bias] : [xin, weight];
   if (opts.activation) {
     const act = resolveActivation(op, opts.activation, opts.activationParams);
-    const recording = mode.grad && inputs.some((t) => t.requiresGrad);
-    if (act.kernel) return dispatch(recording ? convActDef : convDef, inputs, { g, act: act.kernel });
+    if (act.kernel) return dispatch(recording(inputs) ? convActDef : convDef, inputs, { g, act: act.kernel });
     return act.apply(dispatch(convDef, inputs, { g, act: null }));
   }
   return dispatch(convDef, inputs, { g, act: null });
@@ -361,7 +360,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const y = dispatch(convTransposeDef, [x, weight], { g });
   // no grad recorded: the bias and a one-kernel activation in one pass over the fresh output;
   // otherwise (and for composed activations) the ops, differentiable
-  if (act?.kernel && !(mode.grad && [x, weight, bias].some((t) => t?.requiresGrad))) return biasActInPlace(y, bias ?? null, Cout, act.kernel);
+  if (act?.kernel && !recording([x, weight, bias])) return biasActInPlace(y, bias ?? null, Cout, act.kernel);
   const yb = bias ? ops().add(y, ops().reshape(bias, [1, Cout, 1, 1])) : y;
   return act ? act.apply(yb) : yb;
 }

@@ -77,6 +77,11 @@ export const ops = (): typeof all => all;
 export { dispatch };
 export type { Ctx };
 
+/** Whether an op on `inputs` is recorded for autograd now: grad mode on and an input requiring grad. */
+export function recording(inputs: readonly (Tensor | null | undefined)[]): boolean {
+  return mode.grad && inputs.some((t) => t && t.requiresGrad);
+}
+
 /**
  * Runs the body of a composite op (logsumexp, var, layerNorm, ...). When no autograd graph can keep
  * its intermediates (grad mode off, or no input requires grad) every storage the body made is freed
@@ -84,7 +89,7 @@ export type { Ctx };
  * where leaving them to V8's garbage collector costs fresh memory and page faults on large tensors.
  */
 export function scoped<T extends Tensor>(inputs: readonly (Tensor | null | undefined)[], fn: () => T): T {
-  if (mode.grad && inputs.some((t) => t && t.requiresGrad)) return fn();
+  if (recording(inputs)) return fn();
   const outer = Storage.scope;
   const mine: Storage[] = [];
   Storage.scope = mine;

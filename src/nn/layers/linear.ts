@@ -3,13 +3,12 @@
  * place; with an `activation`, bias and activation in one pass over the output), its training form
  * with a fused activation ('linear_act'), and the Linear layer built on it.
  */
-import { mode } from '../../autograd/mode';
 import type { OpDef } from '../../dispatch';
 import { DTypeError, ShapeError, ValueError } from '../../errors';
 import * as K from '../../kernels';
 import * as ops from '../../ops/all';
 import { Act, biasActGrad, resolveActivation } from '../../ops/fused_act';
-import { dispatch } from '../../ops/util';
+import { dispatch, recording } from '../../ops/util';
 import { contiguousStrides, fmtShape } from '../../shape';
 import { Tensor } from '../../tensor';
 import { readsOutput } from '../../activations/functional';
@@ -163,7 +162,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Li
   if (x.ndim === 1) return ops.squeeze(linear(ops.unsqueeze(x, 0), weight, bias, opts), 0);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   if (act && !act.kernel) return act.apply(dispatch(linearDef, inputs, { hasBias: !!bias, act: null }));
-  if (act && mode.grad && inputs.some((t) => t.requiresGrad)) return dispatch(linearActDef, inputs, { act: act.kernel! });
+  if (act && recording(inputs)) return dispatch(linearActDef, inputs, { act: act.kernel! });
   return dispatch(linearDef, inputs, { hasBias: !!bias, act: act?.kernel ?? null });
 }
 
