@@ -126,6 +126,17 @@ try {
 ig.cuda.setMemoryLimit(0);
 console.log(`${oom ? 'ok  ' : 'FAIL'} out of memory under a limit is a MemoryError`);
 if (!oom) failed++;
+{
+  const a = new ig.cuda.Event({ enableTiming: true }).record();
+  big.relu().dispose();
+  const b = new ig.cuda.Event({ enableTiming: true }).record();
+  const t = a.elapsedTime(b);
+  const ok = t > 0 && b.query();
+  console.log(`${ok ? 'ok  ' : 'FAIL'} cuda.Event: a relu of 1M elements took ${t.toFixed(4)} ms of device time`);
+  if (!ok) failed++;
+  a.dispose();
+  b.dispose();
+}
 ig.cuda.synchronize();
 console.log(failed ? `gpu-smoke: ${failed} FAILED` : 'gpu-smoke: all ok');
 process.exit(failed ? 1 : 0);

@@ -15,6 +15,7 @@ import { fromNative } from './native_errors';
 import { addon, NvrtcCompiled, NvrtcInfo, RtcStats } from './native';
 import type { Device } from './storage';
 import * as nvtx from './nvtx';
+import './polyfill';
 
 /** NVTX ranges and marks for Nsight (no-ops without CUDA): see src/nvtx.ts. */
 export { nvtx };
@@ -97,7 +98,11 @@ export function parseDevice(d: unknown, op: string): { code: number; name: Devic
 
 function index(device: number | string | undefined, op: string): number {
   if (device === undefined) device = 0;
-  if (typeof device === 'string') return parseDevice(device, op).code - 1;
+  if (typeof device === 'string') {
+    const code = parseDevice(device, op).code;
+    if (code === 0) throw new DeviceError(`${op}: expected a CUDA device, got 'cpu'`);
+    return code - 1;
+  }
   if (!Number.isInteger(device) || device < 0) throw new ValueError(`${op}: bad device index ${device}`);
   return parseDevice(`cuda:${device}`, op).code - 1;
 }
@@ -219,4 +224,118 @@ export function kernelCacheStats(): RtcStats {
  */
 export function nvrtcCompile(source: string, arch: number, what = 'nvrtc'): NvrtcCompiled {
   return call(what, () => addon.nvrtcCompile(source, arch, what));
+}
+
+export interface EventOptions {
+  /** whether elapsedTime() can be read (as torch.cuda.Event's enable_timing; default false) */
+  enableTiming?: boolean;
+  /** the device the event belongs to (default: set by the first record(), else cuda:0) */
+  device?: number | string;
+}
+
+/**
+ * torch.cuda.Event: a marker in a device's queue of work. `record()` puts it after everything
+ * queued so far on the device (Ignis has one stream per device); `query()` says whether that work
+ * is done, `synchronize()` waits for it, and `elapsedTime(end)` reads the GPU time between two
+ * timing events, as PyTorch's benchmarks time kernels:
+ *
+ * @example
+ * const start = new ignis.cuda.Event({ enableTiming: true }), end = new ignis.cuda.Event({ enableTiming: true });
+ * start.record();
+ * for (let i = 0; i < 10; i++) y = x.relu();
+ * end.record();
+ * console.log(start.elapsedTime(end) / 10, 'ms a call');
+ *
+ * The native event is made at the first record() and freed by dispose() or, when the Event is
+ * collected, by its finalizer. Without CUDA, constructing works and record() raises DeviceError.
+ * Not in this version: `wait(stream)` (one stream per device keeps every op in order) and
+ * interprocess events.
+ */
+export class Event {
+  readonly enableTiming: boolean;
+  private _dev: number | null;
+  private _handle: object | null = null;
+  private _recorded = false;
+  private _disposed = false;
+
+  constructor(options: EventOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new ValueError(`Event: expected an options object, got ${String(options)}`);
+    const timing = options.enableTiming ?? false;
+    if (typeof timing !== 'boolean') throw new ValueError(`Event: enableTiming must be a boolean, got ${String(timing)}`);
+    this.enableTiming = timing;
+    this._dev = options.device === undefined ? null : index(options.device, 'Event');
+  }
+
+  /** The event's device ('cuda:N'), or null before the first record() when none was given. */
+  get device(): Device | null {
+    return this._dev === null ? null : `cuda:${this._dev}`;
+  }
+
+  /** Whether record() has been called. */
+  get recorded(): boolean {
+    return this._recorded;
+  }
+
+  private live(op: string): object | null {
+    if (this._disposed) throw new ValueError(`${op}: the event was disposed`);
+    return this._handle;
+  }
+
+  /** Queues the event after the work queued so far on its device (the first call may name the device). */
+  record(device?: number | string): this {
+    this.live('Event.record');
+    const dev = device === undefined ? (this._dev ?? index(undefined, 'Event.record')) : index(device, 'Event.record');
+    if (this._dev !== null && dev !== this._dev)
+      throw new DeviceError(`Event.record: the event belongs to cuda:${this._dev}, not cuda:${dev}`);
+    if (this._handle === null) this._handle = call('Event.record', () => addon.cudaEventNew(dev, this.enableTiming));
+    this._dev = dev;
+    const h = this._handle;
+    call('Event.record', () => addon.cudaEventOp(0, h));
+    this._recorded = true;
+    return this;
+  }
+
+  /** True when the work before the last record() is done (true for an event never recorded). */
+  query(): boolean {
+    const h = this.live('Event.query');
+    if (h === null) return true;
+    return call('Event.query', () => addon.cudaEventOp(1, h)) as boolean;
+  }
+
+  /** Waits until the work before the last record() is done (returns at once if never recorded). */
+  synchronize(): void {
+    const h = this.live('Event.synchronize');
+    if (h !== null) call('Event.synchronize', () => addon.cudaEventOp(2, h));
+  }
+
+  /**
+   * Milliseconds of GPU time from this event to `end` (both recorded, both with enableTiming, one
+   * device); waits for both, as PyTorch's elapsed_time does.
+   */
+  elapsedTime(end: Event): number {
+    const op = 'Event.elapsedTime';
+    if (!(end instanceof Event)) throw new ValueError(`${op}: expected an Event, got ${typeof end}`);
+    const a = this.live(op);
+    const b = end.live(op);
+    if (!this.enableTiming || !end.enableTiming) throw new ValueError(`${op}: both events must be created with enableTiming: true`);
+    if (a === null || b === null || !this._recorded || !end._recorded)
+      throw new ValueError(`${op}: both events must be recorded before the elapsed time is read`);
+    if (this._dev !== end._dev) throw new DeviceError(`${op}: the events belong to cuda:${this._dev} and cuda:${end._dev}`);
+    return call(op, () => addon.cudaEventOp(3, a, b)) as number;
+  }
+
+  /** Frees the native event now (later calls raise ValueError); safe to call twice. */
+  dispose(): void {
+    if (this._handle !== null) addon.cudaEventOp(4, this._handle);
+    this._handle = null;
+    this._disposed = true;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  toString(): string {
+    return `Event(device=${this.device ?? 'none'}, enableTiming=${this.enableTiming}, recorded=${this._recorded})`;
+  }
 }

@@ -120,12 +120,14 @@ export const cuda = {
   kernelCacheStats: cudaBackend.kernelCacheStats,
   /** NVTX ranges for Nsight (torch.cuda.nvtx): range(name, fn), rangePush/Pop, rangeStart/End, mark; no-ops without CUDA */
   nvtx: cudaBackend.nvtx,
+  /** torch.cuda.Event: record() / query() / synchronize() / elapsedTime(end), for GPU timing and waits */
+  Event: cudaBackend.Event,
   manualSeed(seed: number): void {
     seedAll(seed);
     cudaBackend.applyFlags(seed);
   },
 };
-export type { DeviceProperties, CudaMemoryStats } from './cuda';
+export type { DeviceProperties, CudaMemoryStats, EventOptions } from './cuda';
 export type { NvrtcInfo, NvrtcCompiled, RtcStats } from './native';
 
 import * as profiler from './profiler';

@@ -81,6 +81,10 @@ interface Addon {
   storageDevice(h: Handle): number;
   readStart(h: Handle, offset: number, n: number, dtype: number): object;
   readPoll(token: object): ArrayBufferView | null;
+  /** a CUDA event of device `dev` (src/cuda.ts: Event); the handle's finalizer destroys it */
+  cudaEventNew(dev: number, timing: boolean): object;
+  /** 0 record, 1 query -> done, 2 synchronize, 3 elapsed ms to `end`, 4 destroy */
+  cudaEventOp(kind: 0 | 1 | 2 | 3 | 4, ev: object, end?: object): boolean | number | undefined;
   // NVRTC and run-time kernels (native/binding/nvrtc.cpp, rtc_entries.inc; src/activations/expr_cuda.ts)
   nvrtcInfo(): NvrtcInfo;
   nvrtcCompile(source: string, arch: number, what: string): NvrtcCompiled;

@@ -9,8 +9,11 @@
 //   backward, eval forward), the seed CNN's training step (also built with the layers' activation
 //   option: _fused) and its Adam update alone.
 //   Prints a table; the last lines are the summary.
-// Timing: each sample runs `inner` back-to-back calls then cuda.synchronize(); the median of REPS
-// samples. Outputs are disposed at once (the caching allocator hands the block straight back).
+// Timing, as the peer's: each sample records a CUDA event, runs `inner` back-to-back calls, records a
+// second event and reads the GPU time between them (ignis.cuda.Event, torch.cuda.Event); the median
+// of REPS samples. The host clock around the same samples (through the wait for the second event)
+// is kept as `host` (JSON; the table's host column): the whole cost of a call where the host is the
+// bottleneck. Outputs are disposed at once (the caching allocator hands the block straight back).
 // The conv rows run with TF32 (PyTorch's default for convolutions: conv/...) and in strict fp32
 // (allowTf32 = false: conv_fp32/...), the fp32 ones while the time budget lasts.
 // Env: IGNIS_GPU_BENCH_N (elements, default 64M), IGNIS_GPU_BENCH_REPS (default 10),
@@ -41,18 +44,33 @@ if (!ig.cuda.isAvailable()) {
   process.exit(2);
 }
 
+const evStart = new ig.cuda.Event({ enableTiming: true });
+const evEnd = new ig.cuda.Event({ enableTiming: true });
+const median = (v) => v.sort((a, b) => a - b)[v.length >> 1];
+// -> { ms: GPU time per call between the events, host: host-clock ms per call }
 function timed(fn, inner = 5) {
   for (let i = 0; i < 2; i++) fn()?.dispose?.();
   ig.cuda.synchronize();
-  const samples = [];
+  const dev = [], host = [];
   for (let r = 0; r < REPS; r++) {
     const t0 = performance.now();
+    evStart.record();
     for (let i = 0; i < inner; i++) fn()?.dispose?.();
-    ig.cuda.synchronize();
-    samples.push((performance.now() - t0) / inner);
+    evEnd.record();
+    evEnd.synchronize();
+    host.push((performance.now() - t0) / inner);
+    dev.push(evStart.elapsedTime(evEnd) / inner);
   }
-  samples.sort((a, b) => a - b);
-  return samples[samples.length >> 1];
+  return { ms: median(dev), host: median(host) };
+}
+
+const ms = {};
+const hostMs = {};
+// ms[key] and hostMs[key] of timed(fn, inner)
+function bench(key, fn, inner) {
+  const t = timed(fn, inner);
+  ms[key] = t.ms;
+  hostMs[key] = t.host;
 }
 
 // numeric kernel parameters: the table's defaults (threshold has none: 0.1, 0 as in the peer)
@@ -64,16 +82,15 @@ for (const row of ACTIVATIONS) {
   if (row.name === 'gelu') kernels.push({ name: 'gelu_tanh', params: [] });
 }
 
-const ms = {};
 {
   ig.manualSeed(0);
   const x = ig.randn([N], { device: 'cuda' });
   const g = ig.randn([N], { device: 'cuda' });
-  ms.copy = timed(() => x.clone());
+  bench('copy', () => x.clone());
   for (const k of kernels) {
     if (!(k.name in K.ACT)) continue;
-    ms[`act_fwd/${k.name}`] = timed(() => K.act(k.name, x, k.params));
-    ms[`act_bwd/${k.name}`] = timed(() => K.actBackward(k.name, x, g, k.params));
+    bench(`act_fwd/${k.name}`, () => K.act(k.name, x, k.params));
+    bench(`act_bwd/${k.name}`, () => K.actBackward(k.name, x, g, k.params));
   }
   x.dispose();
   g.dispose();
@@ -106,10 +123,10 @@ ig.noGrad(() => {
         run().dispose();
         ig.cuda.synchronize();
         first[key] = performance.now() - t0;
-        ms[key] = timed(run);
+        bench(key, run);
         // the same without the cuDNN graph: the convolution, then Ignis's bias + activation epilogue
         ig.backends.cudnn.graphFusion = false;
-        epilogue[key] = timed(run);
+        epilogue[key] = timed(run).ms;
         ig.backends.cudnn.graphFusion = true;
       }
       x.dispose();
@@ -119,30 +136,30 @@ ig.noGrad(() => {
   }
   ig.backends.cudnn.allowTf32 = true;
   const a = ig.randn([MM, MM], { device: 'cuda' });
-  ms['matmul4096/fp32'] = timed(() => ig.matmul(a, a));
+  bench('matmul4096/fp32', () => ig.matmul(a, a));
   ig.backends.cuda.matmul.allowTf32 = true;
-  ms['matmul4096/tf32'] = timed(() => ig.matmul(a, a));
+  bench('matmul4096/tf32', () => ig.matmul(a, a));
   ig.backends.cuda.matmul.allowTf32 = false;
 });
 // a small op's whole cost (host side: dispatch, allocation, launch), and conv forward + backward
 // (autograd: bias, weight and input gradients) on three of the shapes, TF32
 {
   const xs = ig.randn([4096], { device: 'cuda' });
-  ms['launch/relu_4k'] = timed(() => xs.relu(), 100);
-  ms['launch/add_4k'] = timed(() => xs.add(xs), 100);
-  ms['launch/sum_4k'] = timed(() => xs.sum(), 100);
+  bench('launch/relu_4k', () => xs.relu(), 100);
+  bench('launch/add_4k', () => xs.add(xs), 100);
+  bench('launch/sum_4k', () => xs.sum(), 100);
   xs.dispose();
   // host cost per call of the library-backed ops, on shapes whose device time is a few µs: cuBLAS,
   // a cuDNN convolution (no grad), and one through autograd (forward, data, filter and bias gradients)
   const m = ig.randn([64, 64], { device: 'cuda' });
-  ms['launch/mm_64'] = timed(() => ig.matmul(m, m), 100);
+  bench('launch/mm_64', () => ig.matmul(m, m), 100);
   m.dispose();
   {
     const x = ig.randn([2, 8, 8, 8], { device: 'cuda' }).requiresGrad_();
     const wt = ig.randn([8, 8, 3, 3], { device: 'cuda' }).mul(0.1).detach().requiresGrad_();
     const b = ig.randn([8], { device: 'cuda' }).requiresGrad_();
-    ms['launch/conv_small'] = timed(() => ig.noGrad(() => ig.F.conv2d(x, wt, b, { padding: 1 })), 100);
-    ms['launch/conv_small_train'] = timed(() => {
+    bench('launch/conv_small', () => ig.noGrad(() => ig.F.conv2d(x, wt, b, { padding: 1 })), 100);
+    bench('launch/conv_small_train', () => {
       ig.F.conv2d(x, wt, b, { padding: 1 }).sum().backward();
       for (const t of [x, wt, b]) {
         t.grad?.dispose();
@@ -158,7 +175,7 @@ ig.noGrad(() => {
     const wt = ig.randn([o, c, k, k], { device: 'cuda' }).mul(0.1).detach().requiresGrad_();
     const b = ig.randn([o], { device: 'cuda' }).requiresGrad_();
     const g = ig.randn([n, o, h, w], { device: 'cuda' });
-    ms[`conv_train/${s}`] = timed(() => {
+    bench(`conv_train/${s}`, () => {
       ig.F.conv2d(x, wt, b, { padding: k >> 1 }).backward(g);
       for (const t of [x, wt, b]) {
         t.grad?.dispose();
@@ -176,8 +193,8 @@ ig.noGrad(() => {
     const b = ig.randn([k], { device: 'cuda' }).requiresGrad_();
     const g = ig.randn([m, k], { device: 'cuda' });
     const act = { activation: 'gelu' };
-    ms['linear_act/gelu_8192x1024'] = timed(() => ig.noGrad(() => ig.F.linear(x, wt, b, act)));
-    ms['linear_act_train/gelu_8192x1024'] = timed(() => {
+    bench('linear_act/gelu_8192x1024', () => ig.noGrad(() => ig.F.linear(x, wt, b, act)));
+    bench('linear_act_train/gelu_8192x1024', () => {
       ig.F.linear(x, wt, b, act).backward(g);
       for (const t of [x, wt, b]) {
         t.grad?.dispose();
@@ -196,14 +213,14 @@ ig.noGrad(() => {
     const b = ig.zeros([c], { device: 'cuda' }).requiresGrad_();
     const rm = ig.zeros([c], { device: 'cuda' }), rv = ig.ones([c], { device: 'cuda' });
     const g = ig.randn([n, c, h, w], { device: 'cuda' });
-    ms['bn_train/r50_56'] = timed(() => {
+    bench('bn_train/r50_56', () => {
       ig.F.batchNorm(x, rm, rv, wt, b, { training: true }).backward(g);
       for (const t of [x, wt, b]) {
         t.grad?.dispose();
         t.grad = null;
       }
     });
-    ms['bn_eval/r50_56'] = timed(() => ig.noGrad(() => ig.F.batchNorm(x, rm, rv, wt, b, { training: false })));
+    bench('bn_eval/r50_56', () => ig.noGrad(() => ig.F.batchNorm(x, rm, rv, wt, b, { training: false })));
     for (const t of [x, wt, b, rm, rv, g]) t.dispose();
   }
 }
@@ -214,18 +231,18 @@ ig.cuda.emptyCache();
 {
   try {
     const { step, net, opt } = trainStep(3, 32, B, 'cuda');
-    ms['seed_cnn_train_b256'] = timed(step, 5);
+    bench('seed_cnn_train_b256', step, 5);
     // the step's Adam update alone (its 10 parameters, gradients in place)
     step();
     for (const p of net.parameters()) if (!p.grad) p.grad = ig.zerosLike(p);
-    ms['optim/adam_seed_cnn'] = timed(() => opt.step(), 20);
+    bench('optim/adam_seed_cnn', () => opt.step(), 20);
   } catch (e) {
     console.log(`seed CNN on cuda failed: ${e.message}`);
   }
   // the same network built with the layers' `activation: 'relu'` option (bias + ReLU fused into the
   // conv and linear output passes; training keeps the pre-activation): against the same PyTorch step
   try {
-    ms['seed_cnn_train_b256_fused'] = timed(trainStep(3, 32, B, 'cuda', true).step, 5);
+    bench('seed_cnn_train_b256_fused', trainStep(3, 32, B, 'cuda', true).step, 5);
   } catch (e) {
     console.log(`seed CNN (fused layers) on cuda failed: ${e.message}`);
   }
@@ -262,11 +279,12 @@ for (const [key, t] of Object.entries(ms)) {
 }
 const f = (v) => (v === undefined ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(3));
 console.log(`\nGPU bench: ${ig.cuda.getDeviceName()} (${ig.cuda.versions()}); PyTorch ${peer?.torch ?? 'n/a'}; N=${N}, median of ${REPS}`);
-console.log(['op'.padEnd(28), 'unit'.padEnd(8), 'ignis'.padStart(10), 'torch'.padStart(10), 'ratio'.padStart(7), 'epilogue'.padStart(9), 'first'.padStart(9)].join(' '));
+console.log(['op'.padEnd(28), 'unit'.padEnd(8), 'ignis'.padStart(10), 'torch'.padStart(10), 'ratio'.padStart(7), 'host ms'.padStart(9), 'epilogue'.padStart(9), 'first'.padStart(9)].join(' '));
 for (const r of rows) {
-  // conv rows: also the epilogue path's ms (graph fusion off) and the first call's ms
+  // host ms: the host clock per call over the same samples; conv rows: also the epilogue path's ms
+  // (graph fusion off) and the first call's ms
   const extra = r.key.startsWith('conv') ? [f(epilogue[r.key]).padStart(9), f(first[r.key]).padStart(9)] : [];
-  console.log([r.key.padEnd(28), r.unit.padEnd(8), f(r.ours).padStart(10), f(r.theirs).padStart(10), f(r.ratio).padStart(7), ...extra].join(' '));
+  console.log([r.key.padEnd(28), r.unit.padEnd(8), f(r.ours).padStart(10), f(r.theirs).padStart(10), f(r.ratio).padStart(7), f(hostMs[r.key]).padStart(9), ...extra].join(' '));
 }
 const acts = rows.filter((r) => r.key.startsWith('act_') && r.ratio !== undefined);
 const worst = acts.reduce((m, r) => (r.ratio < m.ratio ? r : m), acts[0] ?? { ratio: NaN, key: '-' });
@@ -283,4 +301,4 @@ console.log(`\nSUMMARY activations: worst ${worst?.key} ${f(worst?.ratio)}x torc
   `fp32 ${convLine('conv_fp32')}${convCut ? ` (${convCut} fp32 rows cut by the time budget)` : ''}; ` +
   `seed CNN step: ${f(rows.find((r) => r.key === 'seed_cnn_train_b256')?.ratio)}x torch eager (target >= 1; ` +
   `with the layers' activation option: ${f(rows.find((r) => r.key === 'seed_cnn_train_b256_fused')?.ratio)}x)`);
-console.log(`JSON ${JSON.stringify({ device: ig.cuda.getDeviceName(), n: N, ms, epilogue, first, peer: peer?.ms ?? null })}`);
+console.log(`JSON ${JSON.stringify({ device: ig.cuda.getDeviceName(), n: N, timing: 'cuda events', ms, host: hostMs, epilogue, first, peer: peer?.ms ?? null })}`);

@@ -1555,6 +1555,8 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("cudaProfCorrelate", CudaProfCorrelate);
   EXPORT("cudaProfStop", CudaProfStop);
   EXPORT("cudaNvtx", CudaNvtx);
+  EXPORT("cudaEventNew", CudaEventNew);
+  EXPORT("cudaEventOp", CudaEventOp);
 #undef EXPORT
   return exports;
 }

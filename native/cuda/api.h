@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 7  // 7: bias_act's out; 6: set_flags' cudnn_deterministic; 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
+#define IGNIS_CUDA_ABI_VERSION 8  // 8: events; 7: bias_act's out; 6: set_flags' cudnn_deterministic; 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -237,6 +237,19 @@ typedef struct IgnisCudaApi {
   uint64_t (*nvtx_start)(const char* name);
   void (*nvtx_end)(uint64_t id);
   void (*nvtx_mark)(const char* name);
+
+  // ---- events (torch.cuda.Event; src/cuda.ts) ---------------------------------------------------
+  // An event of dev (timing 1: elapsed times can be read; 0: cheaper, for waiting only).
+  int (*event_create)(int dev, int timing, void** ev);
+  // Queues the event on its device's stream: it completes when the work queued before it is done.
+  int (*event_record)(void* ev);
+  // done = 1 when the work before the last record is done (or the event was never recorded).
+  int (*event_query)(void* ev, int* done);
+  // Waits for that work (the library lock is not held meanwhile).
+  int (*event_synchronize)(void* ev);
+  // Milliseconds between two recorded timing events of one device; waits for both.
+  int (*event_elapsed)(void* start, void* end, double* ms);
+  void (*event_destroy)(void* ev);  // never fails; a pending event is released once it completes
 } IgnisCudaApi;
 
 typedef const IgnisCudaApi* (*IgnisCudaApiFn)(void);

@@ -597,6 +597,81 @@ int read_poll_impl(void* token, void* dst, int* done) {
   });
 }
 
+// torch.cuda.Event: an event bound to one device, recorded on that device's stream.
+struct Event {
+  int dev;
+  bool timing;
+  bool recorded = false;
+  cudaEvent_t ev = nullptr;
+};
+
+int event_create_impl(int dev, int timing, void** out) {
+  return guard([&] {
+    device(dev);
+    auto e = std::make_unique<Event>(Event{dev, timing != 0});
+    IGNIS_CUDA_CHECK(cudaEventCreateWithFlags(&e->ev, timing ? cudaEventDefault : cudaEventDisableTiming),
+                     "Event: cudaEventCreate");
+    *out = e.release();
+  });
+}
+
+int event_record_impl(void* p) {
+  return guard([&] {
+    auto* e = static_cast<Event*>(p);
+    IGNIS_CUDA_CHECK(cudaEventRecord(e->ev, stream(e->dev)), "Event.record");
+    e->recorded = true;
+  });
+}
+
+int event_query_impl(void* p, int* done) {
+  return guard([&] {
+    auto* e = static_cast<Event*>(p);
+    *done = 1;
+    if (!e->recorded) return;
+    cudaError_t r = cudaEventQuery(e->ev);
+    if (r == cudaErrorNotReady) {
+      cudaGetLastError();
+      *done = 0;
+      return;
+    }
+    IGNIS_CUDA_CHECK(r, "Event.query");
+  });
+}
+
+// waits without the library lock, as synchronize() does
+int event_sync_impl(void* p) {
+  return guard_unlocked([&] {
+    auto* e = static_cast<Event*>(p);
+    if (e->recorded) IGNIS_CUDA_CHECK(cudaEventSynchronize(e->ev), "Event.synchronize");
+  });
+}
+
+int event_elapsed_impl(void* a, void* b, double* ms) {
+  int rc = event_sync_impl(a);
+  if (rc == 0) rc = event_sync_impl(b);
+  if (rc != 0) return rc;
+  return guard([&] {
+    auto *s = static_cast<Event*>(a), *t = static_cast<Event*>(b);
+    if (!s->timing || !t->timing)
+      fail("ValueError", "Event.elapsedTime: both events must be created with enableTiming: true");
+    if (!s->recorded || !t->recorded)
+      fail("ValueError", "Event.elapsedTime: both events must be recorded before the elapsed time is read");
+    if (s->dev != t->dev)
+      fail("DeviceError", "Event.elapsedTime: the events belong to cuda:" + std::to_string(s->dev) + " and cuda:" +
+                              std::to_string(t->dev));
+    float f = 0;
+    IGNIS_CUDA_CHECK(cudaEventElapsedTime(&f, s->ev, t->ev), "Event.elapsedTime");
+    *ms = double(f);
+  });
+}
+
+void event_destroy_impl(void* p) {
+  auto* e = static_cast<Event*>(p);
+  if (!e) return;
+  if (e->ev && cudaEventDestroy(e->ev) != cudaSuccess) cudaGetLastError();
+  delete e;
+}
+
 // the calling thread's (common.h: Flags)
 void seed_impl(uint64_t s) { g_seed = s; }
 void flags_impl(int a, int b, int c, int d, int e) {
@@ -815,6 +890,12 @@ IgnisCudaApi make_api() {
   a.nvtx_start = prof::nvtx_start;
   a.nvtx_end = prof::nvtx_end;
   a.nvtx_mark = prof::nvtx_mark;
+  a.event_create = event_create_impl;
+  a.event_record = event_record_impl;
+  a.event_query = event_query_impl;
+  a.event_synchronize = event_sync_impl;
+  a.event_elapsed = event_elapsed_impl;
+  a.event_destroy = event_destroy_impl;
   return a;
 }
 

@@ -160,9 +160,9 @@ export function measureCpu(): { bandwidthGBs: number; gflops: number; method: st
 
 /**
  * Measures a CUDA device's ceilings now (a fraction of a second on a GPU): a 128 MiB float32 copy
- * and a float32 matmul, each call timed between synchronizations; the matmul grows from 256 until
- * one call takes a millisecond (4096 at most), and each sample repeats the call to last 5 ms, so the
- * launch cost does not count.
+ * and a float32 matmul, timed on the device between two CUDA events (cuda.Event); the matmul grows
+ * from 256 until one call takes a millisecond (4096 at most), and each sample repeats the call to
+ * last 5 ms, so the launch cost does not count.
  */
 export function measureCuda(device: Device): { bandwidthGBs: number; gflops: number; method: string } {
   const resume = hooks.pause();
@@ -172,17 +172,24 @@ export function measureCuda(device: Device): { bandwidthGBs: number; gflops: num
     cuda.flags.matmulAllowTf32 = false;
     cuda.applyFlags();
   }
-  const sync = () => cuda.synchronize(device);
+  const start = new cuda.Event({ enableTiming: true, device });
+  const end = new cuda.Event({ enableTiming: true, device });
+  // seconds of device time for `inner` calls of fn
+  const gpuTime = (fn: () => void, inner: number): number => {
+    start.record();
+    for (let i = 0; i < inner; i++) fn();
+    end.record();
+    return start.elapsedTime(end) / 1e3;
+  };
   // seconds per call of fn: `inner` calls per sample so that a sample lasts ~5 ms, best of `reps`
   const perCall = (fn: () => void, reps: number): number => {
     fn();
-    sync();
-    const t1 = best(() => (fn(), sync()), 0, 1);
+    const t1 = gpuTime(fn, 1);
     const inner = Math.max(1, Math.min(50, Math.round(0.005 / Math.max(t1, 1e-7))));
-    return best(() => {
-      for (let i = 0; i < inner; i++) fn();
-      sync();
-    }, 1, reps) / inner;
+    gpuTime(fn, 1);
+    let t = Infinity;
+    for (let r = 0; r < reps; r++) t = Math.min(t, gpuTime(fn, inner) / inner);
+    return t;
   };
   try {
     const src = empty([COPY_ELEMS], { device });
@@ -200,7 +207,8 @@ export function measureCuda(device: Device): { bandwidthGBs: number; gflops: num
       b = empty([1, mm, mm], { device });
       K.copy(0.5, 'float32', a.shape, a);
       K.copy(0.25, 'float32', b.shape, b);
-      const t = best(() => (K.bmm(a, b).dispose(), sync()), 1, 1);
+      K.bmm(a, b).dispose();
+      const t = gpuTime(() => K.bmm(a, b).dispose(), 1);
       if (t >= 1e-3 || mm >= 4096) break;
       a.dispose();
       b.dispose();
@@ -212,10 +220,12 @@ export function measureCuda(device: Device): { bandwidthGBs: number; gflops: num
     return {
       bandwidthGBs,
       gflops,
-      method: `device copy of ${(COPY_ELEMS * 4) / 2 ** 20} MiB float32 (read + write), best of 5; float32 matmul ${mm}x${mm}x${mm} (TF32 off), best of 5`,
+      method: `device copy of ${(COPY_ELEMS * 4) / 2 ** 20} MiB float32 (read + write), best of 5; float32 matmul ${mm}x${mm}x${mm} (TF32 off), best of 5; device time between CUDA events`,
     };
   } finally {
     for (const t of held) t.dispose();
+    start.dispose();
+    end.dispose();
     if (tf32) {
       cuda.flags.matmulAllowTf32 = true;
       cuda.applyFlags();
