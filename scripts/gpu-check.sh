@@ -7,7 +7,7 @@
 #   run  command: "bash scripts/gpu-check.sh"   carry: [".device", "dist"]   timeout_s: 420
 # There it: builds the addon and libignis_cuda.so for sm_90 only (fast), runs the CUDA tests, the
 # GPU benchmark side by side with PyTorch, the profiler's device check (scripts/gpu-profile-check.mjs),
-# the seed CNN step's host time with a V8 CPU profile (scripts/gpu-seed-steps.mjs),
+# the seed CNN step's host time with a V8 CPU profile of the steady steps (scripts/gpu-seed-steps.mjs),
 # compute-sanitizer memcheck over scripts/gpu-smoke.mjs, then the rest of the test suite; each step
 # has its own time limit so the run stays under
 # 6 minutes; the last lines are a short table. Full logs land in $OUT (copied back by the tool).
@@ -62,10 +62,10 @@ TAIL=25 IGNIS_CUDNN_GRAPH_LOG=1 step cuda-tests "$(left 30 120)" $VITEST run tes
 TAIL=12 IGNIS_CUDNN_GRAPH_LOG=1 step bench "$(left 30 100)" $NODE bench/gpu/cuda.bench.mjs
 # the profiler's kernel times against an independent timing (10%), and the seed CNN step's kernel mix
 TAIL=45 step profile "$(left 20 45)" $NODE scripts/gpu-profile-check.mjs
-# the seed CNN step's host side: ms per step, a V8 CPU profile of it (host.cpuprofile), and the
-# library's own host-time tally (IGNIS_CUDA_HOST_TIMES: cuDNN / cuBLAS calls, launches, allocator)
-TAIL=3 IGNIS_CUDA_HOST_TIMES=1 step host "$(left 15 40)" $NODE --cpu-prof --cpu-prof-dir="$OUT/cpuprof" scripts/gpu-seed-steps.mjs 100
-mv "$OUT"/cpuprof/*.cpuprofile "$OUT/host.cpuprofile" 2>/dev/null; rmdir "$OUT/cpuprof" 2>/dev/null
+# the seed CNN step's host side: ms per step, V8's collections per step, a V8 CPU profile of the
+# timed steps alone (host.cpuprofile: no start-up, no plan builds), and the library's own host-time
+# tally (IGNIS_CUDA_HOST_TIMES: cuDNN / cuBLAS calls, launches, allocator)
+TAIL=4 IGNIS_CUDA_HOST_TIMES=1 step host "$(left 15 40)" $NODE scripts/gpu-seed-steps.mjs 100 --profile "$OUT/host.cpuprofile"
 TAIL=60 step memcheck "$(left 30 75)" compute-sanitizer --tool memcheck --leak-check no --error-exitcode 7 $NODE scripts/gpu-smoke.mjs
 # the rest of the suite on this machine (test/cuda ran above); GPU_CHECK_SKIP_FULL=1 leaves it out (a
 # rerun that checks only the GPU side, when device time is short)

@@ -1,25 +1,71 @@
-// The seed CNN's training step on cuda (CIFAR shape, batch 256, Adam), timed over many steps: the
-// host side's share shows up here (run under `node --cpu-prof` by scripts/gpu-check.sh, whose
-// profile says where the host's time per step goes). Prints ms per step.
-//   node scripts/gpu-seed-steps.mjs [steps=60]
+// The seed CNN's training step on cuda (CIFAR shape, batch 256, Adam), timed over many steps after
+// a warm-up: the host side's share shows up here. Prints ms per step (and the host's time to queue
+// them), V8's collections per step (count and ms, by kind, from perf_hooks), and with
+// `--profile FILE` writes a V8 CPU profile of the timed steps alone (the warm-up, which builds the
+// cuDNN plans, and the process start are left out; run by scripts/gpu-check.sh). In the profile,
+// the addon's native entries all show under one native function's name.
+//   node scripts/gpu-seed-steps.mjs [steps=60] [--profile FILE] [--fused]
+// Under the CUDA emulator the batch is 4, or 256 with IGNIS_CUDA_EMU_SKIP_KERNELS=1 (host side only).
+import { writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import { createRequire } from 'node:module';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 
 const require = createRequire(import.meta.url);
 const ig = require('../dist/index.js');
+const { youngGc } = require('../dist/gc.js');
 const { trainStep } = await import('../bench/kernels/train.bench.mjs');
-const steps = Number(process.argv[2] ?? 60);
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : args.splice(i, 2)[1];
+};
+const profileFile = flag('--profile');
+const fused = args.includes('--fused');
+const steps = Number(args.find((a) => /^\d+$/.test(a)) ?? 60);
 const emu = process.env.IGNIS_CUDA_EMU === '1';
-const B = emu ? 4 : 256;
-const { step } = trainStep(3, 32, B, 'cuda');
+const B = emu && process.env.IGNIS_CUDA_EMU_SKIP_KERNELS !== '1' ? 4 : 256;
+const { step } = trainStep(3, 32, B, 'cuda', fused);
 for (let i = 0; i < 5; i++) step();
 ig.cuda.synchronize();
+
+let session = null;
+const post = (method, params) => new Promise((ok, bad) => session.post(method, params, (e, r) => (e ? bad(e) : ok(r))));
+if (profileFile) {
+  session = new inspector.Session();
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 50 });
+  await post('Profiler.start');
+}
+const gcs = {};
+const kindName = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'young', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'full', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks' };
+const obs = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const k = kindName[e.detail?.kind ?? e.kind] ?? 'other';
+    const g = (gcs[k] ??= { n: 0, ms: 0 });
+    g.n++;
+    g.ms += e.duration;
+  }
+});
+obs.observe({ entryTypes: ['gc'] });
+const runs0 = youngGc.runs, skipped0 = youngGc.skipped;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) step();
 const host = performance.now() - t0;
 ig.cuda.synchronize();
 const all = performance.now() - t0;
-console.log(`gpu-seed-steps: ${(all / steps).toFixed(3)} ms/step over ${steps} steps (host queued them in ${(host / steps).toFixed(3)} ms/step); young GCs ${require('../dist/gc.js').youngGc.runs}, skipped ${require('../dist/gc.js').youngGc.skipped}`);
+await new Promise((r) => setTimeout(r, 5)); // the observer's entries arrive asynchronously
+obs.disconnect();
+if (profileFile) {
+  const { profile } = await post('Profiler.stop');
+  writeFileSync(profileFile, JSON.stringify(profile));
+  session.disconnect();
+}
+console.log(`gpu-seed-steps: ${(all / steps).toFixed(3)} ms/step over ${steps} steps${fused ? ' (layers with a fused activation)' : ''} (host queued them in ${(host / steps).toFixed(3)} ms/step); Ignis's young collections ${youngGc.runs - runs0}, skipped ${youngGc.skipped - skipped0}${profileFile ? `; CPU profile of these steps: ${profileFile}` : ''}`);
+const gcLine = Object.entries(gcs).map(([k, g]) => `${k} ${(g.n / steps).toFixed(2)} x ${(g.ms / g.n).toFixed(3)} ms`).join(', ');
+console.log(`gpu-seed-steps: V8 collections per step: ${gcLine || 'none'}`);
 {
   const m = ig.cuda.memoryStats();
-  console.log(`gpu-seed-steps: allocator ${m.allocCalls} calls, ${m.cacheHits} cache hits (${(m.allocCalls - m.cacheHits)} cudaMalloc)`);
+  console.log(`gpu-seed-steps: allocator ${m.allocCalls} calls, ${m.cacheHits} cache hits (${m.allocCalls - m.cacheHits} cudaMalloc)`);
 }

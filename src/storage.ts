@@ -11,9 +11,10 @@ export function deviceCode(d: Device): number {
 }
 
 /**
- * A block of device memory shared by a tensor and all its views. The native buffer is freed when
- * the last JS reference goes away (a Node-API finalizer, with the size reported to V8 so that GC
- * runs when native memory grows) or at once by dispose(). `version` counts in-place writes, so
+ * A block of device memory shared by a tensor and all its views. The native buffer is freed once
+ * the last JS reference is gone (the GC clears the handle's weak reference and the addon's next
+ * sweep frees the block; host blocks are reported to V8 so that it collects as native memory grows,
+ * and src/gc.ts collects for device blocks) or at once by dispose(). `version` counts in-place writes, so
  * autograd can tell that a tensor it saved has been modified.
  */
 export class Storage {

@@ -53,29 +53,33 @@ struct Storage {
   void* data;
   size_t nbytes;
   int device;  // 0 = cpu, 1 + n = cuda:n (data is then a device pointer: never dereference it here)
-  // the handle's weak reference, made by napi_add_finalizer: the GC clears it at once (see "sweep"
-  // below); the finalizer runs later and deletes it
+  // a weak reference to the handle (no finalizer): the GC clears it, and the next sweep (below)
+  // frees the data if dispose() has not, then the reference and the storage itself
   napi_ref weak = nullptr;
-  size_t slot = SIZE_MAX;   // index in g_tracked.list while the data may still need freeing
+  size_t slot = SIZE_MAX;   // index in g_tracked.list: every storage whose handle may be alive
 };
 
 // ---- freeing storages whose JS handle is already garbage ------------------------------------
 // Node-API runs finalizers only from the event loop (a SetImmediate after GC), so a synchronous
 // loop that never yields (for (...) x.add(1)) would keep every collected tensor's native memory
-// until it returns: gigabytes. The finalizer is therefore attached through a weak reference the
-// storage keeps (napi_add_finalizer), which the GC clears at once; when native memory has grown
-// enough since the last sweep, the allocator frees the data of storages whose handle is gone. Their
-// finalizer, whenever it runs, then has nothing left to free but the storage itself.
-// A storage's handle, weak reference and finalizer all belong to the env (thread) that made it, so
-// the list is per thread too; a Worker's finalizers run on its own thread when it ends. Plain data
-// (constant-initialised, trivially destroyed), so every access is one thread-local lookup with no
-// first-use guard; the array is freed whenever the list empties, as it does when a Worker ends.
+// until it returns: gigabytes. So no finalizer: each storage keeps a weak reference to its handle,
+// which the GC clears at once, and is listed here; when native memory has grown enough since the
+// last sweep (and after each of src/gc.ts's collections), the sweep frees the data of the storages
+// whose handle is gone, their reference and the storage. A finalizer cost V8 a second-pass callback
+// per dead handle in every collection, and Node a deferred call each: on the dev VM 0.9 us a dead
+// tensor in a forced young collection against 0.36 us with the bare weak reference, and a CUDA
+// seed-CNN training step's host side (emulator, kernels skipped) 1.06-1.09 -> 0.96-1.02 ms.
+// A storage's handle and reference belong to the env (thread) that made it, so the list is per
+// thread too; when the env ends (process exit, a Worker's end) a cleanup hook frees what is left.
+// Plain data (constant-initialised, trivially destroyed), so every access is one thread-local
+// lookup with no first-use guard; the array is freed whenever the list empties.
 struct Tracked {
   Storage** list = nullptr;
   size_t size = 0, cap = 0;
   int64_t bytes = 0;
   int64_t sweep_bytes = int64_t(32) << 20;  // sweep when bytes exceeds this...
   size_t sweep_count = 16384;               // ...or size exceeds this
+  bool hooked = false;                      // the env cleanup hook is registered
 };
 thread_local Tracked g_tracked;
 constexpr int64_t kMinSweepBytes = int64_t(32) << 20;
@@ -115,14 +119,21 @@ void release_data(napi_env env, Storage* s) {
   }
 }
 
+// Frees a storage whose handle is gone (or whose env is ending): its data, reference and itself.
+void destroy_storage(napi_env env, Storage* s) {
+  release_data(env, s);
+  untrack(env, s);
+  if (s->weak) napi_delete_reference(env, s->weak);
+  delete s;
+}
+
 void sweep(napi_env env) {
   Tracked& T = g_tracked;
   for (size_t i = 0; i < T.size;) {
     Storage* s = T.list[i];
     napi_value v = nullptr;
     if (napi_get_reference_value(env, s->weak, &v) == napi_ok && v == nullptr) {
-      release_data(env, s);
-      untrack(env, s);  // moves the last entry into slot i
+      destroy_storage(env, s);  // moves the last entry into slot i
     } else {
       ++i;
     }
@@ -132,12 +143,12 @@ void sweep(napi_env env) {
   T.sweep_count = std::max(kMinSweepCount, 2 * T.size);
 }
 
-void finalize_storage(napi_env env, void* data, void*) {
-  Storage* s = static_cast<Storage*>(data);
-  release_data(env, s);
-  untrack(env, s);
-  napi_delete_reference(env, s->weak);  // a finalizer's reference is deleted by the finalizer
-  delete s;
+// The env is ending (process exit, a Worker's end): every storage still listed goes, held or not.
+void free_all_storages(void* arg) {
+  napi_env env = static_cast<napi_env>(arg);
+  Tracked& T = g_tracked;
+  while (T.size > 0) destroy_storage(env, T.list[T.size - 1]);
+  T.hooked = false;
 }
 
 // CUDA allocation through the backend's caching allocator; nullptr + message on failure.
@@ -165,24 +176,37 @@ Napi::Value new_storage(Napi::Env env, size_t nbytes, int device = 0) {
   if (!p)
     throw Error("MemoryError", "cannot allocate " + std::to_string(nbytes) + " bytes on cpu");
   auto* s = new Storage{p, nbytes, device};
-  // One weak reference, made by napi_add_finalizer, serves both the sweep (the GC clears it) and the
-  // finalizer. V8 pays for each weak handle that dies young: an External brings one (without a
-  // finalizer, the cheap kind), and a finalizer on it plus a separate weak reference made three
-  // (Node 20, a loop of 1K-element adds whose outputs are collected: 2.65 us per call with three,
-  // 2.10 with two; bench/RESULTS.md).
+  // The storage must be listed before its handle exists: the list is the only way back to it.
+  if (T.size == T.cap) {
+    size_t cap = T.cap ? 2 * T.cap : 64;
+    auto* grown = static_cast<Storage**>(std::realloc(T.list, cap * sizeof(Storage*)));
+    if (!grown) {
+      free_block(p, nbytes, device);
+      delete s;
+      throw Error("MemoryError", "cannot list a new tensor storage (out of host memory)");
+    }
+    T.list = grown;
+    T.cap = cap;
+  }
+  if (!T.hooked) {
+    napi_add_env_cleanup_hook(env, free_all_storages, env);
+    T.hooked = true;
+  }
+  // A bare External (V8 keeps no weak handle for it) and one weak reference without a finalizer
+  // (the cheap kind of weak handle; see "freeing storages" above).
   Napi::External<Storage> ext;
   try {
     ext = Napi::External<Storage>::New(env, s);
   } catch (...) {
-    // no handle, so no finalizer (e.g. the Worker is being terminated): free here
+    // no handle (e.g. the Worker is being terminated): free here
     free_block(p, nbytes, device);
     delete s;
     throw;
   }
-  if (napi_add_finalizer(env, ext, s, finalize_storage, nullptr, &s->weak) != napi_ok) {
+  if (napi_create_reference(env, ext, 0, &s->weak) != napi_ok) {
     free_block(p, nbytes, device);
     delete s;
-    throw Error("MemoryError", "cannot attach a finalizer to a tensor handle (" + std::to_string(nbytes) + " bytes)");
+    throw Error("MemoryError", "cannot make a weak reference to a tensor handle (" + std::to_string(nbytes) + " bytes)");
   }
   // Host blocks count as V8's external memory, so that V8 collects when they pile up. Device blocks
   // do not: above its limit V8 answers every new block with an incremental-marking step of up to
@@ -190,18 +214,9 @@ Napi::Value new_storage(Napi::Env env, size_t nbytes, int device = 0) {
   // a CUDA allocation that fails collects and retries).
   int64_t adjusted;
   if (device == 0) napi_adjust_external_memory(env, int64_t(nbytes), &adjusted);
-  if (T.size == T.cap) {
-    size_t cap = T.cap ? 2 * T.cap : 64;
-    if (auto* grown = static_cast<Storage**>(std::realloc(T.list, cap * sizeof(Storage*)))) {
-      T.list = grown;
-      T.cap = cap;
-    }
-  }
-  if (T.size < T.cap) {
-    s->slot = T.size;
-    T.list[T.size++] = s;
-    T.bytes += int64_t(nbytes);
-  }  // else untracked: its finalizer alone frees it
+  s->slot = T.size;
+  T.list[T.size++] = s;
+  T.bytes += int64_t(nbytes);
   return ext;
 }
 
@@ -498,11 +513,9 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
 
 Napi::Value Free(const Napi::CallbackInfo& info) {
   if (!info[0].IsExternal()) return info.Env().Undefined();
+  // the data goes now; the storage stays listed until its handle is collected (sweep)
   Storage* s = info[0].As<Napi::External<Storage>>().Data();
-  if (s) {
-    release_data(info.Env(), s);
-    untrack(info.Env(), s);
-  }
+  if (s) release_data(info.Env(), s);
   return info.Env().Undefined();
 }
 
