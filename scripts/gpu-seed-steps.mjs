@@ -42,7 +42,7 @@ const gcs = {};
 const kindName = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'young', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'full', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks' };
 const obs = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    const k = kindName[e.detail?.kind ?? e.kind] ?? 'other';
+    const k = kindName[e.detail?.kind] ?? 'other';
     const g = (gcs[k] ??= { n: 0, ms: 0 });
     g.n++;
     g.ms += e.duration;
