@@ -69,7 +69,11 @@ let gcFn: GcFn | null | undefined;
 /** One collection and the sweep of the blocks it found dead; an event of its own while a profiler records. */
 function collect(g: GcFn, type: 'minor' | 'major', name: string): void {
   const run = () => {
-    g({ type });
+    // a full collection is gc() without options: on Node 20, gc({ type: 'major' }) left most of a
+    // loop's dead autograd graphs alive (its forward tensors on CUDA: 370 -> 324 MB, against
+    // 535 -> 1 MB for gc()), so an out-of-memory retry found nothing to free
+    if (type === 'major') g();
+    else g({ type });
     addon.sweepGarbage();
   };
   if (hook.on) hook.run(name, [], run);

@@ -100,6 +100,32 @@ done({ disposing, majors: youngGc.majors, majorAt: youngGc.majorAt, held: addon.
     expect(r.majorAt as number).toBeGreaterThanOrEqual(2 * 2 ** 30);
   }, 120_000);
 
+  it("the out-of-memory collection frees forward passes whose graphs were dropped (gc({ type: 'major' }) did not)", () => {
+    // a CUDA allocation that fails runs collectForMemory() and retries (kernels.ts): on a GPU, a loop
+    // of forward passes with autograd on and no backward (an evaluation loop without noGrad) ran out
+    // of device memory because that collection left the dropped graphs alive. The CPU shows the same
+    // collection: IGNIS_GC_EVERY_MB=0 keeps Ignis's own collections out of the way.
+    const r = child(`
+const { collectForMemory } = require(${JSON.stringify(join(dist, 'gc.js'))});
+ig.manualSeed(0);
+const net = new ig.nn.Sequential(new ig.nn.Conv2d(3, 16, 3, { padding: 1 }), new ig.nn.ReLU(), new ig.nn.MaxPool2d(2), new ig.nn.Flatten(), new ig.nn.Linear(16 * 16 * 16, 10));
+const x = ig.randn([32, 3, 32, 32]);
+const base = addon.trackedBytes();
+let y = null;
+for (let i = 0; i < 30; i++) y = net.call(x).sum(); // 30 graphs, the last one kept
+const before = addon.trackedBytes();
+const freed = collectForMemory();
+const after = addon.trackedBytes();
+y.backward(); // the kept graph is intact
+done({ base, before, after, freed, grad: net.parameters()[0].grad !== null });`, { IGNIS_GC_EVERY_MB: '0' });
+    const base = r.base as number, before = r.before as number, after = r.after as number;
+    const perGraph = (before - base) / 30;
+    expect(perGraph).toBeGreaterThan(1 << 20); // each forward holds its activations while its graph lives
+    expect(r.freed).toBe(true);
+    expect(after - base).toBeLessThan(3 * perGraph); // what is left: about the kept graph's tensors
+    expect(r.grad).toBe(true);
+  }, 120_000);
+
   it('collections between ops back off while the tensors they meet are alive, and come back for garbage', () => {
     const r = child(`
 const keep = [];

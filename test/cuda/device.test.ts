@@ -9,7 +9,7 @@ import { join } from 'path';
 import { expect, it } from 'vitest';
 import * as ignis from '../../src';
 import * as K from '../../src/kernels';
-import { youngGc } from '../../src/gc';
+import { collectForMemory, youngGc } from '../../src/gc';
 import { cudaEmulated, describeCuda, expectClose } from './helpers';
 
 const F = ignis.F;
@@ -123,6 +123,34 @@ describeCuda('CUDA devices and memory', () => {
       const keep = [ignis.empty([8 * MiB], { device: 'cuda' }), ignis.empty([8 * MiB], { device: 'cuda' })];
       expect(() => ignis.empty([8 * MiB], { device: 'cuda' })).toThrow(ignis.MemoryError);
       keep.forEach((t) => t.dispose());
+    } finally {
+      youngGc.every = gc;
+      ignis.cuda.setMemoryLimit(0);
+    }
+  });
+
+  it('forward passes with autograd on whose graphs are dropped (no backward, no noGrad) stay within a memory limit', () => {
+    ignis.cuda.emptyCache();
+    const base = ignis.cuda.memoryReserved();
+    ignis.cuda.setMemoryLimit(base + 24 * MiB);
+    const gc = youngGc.every;
+    youngGc.every = 0; // only the out-of-memory path collects: it must find the dropped graphs
+    try {
+      ignis.manualSeed(0);
+      const net = new ignis.nn.Sequential(new ignis.nn.Conv2d(3, 8, 3, { padding: 1 }), new ignis.nn.ReLU(), new ignis.nn.MaxPool2d(2)).to('cuda');
+      const x = ignis.randn([16, 3, 32, 32], { device: 'cuda' });
+      // each forward holds ~1.3 MiB (conv output, ReLU output, pooling indices) while its graph lives
+      let y = net.call(x);
+      for (let i = 0; i < 40; i++) y = net.call(x);
+      expect(ignis.cuda.memoryReserved()).toBeLessThanOrEqual(base + 24 * MiB);
+      // the collection itself: whatever graphs are still listed go, the kept one stays
+      const held = ignis.cuda.memoryAllocated();
+      for (let i = 0; i < 8; i++) y = net.call(x);
+      const grown = ignis.cuda.memoryAllocated() - held;
+      expect(collectForMemory()).toBe(true);
+      expect(ignis.cuda.memoryAllocated()).toBeLessThan(held + grown / 4);
+      y.sum().backward(); // the last graph is whole
+      expect(net.parameters()[0].grad?.shape).toEqual([8, 3, 3, 3]);
     } finally {
       youngGc.every = gc;
       ignis.cuda.setMemoryLimit(0);
