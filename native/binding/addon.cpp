@@ -66,9 +66,8 @@ struct Storage {
 // which the GC clears at once, and is listed here; when native memory has grown enough since the
 // last sweep (and after each of src/gc.ts's collections), the sweep frees the data of the storages
 // whose handle is gone, their reference and the storage. A finalizer cost V8 a second-pass callback
-// per dead handle in every collection, and Node a deferred call each: on the dev VM 0.9 us a dead
-// tensor in a forced young collection against 0.36 us with the bare weak reference, and a CUDA
-// seed-CNN training step's host side (emulator, kernels skipped) 1.06-1.09 -> 0.96-1.02 ms.
+// per dead handle in every collection, and Node a deferred call each (dev VM: a forced young
+// collection after 300 dead tensors 337 -> 79 us; bench/RESULTS.md, Core section).
 // A storage's handle and reference belong to the env (thread) that made it, so the list is per
 // thread too; when the env ends (process exit, a Worker's end) a cleanup hook frees what is left.
 // Plain data (constant-initialised, trivially destroyed), so every access is one thread-local
