@@ -128,6 +128,8 @@ export const cuda = {
   },
 };
 export type { DeviceProperties, CudaMemoryStats, EventOptions } from './cuda';
+/** The type of `new ignis.cuda.Event()` (ignis.cuda is an object, so `ignis.cuda.Event` names only the class). */
+export type CudaEvent = cudaBackend.Event;
 export type { NvrtcInfo, NvrtcCompiled, RtcStats } from './native';
 
 import * as profiler from './profiler';
