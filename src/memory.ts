@@ -17,7 +17,7 @@ export function memory(): { cpu: DeviceMemory } {
   return { cpu: { tensors: m.liveCount, bytes: m.liveBytes, cachedBytes: m.cachedBytes, peakBytes: m.peakBytes } };
 }
 
-/** Returns cached (unused) blocks to the system. */
+/** Returns cached (unused) blocks to the system, after freeing the blocks of collected tensors. */
 export function emptyCache(): void {
   addon.emptyCache();
 }

@@ -887,6 +887,7 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  sweep(info.Env());  // collected tensors first, so that their blocks are released too (as on CUDA)
   cpu_empty_cache();
   return info.Env().Undefined();
 }

@@ -126,6 +126,22 @@ done({ base, before, after, freed, grad: net.parameters()[0].grad !== null });`,
     expect(r.grad).toBe(true);
   }, 120_000);
 
+  it('emptyCache() frees the blocks of tensors the GC has collected before emptying the cache', () => {
+    const r = child(`
+require('v8').setFlagsFromString('--expose-gc');
+const gc = require('vm').runInNewContext('gc');
+require('v8').setFlagsFromString('--no-expose-gc');
+const base = addon.trackedBytes();
+(() => { for (let i = 0; i < 8; i++) ig.ones([1024, 1024]); })(); // 32 MiB, dropped
+gc(); // the handles are gone; their blocks wait for a sweep
+const collected = addon.trackedBytes() - base;
+ig.emptyCache();
+done({ collected, after: addon.trackedBytes() - base, cached: ig.memory().cpu.cachedBytes });`, { IGNIS_GC_EVERY_MB: '0' });
+    expect(r.collected as number).toBeGreaterThanOrEqual(32 * 2 ** 20);
+    expect(r.after as number).toBeLessThan(2 ** 20);
+    expect(r.cached).toBe(0);
+  }, 120_000);
+
   it('collections between ops back off while the tensors they meet are alive, and come back for garbage', () => {
     const r = child(`
 const keep = [];
