@@ -78,6 +78,9 @@ with torch.no_grad():
     out["matmul4096/fp32"] = timed(lambda: a @ a)
     torch.backends.cuda.matmul.allow_tf32 = True
     out["matmul4096/tf32"] = timed(lambda: a @ a)
+    # back to strict fp32, as cuda.bench.mjs does for Ignis: the rows after this (mm_64, linear_act)
+    # compare fp32 with fp32
+    torch.backends.cuda.matmul.allow_tf32 = False
 xs = torch.randn(4096, device=dev)
 out["launch/relu_4k"] = timed(lambda: F.relu(xs), 100)
 out["launch/add_4k"] = timed(lambda: xs + xs, 100)
