@@ -391,12 +391,14 @@ let onednnOverride: boolean | null = null;
 export function setOnednn(on: boolean | null): void {
   onednnOverride = on;
 }
-/** Whether the nn kernels use oneDNN for float32: built in, not disabled by setOnednn(false) or IGNIS_DISABLE_ONEDNN=1 (read at call time). */
+// IGNIS_DISABLE_ONEDNN, read once when Ignis loads (as PyTorch reads its environment): a
+// process.env read is a call into the host each time, and every conv and pooling call asks
+const envDisablesOnednn = ((e) => !!e && e !== '0')(process.env.IGNIS_DISABLE_ONEDNN);
+/** Whether the nn kernels use oneDNN for float32: built in, not disabled by setOnednn(false) or IGNIS_DISABLE_ONEDNN=1 (read when Ignis loads). */
 export function onednnEnabled(): boolean {
   if (!info.onednn) return false;
   if (onednnOverride !== null) return onednnOverride;
-  const e = process.env.IGNIS_DISABLE_ONEDNN;
-  return !e || e === '0';
+  return !envDisablesOnednn;
 }
 
 /** Convolution geometry: input [N, C, H, W], weight [O, C / G, kh, kw], output [N, O, OH, OW]. */

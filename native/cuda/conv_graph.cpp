@@ -12,7 +12,8 @@
 // shapes too (g_no_engine; on an H200 each such decline took 60-75 ms of a shape's first call). Engines with
 // Tensor Cores (TF32 for float32) are skipped when ignis.backends.cudnn.allowTf32 is false. The first
 // call per plan times the graph against the caller's unfused path (the legacy call, or the
-// convolution and Ignis's epilogue) and keeps the faster for that plan: engines vary widely (on an
+// convolution and Ignis's epilogue), on the device and on the host clock, and keeps the one whose
+// slower side is faster for that plan: engines vary widely (on an
 // H200, cuDNN 9.19, from 6 times faster than the legacy call to 20 times slower than conv + epilogue).
 // IGNIS_CUDNN_GRAPH_LOG=1 prints to stderr each plan built (the engine's global index, "rtc" when
 // cuDNN compiles it with NVRTC, "tc" when it uses Tensor Cores; its workspace and build time) or
@@ -393,8 +394,15 @@ std::map<std::string, std::shared_ptr<Plan>> g_plans;  // declined graphs have p
 // the shape's first call. Later shapes of the family go to conv + epilogue without asking.
 std::set<std::string> g_no_engine;
 
-// ms per call of f on dev's stream: one untimed call, then `reps` between two events
-float time_calls(int dev, const std::function<void()>& f, int reps) {
+// ms per call of f: one untimed call, then `reps` of them, timed on dev's stream between two events
+// (device) and on the host clock while queueing them (host: the library's own host time per call,
+// which a training step whose host sets the pace pays in full)
+struct CallTime {
+  float device_ms, host_ms;
+  // what one call costs in a stream of work: the slower of the two sides
+  float cost() const { return device_ms > host_ms ? device_ms : host_ms; }
+};
+CallTime time_calls(int dev, const std::function<void()>& f, int reps) {
   struct Events {
     cudaEvent_t a = nullptr, b = nullptr;
     ~Events() {
@@ -407,12 +415,14 @@ float time_calls(int dev, const std::function<void()>& f, int reps) {
   cudaStream_t st = stream(dev);
   f();
   IGNIS_CUDA_CHECK(cudaEventRecord(ev.a, st), "cudaEventRecord");
+  const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < reps; ++i) f();
+  const double host_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   IGNIS_CUDA_CHECK(cudaEventRecord(ev.b, st), "cudaEventRecord");
   IGNIS_CUDA_CHECK(cudaEventSynchronize(ev.b), "cudaEventSynchronize");
   float ms = 0;
   IGNIS_CUDA_CHECK(cudaEventElapsedTime(&ms, ev.a, ev.b), "cudaEventElapsedTime");
-  return ms / float(reps);
+  return {ms / float(reps), float(host_ms / reps)};
 }
 
 bool logging() {
@@ -498,14 +508,18 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
     if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendExecute(h, plan->plan, pack.d);
   };
   if (plan->verdict == 0 && st == CUDNN_STATUS_SUCCESS) {
-    // the graph against the unfused path, once per plan
-    const float graph_ms = time_calls(dev, execute, 3);
+    // the graph against the unfused path, once per plan, each call's cost the slower of its device
+    // and host times: a device-time tie (the seed CNN's first-layer filter gradient on an H200, 0.0657
+    // ms both) goes to the cheaper host path (in an H100 run's training steps, a median 103 us of host
+    // time per legacy filter-gradient call against 52 us per graph execution)
+    const CallTime graph = time_calls(dev, execute, 3);
     if (st == CUDNN_STATUS_SUCCESS) {
-      const float unfused_ms = time_calls(dev, unfused, 3);
-      plan->verdict = graph_ms <= unfused_ms ? 1 : 2;
+      const CallTime unf = time_calls(dev, unfused, 3);
+      plan->verdict = graph.cost() <= unf.cost() ? 1 : 2;
       if (logging())
-        std::fprintf(stderr, "ignis: cuDNN graph for %s%s: %.4f ms, unfused %.4f ms (first call): %s\n", what.c_str(),
-                     label.c_str(), graph_ms, unfused_ms, plan->verdict == 1 ? "the graph" : "unfused");
+        std::fprintf(stderr, "ignis: cuDNN graph for %s%s: %.4f ms (host %.4f), unfused %.4f ms (host %.4f) (first call): %s\n",
+                     what.c_str(), label.c_str(), graph.device_ms, graph.host_ms, unf.device_ms, unf.host_ms,
+                     plan->verdict == 1 ? "the graph" : "unfused");
     }
   }
   if (plan->verdict == 2) return false;  // just decided above

@@ -5,6 +5,7 @@
 // unit.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "ew.cuh"
@@ -177,10 +178,12 @@ void optim_step_cuda(int dev, int kind, int dtype, const double* hyper, const Ig
   const size_t ib = size_t(count) * sizeof(IgnisCudaOptimItem), ub = units.size() * sizeof(Unit);
   Scratch tab(dev, ib + ub);
   cudaStream_t st = stream(dev);
-  // pageable source: cudaMemcpyAsync returns once the bytes are staged, so the vectors may go
-  IGNIS_CUDA_CHECK(cudaMemcpyAsync(tab.p, items, ib, cudaMemcpyHostToDevice, st), "optimizer step");
-  IGNIS_CUDA_CHECK(cudaMemcpyAsync(static_cast<char*>(tab.p) + ib, units.data(), ub, cudaMemcpyHostToDevice, st),
-                   "optimizer step");
+  // one copy of both tables through the pinned staging buffers: from pageable memory the copy may
+  // wait for the stream, that is for the whole backward pass queued before this step
+  std::vector<char> host(ib + ub);
+  std::memcpy(host.data(), items, ib);
+  std::memcpy(host.data() + ib, units.data(), ub);
+  upload_async(dev, tab.p, host.data(), ib + ub);
   Hyper hy;
   for (int i = 0; i < 14; ++i) hy.h[i] = hyper[i];
   auto* di = static_cast<const IgnisCudaOptimItem*>(tab.p);

@@ -410,29 +410,33 @@ int limit_impl(int dev, int64_t bytes) {
 
 int h2d_impl(int dev, void* dst, const void* src, size_t n) {
   return guard([&] {
-    Device& d = device(dev);
     prof::Scope ps(dev, "Memcpy HtoD");
-    std::lock_guard<std::mutex> lk(d.mu);
-    for (int i = 0; i < 2; ++i)
-      if (!d.staging[i]) {
-        IGNIS_CUDA_CHECK(cudaMallocHost(&d.staging[i], kStagingBytes), "pinned staging buffer");
-        IGNIS_CUDA_CHECK(cudaEventCreateWithFlags(&d.staged[i], cudaEventDisableTiming), "cudaEventCreate");
-      }
-    // chunks alternate between the two pinned buffers: filling one overlaps the copy of the other
-    for (size_t off = 0; off < n; off += kStagingBytes) {
-      size_t len = std::min(kStagingBytes, n - off);
-      int b = d.next_staging;
-      d.next_staging ^= 1;
-      IGNIS_CUDA_CHECK(cudaEventSynchronize(d.staged[b]), "host to device copy");
-      std::memcpy(d.staging[b], static_cast<const char*>(src) + off, len);
-      IGNIS_CUDA_CHECK(cudaMemcpyAsync(static_cast<char*>(dst) + off, d.staging[b], len, cudaMemcpyHostToDevice, d.stream),
-                       "host to device copy");
-      IGNIS_CUDA_CHECK(cudaEventRecord(d.staged[b], d.stream), "host to device copy");
-    }
+    upload_async(dev, dst, src, n);
   });
 }
 
 }  // namespace
+
+void upload_async(int dev, void* dst, const void* src, size_t n) {
+  Device& d = device(dev);
+  std::lock_guard<std::mutex> lk(d.mu);
+  for (int i = 0; i < 2; ++i)
+    if (!d.staging[i]) {
+      IGNIS_CUDA_CHECK(cudaMallocHost(&d.staging[i], kStagingBytes), "pinned staging buffer");
+      IGNIS_CUDA_CHECK(cudaEventCreateWithFlags(&d.staged[i], cudaEventDisableTiming), "cudaEventCreate");
+    }
+  // chunks alternate between the two pinned buffers: filling one overlaps the copy of the other
+  for (size_t off = 0; off < n; off += kStagingBytes) {
+    size_t len = std::min(kStagingBytes, n - off);
+    int b = d.next_staging;
+    d.next_staging ^= 1;
+    IGNIS_CUDA_CHECK(cudaEventSynchronize(d.staged[b]), "host to device copy");
+    std::memcpy(d.staging[b], static_cast<const char*>(src) + off, len);
+    IGNIS_CUDA_CHECK(cudaMemcpyAsync(static_cast<char*>(dst) + off, d.staging[b], len, cudaMemcpyHostToDevice, d.stream),
+                     "host to device copy");
+    IGNIS_CUDA_CHECK(cudaEventRecord(d.staged[b], d.stream), "host to device copy");
+  }
+}
 
 void wait_stream(int dev, const char* what) {
   cudaStream_t s = stream(dev);
