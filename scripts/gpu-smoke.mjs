@@ -45,6 +45,17 @@ check('argmax', cu(x).argmax(1), x.argmax(1));
 const long = ig.randn([300000]);
 check('sum of 300k (split)', cu(long).sum(), long.sum(), 1e-5);
 check('softmax', ig.softmax(cu(x), 1), ig.softmax(x, 1));
+{
+  // cross entropy's own kernels: the rows' nll forward (weights, an ignored row), softmax minus one-hot backward
+  const t = ig.tensor(Array.from({ length: 37 }, (_, i) => (i === 5 ? -100 : (i * 7) % 65)));
+  const w = ig.rand([65]).add(0.5);
+  const xr = x.clone().requiresGrad_(), xd = cu(x).requiresGrad_();
+  const lr = ig.F.crossEntropy(xr, t, { weight: w }), ld = ig.F.crossEntropy(xd, cu(t), { weight: cu(w) });
+  lr.backward();
+  ld.backward();
+  check('cross entropy fwd', ld, lr);
+  check('cross entropy bwd', xd.grad, xr.grad);
+}
 check('matmul', ig.matmul(cu(x), cu(x).t()), ig.matmul(x, x.t()), 1e-4);
 check('matmul of a sliced (packed) operand', ig.matmul(cu(x).slice(1, 0, 64, 2), cu(x).slice(1, 0, 64, 2).t()), ig.matmul(x.slice(1, 0, 64, 2), x.slice(1, 0, 64, 2).t()), 1e-4);
 ig.backends.cudnn.allowTf32 = false;

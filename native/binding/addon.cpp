@@ -1399,6 +1399,69 @@ Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
   return gx;
 }
 
+// ---- cross entropy with class-index targets (native/cpu/index.h, cuda/index.cu) -----------------
+// nllFwd meta: [0] dtype, [1..2] M C (logp [M, C] contiguous), [3] the ignore index, [4..6] element
+// offsets of logp, t (int64 [M]), w ([C], optional). ceBwd meta: [0] dtype, [1..2] M C, [3] g_step
+// (1: g holds M values, 0: one), [4..8] element offsets of logp, t, wi, g, denom (optional).
+NllShape nll_shape(const char* what) {
+  NllShape s;
+  s.dt = meta_float_dtype(what);
+  meta_ints(1, {&s.M, &s.C}, what);
+  if (s.M < 0 || s.C < 0) throw Error("ShapeError", std::string(what) + ": bad sizes");
+  if (s.C && s.M > (int64_t(1) << 46) / s.C) throw Error("MemoryError", std::string(what) + ": tensor too large");
+  return s;
+}
+
+IgnisCudaNll cuda_nll(const NllShape& s) {
+  IgnisCudaNll c;
+  c.dtype = int32_t(s.dt);
+  c.M = s.M; c.C = s.C; c.ignore = s.ignore;
+  return c;
+}
+
+// nllFwd(logp, t, w | null) -> [loss, wi] storages ([M] each, logp's dtype)
+Napi::Value NllFwd(const Napi::CallbackInfo& info) {
+  const char* what = "crossEntropy";
+  NllShape s = nll_shape(what);
+  s.ignore = meta_int(3, what);
+  int dev = -1;
+  const char* logp = nn_ptr_dev(info[0], 4, s.M * s.C, s.dt, what, dev);
+  const auto* t = reinterpret_cast<const int64_t*>(nn_ptr_dev(info[1], 5, s.M, DType::i64, what, dev));
+  const char* w = nn_has(info, 2) ? nn_ptr_dev(info[2], 6, s.C, s.dt, what, dev) : nullptr;
+  Napi::Env env = info.Env();
+  Napi::Value loss = new_storage(env, size_t(nn_size(s.M, s.dt, what)), dev);
+  Napi::Value wi = new_storage(env, size_t(nn_size(s.M, s.dt, what)), dev);
+  if (dev > 0) {
+    IgnisCudaNll c = cuda_nll(s);
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.nll_fwd(dev - 1, &c, logp, t, w, nn_data(loss), nn_data(wi)); });
+  } else {
+    nll_fwd_cpu(s, logp, t, w, nn_data(loss), nn_data(wi));
+  }
+  return array_of(env, {loss, wi});
+}
+
+// ceBwd(logp, t, wi, g, denom | null) -> gx storage ([M, C], logp's dtype)
+Napi::Value CeBwd(const Napi::CallbackInfo& info) {
+  const char* what = "crossEntropy backward";
+  NllShape s = nll_shape(what);
+  const int64_t g_step = meta_int(3, what);
+  if (g_step != 0 && g_step != 1) throw Error("ValueError", std::string(what) + ": bad gradient step");
+  int dev = -1;
+  const char* logp = nn_ptr_dev(info[0], 4, s.M * s.C, s.dt, what, dev);
+  const auto* t = reinterpret_cast<const int64_t*>(nn_ptr_dev(info[1], 5, s.M, DType::i64, what, dev));
+  const char* wi = nn_ptr_dev(info[2], 6, s.M, s.dt, what, dev);
+  const char* g = nn_ptr_dev(info[3], 7, g_step ? s.M : 1, s.dt, what, dev);
+  const char* denom = nn_has(info, 4) ? nn_ptr_dev(info[4], 8, 1, s.dt, what, dev) : nullptr;
+  Napi::Value gx = new_storage(info.Env(), size_t(nn_size(s.M * s.C, s.dt, what)), dev);
+  if (dev > 0) {
+    IgnisCudaNll c = cuda_nll(s);
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.ce_bwd(dev - 1, &c, logp, t, wi, g, g_step, denom, nn_data(gx)); });
+  } else {
+    ce_bwd_cpu(s, logp, t, wi, g, g_step, denom, nn_data(gx));
+  }
+  return gx;
+}
+
 // ---- PReLU / GLU (native/cpu/gated.h, cuda/gated.cu) -------------------------------------------
 // prelu meta: [0] dtype, [1..3] outer C inner (x viewed as [outer, C, inner], C = the slope count),
 // [4..6] element offsets of x, w, g. glu meta: [0] dtype, [1..2] outer M (x viewed as [outer, 2, M]),
@@ -1528,6 +1591,8 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   EXPORT("reduce", Reduce);
   EXPORT("bmm", Bmm);
   EXPORT("gather", Gather);
+  EXPORT("nllFwd", NllFwd);
+  EXPORT("ceBwd", CeBwd);
   EXPORT("scatter", Scatter);
   EXPORT("random", Random);
   EXPORT("expr", Expr);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 8  // 8: events; 7: bias_act's out; 6: set_flags' cudnn_deterministic; 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
+#define IGNIS_CUDA_ABI_VERSION 9  // 9: nll_fwd / ce_bwd; 8: events; 7: bias_act's out; 6: set_flags' cudnn_deterministic; 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -77,6 +77,12 @@ typedef struct IgnisCudaBn {
   int64_t N, C, S;
   double eps, momentum;
 } IgnisCudaBn;
+
+// cross entropy rows: M rows of C classes, the ignore index (native/cpu/index.h NllShape)
+typedef struct IgnisCudaNll {
+  int dtype;
+  int64_t M, C, ignore;
+} IgnisCudaNll;
 
 // softmax / logSoftmax along D of contiguous operands viewed as [outer, D, inner] (native/cpu/softmax.h).
 typedef struct IgnisCudaSoftmax {
@@ -250,6 +256,13 @@ typedef struct IgnisCudaApi {
   // Milliseconds between two recorded timing events of one device; waits for both.
   int (*event_elapsed)(void* start, void* end, double* ms);
   void (*event_destroy)(void* ev);  // never fails; a pending event is released once it completes
+
+  // ---- cross entropy with class-index targets (cpu/index.h: nll_fwd_cpu / ce_bwd_cpu) ---------
+  // logp [M, C] contiguous log-probabilities, t int64 [M]; w [C] may be NULL, denom may be NULL
+  int (*nll_fwd)(int dev, const IgnisCudaNll* s, const void* logp, const int64_t* t, const void* w, void* loss,
+                 void* wi);
+  int (*ce_bwd)(int dev, const IgnisCudaNll* s, const void* logp, const int64_t* t, const void* wi, const void* g,
+                int64_t g_step, const void* denom, void* gx);
 } IgnisCudaApi;
 
 typedef const IgnisCudaApi* (*IgnisCudaApiFn)(void);

@@ -113,4 +113,57 @@ void scatter_cuda(int dev, const IgnisCudaIter& src, int64_t stride_bytes, int64
   prof::launch(blocks_for(n, 256, 4), 256);
 }
 
+namespace {
+
+// cross entropy with class-index targets: the twins of cpu/index.cpp's nll_fwd_cpu / ce_bwd_cpu
+template <class T>
+__global__ void nll_fwd_kernel(const T* __restrict__ logp, const int64_t* __restrict__ t, const T* __restrict__ w,
+                               T* __restrict__ loss, T* __restrict__ wi, int64_t M, int64_t C, int64_t ignore) {
+  for (int64_t m = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; m < M; m += int64_t(blockDim.x) * gridDim.x) {
+    const int64_t c = t[m];
+    const bool valid = c != ignore && c >= 0 && c < C;
+    const T wt = valid ? (w ? w[c] : T(1)) : T(0);
+    loss[m] = valid ? -wt * logp[m * C + c] : T(0);
+    wi[m] = wt;
+  }
+}
+
+template <class T>
+__global__ void ce_bwd_kernel(const T* __restrict__ logp, const int64_t* __restrict__ t, const T* __restrict__ wi,
+                              const T* __restrict__ g, int64_t g_step, const T* __restrict__ denom, T* __restrict__ gx,
+                              int64_t M, int64_t C) {
+  const int64_t n = M * C;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
+    const int64_t m = i / C;
+    const T k = wi[m] * (denom ? g[m * g_step] / denom[0] : g[m * g_step]);
+    gx[i] = k * exp(logp[i]) - (i - m * C == t[m] ? k : T(0));
+  }
+}
+
+}  // namespace
+
+void nll_fwd_cuda(int dev, const IgnisCudaNll& s, const void* logp, const int64_t* t, const void* w, void* loss, void* wi) {
+  if (s.M == 0) return;
+  const unsigned nb = blocks_for(s.M, 256, 4);
+  IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "crossEntropy", {
+    nll_fwd_kernel<T><<<nb, 256, 0, stream(dev)>>>(static_cast<const T*>(logp), t, static_cast<const T*>(w),
+                                                   static_cast<T*>(loss), static_cast<T*>(wi), s.M, s.C, s.ignore);
+  });
+  IGNIS_CUDA_CHECK(cudaGetLastError(), "crossEntropy");
+  prof::launch(nb, 256);
+}
+
+void ce_bwd_cuda(int dev, const IgnisCudaNll& s, const void* logp, const int64_t* t, const void* wi, const void* g,
+                 int64_t g_step, const void* denom, void* gx) {
+  if (s.M == 0 || s.C == 0) return;
+  const unsigned nb = blocks_for(s.M * s.C, 256, 4);
+  IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "crossEntropy backward", {
+    ce_bwd_kernel<T><<<nb, 256, 0, stream(dev)>>>(static_cast<const T*>(logp), t, static_cast<const T*>(wi),
+                                                  static_cast<const T*>(g), g_step, static_cast<const T*>(denom),
+                                                  static_cast<T*>(gx), s.M, s.C);
+  });
+  IGNIS_CUDA_CHECK(cudaGetLastError(), "crossEntropy backward");
+  prof::launch(nb, 256);
+}
+
 }  // namespace ignis_cuda

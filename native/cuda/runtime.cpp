@@ -900,6 +900,19 @@ IgnisCudaApi make_api() {
   a.event_synchronize = event_sync_impl;
   a.event_elapsed = event_elapsed_impl;
   a.event_destroy = event_destroy_impl;
+  a.nll_fwd = [](int dev, const IgnisCudaNll* s, const void* logp, const int64_t* t, const void* w, void* loss, void* wi) {
+    return guard([&] {
+      prof::Scope ps(dev, "nll_fwd");
+      nll_fwd_cuda(dev, *s, logp, t, w, loss, wi);
+    });
+  };
+  a.ce_bwd = [](int dev, const IgnisCudaNll* s, const void* logp, const int64_t* t, const void* wi, const void* g,
+                int64_t g_step, const void* denom, void* gx) {
+    return guard([&] {
+      prof::Scope ps(dev, "cross_entropy_bwd");
+      ce_bwd_cuda(dev, *s, logp, t, wi, g, g_step, denom, gx);
+    });
+  };
   return a;
 }
 

@@ -66,26 +66,27 @@ function classLast(x: Tensor): [Tensor, number[]] {
   return [raw(c, [c.numel / C || 0, C]), pshape];
 }
 
+/**
+ * Cross entropy with class-index targets as one op: log_softmax over the classes, then one kernel
+ * for the rows' picked log-probabilities and weights (K.nllFwd) and the reduction; backward one
+ * kernel, exp(logp) minus the one-hot target times each row's coefficient (K.ceBwd). PyTorch runs
+ * log_softmax + nll_loss the same way, two kernels each way.
+ */
 const crossEntropyDef: OpDef<CEAttrs> = {
   name: 'cross_entropy',
   forward(ctx, inputs, at) {
     const [x, t] = inputs;
-    const w = at.hasWeight ? inputs[2] : null;
+    const w = at.hasWeight ? K.contiguous(inputs[2]) : null;
     const dt = x.dtype;
     const [x2, pshape] = classLast(x);
     const M = x2.shape[0];
     const logp = K.softmaxFwd(K.contiguous(x2), 1, true, 'cross_entropy');
     const tf = raw(K.contiguous(K.cast(t, 'int64')), [M]);
-    const valid = K.binary('ne', tf, at.ignoreIndex, 'int64', [M], 'bool');
     checkTargetRange(t, x.shape[1], at.ignoreIndex, 'crossEntropy');
-    const tsafe = K.where(valid, tf, 0, 'int64', [M]);
-    K.markValidIndex(tsafe, x.shape[1]);  // in range by the check: gather and its backward skip theirs
-    const picked = raw(K.gather(logp, 1, raw(tsafe, [M, 1])), [M]);
-    const wi = w ? K.where(valid, K.gather(w, 0, tsafe), 0, dt, [M]) : K.cast(valid, dt);
-    const loss = K.unary('neg', K.binary('mul', picked, wi, dt, [M], dt));
+    const [loss, wi] = K.nllFwd(logp, tf, w, at.ignoreIndex);
     ctx.logp = logp;
     ctx.wi = wi;
-    ctx.tsafe = tsafe;
+    ctx.t = tf;
     ctx.pshape = pshape;
     ctx.at = at;
     ctx.x = x;
@@ -102,19 +103,25 @@ const crossEntropyDef: OpDef<CEAttrs> = {
     const pshape = ctx.pshape as number[];
     const C = x.shape[1];
     const M = (ctx.wi as Tensor).shape[0];
-    let p: Tensor;
+    let gx: Tensor;
     if (mode.grad) {
       // double backward: the softmax must be a function of x in the graph
       let sx = ops.softmax(x, 1);
       if (x.ndim > 2) sx = ops.permute(sx, [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2), 1]);
-      p = ops.reshape(sx, [M, C]);
-    } else p = ops.exp(ctx.logp as Tensor);
-    let coef: Tensor;
-    if (at.reduction === 'none') coef = ops.mul(ops.reshape(g!, [M]), ctx.wi as Tensor);
-    else if (at.reduction === 'sum') coef = ops.mul(ctx.wi as Tensor, g!);
-    else coef = ops.mul(ctx.wi as Tensor, ops.div(g!, ctx.denom as Tensor));
-    const c1 = ops.unsqueeze(coef, 1);
-    let gx = ops.scatterAdd(ops.mul(p, c1), 1, ops.unsqueeze(ctx.tsafe as Tensor, 1), ops.neg(c1));
+      const p = ops.reshape(sx, [M, C]);
+      let coef: Tensor;
+      if (at.reduction === 'none') coef = ops.mul(ops.reshape(g!, [M]), ctx.wi as Tensor);
+      else if (at.reduction === 'sum') coef = ops.mul(ctx.wi as Tensor, g!);
+      else coef = ops.mul(ctx.wi as Tensor, ops.div(g!, ctx.denom as Tensor));
+      const c1 = ops.unsqueeze(coef, 1);
+      const tl = ctx.t as Tensor;
+      const tsafe = ops.where(ops.ne(tl, at.ignoreIndex), tl, 0);
+      K.markValidIndex(tsafe, C);  // in range by the forward's check: CUDA's scatter skips its own
+      gx = ops.scatterAdd(ops.mul(p, c1), 1, ops.unsqueeze(tsafe, 1), ops.neg(c1));
+    } else {
+      const gc = K.contiguous(g!);  // [M] values for 'none', one otherwise
+      gx = K.ceBwd(ctx.logp as Tensor, ctx.t as Tensor, ctx.wi as Tensor, gc, at.reduction === 'mean' ? (ctx.denom as Tensor) : null);
+    }
     if (x.ndim > 2) {
       const nd = x.ndim;
       gx = ops.reshape(gx, pshape);

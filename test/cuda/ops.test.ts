@@ -523,6 +523,32 @@ for (const dev of devices) {
         F.crossEntropy(x, ignis.tensor([3, -100, 8, 1, 1, 5])).item() as number, 5);
     });
 
+    it('cross-entropy kernels (nll forward, softmax-minus-one-hot backward) vs the CPU: weights, ignoreIndex, reductions, [N, C, d], float64', () => {
+      const w = sample([9], 0.2, 2, 41);
+      const t = ignis.tensor([3, 0, 8, 1, 1, 5]);
+      const t4 = ignis.tensor([[4, 2, 2], [0, 1, 2]]);
+      const cases: [string, Tensor, Tensor, Parameters<typeof F.crossEntropy>[2]][] = [
+        ['sum + weight', sample([6, 9], -3, 3, 42), t, { weight: w, reduction: 'sum' }],
+        ['mean + weight + ignoreIndex 1', sample([6, 9], -3, 3, 43), t, { weight: w, ignoreIndex: 1 }],
+        ['none + ignoreIndex -100', sample([6, 9], -3, 3, 44), ignis.tensor([3, -100, 8, 1, -100, 5]), { reduction: 'none' }],
+        ['[N, C, d] mean', sample([2, 5, 3], -3, 3, 45), t4, {}],
+        ['[N, C, d] none + weight', sample([2, 5, 3], -3, 3, 46), t4, { weight: w.slice(0, 0, 5).contiguous(), reduction: 'none' }],
+        ['float64', sample([6, 9], -3, 3, 47).to('float64'), t, { weight: w.to('float64') }],
+      ];
+      for (const [name, x, tt, o] of cases) {
+        const xr = x.clone().requiresGrad_();
+        const lr = F.crossEntropy(xr, tt, o);
+        const g = sample(lr.shape as number[], 0.5, 1.5, 48).to(x.dtype);
+        lr.backward(g);
+        const xd = on(x, dev).detach().requiresGrad_();
+        const od = o!.weight ? { ...o, weight: on(o!.weight, dev) } : o;
+        const ld = F.crossEntropy(xd, on(tt, dev), od);
+        ld.backward(on(g, dev));
+        expectClose(ld, lr, 1e-5, 1e-6, `cross entropy ${name}`);
+        expectClose(xd.grad!, xr.grad!, 1e-5, 1e-6, `cross entropy grad ${name}`);
+      }
+    });
+
     it('gather and scatter move every element size (bool, int32, int64, float64); scatter with a scalar; integer scatterAdd', () => {
       // no index twice in a row or a column: which write wins is undefined for scatter on a GPU
       // (the emulator's shuffled schedule showed it), as in PyTorch
