@@ -71,15 +71,15 @@ template <class F>
 int guard_unlocked(F&& f);
 int set_error(const char* kind, const std::string& msg);
 
-// Waits until the work queued so far on dev's stream is done (an event, so work other threads queue
-// meanwhile is not waited for). The library lock is let go during the wait when one guard() frame
-// holds it and no profiler scope is open, so other JS threads keep queuing; callers hold no other
-// lock and keep no iterator into shared state across it.
 // Host bytes to the device, queued on dev's stream without waiting for it: they go through one of
 // two pinned staging buffers (from pageable memory cudaMemcpyAsync "may synchronize with the stream",
 // the CUDA runtime's API sync notes). Waits only for the copy that used that buffer last; src may
 // be freed on return.
 void upload_async(int dev, void* dst, const void* src, size_t n);
+// Waits until the work queued so far on dev's stream is done (an event, so work other threads queue
+// meanwhile is not waited for). The library lock is let go during the wait when one guard() frame
+// holds it and no profiler scope is open, so other JS threads keep queuing; callers hold no other
+// lock and keep no iterator into shared state across it.
 void wait_stream(int dev, const char* what);
 
 struct Device;

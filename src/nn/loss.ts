@@ -14,6 +14,7 @@ import { DTypeError, ShapeError, ValueError } from '../errors';
 import { functional as act } from '../activations/functional';
 import * as K from '../kernels';
 import * as ops from '../ops/all';
+import { hook } from '../profiler/hook';
 import { dispatch } from '../ops/util';
 import { contiguousStrides, fmtShape, sameShape } from '../shape';
 import { Tensor } from '../tensor';
@@ -119,8 +120,10 @@ const crossEntropyDef: OpDef<CEAttrs> = {
       K.markValidIndex(tsafe, C);  // in range by the forward's check: CUDA's scatter skips its own
       gx = ops.scatterAdd(ops.mul(p, c1), 1, ops.unsqueeze(tsafe, 1), ops.neg(c1));
     } else {
-      const gc = K.contiguous(g!);  // [M] values for 'none', one otherwise
-      gx = K.ceBwd(ctx.logp as Tensor, ctx.t as Tensor, ctx.wi as Tensor, gc, at.reduction === 'mean' ? (ctx.denom as Tensor) : null);
+      const logp = ctx.logp as Tensor;
+      // g: [M] values for 'none', one otherwise; a profiled op of its own (no dispatch records it)
+      const run = () => K.ceBwd(logp, ctx.t as Tensor, ctx.wi as Tensor, K.contiguous(g!), at.reduction === 'mean' ? (ctx.denom as Tensor) : null);
+      gx = hook.on ? hook.run('cross_entropy_backward', [logp], run) : run();
     }
     if (x.ndim > 2) {
       const nd = x.ndim;
