@@ -1,9 +1,10 @@
 // The seed CNN's training step on cuda (CIFAR shape, batch 256, Adam), timed over many steps after
 // a warm-up: the host side's share shows up here. Prints ms per step (and the host's time to queue
-// them), V8's collections per step (count and ms, by kind, from perf_hooks), and with
-// `--profile FILE` writes a V8 CPU profile of the timed steps alone (the warm-up, which builds the
-// cuDNN plans, and the process start are left out; run by scripts/gpu-check.sh). In the profile,
-// the addon's native entries all show under one native function's name.
+// them) with nothing else running; then, over as many steps again, V8's collections per step (count
+// and ms, by kind, from perf_hooks) and with `--profile FILE` a V8 CPU profile of those steps alone
+// (the warm-up, which builds the cuDNN plans, and the process start are left out; run by
+// scripts/gpu-check.sh). In the profile, the addon's native entries all show under one native
+// function's name.
 //   node scripts/gpu-seed-steps.mjs [steps=60] [--profile FILE] [--fused]
 // Under the CUDA emulator the batch is 4, or 256 with IGNIS_CUDA_EMU_SKIP_KERNELS=1 (host side only).
 import { writeFileSync } from 'node:fs';
@@ -26,9 +27,26 @@ const steps = Number(args.find((a) => /^\d+$/.test(a)) ?? 60);
 const emu = process.env.IGNIS_CUDA_EMU === '1';
 const B = emu && process.env.IGNIS_CUDA_EMU_SKIP_KERNELS !== '1' ? 4 : 256;
 const { step } = trainStep(3, 32, B, 'cuda', fused);
-for (let i = 0; i < 5; i++) step();
+// warm-up: the cuDNN plans, the allocator's blocks, and V8's optimizing compiler (5 steps left the
+// first timed ones a third slower on the emulator)
+for (let i = 0; i < 30; i++) step();
 ig.cuda.synchronize();
 
+// ms per step and the host's share, with nothing else running
+const timed = (n) => {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) step();
+  const host = performance.now() - t0;
+  ig.cuda.synchronize();
+  return { host, all: performance.now() - t0 };
+};
+const runs0 = youngGc.runs, skipped0 = youngGc.skipped;
+const clean = timed(steps);
+console.log(`gpu-seed-steps: ${(clean.all / steps).toFixed(3)} ms/step over ${steps} steps${fused ? ' (layers with a fused activation)' : ''} (host queued them in ${(clean.host / steps).toFixed(3)} ms/step); Ignis's young collections ${youngGc.runs - runs0}, skipped ${youngGc.skipped - skipped0}`);
+
+// as many steps again under the instruments, which cost time of their own (a GC observer makes
+// every collection dearer; the sampling profiler slows everything): V8's collections per step, and
+// with --profile a CPU profile of these steps
 let session = null;
 const post = (method, params) => new Promise((ok, bad) => session.post(method, params, (e, r) => (e ? bad(e) : ok(r))));
 if (profileFile) {
@@ -49,12 +67,7 @@ const obs = new PerformanceObserver((list) => {
   }
 });
 obs.observe({ entryTypes: ['gc'] });
-const runs0 = youngGc.runs, skipped0 = youngGc.skipped;
-const t0 = performance.now();
-for (let i = 0; i < steps; i++) step();
-const host = performance.now() - t0;
-ig.cuda.synchronize();
-const all = performance.now() - t0;
+const inst = timed(steps);
 await new Promise((r) => setTimeout(r, 5)); // the observer's entries arrive asynchronously
 obs.disconnect();
 if (profileFile) {
@@ -62,9 +75,8 @@ if (profileFile) {
   writeFileSync(profileFile, JSON.stringify(profile));
   session.disconnect();
 }
-console.log(`gpu-seed-steps: ${(all / steps).toFixed(3)} ms/step over ${steps} steps${fused ? ' (layers with a fused activation)' : ''} (host queued them in ${(host / steps).toFixed(3)} ms/step); Ignis's young collections ${youngGc.runs - runs0}, skipped ${youngGc.skipped - skipped0}${profileFile ? `; CPU profile of these steps: ${profileFile}` : ''}`);
 const gcLine = Object.entries(gcs).map(([k, g]) => `${k} ${(g.n / steps).toFixed(2)} x ${(g.ms / g.n).toFixed(3)} ms`).join(', ');
-console.log(`gpu-seed-steps: V8 collections per step: ${gcLine || 'none'}`);
+console.log(`gpu-seed-steps: V8 collections per step: ${gcLine || 'none'} (${steps} more steps under the GC observer${profileFile ? ` and the CPU profiler, ${profileFile}` : ''}: ${(inst.all / steps).toFixed(3)} ms/step)`);
 {
   const m = ig.cuda.memoryStats();
   console.log(`gpu-seed-steps: allocator ${m.allocCalls} calls, ${m.cacheHits} cache hits (${m.allocCalls - m.cacheHits} cudaMalloc)`);
