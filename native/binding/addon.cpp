@@ -1412,13 +1412,6 @@ NllShape nll_shape(const char* what) {
   return s;
 }
 
-IgnisCudaNll cuda_nll(const NllShape& s) {
-  IgnisCudaNll c;
-  c.dtype = int32_t(s.dt);
-  c.M = s.M; c.C = s.C; c.ignore = s.ignore;
-  return c;
-}
-
 // nllFwd(logp, t, w | null) -> [loss, wi] storages ([M] each, logp's dtype)
 Napi::Value NllFwd(const Napi::CallbackInfo& info) {
   const char* what = "crossEntropy";

@@ -85,24 +85,18 @@ void ce_bwd_t(const NllShape& s, const T* logp, const int64_t* t, const T* wi, c
 }  // namespace
 
 void nll_fwd_cpu(const NllShape& s, const char* logp, const int64_t* t, const char* w, char* loss, char* wi) {
-  if (s.dt == DType::f64)
-    nll_fwd_t(s, reinterpret_cast<const double*>(logp), t, reinterpret_cast<const double*>(w),
-              reinterpret_cast<double*>(loss), reinterpret_cast<double*>(wi));
-  else
-    nll_fwd_t(s, reinterpret_cast<const float*>(logp), t, reinterpret_cast<const float*>(w),
-              reinterpret_cast<float*>(loss), reinterpret_cast<float*>(wi));
+  IGNIS_DISPATCH_FLOAT(s.dt, T, "crossEntropy", {
+    nll_fwd_t(s, reinterpret_cast<const T*>(logp), t, reinterpret_cast<const T*>(w), reinterpret_cast<T*>(loss),
+              reinterpret_cast<T*>(wi));
+  });
 }
 
 void ce_bwd_cpu(const NllShape& s, const char* logp, const int64_t* t, const char* wi, const char* g, int64_t g_step,
                 const char* denom, char* gx) {
-  if (s.dt == DType::f64)
-    ce_bwd_t(s, reinterpret_cast<const double*>(logp), t, reinterpret_cast<const double*>(wi),
-             reinterpret_cast<const double*>(g), g_step, reinterpret_cast<const double*>(denom),
-             reinterpret_cast<double*>(gx));
-  else
-    ce_bwd_t(s, reinterpret_cast<const float*>(logp), t, reinterpret_cast<const float*>(wi),
-             reinterpret_cast<const float*>(g), g_step, reinterpret_cast<const float*>(denom),
-             reinterpret_cast<float*>(gx));
+  IGNIS_DISPATCH_FLOAT(s.dt, T, "crossEntropy backward", {
+    ce_bwd_t(s, reinterpret_cast<const T*>(logp), t, reinterpret_cast<const T*>(wi), reinterpret_cast<const T*>(g),
+             g_step, reinterpret_cast<const T*>(denom), reinterpret_cast<T*>(gx));
+  });
 }
 
 }  // namespace ignis
