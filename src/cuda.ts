@@ -13,6 +13,7 @@
 import { DeviceError, ValueError } from './errors';
 import { fromNative } from './native_errors';
 import { addon, NvrtcCompiled, NvrtcInfo, RtcStats } from './native';
+import { setDeviceMemory } from './gc';
 import type { Device } from './storage';
 import * as nvtx from './nvtx';
 import './polyfill';
@@ -37,9 +38,30 @@ function load(): Status {
     } catch (e) {
       status = { available: false, reason: `the CUDA backend failed to load: ${(e as Error).message}`, library: '', deviceCount: 0, versions: '' };
     }
-    if (status.available) nvtx._backendLoaded();
+    if (status.available) {
+      nvtx._backendLoaded();
+      deviceMemoryChanged();
+    }
   }
   return status;
+}
+
+/** setMemoryLimit's caps by device index (0: none) */
+const limits: number[] = [];
+
+/** Tells src/gc.ts the smallest device memory (or limit): the amount of device garbage its collections wait for. */
+function deviceMemoryChanged(): void {
+  let least = Infinity;
+  for (let i = 0; i < (status?.deviceCount ?? 0); i++) {
+    let total: number;
+    try {
+      total = addon.cudaProps(i).totalMemory;
+    } catch {
+      continue; // that device's error surfaces when it is used
+    }
+    least = Math.min(least, limits[i] > 0 ? Math.min(limits[i], total) : total);
+  }
+  if (Number.isFinite(least)) setDeviceMemory(least);
 }
 
 nvtx._setAvailability(() => load().available);
@@ -183,6 +205,8 @@ export function setMemoryLimit(bytes: number, device?: number | string): void {
     throw new ValueError(`setMemoryLimit: expected a byte count >= 0 (0 = no limit), got ${String(bytes)}`);
   const i = index(device, 'setMemoryLimit');
   call('setMemoryLimit', () => addon.cudaMemOp(2, i, bytes));
+  limits[i] = bytes;
+  deviceMemoryChanged();
 }
 
 /**

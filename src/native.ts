@@ -50,7 +50,8 @@ interface Addon {
   getNumThreads(): number;
   /** frees the data of storages whose handle the GC has collected; returns the bytes freed */
   sweepGarbage(): number;
-  trackedBytes(): number;
+  /** the bytes of this thread's storages not yet freed; `true`: the CUDA storages' share */
+  trackedBytes(device?: boolean): number;
   // nn (native/cpu/conv.cpp, pool.cpp, batchnorm.cpp); meta layouts in src/kernels.ts
   convFwd(x: Handle, w: Handle, b: Handle | null): Handle;
   convBwdData(dy: Handle, w: Handle): Handle;

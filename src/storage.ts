@@ -30,7 +30,8 @@ export class Storage {
     public readonly device: Device = 'cpu',
   ) {
     Storage.scope?.push(this);
-    if (youngGc.every > 0 && (youngGc.since += nbytes) > youngGc.every * youngGc.backoff) betweenOps(); // ./gc.ts
+    // ./gc.ts: CUDA bytes count at the device's weight
+    if (youngGc.every > 0 && (youngGc.since += device === 'cpu' ? nbytes : nbytes * youngGc.deviceWeight) > youngGc.every * youngGc.backoff) betweenOps();
   }
 
   get disposed(): boolean {

@@ -76,6 +76,7 @@ struct Tracked {
   Storage** list = nullptr;
   size_t size = 0, cap = 0;
   int64_t bytes = 0;
+  int64_t device_bytes = 0;                 // the CUDA storages' share of bytes
   int64_t sweep_bytes = int64_t(32) << 20;  // sweep when bytes exceeds this...
   size_t sweep_count = 16384;               // ...or size exceeds this
   bool hooked = false;                      // the env cleanup hook is registered
@@ -114,7 +115,10 @@ void release_data(napi_env env, Storage* s) {
     int64_t adjusted;
     if (s->device == 0) napi_adjust_external_memory(env, -int64_t(s->nbytes), &adjusted);
     s->data = nullptr;
-    if (s->slot != SIZE_MAX) g_tracked.bytes -= int64_t(s->nbytes);
+    if (s->slot != SIZE_MAX) {
+      g_tracked.bytes -= int64_t(s->nbytes);
+      if (s->device > 0) g_tracked.device_bytes -= int64_t(s->nbytes);
+    }
   }
 }
 
@@ -216,6 +220,7 @@ Napi::Value new_storage(Napi::Env env, size_t nbytes, int device = 0) {
   s->slot = T.size;
   T.list[T.size++] = s;
   T.bytes += int64_t(nbytes);
+  if (device > 0) T.device_bytes += int64_t(nbytes);
   return ext;
 }
 
@@ -861,9 +866,10 @@ Napi::Value SweepGarbage(const Napi::CallbackInfo& info) {
 }
 
 // trackedBytes() -> the bytes of this thread's storages not yet freed, garbage not yet swept
-// included (src/gc.ts compares it across a collection).
+// included (src/gc.ts compares it across a collection); trackedBytes(true): the CUDA ones' share.
 Napi::Value TrackedBytes(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(g_tracked.bytes));
+  const bool device = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  return Napi::Number::New(info.Env(), double(device ? g_tracked.device_bytes : g_tracked.bytes));
 }
 
 // setNumThreads(n) / getNumThreads(): the CPU threads of the calling JS thread's ops (OpenMP's

@@ -10,6 +10,7 @@ import { expect, it } from 'vitest';
 import * as ignis from '../../src';
 import * as K from '../../src/kernels';
 import { collectForMemory, youngGc } from '../../src/gc';
+import { addon } from '../../src/native';
 import { cudaEmulated, describeCuda, expectClose } from './helpers';
 
 const F = ignis.F;
@@ -155,6 +156,41 @@ describeCuda('CUDA devices and memory', () => {
       youngGc.every = gc;
       ignis.cuda.setMemoryLimit(0);
     }
+  });
+
+  it('device garbage waits for a 64th of the device memory (or limit), at most 1 GiB, before the end of backward collects it', () => {
+    const budget = (bytes: number) => Math.min(2 ** 30, Math.max(youngGc.every / 4, bytes / 64));
+    const weight = (bytes: number) => Math.min(1, youngGc.every / 4 / budget(bytes));
+    expect(youngGc.deviceWeight).toBeCloseTo(weight(ignis.cuda.getDeviceProperties(0).totalMemory), 12);
+    // the addon's count of CUDA bytes held
+    const d0 = addon.trackedBytes(true), all0 = addon.trackedBytes();
+    const t = ignis.empty([MiB], { device: 'cuda' });
+    expect([addon.trackedBytes(true) - d0, addon.trackedBytes() - all0]).toEqual([4 * MiB, 4 * MiB]);
+    t.dispose();
+    expect(addon.trackedBytes(true)).toBe(d0);
+    const h = ignis.empty([MiB]);
+    expect(addon.trackedBytes(true)).toBe(d0); // host bytes are not device bytes
+    h.dispose();
+    // 20 backward passes of ~20 MiB each: with a 256 MiB limit a collection ends every one of
+    // them; with 4 GiB (a 64 MiB budget) one in every few
+    const steps = (limit: number) => {
+      ignis.cuda.emptyCache();
+      ignis.cuda.setMemoryLimit(limit);
+      expect(youngGc.deviceWeight).toBeCloseTo(weight(limit), 12);
+      const x = ignis.randn([MiB], { device: 'cuda', requiresGrad: true });
+      const runs = youngGc.runs;
+      for (let i = 0; i < 20; i++) x.mul(2).relu().sum().backward();
+      return youngGc.runs - runs;
+    };
+    try {
+      const small = steps(256 * MiB), big = steps(4096 * MiB);
+      expect(small).toBeGreaterThanOrEqual(18);
+      expect(big).toBeGreaterThanOrEqual(2);
+      expect(big).toBeLessThanOrEqual(small / 2);
+    } finally {
+      ignis.cuda.setMemoryLimit(0);
+    }
+    expect(youngGc.deviceWeight).toBeCloseTo(weight(ignis.cuda.getDeviceProperties(0).totalMemory), 12);
   });
 
   it('await data() does not block the event loop and returns the values', async () => {
