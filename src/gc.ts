@@ -15,13 +15,14 @@
  * on), and sweeps the blocks of the dead handles back into the caching allocators. In a training
  * loop the external total then falls back every step, and V8 rarely has a reason for a full
  * collection (tensors that outlive two scavenges, such as the gradients, move to the old generation
- * and wait for one). CUDA bytes count for less than host bytes in these amounts, by the device's
- * memory: at the end of backward a collection waits for a sixty-fourth of the smallest device's
- * memory (or of its setMemoryLimit), at most 1 GiB, instead of 8 MB. A scavenge costs the host
- * 0.3-0.5 ms whatever it finds (the seed CNN's step on the CUDA emulator, this VM), a quarter of a
- * host-bound step when it runs every step; on an 80 GB card the seed CNN at batch 256 now collects
- * every sixth step, holding about a gigabyte of dead blocks at most. While a profiler records, each collection is an event of its own
- * ("[gc] young collection", "[gc] full collection"), not time of the op it interrupted.
+ * and wait for one). CUDA bytes weigh less in these amounts: a device's garbage calls for a
+ * collection (between ops, or at the end of backward) once there is a 64th of the smallest card's
+ * memory of it (or of its setMemoryLimit; at least `every`, at most 1 GiB), not 32 MB between ops
+ * and 8 MB at the end of backward as host bytes do. A scavenge costs the host 0.3-0.5 ms whatever
+ * it finds (the seed CNN's step on the CUDA emulator, dev VM), a quarter of a host-bound training
+ * step when it runs every step; on an 80 GB card the seed CNN at batch 256 collects about every
+ * fifth step. While a profiler records, each collection is an event of its own ("[gc] young
+ * collection", "[gc] full collection"), not time of the op it interrupted.
  *
  * The collector's `gc` function is not public without `node --expose-gc`: Ignis takes it from a
  * fresh vm context with the flag set for that moment only (as jest's leak detector does), so the
@@ -58,26 +59,35 @@ function everyBytes(): number {
 }
 
 /**
- * since: bytes of storages made since the last young collection; every: the amount that calls for
- * one (0: off); backoff: the factor on `every` for collections between ops, raised while they find
- * little dead (a training forward, whose tensors the graph keeps alive until backward) and lowered
- * when they find plenty (an inference loop without dispose()).
+ * since: bytes of storages made since the last young collection, CUDA ones times `deviceWeight`;
+ * sinceHost: the host storages' share; every: the amount that calls for one (0: off); backoff: the
+ * factor on `every` for collections between ops, raised while they find little dead (a training
+ * forward, whose tensors the graph keeps alive until backward) and lowered when they find plenty
+ * (an inference loop without dispose()); deviceWeight: what a CUDA byte counts (setDeviceMemory).
  */
-export const youngGc = { since: 0, every: everyBytes(), backoff: 1, runs: 0, skipped: 0, majors: 0, majorAt: 0, deviceWeight: 1 };
+export const youngGc = { since: 0, sinceHost: 0, every: everyBytes(), backoff: 1, runs: 0, skipped: 0, majors: 0, majorAt: 0, deviceWeight: 1 };
 /** the native bytes held above which a young collection is followed by a full one (then twice what is left) */
 const MAJOR_MIN = 1 << 30;
 youngGc.majorAt = MAJOR_MIN;
-/** the most device garbage the end of a backward pass leaves for a later collection */
+/** heldBytes() right after the last collection (-1: none yet) */
+let trackedAfter = -1;
+
+/** the most device garbage that waits for a collection (times the backoff between ops) */
 const DEVICE_BUDGET_MAX = 1 << 30;
 
 /**
- * The memory of the smallest CUDA device in use, or its setMemoryLimit (src/cuda.ts calls this):
- * a CUDA byte then counts `deviceWeight` of a host byte in `since` and in the bytes held, so that a
- * backward pass's collection waits for `every / 4 / deviceWeight` device bytes.
+ * The memory of the smallest CUDA device, or its setMemoryLimit (src/cuda.ts calls this): a CUDA
+ * byte then counts `deviceWeight` of a host byte in `since` and in the bytes held, so that device
+ * garbage calls for a collection at `every / deviceWeight` bytes: a 64th of `bytes`, from `every`
+ * up to 1 GiB.
  */
 export function setDeviceMemory(bytes: number): void {
-  const budget = Math.min(DEVICE_BUDGET_MAX, Math.max(youngGc.every / 4, bytes / 64));
-  youngGc.deviceWeight = youngGc.every > 0 && budget > 0 ? Math.min(1, youngGc.every / 4 / budget) : 1;
+  const budget = Math.min(DEVICE_BUDGET_MAX, Math.max(youngGc.every, bytes / 64));
+  const weight = youngGc.every > 0 && budget > 0 ? Math.min(1, youngGc.every / budget) : 1;
+  if (weight === youngGc.deviceWeight) return;
+  youngGc.deviceWeight = weight;
+  // the bytes held after the last collection were weighed the old way: now is the new baseline
+  if (trackedAfter >= 0) trackedAfter = heldBytes();
 }
 
 /** the thread's native bytes held, CUDA ones at their weight (garbage not yet swept included) */
@@ -88,8 +98,6 @@ function heldBytes(): number {
   return all - dev + dev * youngGc.deviceWeight;
 }
 
-/** heldBytes() right after the last collection (-1: none yet) */
-let trackedAfter = -1;
 let gcFn: GcFn | null | undefined;
 
 /** One collection and the sweep of the blocks it found dead; an event of its own while a profiler records. */
@@ -114,6 +122,7 @@ function collect(g: GcFn, type: 'minor' | 'major', name: string): void {
 export function collectYoung(boundary = false): void {
   const since = youngGc.since;
   youngGc.since = 0;
+  youngGc.sinceHost = 0;
   if (gcFn === undefined) gcFn = findGc();
   if (!gcFn || typeof addon.trackedBytes !== 'function') {
     youngGc.every = 0; // V8 alone, as before
@@ -153,6 +162,7 @@ export function betweenOps(): void {
       // most of it is gone already (disposed, or a collection V8 ran): as good as a collection that
       // found plenty dead, so the backoff comes down the same way
       youngGc.since = Math.max(0, grown); // check again once that much more has been made
+      youngGc.sinceHost = Math.min(youngGc.sinceHost, youngGc.since);
       youngGc.backoff = Math.max(1, youngGc.backoff / 2);
       youngGc.skipped++;
       return;
@@ -179,12 +189,14 @@ export function collectForMemory(): boolean {
 
 /**
  * The end of a backward pass: the forward's saved tensors were just released. A quarter of the
- * usual amount calls for a collection here, so that one runs at the end of every step that made
- * 8 MB or more even when a collection between ops (which found the forward's tensors alive) reset
- * the count; the collections between ops then stop finding garbage and back off.
+ * usual amount of host storages calls for a collection here, so that one runs at the end of every
+ * step that made 8 MB or more of them even when a collection between ops (which found the forward's
+ * tensors alive) reset the count; the collections between ops then stop finding garbage and back
+ * off. Device storages call for one at their usual amount (`every` at their weight), whatever the
+ * backoff: a step that made less waits for the next.
  */
 export function afterBackward(): void {
-  if (youngGc.every <= 0 || youngGc.since <= youngGc.every / 4) return;
+  if (youngGc.every <= 0 || (youngGc.sinceHost <= youngGc.every / 4 && youngGc.since <= youngGc.every)) return;
   if (trackedAfter >= 0 && heldBytes() - trackedAfter <= youngGc.every / 4) return; // nothing new to free
   collectYoung(true);
 }

@@ -31,7 +31,10 @@ export class Storage {
   ) {
     Storage.scope?.push(this);
     // ./gc.ts: CUDA bytes count at the device's weight
-    if (youngGc.every > 0 && (youngGc.since += device === 'cpu' ? nbytes : nbytes * youngGc.deviceWeight) > youngGc.every * youngGc.backoff) betweenOps();
+    if (youngGc.every > 0) {
+      if (device === 'cpu') youngGc.sinceHost += nbytes;
+      if ((youngGc.since += device === 'cpu' ? nbytes : nbytes * youngGc.deviceWeight) > youngGc.every * youngGc.backoff) betweenOps();
+    }
   }
 
   get disposed(): boolean {
