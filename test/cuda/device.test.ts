@@ -324,6 +324,7 @@ describeCuda('CUDA devices and memory', () => {
     };
     const want = F.conv2d(x.cpu(), w.cpu(), null, { padding: 1 });
     ignis.backends.cudnn.benchmark = true;
+    ignis.backends.cudnn.graphFusion = false; // the legacy calls, whose algorithms cudnnFind times
     try {
       ignis.empty([1 << 20], { device: 'cuda' }).dispose(); // a cached block: the retry releases it
       process.env.IGNIS_CUDA_EMU_FIND_FAIL = '1';
@@ -338,6 +339,7 @@ describeCuda('CUDA devices and memory', () => {
     } finally {
       delete process.env.IGNIS_CUDA_EMU_FIND_FAIL;
       ignis.backends.cudnn.benchmark = false;
+      ignis.backends.cudnn.graphFusion = true;
     }
   });
 

@@ -3,13 +3,17 @@
 // (descriptors, algorithms with workspaces, alpha / beta, column-major GEMM with transposes), so
 // Ignis's own code around them (packing, leading dimensions, batch chunks, algorithm fallbacks,
 // the fused ReLU call, the bias + activation epilogue) runs as it would on the GPU. The graph
-// (backend) API declines every graph, so conv + bias + activation takes Ignis's epilogue.
+// (backend) API keeps its descriptors and runs the graphs Ignis builds (below: which ones an engine
+// takes, IGNIS_CUDA_EMU_GRAPH).
 #include <cublas_v2.h>
 #include <cudnn.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <vector>
 
 #include "emu_state.h"  // emu::skip_kernels: IGNIS_CUDA_EMU_SKIP_KERNELS skips the arithmetic below too
@@ -349,23 +353,322 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t, const void* alpha, c
   return CUDNN_STATUS_SUCCESS;
 }
 
-// ---- the graph API: no engine here, so every graph declines ---------------------------------------
-cudnnStatus_t cudnnBackendCreateDescriptor(cudnnBackendDescriptorType_t, cudnnBackendDescriptor_t* d) {
+// ---- the graph API ------------------------------------------------------------------------------
+// Descriptors that keep their attributes, operation graphs of the nodes Ignis builds (a forward
+// convolution with a bias ADD and an activation after it, the backward data and filter
+// convolutions) executed by the reference loops above, in double. Which graphs an engine takes
+// follows what cuDNN 9.19 did on the H100 / H200 runs, so the emulator walks the paths the device
+// walks: IGNIS_CUDA_EMU_GRAPH = "relu" (the default: convolutions, conv + bias, and conv (+ bias) +
+// ReLU without clips; for other activations the heuristics list no engine), "all" (every graph
+// Ignis describes, each pointwise mode computed here), "none" (every graph declines at its first
+// descriptor, as before this emulation).
+}  // extern "C": the helpers are C++
+
+namespace {
+
+enum class GraphMode { none, relu, all };
+GraphMode graph_mode() {
+  static const GraphMode m = [] {
+    const char* v = std::getenv("IGNIS_CUDA_EMU_GRAPH");
+    if (v && std::strcmp(v, "none") == 0) return GraphMode::none;
+    if (v && std::strcmp(v, "all") == 0) return GraphMode::all;
+    return GraphMode::relu;
+  }();
+  return m;
+}
+
+struct Bd {
+  cudnnBackendDescriptorType_t type;
+  std::map<int, std::vector<unsigned char>> raw;  // attribute -> its elements' bytes
+  std::map<int, std::vector<Bd*>> desc;          // attribute -> descriptors
+  std::vector<std::unique_ptr<Bd>> owned;          // descriptors made here for this one (an engine)
+  bool finalized = false;
+};
+
+size_t elem_size(cudnnBackendAttributeType_t t) {
+  switch (t) {
+    case CUDNN_TYPE_INT64: case CUDNN_TYPE_DOUBLE: case CUDNN_TYPE_VOID_PTR: case CUDNN_TYPE_HANDLE:
+      return 8;
+    case CUDNN_TYPE_BOOLEAN: return sizeof(bool);
+    case CUDNN_TYPE_FLOAT: return 4;
+    default: return 4;  // the enums
+  }
+}
+
+template <class T>
+T attr(const Bd* d, int a, T fallback = T{}, size_t i = 0) {
+  auto it = d->raw.find(a);
+  if (it == d->raw.end() || it->second.size() < (i + 1) * sizeof(T)) return fallback;
+  T v;
+  std::memcpy(&v, it->second.data() + i * sizeof(T), sizeof(T));
+  return v;
+}
+Bd* child(const Bd* d, int a, size_t i = 0) {
+  auto it = d->desc.find(a);
+  return it == d->desc.end() || it->second.size() <= i ? nullptr : it->second[i];
+}
+std::vector<int64_t> ints(const Bd* d, int a) {
+  std::vector<int64_t> v;
+  auto it = d->raw.find(a);
+  if (it != d->raw.end()) {
+    v.resize(it->second.size() / 8);
+    std::memcpy(v.data(), it->second.data(), v.size() * 8);
+  }
+  return v;
+}
+
+bool is_conv(const Bd* op) {
+  return op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR ||
+         op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR ||
+         op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR;
+}
+
+// whether an engine takes the operation graph (the mode above)
+bool engine_takes(const Bd* graph) {
+  if (graph_mode() == GraphMode::all) return true;
+  auto it = graph->desc.find(CUDNN_ATTR_OPERATIONGRAPH_OPS);
+  if (it == graph->desc.end()) return false;
+  for (const Bd* op : it->second) {
+    if (op->type != CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR) continue;
+    const Bd* pw = child(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR);
+    const auto mode = attr<cudnnPointwiseMode_t>(pw, CUDNN_ATTR_POINTWISE_MODE);
+    if (mode == CUDNN_POINTWISE_ADD) continue;
+    const bool plain_relu = mode == CUDNN_POINTWISE_RELU_FWD && attr<double>(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP) == 0 &&
+                            attr<double>(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE) == 0 &&
+                            !pw->raw.count(CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP);
+    if (!plain_relu) return false;
+  }
+  return true;
+}
+
+// the tensor descriptor as the legacy structs each_term reads
+cudnnTensorStruct as_tensor(const Bd* t) {
+  const auto d = ints(t, CUDNN_ATTR_TENSOR_DIMENSIONS);
+  cudnnTensorStruct s;
+  s.dt = attr<cudnnDataType_t>(t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_DATA_FLOAT);
+  if (d.size() == 4) { s.n = int(d[0]); s.c = int(d[1]); s.h = int(d[2]); s.w = int(d[3]); }
+  return s;
+}
+size_t count(const Bd* t) {
+  size_t n = 1;
+  for (int64_t v : ints(t, CUDNN_ATTR_TENSOR_DIMENSIONS)) n *= size_t(v);
+  return n;
+}
+
+double pointwise(const Bd* pw, double x, double b) {
+  const auto mode = attr<cudnnPointwiseMode_t>(pw, CUDNN_ATTR_POINTWISE_MODE);
+  switch (mode) {
+    case CUDNN_POINTWISE_ADD: return x + b;
+    case CUDNN_POINTWISE_RELU_FWD: {
+      if (std::isnan(x)) return x;
+      const double lo = attr<double>(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP);
+      const double slope = attr<double>(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE);
+      double v = x < lo ? lo + slope * (x - lo) : x;
+      if (pw->raw.count(CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP)) v = std::min(v, attr<double>(pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP));
+      return v;
+    }
+    case CUDNN_POINTWISE_GELU_FWD: return 0.5 * x * std::erfc(-x / std::sqrt(2.0));
+    case CUDNN_POINTWISE_GELU_APPROX_TANH_FWD:
+      return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case CUDNN_POINTWISE_SWISH_FWD: return x / (1 + std::exp(-attr<double>(pw, CUDNN_ATTR_POINTWISE_SWISH_BETA, 1.0) * x));
+    case CUDNN_POINTWISE_SIGMOID_FWD: return 1 / (1 + std::exp(-x));
+    case CUDNN_POINTWISE_TANH_FWD: return std::tanh(x);
+    case CUDNN_POINTWISE_SOFTPLUS_FWD: {
+      const double beta = attr<double>(pw, CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA, 1.0);
+      return std::log1p(std::exp(beta * x)) / beta;
+    }
+    default: return std::nan("");
+  }
+}
+
+// runs the graph of `plan` on the tensors of `pack`, in double, virtual tensors in host buffers
+cudnnStatus_t run_graph(const Bd* plan, const Bd* pack) {
+  const Bd* cfg = child(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG);
+  const Bd* eng = cfg ? child(cfg, CUDNN_ATTR_ENGINECFG_ENGINE) : nullptr;
+  const Bd* graph = eng ? child(eng, CUDNN_ATTR_ENGINE_OPERATION_GRAPH) : nullptr;
+  if (!graph) return CUDNN_STATUS_BAD_PARAM;
+  const auto uids = ints(pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS);
+  std::map<int64_t, void*> ptr;
+  for (size_t i = 0; i < uids.size(); ++i) ptr[uids[i]] = attr<void*>(pack, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, nullptr, i);
+  std::map<int64_t, std::vector<double>> val;  // every tensor's values, by uid
+  auto uid_of = [](const Bd* t) { return attr<int64_t>(t, CUDNN_ATTR_TENSOR_UNIQUE_ID, -1); };
+  auto in = [&](const Bd* t) -> const std::vector<double>* {
+    const int64_t u = uid_of(t);
+    auto it = val.find(u);
+    if (it != val.end()) return &it->second;
+    if (attr<bool>(t, CUDNN_ATTR_TENSOR_IS_VIRTUAL) || !ptr.count(u) || !ptr[u]) return nullptr;
+    std::vector<double>& v = val[u];
+    const cudnnDataType_t dt = attr<cudnnDataType_t>(t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_DATA_FLOAT);
+    v.resize(count(t));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = load(dt, ptr[u], i);
+    return &v;
+  };
+  auto out = [&](const Bd* t, std::vector<double> v) -> bool {
+    const int64_t u = uid_of(t);
+    if (!attr<bool>(t, CUDNN_ATTR_TENSOR_IS_VIRTUAL)) {
+      if (!ptr.count(u) || !ptr[u]) return false;
+      const cudnnDataType_t dt = attr<cudnnDataType_t>(t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_DATA_FLOAT);
+      for (size_t i = 0; i < v.size(); ++i) store(dt, ptr[u], i, v[i]);
+    }
+    val[u] = std::move(v);
+    return true;
+  };
+  for (const Bd* op : graph->desc.at(CUDNN_ATTR_OPERATIONGRAPH_OPS)) {
+    if (is_conv(op)) {
+      int ax, aw, ady, aconv;
+      if (op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR) {
+        ax = CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X; aw = CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W;
+        ady = CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y; aconv = CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC;
+      } else if (op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR) {
+        ax = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX; aw = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W;
+        ady = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY; aconv = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC;
+      } else {
+        ax = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X; aw = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW;
+        ady = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY; aconv = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC;
+      }
+      const Bd *tx = child(op, ax), *tw = child(op, aw), *ty = child(op, ady), *cd = child(op, aconv);
+      if (!tx || !tw || !ty || !cd) return CUDNN_STATUS_BAD_PARAM;
+      cudnnTensorStruct xs = as_tensor(tx), ys = as_tensor(ty), wt = as_tensor(tw);
+      cudnnFilterStruct ws;
+      ws.dt = wt.dt; ws.k = wt.n; ws.c = wt.c; ws.h = wt.h; ws.w = wt.w;
+      cudnnConvolutionStruct cs;
+      const auto pad = ints(cd, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS), str = ints(cd, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES),
+                 dil = ints(cd, CUDNN_ATTR_CONVOLUTION_DILATIONS);
+      if (pad.size() != 2 || str.size() != 2 || dil.size() != 2 || ws.c == 0) return CUDNN_STATUS_BAD_PARAM;
+      cs.ph = int(pad[0]); cs.pw = int(pad[1]); cs.sh = int(str[0]); cs.sw = int(str[1]); cs.dh = int(dil[0]); cs.dw = int(dil[1]);
+      cs.groups = xs.c / ws.c;
+      if (!valid(&xs, &ws, &cs, &ys)) return CUDNN_STATUS_BAD_PARAM;
+      if (op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR) {
+        const auto *x = in(tx), *w = in(tw);
+        if (!x || !w) return CUDNN_STATUS_BAD_PARAM;
+        std::vector<double> acc(count(ty), 0.0);
+        each_term(&xs, &ws, &cs, &ys, [&](size_t yi, size_t xi, size_t wi) { acc[yi] += (*x)[xi] * (*w)[wi]; });
+        if (!out(ty, std::move(acc))) return CUDNN_STATUS_BAD_PARAM;
+      } else if (op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR) {
+        const auto *dy = in(ty), *w = in(tw);
+        if (!dy || !w) return CUDNN_STATUS_BAD_PARAM;
+        std::vector<double> acc(count(tx), 0.0);
+        each_term(&xs, &ws, &cs, &ys, [&](size_t yi, size_t xi, size_t wi) { acc[xi] += (*dy)[yi] * (*w)[wi]; });
+        if (!out(tx, std::move(acc))) return CUDNN_STATUS_BAD_PARAM;
+      } else {
+        const auto *dy = in(ty), *x = in(tx);
+        if (!dy || !x) return CUDNN_STATUS_BAD_PARAM;
+        std::vector<double> acc(count(tw), 0.0);
+        each_term(&xs, &ws, &cs, &ys, [&](size_t yi, size_t xi, size_t wi) { acc[wi] += (*dy)[yi] * (*x)[xi]; });
+        if (!out(tw, std::move(acc))) return CUDNN_STATUS_BAD_PARAM;
+      }
+    } else if (op->type == CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR) {
+      const Bd *pw = child(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR), *tx = child(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC),
+               *tb = child(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC), *ty = child(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC);
+      if (!pw || !tx || !ty) return CUDNN_STATUS_BAD_PARAM;
+      const auto* x = in(tx);
+      const auto* b = tb ? in(tb) : nullptr;
+      if (!x || (tb && !b)) return CUDNN_STATUS_BAD_PARAM;
+      // the B operand broadcasts over [1, C, 1, 1] (the bias)
+      const cudnnTensorStruct ys = as_tensor(ty);
+      const size_t S = size_t(ys.h) * ys.w, C = size_t(ys.c);
+      std::vector<double> r(x->size());
+      for (size_t i = 0; i < r.size(); ++i) r[i] = pointwise(pw, (*x)[i], b ? (*b)[b->size() == r.size() ? i : (i / S) % C] : 0.0);
+      if (!out(ty, std::move(r))) return CUDNN_STATUS_BAD_PARAM;
+    } else {
+      return CUDNN_STATUS_NOT_SUPPORTED;
+    }
+  }
+  return CUDNN_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+extern "C" {
+
+cudnnStatus_t cudnnBackendCreateDescriptor(cudnnBackendDescriptorType_t t, cudnnBackendDescriptor_t* d) {
+  if (!d) return CUDNN_STATUS_BAD_PARAM;
   *d = nullptr;
-  return CUDNN_STATUS_NOT_SUPPORTED;
+  if (graph_mode() == GraphMode::none) return CUDNN_STATUS_NOT_SUPPORTED;
+  Bd* b = new Bd;
+  b->type = t;
+  *d = b;
+  return CUDNN_STATUS_SUCCESS;
 }
-cudnnStatus_t cudnnBackendDestroyDescriptor(cudnnBackendDescriptor_t) { return CUDNN_STATUS_SUCCESS; }
-cudnnStatus_t cudnnBackendSetAttribute(cudnnBackendDescriptor_t, cudnnBackendAttributeName_t,
-                                       cudnnBackendAttributeType_t, int64_t, const void*) {
-  return CUDNN_STATUS_NOT_SUPPORTED;
+cudnnStatus_t cudnnBackendDestroyDescriptor(cudnnBackendDescriptor_t d) {
+  delete static_cast<Bd*>(d);
+  return CUDNN_STATUS_SUCCESS;
 }
-cudnnStatus_t cudnnBackendGetAttribute(cudnnBackendDescriptor_t const, cudnnBackendAttributeName_t,
-                                       cudnnBackendAttributeType_t, int64_t, int64_t*, void*) {
-  return CUDNN_STATUS_NOT_SUPPORTED;
+cudnnStatus_t cudnnBackendSetAttribute(cudnnBackendDescriptor_t d, cudnnBackendAttributeName_t a,
+                                       cudnnBackendAttributeType_t t, int64_t n, const void* v) {
+  Bd* b = static_cast<Bd*>(d);
+  if (!b || b->finalized || n < 0 || (n > 0 && !v)) return CUDNN_STATUS_BAD_PARAM;
+  if (t == CUDNN_TYPE_BACKEND_DESCRIPTOR) {
+    const auto* ds = static_cast<const cudnnBackendDescriptor_t*>(v);
+    std::vector<Bd*>& list = b->desc[int(a)];
+    list.clear();
+    for (int64_t i = 0; i < n; ++i) list.push_back(static_cast<Bd*>(ds[i]));
+  } else {
+    const auto* bytes = static_cast<const unsigned char*>(v);
+    b->raw[int(a)].assign(bytes, bytes + size_t(n) * elem_size(t));
+  }
+  return CUDNN_STATUS_SUCCESS;
 }
-cudnnStatus_t cudnnBackendFinalize(cudnnBackendDescriptor_t) { return CUDNN_STATUS_NOT_SUPPORTED; }
-cudnnStatus_t cudnnBackendExecute(cudnnHandle_t, cudnnBackendDescriptor_t, cudnnBackendDescriptor_t) {
-  return CUDNN_STATUS_NOT_SUPPORTED;
+cudnnStatus_t cudnnBackendGetAttribute(cudnnBackendDescriptor_t const d, cudnnBackendAttributeName_t a,
+                                       cudnnBackendAttributeType_t, int64_t requested, int64_t* n, void* v) {
+  const Bd* b = static_cast<const Bd*>(d);
+  if (!b || !b->finalized) return CUDNN_STATUS_BAD_PARAM;
+  // with no array: how many there are
+  auto give = [&](int64_t have) { if (n) *n = !v || requested > have ? have : requested; };
+  switch (a) {
+    case CUDNN_ATTR_ENGINEHEUR_RESULTS: {
+      // one engine configuration where an engine takes the graph; none where not
+      const Bd* graph = child(b, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH);
+      const int64_t have = graph && engine_takes(graph) ? 1 : 0;
+      give(have);
+      if (v && requested > 0 && have) {
+        Bd* cfg = static_cast<Bd*>(static_cast<cudnnBackendDescriptor_t*>(v)[0]);
+        cfg->owned.push_back(std::make_unique<Bd>());
+        Bd* eng = cfg->owned.back().get();
+        eng->type = CUDNN_BACKEND_ENGINE_DESCRIPTOR;
+        eng->desc[CUDNN_ATTR_ENGINE_OPERATION_GRAPH] = {const_cast<Bd*>(graph)};
+        eng->finalized = true;
+        cfg->desc[CUDNN_ATTR_ENGINECFG_ENGINE] = {eng};
+        cfg->finalized = true;
+      }
+      return CUDNN_STATUS_SUCCESS;
+    }
+    case CUDNN_ATTR_ENGINECFG_ENGINE: {
+      const Bd* eng = child(b, CUDNN_ATTR_ENGINECFG_ENGINE);
+      give(eng ? 1 : 0);
+      if (eng && v && requested > 0) {
+        Bd* to = static_cast<Bd*>(static_cast<cudnnBackendDescriptor_t*>(v)[0]);
+        to->desc = eng->desc;
+        to->raw = eng->raw;
+        to->finalized = true;
+      }
+      return CUDNN_STATUS_SUCCESS;
+    }
+    case CUDNN_ATTR_ENGINE_NUMERICAL_NOTE:
+    case CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE: give(0); return CUDNN_STATUS_SUCCESS;
+    case CUDNN_ATTR_ENGINE_GLOBAL_INDEX:
+      give(1);
+      if (v && requested > 0) *static_cast<int64_t*>(v) = 0;
+      return CUDNN_STATUS_SUCCESS;
+    case CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE:
+      give(1);
+      if (v && requested > 0) *static_cast<int64_t*>(v) = int64_t(1) << 20;  // the workspace path runs too
+      return CUDNN_STATUS_SUCCESS;
+    default: return CUDNN_STATUS_NOT_SUPPORTED;
+  }
+}
+cudnnStatus_t cudnnBackendFinalize(cudnnBackendDescriptor_t d) {
+  Bd* b = static_cast<Bd*>(d);
+  if (!b || b->finalized) return CUDNN_STATUS_BAD_PARAM;
+  b->finalized = true;
+  return CUDNN_STATUS_SUCCESS;
+}
+cudnnStatus_t cudnnBackendExecute(cudnnHandle_t, cudnnBackendDescriptor_t plan, cudnnBackendDescriptor_t pack) {
+  const Bd *p = static_cast<const Bd*>(plan), *vp = static_cast<const Bd*>(pack);
+  if (!p || !vp || !p->finalized || !vp->finalized) return CUDNN_STATUS_BAD_PARAM;
+  if (!attr<void*>(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, nullptr)) return CUDNN_STATUS_BAD_PARAM;  // 1 MiB was asked
+  if (emu::skip_kernels()) return CUDNN_STATUS_SUCCESS;
+  return run_graph(p, vp);
 }
 
 // ---- cuBLAS ---------------------------------------------------------------------------------------
