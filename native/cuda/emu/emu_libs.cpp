@@ -538,25 +538,20 @@ cudnnStatus_t run_graph(const Bd* plan, const Bd* pack) {
       cs.ph = int(pad[0]); cs.pw = int(pad[1]); cs.sh = int(str[0]); cs.sw = int(str[1]); cs.dh = int(dil[0]); cs.dw = int(dil[1]);
       cs.groups = xs.c / ws.c;
       if (!valid(&xs, &ws, &cs, &ys)) return CUDNN_STATUS_BAD_PARAM;
-      if (op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR) {
-        const auto *x = in(tx), *w = in(tw);
-        if (!x || !w) return CUDNN_STATUS_BAD_PARAM;
-        std::vector<double> acc(count(ty), 0.0);
-        each_term(&xs, &ws, &cs, &ys, [&](size_t yi, size_t xi, size_t wi) { acc[yi] += (*x)[xi] * (*w)[wi]; });
-        if (!out(ty, std::move(acc))) return CUDNN_STATUS_BAD_PARAM;
-      } else if (op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR) {
-        const auto *dy = in(ty), *w = in(tw);
-        if (!dy || !w) return CUDNN_STATUS_BAD_PARAM;
-        std::vector<double> acc(count(tx), 0.0);
-        each_term(&xs, &ws, &cs, &ys, [&](size_t yi, size_t xi, size_t wi) { acc[xi] += (*dy)[yi] * (*w)[wi]; });
-        if (!out(tx, std::move(acc))) return CUDNN_STATUS_BAD_PARAM;
-      } else {
-        const auto *dy = in(ty), *x = in(tx);
-        if (!dy || !x) return CUDNN_STATUS_BAD_PARAM;
-        std::vector<double> acc(count(tw), 0.0);
-        each_term(&xs, &ws, &cs, &ys, [&](size_t yi, size_t xi, size_t wi) { acc[wi] += (*dy)[yi] * (*x)[xi]; });
-        if (!out(tw, std::move(acc))) return CUDNN_STATUS_BAD_PARAM;
-      }
+      // forward: y from x and w; backward data: dx from dy and w; backward filter: dw from dy and x
+      const int kind = op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR         ? 0
+                       : op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR ? 1
+                                                                                                  : 2;
+      const Bd* to = kind == 0 ? ty : kind == 1 ? tx : tw;
+      const auto *u = in(kind == 0 ? tx : ty), *v = in(kind == 2 ? tx : tw);
+      if (!u || !v) return CUDNN_STATUS_BAD_PARAM;
+      std::vector<double> acc(count(to), 0.0);
+      each_term(&xs, &ws, &cs, &ys, [&](size_t yi, size_t xi, size_t wi) {
+        if (kind == 0) acc[yi] += (*u)[xi] * (*v)[wi];
+        else if (kind == 1) acc[xi] += (*u)[yi] * (*v)[wi];
+        else acc[wi] += (*u)[yi] * (*v)[xi];
+      });
+      if (!out(to, std::move(acc))) return CUDNN_STATUS_BAD_PARAM;
     } else if (op->type == CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR) {
       const Bd *pw = child(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR), *tx = child(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC),
                *tb = child(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC), *ty = child(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC);
