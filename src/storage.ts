@@ -32,8 +32,10 @@ export class Storage {
     Storage.scope?.push(this);
     // ./gc.ts: CUDA bytes count at the device's weight
     if (youngGc.every > 0) {
+      let n = nbytes;
       if (device === 'cpu') youngGc.sinceHost += nbytes;
-      if ((youngGc.since += device === 'cpu' ? nbytes : nbytes * youngGc.deviceWeight) > youngGc.every * youngGc.backoff) betweenOps();
+      else n *= youngGc.deviceWeight;
+      if ((youngGc.since += n) > youngGc.every * youngGc.backoff) betweenOps();
     }
   }
 
