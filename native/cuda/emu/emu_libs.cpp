@@ -417,10 +417,22 @@ std::vector<int64_t> ints(const Bd* d, int a) {
   return v;
 }
 
-bool is_conv(const Bd* op) {
-  return op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR ||
-         op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR ||
-         op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR;
+// a convolution node's kind (0 forward: y from x and w; 1 backward data: dx from dy and w; 2 backward
+// filter: dw from dy and x) and its x-, w-, y-shaped tensors' and convolution's attributes; -1: not one
+int conv_kind(const Bd* op, int* attrs) {
+  static const int kAttrs[3][4] = {
+      {CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W,
+       CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC},
+      {CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W,
+       CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC},
+      {CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW,
+       CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC}};
+  const int kind = op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR         ? 0
+                   : op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR   ? 1
+                   : op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR ? 2
+                                                                                                : -1;
+  if (kind >= 0) std::memcpy(attrs, kAttrs[kind], sizeof kAttrs[kind]);
+  return kind;
 }
 
 // whether an engine takes the operation graph (the mode above)
@@ -514,19 +526,9 @@ cudnnStatus_t run_graph(const Bd* plan, const Bd* pack) {
     return true;
   };
   for (const Bd* op : graph->desc.at(CUDNN_ATTR_OPERATIONGRAPH_OPS)) {
-    if (is_conv(op)) {
-      int ax, aw, ady, aconv;
-      if (op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR) {
-        ax = CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X; aw = CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W;
-        ady = CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y; aconv = CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC;
-      } else if (op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR) {
-        ax = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX; aw = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W;
-        ady = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY; aconv = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC;
-      } else {
-        ax = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X; aw = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW;
-        ady = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY; aconv = CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC;
-      }
-      const Bd *tx = child(op, ax), *tw = child(op, aw), *ty = child(op, ady), *cd = child(op, aconv);
+    int at[4];
+    if (const int kind = conv_kind(op, at); kind >= 0) {
+      const Bd *tx = child(op, at[0]), *tw = child(op, at[1]), *ty = child(op, at[2]), *cd = child(op, at[3]);
       if (!tx || !tw || !ty || !cd) return CUDNN_STATUS_BAD_PARAM;
       cudnnTensorStruct xs = as_tensor(tx), ys = as_tensor(ty), wt = as_tensor(tw);
       cudnnFilterStruct ws;
@@ -538,10 +540,6 @@ cudnnStatus_t run_graph(const Bd* plan, const Bd* pack) {
       cs.ph = int(pad[0]); cs.pw = int(pad[1]); cs.sh = int(str[0]); cs.sw = int(str[1]); cs.dh = int(dil[0]); cs.dw = int(dil[1]);
       cs.groups = xs.c / ws.c;
       if (!valid(&xs, &ws, &cs, &ys)) return CUDNN_STATUS_BAD_PARAM;
-      // forward: y from x and w; backward data: dx from dy and w; backward filter: dw from dy and x
-      const int kind = op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR         ? 0
-                       : op->type == CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR ? 1
-                                                                                                  : 2;
       const Bd* to = kind == 0 ? ty : kind == 1 ? tx : tw;
       const auto *u = in(kind == 0 ? tx : ty), *v = in(kind == 2 ? tx : tw);
       if (!u || !v) return CUDNN_STATUS_BAD_PARAM;
