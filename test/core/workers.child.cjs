@@ -46,15 +46,17 @@ if (isMainThread) {
   const { addon } = require(require('node:path').join(require('node:path').dirname(process.env.IGNIS_DIST), 'native.js'));
   const iters = Number(process.env.ITERS || 300);
   const spawn = (seed, mode) => new Worker(__filename, { workerData: { seed, iters, mode } });
-  // a worker's report: 'running' once it is in its loop, then (mode 'finish') its count of bad results
+  // a worker's report: 'running' once it is in its loop, then (mode 'finish') its count of bad
+  // results; `exited` once its thread is gone (its env's cleanup, which frees its storages, done)
   const reports = (w) => {
     const running = new Promise((resolve) => w.once('message', resolve));
+    const exited = new Promise((resolve) => w.once('exit', resolve));
     const result = new Promise((resolve, reject) => {
       w.on('message', (m) => m !== 'running' && resolve(m));
       w.on('error', reject);
       w.on('exit', (code) => reject(new Error(`worker exited (${code}) before reporting`)));
     });
-    return { running, result };
+    return { running, result, exited };
   };
   // CPU memory is process-wide: with the GC run and collected handles swept, what is left is live
   const settled = () => {
@@ -78,6 +80,9 @@ if (isMainThread) {
     const mainBad = work(0, iters);
     const workerBad = await Promise.all(finish.map((r) => r.result));
     await Promise.all(endless.map((w) => w.terminate()));
+    // the finishing workers end on their own after their report: the memory they still hold until
+    // then is process-wide, so `before` waits for them (with 16 cores one could still be exiting)
+    await Promise.all(finish.map((r) => r.exited));
     // terminated in the middle of native calls, again and again: an exception the dying worker
     // cannot take must not abort the process, nor leave its storages behind
     const before = settled();
