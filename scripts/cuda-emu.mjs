@@ -8,8 +8,9 @@
 //                                               files given) with the emulated device; for the
 //                                               whole suite the op tests once more on the kernels'
 //                                               64-bit index paths (IGNIS_CUDA_FORCE_INDEX64=1),
-//                                               with every fused conv graph emulated and with none
-//                                               (IGNIS_CUDA_EMU_GRAPH=all, none; native/cuda/emu/emu_libs.cpp)
+//                                               with every fused conv graph emulated (and kept) and
+//                                               with none (IGNIS_CUDA_EMU_GRAPH=all, none;
+//                                               native/cuda/emu/emu_libs.cpp)
 //   node scripts/cuda-emu.mjs coverage         (after IGNIS_CUDA_EMU_COVERAGE=1 ... test) the kernel
 //                                               lines no test reached
 //
@@ -185,12 +186,13 @@ function test(files) {
     console.log('cuda-emu: the op tests again with IGNIS_CUDA_FORCE_INDEX64=1 (64-bit index paths)');
     status = vitest(['test/cuda/ops.test.ts', 'test/cuda/gated.test.ts', 'test/cuda/softmax.test.ts'], { IGNIS_CUDA_FORCE_INDEX64: '1' });
   }
-  // the convolutions' other paths: every fused graph through the emulated graph API (its pointwise
-  // modes against the CPU), then no graph at all (the legacy calls and the epilogue alone)
+  // the convolutions' other paths: every fused graph through the emulated graph API, each graph's
+  // own output kept (IGNIS_CUDNN_GRAPH_VERDICT=graph: its pointwise nodes against the CPU whatever
+  // the first call's timing says), then no graph at all (the legacy calls and the epilogue alone)
   for (const mode of ['all', 'none']) {
     if (files.length || status !== 0) break;
     console.log(`cuda-emu: the op tests again with IGNIS_CUDA_EMU_GRAPH=${mode}`);
-    status = vitest(['test/cuda/ops.test.ts'], { IGNIS_CUDA_EMU_GRAPH: mode });
+    status = vitest(['test/cuda/ops.test.ts'], { IGNIS_CUDA_EMU_GRAPH: mode, ...(mode === 'all' ? { IGNIS_CUDNN_GRAPH_VERDICT: 'graph' } : {}) });
   }
   process.exit(status);
 }

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "../ops/activation_consts.h"
 #include "kernels.h"
 #include "math.h"
 #include "vmath.h"

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "../cpu/math.h"
+#include "../ops/activation_consts.h"
 #include "chansum.cuh"
 #include "ew.cuh"
 #include "kernels.h"

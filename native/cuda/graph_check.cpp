@@ -1,9 +1,10 @@
 // ignis_cuda_graph_check: builds every conv + bias + activation graph conv_graph.cpp can ask cuDNN
-// for (each activation with a pointwise mode, with and without bias, keeping z or not, float32 and
-// float64, grouped and strided) without a GPU, through the operation graph's step: every tensor,
-// convolution and pointwise descriptor must finalize, and the operation graph, which needs a cuDNN
-// handle (a device), must be the first step cuDNN refuses. Run by test/cuda/graph_descriptors.test.ts
-// on machines without a GPU, so the descriptor code is checked where CI runs. Prints one line per
+// for (each activation with a pointwise mode or a composition of them, with and without bias,
+// keeping z or not, float32 and float64, grouped and strided) without a GPU, through the operation
+// graph's step: every tensor, convolution and pointwise descriptor (a composition's by-value
+// constants included) must finalize, and the operation graph, which needs a cuDNN handle (a
+// device), must be the first step cuDNN refuses. Run by test/cuda/graph_descriptors.test.ts on
+// machines without a GPU, so the descriptor code is checked where CI runs. Prints one line per
 // graph ("ok ..." or "FAIL ...") and exits 1 on any failure.
 #include "conv_graph.cpp"  // NOLINT: the internals under test (anonymous namespace)
 
@@ -38,8 +39,8 @@ int main() {
           for (int act = -1; act < A_COUNT; ++act)
             for (const auto& p : params) {
               if (act < 0 && (!bias || keep)) continue;  // conv2d_graph_fwd's own early returns
-              Pw pw{};
-              if (act >= 0 && !pointwise_for(act, p, dtype, pw)) continue;
+              Act a{};
+              if (act >= 0 && !pointwise_for(act, p, dtype, a)) continue;
               IgnisCudaConv s{};
               s.dtype = dtype;
               s.N = 2; s.C = grouped ? 4 : 3; s.H = 9; s.W = 10; s.O = 4; s.kh = 3; s.kw = 3;
@@ -54,7 +55,7 @@ int main() {
                             keep ? "keeping" : "no", act, p[0], p[1]);
               ++graphs;
               try {
-                build(plan, nullptr, s, bias != 0, act >= 0 ? &pw : nullptr, align, keep != 0);
+                build(plan, nullptr, s, bias != 0, act >= 0 ? &a : nullptr, align, keep != 0);
                 std::printf("FAIL %s: built without a handle\n", what);
                 ++failures;
               } catch (const Decline& d) {

@@ -5,11 +5,8 @@
 //   exp_, tanh_, sel_(c, a, b)   its elementary functions (CPU: vmath.h, vectorisable; CUDA: libdevice)
 //   log1p_exp_neg_abs_(z)        log1p(exp(-|z|))
 // and then includes this file inside that namespace (no include guard on purpose: once per includer;
-// the includer has included <cmath> and <type_traits> at file scope).
+// the includer has included <cmath>, <type_traits> and activation_consts.h at file scope).
 
-constexpr double SELU_ALPHA = 1.6732632423543772848170429916717;
-constexpr double SELU_SCALE = 1.0507009873554804934193349852946;
-constexpr double GELU_BETA = 0.7978845608028654;  // sqrt(2 / pi)
 
 // log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)); nan propagates.
 template <class T> IGNIS_ACT_FN T softplus_(T z) { return sel_(z < T(0), T(0), z) + log1p_exp_neg_abs_(z); }

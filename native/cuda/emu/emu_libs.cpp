@@ -355,8 +355,9 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t, const void* alpha, c
 
 // ---- the graph API ------------------------------------------------------------------------------
 // Descriptors that keep their attributes, operation graphs of the nodes Ignis builds (a forward
-// convolution with a bias ADD and an activation after it, the backward data and filter
-// convolutions) executed by the reference loops above, in double. Which graphs an engine takes
+// convolution with a bias ADD and an activation's pointwise nodes after it, a composed activation's
+// constants by value in host memory; the backward data and filter convolutions) executed by the
+// reference loops above, in double. Which graphs an engine takes
 // follows what cuDNN 9.19 did on the H100 / H200 runs, so the emulator walks the paths the device
 // walks: IGNIS_CUDA_EMU_GRAPH = "relu" (the default: convolutions, conv + bias, and conv (+ bias) +
 // ReLU without clips; for other activations the heuristics list no engine), "all" (every graph
@@ -489,6 +490,14 @@ double pointwise(const Bd* pw, double x, double b) {
       const double beta = attr<double>(pw, CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA, 1.0);
       return std::log1p(std::exp(beta * x)) / beta;
     }
+    // the arithmetic modes Ignis composes activations of
+    case CUDNN_POINTWISE_MUL: return x * b;
+    case CUDNN_POINTWISE_SUB: return x - b;
+    case CUDNN_POINTWISE_DIV: return x / b;
+    case CUDNN_POINTWISE_EXP: return std::exp(x);
+    case CUDNN_POINTWISE_LOG: return std::log(x);
+    case CUDNN_POINTWISE_ABS: return std::fabs(x);
+    case CUDNN_POINTWISE_NEG: return -x;
     default: return std::nan("");
   }
 }
@@ -511,7 +520,8 @@ cudnnStatus_t run_graph(const Bd* plan, const Bd* pack) {
     if (attr<bool>(t, CUDNN_ATTR_TENSOR_IS_VIRTUAL) || !ptr.count(u) || !ptr[u]) return nullptr;
     std::vector<double>& v = val[u];
     const cudnnDataType_t dt = attr<cudnnDataType_t>(t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_DATA_FLOAT);
-    v.resize(count(t));
+    // a by-value scalar's pointer is to host memory (here all memory is)
+    v.resize(attr<bool>(t, CUDNN_ATTR_TENSOR_IS_BY_VALUE) ? 1 : count(t));
     for (size_t i = 0; i < v.size(); ++i) v[i] = load(dt, ptr[u], i);
     return &v;
   };
@@ -557,11 +567,12 @@ cudnnStatus_t run_graph(const Bd* plan, const Bd* pack) {
       const auto* x = in(tx);
       const auto* b = tb ? in(tb) : nullptr;
       if (!x || (tb && !b)) return CUDNN_STATUS_BAD_PARAM;
-      // the B operand broadcasts over [1, C, 1, 1] (the bias)
+      // the B operand broadcasts over [1, C, 1, 1] (the bias) or is a scalar
       const cudnnTensorStruct ys = as_tensor(ty);
       const size_t S = size_t(ys.h) * ys.w, C = size_t(ys.c);
       std::vector<double> r(x->size());
-      for (size_t i = 0; i < r.size(); ++i) r[i] = pointwise(pw, (*x)[i], b ? (*b)[b->size() == r.size() ? i : (i / S) % C] : 0.0);
+      auto at = [&](size_t i) { return b->size() == r.size() ? i : b->size() == 1 ? 0 : (i / S) % C; };
+      for (size_t i = 0; i < r.size(); ++i) r[i] = pointwise(pw, (*x)[i], b ? (*b)[at(i)] : 0.0);
       if (!out(ty, std::move(r))) return CUDNN_STATUS_BAD_PARAM;
     } else {
       return CUDNN_STATUS_NOT_SUPPORTED;
