@@ -5,9 +5,8 @@
 // pre-activation z (then a second output). One cuDNN pointwise mode each covers relu with its clips
 // and lower slope (relu, relu6, hardtanh, leaky_relu), gelu, gelu_tanh, silu / swish(beta),
 // softplus(beta), sigmoid and tanh; elu, celu, selu, mish, hardsigmoid, hardswish, softsign,
-// logsigmoid, tanhshrink and softshrink are compositions of cuDNN's arithmetic modes (their
-// constants by-value scalars); for the others (hardshrink, threshold) conv2d_graph_fwd returns
-// false at once.
+// logsigmoid, tanhshrink, softshrink, hardshrink and threshold are compositions of cuDNN's
+// arithmetic, comparison and select modes (their constants by-value scalars).
 // Plans are cached per device, shape, activation, parameters, pointer alignment, kept z, TF32 and
 // deterministic settings; a graph that no engine takes is cached as declined, so it costs one try,
 // and a fused graph for which the heuristics list no engine at all declines its activation's other
@@ -140,19 +139,23 @@ Pw clipped(double lo, double slope, bool has_hi = false, double hi = 0) {
   return pw;
 }
 // An activation as cuDNN pointwise nodes: one mode where cuDNN has it, else a composition of its
-// arithmetic modes (the "others by composition"). Node i computes pw over operands, each
-// kIn (the pre-activation), an earlier node's result (its index) or a constant (kConst + its index
-// in `consts`, a by-value scalar tensor); the last node's result is the activation's output.
+// arithmetic modes (the "others by composition"). Node i computes pw over operands x, b and
+// t (BINARY_SELECT's mask), each kIn (the pre-activation), an earlier node's result (its index) or a
+// constant (kConst + its index in `consts`, a by-value scalar tensor); the last node's result is the
+// activation's output. Comparisons and LOGICAL_NOT give boolean masks.
 constexpr int kIn = -1, kNoOperand = -2, kConst = 1000;
 struct PwNode {
   Pw pw;
-  int x = kIn, b = kNoOperand;
+  int x = kIn, b = kNoOperand, t = kNoOperand;
+  bool mask() const {
+    return pw.mode == CUDNN_POINTWISE_CMP_LE || pw.mode == CUDNN_POINTWISE_LOGICAL_NOT;
+  }
 };
 struct Act {
   std::vector<PwNode> nodes;
   std::vector<double> consts;
-  int node(const Pw& pw, int x, int b = kNoOperand) {
-    nodes.push_back(PwNode{pw, x, b});
+  int node(const Pw& pw, int x, int b = kNoOperand, int t = kNoOperand) {
+    nodes.push_back(PwNode{pw, x, b, t});
     return int(nodes.size()) - 1;
   }
   int constant(double v) {
@@ -175,7 +178,7 @@ struct Act {
 
 // The activation `act` with parameters p as cuDNN pointwise nodes, in the order of operations of
 // native/ops/activations.def's formula; false: neither one mode nor a composition computes it as
-// Ignis does (hardshrink and threshold, which need a select on a mask, among them).
+// Ignis does (parameters out of an activation's range among them).
 bool pointwise_for(int act, const double* p, int dtype, Act& a) {
   a = Act{};
   Pw pw;
@@ -237,6 +240,14 @@ bool pointwise_for(int act, const double* p, int dtype, Act& a) {
       if (!(p[0] >= 0)) return false;
       a.node(plain(CUDNN_POINTWISE_SUB), kIn, a.node(clipped(-p[0], 0, true, p[0]), kIn));
       return true;
+    case A_hardshrink:  // x where not |x| <= lambda (NaN kept, as the kernel), else 0
+    case A_threshold: {  // x where not x <= threshold, else value
+      const int le = act == A_hardshrink ? a.node(plain(CUDNN_POINTWISE_CMP_LE), a.node(plain(CUDNN_POINTWISE_ABS), kIn), a.constant(p[0]))
+                                         : a.node(plain(CUDNN_POINTWISE_CMP_LE), kIn, a.constant(p[0]));
+      const int keep = a.node(plain(CUDNN_POINTWISE_LOGICAL_NOT), le);
+      a.node(plain(CUDNN_POINTWISE_BINARY_SELECT), kIn, a.constant(act == A_hardshrink ? 0 : p[1]), keep);
+      return true;
+    }
     default: return false;
   }
   a.node(pw, kIn);
@@ -244,7 +255,8 @@ bool pointwise_for(int act, const double* p, int dtype, Act& a) {
 }
 
 cudnnBackendDescriptor_t pointwise_op(Plan& p, cudnnDataType_t prec, const Pw& pw, cudnnBackendDescriptor_t x,
-                                      cudnnBackendDescriptor_t b, cudnnBackendDescriptor_t y) {
+                                      cudnnBackendDescriptor_t b, cudnnBackendDescriptor_t y,
+                                      cudnnBackendDescriptor_t t = nullptr) {
   const char* step = "pointwise descriptor";
   cudnnBackendDescriptor_t d = p.make(CUDNN_BACKEND_POINTWISE_DESCRIPTOR, step);
   set(d, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &pw.mode, step);
@@ -264,6 +276,7 @@ cudnnBackendDescriptor_t pointwise_op(Plan& p, cudnnDataType_t prec, const Pw& p
   set_desc(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, d, step);
   set_desc(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, x, step);
   if (b) set_desc(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, b, step);
+  if (t) set_desc(op, CUDNN_ATTR_OPERATION_POINTWISE_TDESC, t, step);
   set_desc(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, y, step);
   ok(cudnnBackendFinalize(op), step);
   return op;
@@ -356,8 +369,8 @@ void build(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, bool bias, const Ac
     for (size_t i = 0; i < act->nodes.size(); ++i) {
       const PwNode& n = act->nodes[i];
       const bool last = i + 1 == act->nodes.size();
-      outs.push_back(last ? ty : tensor(p, UID_NODE + int64_t(i), dt, 16, yd, Kind::virt));
-      ops.push_back(pointwise_op(p, dt, n.pw, operand(n.x), operand(n.b), outs.back()));
+      outs.push_back(last ? ty : tensor(p, UID_NODE + int64_t(i), n.mask() ? CUDNN_DATA_BOOLEAN : dt, 16, yd, Kind::virt));
+      ops.push_back(pointwise_op(p, dt, n.pw, operand(n.x), operand(n.b), outs.back(), operand(n.t)));
     }
   }
   choose_engine(p, h, op_graph(p, h, ops), s);

@@ -278,8 +278,8 @@ for (const dev of devices) {
 
     it('conv (+ bias) + activation through the cuDNN graph and through the epilogue both match conv, then the activation', () => {
       // On CUDA, ignis.backends.cudnn.graphFusion (default on) sends the activations that cuDNN's
-      // pointwise modes cover, one mode or a composition of them, to one operation graph where an
-      // engine takes it, the rest (hardshrink here) to the epilogue; off, everything takes the epilogue; with cudnn.benchmark, the faster one. Weights x20 give outputs up to ~60,
+      // pointwise modes cover, one mode or a composition of them (every activation of the table),
+      // to one operation graph where an engine takes it, else to the epilogue; off, everything takes the epilogue; with cudnn.benchmark, the faster one. Weights x20 give outputs up to ~60,
       // where softplus, sigmoid, tanh, gelu and elu saturate. IGNIS_CUDNN_GRAPH_LOG=1 prints which
       // graphs cuDNN took. The reference is the CPU's conv + bias, then the activation.
       const x = sample([2, 3, 9, 10], -1, 1, 31);
@@ -291,7 +291,7 @@ for (const dev of devices) {
         ['silu', undefined], ['swish', { beta: 1.5 }], ['softplus', { beta: 2 }], ['sigmoid', undefined], ['tanh', undefined],
         ['mish', undefined], ['celu', { alpha: 0.7 }], ['selu', undefined], ['hardsigmoid', undefined], ['hardswish', undefined],
         ['softsign', undefined], ['logsigmoid', undefined], ['tanhshrink', undefined], ['softshrink', { lambd: 0.3 }],
-        ['hardshrink', { lambd: 0.3 }],
+        ['hardshrink', { lambd: 0.3 }], ['threshold', { threshold: 0.1, value: -2 }],
       ];
       const F_ = F as unknown as Record<string, (t: Tensor, p?: object) => Tensor>;
       const check = (cs: typeof cases, tf32: boolean, graph: boolean, benchmark = false) => {

@@ -468,7 +468,7 @@ size_t count(const Bd* t) {
   return n;
 }
 
-double pointwise(const Bd* pw, double x, double b) {
+double pointwise(const Bd* pw, double x, double b, double t) {
   const auto mode = attr<cudnnPointwiseMode_t>(pw, CUDNN_ATTR_POINTWISE_MODE);
   switch (mode) {
     case CUDNN_POINTWISE_ADD: return x + b;
@@ -498,6 +498,9 @@ double pointwise(const Bd* pw, double x, double b) {
     case CUDNN_POINTWISE_LOG: return std::log(x);
     case CUDNN_POINTWISE_ABS: return std::fabs(x);
     case CUDNN_POINTWISE_NEG: return -x;
+    case CUDNN_POINTWISE_CMP_LE: return x <= b ? 1 : 0;  // a boolean mask
+    case CUDNN_POINTWISE_LOGICAL_NOT: return x != 0 ? 0 : 1;
+    case CUDNN_POINTWISE_BINARY_SELECT: return t != 0 ? x : b;
     default: return std::nan("");
   }
 }
@@ -562,17 +565,20 @@ cudnnStatus_t run_graph(const Bd* plan, const Bd* pack) {
       if (!out(to, std::move(acc))) return CUDNN_STATUS_BAD_PARAM;
     } else if (op->type == CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR) {
       const Bd *pw = child(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR), *tx = child(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC),
-               *tb = child(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC), *ty = child(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC);
+               *tb = child(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC), *tt = child(op, CUDNN_ATTR_OPERATION_POINTWISE_TDESC),
+               *ty = child(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC);
       if (!pw || !tx || !ty) return CUDNN_STATUS_BAD_PARAM;
       const auto* x = in(tx);
       const auto* b = tb ? in(tb) : nullptr;
-      if (!x || (tb && !b)) return CUDNN_STATUS_BAD_PARAM;
-      // the B operand broadcasts over [1, C, 1, 1] (the bias) or is a scalar
+      const auto* t = tt ? in(tt) : nullptr;
+      if (!x || (tb && !b) || (tt && !t)) return CUDNN_STATUS_BAD_PARAM;
+      // the B operand broadcasts over [1, C, 1, 1] (the bias) or is a scalar; the mask T is whole
       const cudnnTensorStruct ys = as_tensor(ty);
       const size_t S = size_t(ys.h) * ys.w, C = size_t(ys.c);
       std::vector<double> r(x->size());
+      if (t && t->size() != r.size()) return CUDNN_STATUS_BAD_PARAM;
       auto at = [&](size_t i) { return b->size() == r.size() ? i : b->size() == 1 ? 0 : (i / S) % C; };
-      for (size_t i = 0; i < r.size(); ++i) r[i] = pointwise(pw, (*x)[i], b ? (*b)[at(i)] : 0.0);
+      for (size_t i = 0; i < r.size(); ++i) r[i] = pointwise(pw, (*x)[i], b ? (*b)[at(i)] : 0.0, t ? (*t)[i] : 0.0);
       if (!out(ty, std::move(r))) return CUDNN_STATUS_BAD_PARAM;
     } else {
       return CUDNN_STATUS_NOT_SUPPORTED;
