@@ -69,7 +69,8 @@ export const backends = {
    * torch.backends.cudnn: allowTf32 (default true) and benchmark (autotune per shape, default false);
    * graphFusion (Ignis's, default true): convolutions through cuDNN's graph API, conv + bias +
    * activation as one graph where cuDNN has an engine for it, each plan kept per shape where its first
-   * call timed faster than the unfused path; false runs the legacy calls and Ignis's epilogue kernel;
+   * call timed faster than the unfused path and its output agreed with it; false runs the legacy
+   * calls and Ignis's epilogue kernel;
    * deterministic (default false, as PyTorch): only the convolution algorithms cuDNN marks
    * deterministic, so that a run repeats bit for bit (the backward ones that sum with atomics are left out)
    */

@@ -19,10 +19,13 @@
 // IGNIS_CUDNN_GRAPH_LOG=1 prints to stderr each plan built (the engine's global index, "rtc" when
 // cuDNN compiles it with NVRTC, "tc" when it uses Tensor Cores; its workspace and build time) or
 // declined (the step and cuDNN's status), and each first-call timing verdict;
-// IGNIS_CUDNN_GRAPH_VERDICT=graph or unfused skips that timing and keeps the one named.
+// IGNIS_CUDNN_GRAPH_VERDICT=graph or unfused skips that timing and keeps the one named. The first
+// call also compares the two paths' outputs and keeps a graph only where they agree (a wrong engine
+// or composition is reported on stderr and not used again).
 #include "conv_graph.h"
 
 #include "../ops/activation_consts.h"
+#include "kernels.h"
 
 #include <chrono>
 #include <cstdio>
@@ -572,14 +575,25 @@ int forced_verdict() {
 
 const double kNone[4] = {0, 0, 0, 0};
 
+// The tensor a graph and its unfused path both write (y, dx or dw): the first call compares them.
+struct Output {
+  void* p = nullptr;
+  int64_t n = 0;
+  int dtype = 0;
+};
+// The first call keeps a graph only where its output agrees with the unfused path's on the same
+// inputs: the largest difference within 5 % of the largest magnitude, loose enough for TF32 against
+// full float32 and for summation orders, tight enough for a wrong engine or composition.
+constexpr double kAgree = 0.05;
+
 // The plan cached under `key` (built with `build_fn` on first use; a graph that no engine takes is
 // cached as declined), run with the tensors `uids` / `ptrs`: the shared part of the forward and
 // backward graphs. `label` completes `what` in IGNIS_CUDNN_GRAPH_LOG's lines. `family` (empty: none)
 // names the graph without its shape: once the heuristics list no engine for one graph of a family,
-// the others are declined without a build (g_no_engine).
+// the others are declined without a build (g_no_engine). `out`: the output both paths write.
 bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::function<void(Plan&)>& build_fn,
                const int64_t* uids, void* const* ptrs, int64_t n, const std::string& what, const std::string& label,
-               const std::function<void()>& unfused, GraphRun& ran, const std::string& family) {
+               const std::function<void()>& unfused, GraphRun& ran, const std::string& family, const Output& out) {
   std::shared_ptr<Plan> plan;
   bool known_no_engine = false;
   {
@@ -667,11 +681,29 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
     // and host times: a device-time tie (the seed CNN's first-layer filter gradient on an H200, 0.0657
     // ms both) goes to the cheaper host path (in an H100 run's training steps, a median 103 us of host
     // time per legacy filter-gradient call against 52 us per graph execution)
+    // room for a copy of the graph's output, for the comparison; when it does not fit, the unfused
+    // path runs this time and a later call decides (as for the workspace above)
+    const size_t bytes = size_t(out.n) * dtype_size(out.dtype);
+    std::unique_ptr<Scratch> kept;
+    try {
+      if (out.p && bytes) kept = std::make_unique<Scratch>(dev, bytes);
+    } catch (const CudaError& e) {
+      if (e.kind == "MemoryError") return false;
+      throw;
+    }
     const CallTime graph = time_calls(dev, execute, 3);
     if (st == CUDNN_STATUS_SUCCESS) {
+      if (kept)
+        IGNIS_CUDA_CHECK(cudaMemcpyAsync(kept->p, out.p, bytes, cudaMemcpyDeviceToDevice, stream(dev)), what.c_str());
       const CallTime unf = time_calls(dev, unfused, 3);
-      plan->verdict = graph.cost() <= unf.cost() ? 1 : 2;
-      if (logging())
+      double diff = 0, mag = 0;
+      if (kept) max_abs_diff_cuda(dev, out.dtype, kept->p, out.p, out.n, &diff, &mag);
+      const bool agrees = diff <= kAgree * mag;
+      plan->verdict = agrees && graph.cost() <= unf.cost() ? 1 : 2;
+      if (!agrees)
+        std::fprintf(stderr, "ignis: cuDNN graph for %s%s (%s) disagrees with the unfused path (largest difference %g, largest value %g); unfused from now on\n",
+                     what.c_str(), label.c_str(), plan->engine.c_str(), diff, mag);
+      else if (logging())
         std::fprintf(stderr, "ignis: cuDNN graph for %s%s: %.4f ms (host %.4f), unfused %.4f ms (host %.4f) (first call): %s\n",
                      what.c_str(), label.c_str(), graph.device_ms, graph.host_ms, unf.device_ms, unf.host_ms,
                      plan->verdict == 1 ? "the graph" : "unfused");
@@ -731,7 +763,7 @@ bool conv2d_graph_fwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, const vo
   const std::string family = act_op < 0 ? std::string() : key_of(dev, fs, b != nullptr, act_op, kNone, align, keep_z);
   return run_graph(
       dev, h, key, [&](Plan& plan) { build(plan, h, s, b != nullptr, act_op >= 0 ? &act : nullptr, align, keep_z); }, uids,
-      ptrs, n, what, label, unfused, ran, family);
+      ptrs, n, what, label, unfused, ran, family, Output{y, s.N * s.O * s.OH * s.OW, s.dtype});
 }
 
 bool conv2d_graph_bwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, int kind, void* x, void* w, void* dy,
@@ -741,8 +773,10 @@ bool conv2d_graph_bwd(int dev, cudnnHandle_t h, const IgnisCudaConv& s, int kind
   const std::string key = "b" + std::to_string(kind) + "|" + key_of(dev, s, false, -1, kNone, align, false);
   const int64_t uids[3] = {UID_X, UID_W, UID_Y};
   void* const ptrs[3] = {x, w, dy};
+  const Output out = kind == 1 ? Output{x, s.N * s.C * s.H * s.W, s.dtype}
+                               : Output{w, s.O * (s.C / s.G) * s.kh * s.kw, s.dtype};
   return run_graph(
-      dev, h, key, [&](Plan& plan) { build_bwd(plan, h, s, kind, align); }, uids, ptrs, 3, what, "", unfused, ran, "");
+      dev, h, key, [&](Plan& plan) { build_bwd(plan, h, s, kind, align); }, uids, ptrs, 3, what, "", unfused, ran, "", out);
 }
 
 }  // namespace ignis_cuda

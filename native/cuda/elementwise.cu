@@ -1,7 +1,9 @@
 // Elementwise math, comparisons, where and copy: the CUDA twins of native/cpu/elementwise.cpp,
 // generated from the same rows (ops/unary.def, ops/binary.def) with the same scalar helpers
 // (cpu/math.h, compiled __host__ __device__), so the two backends cannot drift apart.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "../cpu/math.h"
 #include "ew.cuh"
@@ -120,6 +122,61 @@ void copy_cuda(int dev, const IgnisCudaIter& it) {
       launch_ew<TO, TI, 1>(dev, it, [] __device__(TI v) -> TO { return convert<TO, TI>(v); }, "copy");
     });
   });
+}
+
+namespace {
+// per block: the largest |a - b| (0 where the two are equal, NaN in both included; +inf where only
+// one is NaN) and the largest |b| that is not NaN
+template <class T>
+__global__ void max_abs_diff_kernel(const T* a, const T* b, int64_t n, double* part) {
+  __shared__ double sd[256], sm[256];
+  double d = 0, m = 0;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const double x = double(a[i]), y = double(b[i]);
+    const bool xn = x != x, yn = y != y;
+    const double e = (xn || yn) ? (xn && yn ? 0.0 : INFINITY) : x == y ? 0.0 : fabs(x - y);
+    d = fmax(d, e);
+    if (!yn) m = fmax(m, fabs(y));
+  }
+  sd[threadIdx.x] = d;
+  sm[threadIdx.x] = m;
+  __syncthreads();
+  for (int w = blockDim.x / 2; w > 0; w /= 2) {
+    if (int(threadIdx.x) < w) {
+      sd[threadIdx.x] = fmax(sd[threadIdx.x], sd[threadIdx.x + w]);
+      sm[threadIdx.x] = fmax(sm[threadIdx.x], sm[threadIdx.x + w]);
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    part[2 * blockIdx.x] = sd[0];
+    part[2 * blockIdx.x + 1] = sm[0];
+  }
+}
+}  // namespace
+
+void max_abs_diff_cuda(int dev, int dtype, const void* a, const void* b, int64_t n, double* diff, double* mag) {
+  *diff = *mag = 0;
+  if (n <= 0) return;
+  if (dtype != 0 && dtype != 1) fail("DTypeError", "max_abs_diff: float32 or float64 only");
+  const unsigned blocks = std::min(blocks_for(n, 256), 256u);
+  Scratch part(dev, size_t(blocks) * 2 * sizeof(double));
+  cudaStream_t st = stream(dev);
+  if (dtype == 0)
+    max_abs_diff_kernel<float><<<blocks, 256, 0, st>>>(static_cast<const float*>(a), static_cast<const float*>(b), n,
+                                                       static_cast<double*>(part.p));
+  else
+    max_abs_diff_kernel<double><<<blocks, 256, 0, st>>>(static_cast<const double*>(a), static_cast<const double*>(b), n,
+                                                        static_cast<double*>(part.p));
+  IGNIS_CUDA_CHECK(cudaGetLastError(), "max_abs_diff");
+  std::vector<double> host(size_t(blocks) * 2, 0.0);
+  IGNIS_CUDA_CHECK(cudaMemcpyAsync(host.data(), part.p, host.size() * sizeof(double), cudaMemcpyDeviceToHost, st),
+                   "max_abs_diff");
+  IGNIS_CUDA_CHECK(cudaStreamSynchronize(st), "max_abs_diff");
+  for (unsigned i = 0; i < blocks; ++i) {
+    *diff = std::max(*diff, host[2 * i]);
+    *mag = std::max(*mag, host[2 * i + 1]);
+  }
 }
 
 }  // namespace ignis_cuda

@@ -18,6 +18,9 @@ void bias_act_cuda(int dev, int dtype, void* y, const void* b, int64_t N, int64_
 void bias_act_bwd_cuda(int dev, int dtype, const void* z, const void* dy, void* dz, void* db, int64_t N, int64_t C,
                        int64_t S, int act_op, const double* params);
 void reduce_cuda(int dev, int op, const IgnisCudaIter& in, int nkeep, void* out, int out_dtype);
+// the largest |a - b| over n float32 / float64 elements (0 where both are NaN or equal, +inf where
+// one is NaN) and the largest |b|, read back (waits for the stream): a cuDNN graph's first-call check
+void max_abs_diff_cuda(int dev, int dtype, const void* a, const void* b, int64_t n, double* diff, double* mag);
 // out[c] = sum over n, s of x[n, c, s] (x contiguous [N, C, S], float32 / float64, summed in double)
 void channel_sum_cuda(int dev, int dtype, const void* x, void* out, int64_t N, int64_t C, int64_t S);
 void bmm_cuda(int dev, int dtype, int64_t B, int64_t M, int64_t K, int64_t N, const void* a, const int64_t* sa,

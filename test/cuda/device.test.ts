@@ -345,6 +345,31 @@ describeCuda('CUDA devices and memory', () => {
     }
   });
 
+  it.skipIf(!cudaEmulated || !!process.env.IGNIS_CUDNN_GRAPH_VERDICT)('a cuDNN graph whose first call disagrees with the unfused path is not used (emulator)', () => {
+    // the emulator's graphs write 1.5 y + 1 while IGNIS_CUDA_EMU_GRAPH_WRONG is set; the first call
+    // of each plan (new shapes here) compares the graph's output with the unfused path's and keeps
+    // the graph only where they agree, whichever timed faster
+    const x = ignis.randn([3, 2, 7, 6]), w = ignis.randn([5, 2, 3, 3]), b = ignis.randn([5]);
+    const ins = [x, w, b].map((t) => t.cuda().requiresGrad_(true));
+    const refs = [x, w, b].map((t) => t.detach().requiresGrad_(true));
+    const fwd = (t: ignis.Tensor[]) => F.conv2d(t[0], t[1], t[2], { padding: 1, activation: 'relu' });
+    process.env.IGNIS_CUDA_EMU_GRAPH_WRONG = '1';
+    try {
+      const y = fwd(ins);
+      y.sum().backward();  // the backward data and filter graphs' first calls
+      const want = fwd(refs);
+      want.sum().backward();
+      expectClose(y.cpu(), want, 1e-5, 1e-5, 'y');
+      ins.forEach((t, i) => expectClose(t.grad!.cpu(), refs[i].grad!, 1e-4, 1e-4, ['dx', 'dw', 'db'][i]));
+      // and from then on: the record names the legacy algorithm, not a graph engine
+      const prof = ignis.profiler.profile({ activities: ['cuda'] }, () => ignis.noGrad(() => fwd(ins)));
+      const rec = prof.events.find((e) => e.kind === 'kernel' && e.name.startsWith('conv2d_fwd'));
+      expect(String(rec?.args?.algorithm)).not.toMatch(/graph engine/);
+    } finally {
+      delete process.env.IGNIS_CUDA_EMU_GRAPH_WRONG;
+    }
+  });
+
   it('a convolution over 2^31 elements runs in batch chunks (cuDNN indexes with 32-bit ints)', (ctx) => {
     // needs ~27 GB of device memory: skipped (visibly) on a smaller device, such as the CUDA emulator
     if (ignis.cuda.getDeviceProperties(0).totalMemory < 40 * 2 ** 30) ctx.skip();

@@ -528,12 +528,15 @@ cudnnStatus_t run_graph(const Bd* plan, const Bd* pack) {
     for (size_t i = 0; i < v.size(); ++i) v[i] = load(dt, ptr[u], i);
     return &v;
   };
+  // IGNIS_CUDA_EMU_GRAPH_WRONG set (read at each execution): the graphs write wrong outputs, 1.5 x + 1
+  // (a faulty engine, for the first-call comparison's tests)
+  const bool wrong = std::getenv("IGNIS_CUDA_EMU_GRAPH_WRONG") != nullptr;
   auto out = [&](const Bd* t, std::vector<double> v) -> bool {
     const int64_t u = uid_of(t);
     if (!attr<bool>(t, CUDNN_ATTR_TENSOR_IS_VIRTUAL)) {
       if (!ptr.count(u) || !ptr[u]) return false;
       const cudnnDataType_t dt = attr<cudnnDataType_t>(t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_DATA_FLOAT);
-      for (size_t i = 0; i < v.size(); ++i) store(dt, ptr[u], i, v[i]);
+      for (size_t i = 0; i < v.size(); ++i) store(dt, ptr[u], i, wrong ? 1.5 * v[i] + 1 : v[i]);
     }
     val[u] = std::move(v);
     return true;
