@@ -27,6 +27,7 @@
 #include "../ops/activation_consts.h"
 #include "kernels.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -69,7 +70,7 @@ struct Plan {
   cudnnBackendDescriptor_t plan = nullptr;  // null: declined
   int64_t workspace = 0;
   std::string engine;
-  int verdict = 0;  // the first call's timing: 0 not timed yet, 1 the graph, 2 conv + epilogue
+  int verdict = 0;  // the first call's verdict: 0 not decided yet, 1 the graph, 2 the unfused path
   // the by-value scalar tensors of a composed activation: their uids and values (in const_f for a
   // float32 graph, const_d for float64), which every execution's variant pack points to
   std::vector<int64_t> const_uids;
@@ -184,7 +185,7 @@ struct Act {
 // Ignis does (parameters out of an activation's range among them).
 bool pointwise_for(int act, const double* p, int dtype, Act& a) {
   a = Act{};
-  Pw pw;
+  Pw pw{};
   switch (act) {
     case A_relu: pw = clipped(0, 0); break;
     case A_relu6: pw = clipped(0, 0, true, 6); break;
@@ -677,13 +678,11 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
     if (st == CUDNN_STATUS_SUCCESS) st = cudnnBackendExecute(h, plan->plan, pack.d);
   };
   if (plan->verdict == 0 && st == CUDNN_STATUS_SUCCESS) {
-    // the graph against the unfused path, once per plan, each call's cost the slower of its device
-    // and host times: a device-time tie (the seed CNN's first-layer filter gradient on an H200, 0.0657
-    // ms both) goes to the cheaper host path (in an H100 run's training steps, a median 103 us of host
-    // time per legacy filter-gradient call against 52 us per graph execution)
-    // room for a copy of the graph's output, for the comparison; when it does not fit, the unfused
-    // path runs this time and a later call decides (as for the workspace above)
-    const size_t bytes = size_t(out.n) * dtype_size(out.dtype);
+    // room for a copy of the graph's output (its first 2^24 elements at most: a wrong engine shows
+    // everywhere), for the comparison below; when it does not fit, the unfused path runs this time
+    // and a later call decides (as for the workspace above)
+    const int64_t checked = std::min<int64_t>(out.n, int64_t(1) << 24);
+    const size_t bytes = size_t(checked) * dtype_size(out.dtype);
     std::unique_ptr<Scratch> kept;
     try {
       if (out.p && bytes) kept = std::make_unique<Scratch>(dev, bytes);
@@ -691,13 +690,17 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
       if (e.kind == "MemoryError") return false;
       throw;
     }
+    // the graph against the unfused path, once per plan, each call's cost the slower of its device
+    // and host times: a device-time tie (the seed CNN's first-layer filter gradient on an H200, 0.0657
+    // ms both) goes to the cheaper host path (in an H100 run's training steps, a median 103 us of host
+    // time per legacy filter-gradient call against 52 us per graph execution)
     const CallTime graph = time_calls(dev, execute, 3);
     if (st == CUDNN_STATUS_SUCCESS) {
       if (kept)
         IGNIS_CUDA_CHECK(cudaMemcpyAsync(kept->p, out.p, bytes, cudaMemcpyDeviceToDevice, stream(dev)), what.c_str());
       const CallTime unf = time_calls(dev, unfused, 3);
       double diff = 0, mag = 0;
-      if (kept) max_abs_diff_cuda(dev, out.dtype, kept->p, out.p, out.n, &diff, &mag);
+      if (kept) max_abs_diff_cuda(dev, out.dtype, kept->p, out.p, checked, &diff, &mag);
       const bool agrees = diff <= kAgree * mag;
       plan->verdict = agrees && graph.cost() <= unf.cost() ? 1 : 2;
       if (!agrees)
