@@ -91,9 +91,14 @@ grep -E "ERROR SUMMARY|gpu-smoke:" "$OUT/memcheck.log" | tail -2
 grep -E "expression activation: first CUDA use" "$OUT/cuda-tests.log" | tail -1 || true  # NVRTC compile + load cost
 grep -E "^(FAIL|ok   agreement)|^gpu-profile-check:" "$OUT/profile.log" || true
 for f in cuda-tests bench; do
-  echo "cuDNN graph plans in $f: $(grep -c 'cuDNN graph .*built in' "$OUT/$f.log") built, $(grep -c 'cuDNN graph .*declined' "$OUT/$f.log") declined, $(grep -c 'cuDNN graph .*not tried' "$OUT/$f.log") not tried (no engine on an earlier shape), $(grep -c 'failed to execute' "$OUT/$f.log") failed to run"
+  echo "cuDNN graph plans in $f: $(grep -c 'cuDNN graph .*built in' "$OUT/$f.log") built, $(grep -c 'cuDNN graph .*declined' "$OUT/$f.log") declined, $(grep -c 'cuDNN graph .*not tried' "$OUT/$f.log") not tried (no engine on an earlier shape), $(grep -c 'failed to execute' "$OUT/$f.log") failed to run, $(grep -c 'disagrees with the unfused path' "$OUT/$f.log") disagreed with the unfused path"
 done
 grep -m 4 -E "cuDNN graph .*(built in|declined|failed)" "$OUT/bench.log" || true
+# a graph whose first call's output differed from the unfused path's (not used): an engine or a
+# composed activation that computes something else
+grep -h -m 6 "disagrees with the unfused path" "$OUT/cuda-tests.log" "$OUT/bench.log" | cut -c1-240 || true
+# the composed activations (mish, elu) in the bench: built, declined, or their first-call verdicts
+grep -h -m 8 -E "cuDNN graph .*activation (3|10)[,:( ]" "$OUT/bench.log" | cut -c1-240 || true
 grep -E "^SUMMARY" "$OUT/bench.log" || true
 grep -E "^(copy|act_fwd/(relu|gelu|mish|softplus)|act_bwd/(relu|gelu)|conv(_fp32)?/r50_3x3_56/(none|relu|gelu)|matmul|launch|conv_train|linear_act|bn_|optim|seed_cnn)" "$OUT/bench.log" || true
 grep -E "^gpu-seed-steps" "$OUT/host.log" || true

@@ -7,7 +7,6 @@
 // and then includes this file inside that namespace (no include guard on purpose: once per includer;
 // the includer has included <cmath>, <type_traits> and activation_consts.h at file scope).
 
-
 // log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)); nan propagates.
 template <class T> IGNIS_ACT_FN T softplus_(T z) { return sel_(z < T(0), T(0), z) + log1p_exp_neg_abs_(z); }
 // min(max(t, 0), 6) with NaN passing through (as PyTorch's hardsigmoid / hardswish), branch-free

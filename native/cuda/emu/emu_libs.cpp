@@ -357,9 +357,8 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t, const void* alpha, c
 // Descriptors that keep their attributes, operation graphs of the nodes Ignis builds (a forward
 // convolution with a bias ADD and an activation's pointwise nodes after it, a composed activation's
 // constants by value in host memory; the backward data and filter convolutions) executed by the
-// reference loops above, in double. Which graphs an engine takes
-// follows what cuDNN 9.19 did on the H100 / H200 runs, so the emulator walks the paths the device
-// walks: IGNIS_CUDA_EMU_GRAPH = "relu" (the default: convolutions, conv + bias, and conv (+ bias) +
+// reference loops above, in double. Which graphs an engine takes follows what cuDNN 9.19 did on the
+// H100 / H200 runs, so the emulator walks the paths the device walks: IGNIS_CUDA_EMU_GRAPH = "relu" (the default: convolutions, conv + bias, and conv (+ bias) +
 // ReLU without clips; for other activations the heuristics list no engine), "all" (every graph
 // Ignis describes, each pointwise mode computed here), "none" (every graph declines at its first
 // descriptor, as before this emulation).
@@ -490,7 +489,7 @@ double pointwise(const Bd* pw, double x, double b, double t) {
       const double beta = attr<double>(pw, CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA, 1.0);
       return std::log1p(std::exp(beta * x)) / beta;
     }
-    // the arithmetic modes Ignis composes activations of
+    // the modes Ignis composes the other activations of
     case CUDNN_POINTWISE_MUL: return x * b;
     case CUDNN_POINTWISE_SUB: return x - b;
     case CUDNN_POINTWISE_DIV: return x / b;
