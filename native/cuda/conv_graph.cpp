@@ -71,6 +71,14 @@ struct Plan {
   int64_t workspace = 0;
   std::string engine;
   int verdict = 0;  // the first call's verdict: 0 not decided yet, 1 the graph, 2 the unfused path
+  // under cudnn.benchmark, every configuration of the heuristics' list that finalized into a plan
+  // (`plan` is the first, `workspace` the largest): the first call times each and keeps the fastest
+  struct Candidate {
+    cudnnBackendDescriptor_t plan;
+    int64_t workspace;
+    std::string engine;
+  };
+  std::vector<Candidate> candidates;
   // the by-value scalar tensors of a composed activation: their uids and values (in const_f for a
   // float32 graph, const_d for float64), which every execution's variant pack points to
   std::vector<int64_t> const_uids;
@@ -426,7 +434,10 @@ void build_bwd(Plan& p, cudnnHandle_t h, const IgnisCudaConv& s, int kind, const
 
 // The first engine configuration of cuDNN's heuristics (mode A) for `graph` that finalizes into a
 // plan, skipping Tensor Core engines when TF32 is off for float32, and engines cuDNN marks
-// nondeterministic under ignis.backends.cudnn.deterministic; throws Decline when none does.
+// nondeterministic under ignis.backends.cudnn.deterministic; throws Decline when none does. Under
+// ignis.backends.cudnn.benchmark, every configuration that finalizes (up to kMaxCandidates), for the
+// first call to time (PyTorch's benchmark mode autotunes its cuDNN graphs' engines the same way).
+constexpr size_t kMaxCandidates = 8;
 void choose_engine(Plan& p, cudnnHandle_t h, cudnnBackendDescriptor_t graph, const IgnisCudaConv& s) {
   const char* step;
   const bool no_tensor_cores = s.dtype == 0 && !g_flags.tf32_conv;
@@ -487,26 +498,38 @@ void choose_engine(Plan& p, cudnnHandle_t h, cudnnBackendDescriptor_t graph, con
       set(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h, step);
       set_desc(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, cfgs[size_t(i)], step);
       ok(cudnnBackendFinalize(plan), step);
+      int64_t workspace = 0;
       ok(cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &k,
-                                  &p.workspace),
+                                  &workspace),
          step);
-      p.plan = plan;
       // fits the profiler record's 48 characters: "graph engine 12, rtc, tc, heuristics A"
-      p.engine = "graph engine " + std::to_string(index) + (rtc ? ", rtc" : "") + (tensor_cores ? ", tc" : "") +
-                 ", heuristics A";
-      return;
+      std::string engine = "graph engine " + std::to_string(index) + (rtc ? ", rtc" : "") + (tensor_cores ? ", tc" : "") +
+                           (g_flags.cudnn_benchmark ? ", benchmark" : ", heuristics A");
+      if (!g_flags.cudnn_benchmark) {
+        p.plan = plan;
+        p.workspace = workspace;
+        p.engine = std::move(engine);
+        return;
+      }
+      p.candidates.push_back(Plan::Candidate{plan, workspace, std::move(engine)});
+      if (p.candidates.size() == kMaxCandidates) break;
     } catch (const Decline& d) {
       last = d;  // the next configuration
     }
   }
-  throw last;
+  if (p.candidates.empty()) throw last;
+  p.plan = p.candidates[0].plan;
+  p.engine = p.candidates[0].engine;
+  for (const auto& c : p.candidates) p.workspace = std::max(p.workspace, c.workspace);
+  if (p.candidates.size() == 1) p.candidates.clear();  // nothing to choose between
 }
 
 std::string key_of(int dev, const IgnisCudaConv& s, bool bias, int act, const double* p, const int64_t* align,
                    bool keep_z) {
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%d:%d:%d%d:%d:%d:%d:%a,%a,%a,%a:%lld,%lld,%lld,%lld,%lld", dev, s.dtype,
-                int(g_flags.tf32_conv), int(g_flags.cudnn_deterministic), int(bias), act, int(keep_z), p[0], p[1], p[2], p[3], (long long)align[0],
+  std::snprintf(buf, sizeof buf, "%d:%d:%d%d%d:%d:%d:%d:%a,%a,%a,%a:%lld,%lld,%lld,%lld,%lld", dev, s.dtype,
+                int(g_flags.tf32_conv), int(g_flags.cudnn_deterministic), int(g_flags.cudnn_benchmark), int(bias), act,
+                int(keep_z), p[0], p[1], p[2], p[3], (long long)align[0],
                 (long long)align[1], (long long)align[2], (long long)align[3], (long long)align[4]);
   std::string k = buf;
   for (int64_t v : {s.N, s.C, s.H, s.W, s.O, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pl, s.G}) k += "," + std::to_string(v);
@@ -629,7 +652,10 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
     }
     if (plan->plan && logging())
       std::fprintf(stderr, "ignis: cuDNN graph for %s%s: %s, workspace %lld B, built in %.1f ms\n", what.c_str(),
-                   label.c_str(), plan->engine.c_str(), (long long)plan->workspace,
+                   label.c_str(),
+                   plan->candidates.empty() ? plan->engine.c_str()
+                                            : (std::to_string(plan->candidates.size()) + " engine configurations to time (benchmark)").c_str(),
+                   (long long)plan->workspace,
                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     std::lock_guard<std::mutex> lk(g_mu);
     g_plans[key] = plan;
@@ -690,11 +716,42 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
       if (e.kind == "MemoryError") return false;
       throw;
     }
+    // cudnn.benchmark: each engine configuration timed, the fastest kept (one that fails to run is
+    // passed over); its timing stands for the graph's below
+    CallTime graph{0, 0};
+    bool timed = false;
+    if (!plan->candidates.empty()) {
+      cudnnStatus_t failed = CUDNN_STATUS_SUCCESS;
+      size_t best = 0;
+      for (size_t i = 0; i < plan->candidates.size(); ++i) {
+        plan->plan = plan->candidates[i].plan;
+        st = CUDNN_STATUS_SUCCESS;
+        const CallTime t = time_calls(dev, execute, 3);
+        if (logging())
+          std::fprintf(stderr, "ignis: cuDNN graph for %s%s: %s: %.4f ms (host %.4f)%s\n", what.c_str(), label.c_str(),
+                       plan->candidates[i].engine.c_str(), t.device_ms, t.host_ms,
+                       st == CUDNN_STATUS_SUCCESS ? "" : " (failed to execute)");
+        if (st != CUDNN_STATUS_SUCCESS) {
+          failed = st;
+          continue;
+        }
+        if (!timed || t.cost() < graph.cost()) {
+          graph = t;
+          best = i;
+          timed = true;
+        }
+      }
+      plan->plan = plan->candidates[best].plan;
+      plan->engine = plan->candidates[best].engine;
+      plan->candidates.clear();
+      st = timed ? CUDNN_STATUS_SUCCESS : failed;
+      if (timed) execute();  // the output of the one kept, for the comparison below
+    }
     // the graph against the unfused path, once per plan, each call's cost the slower of its device
     // and host times: a device-time tie (the seed CNN's first-layer filter gradient on an H200, 0.0657
     // ms both) goes to the cheaper host path (in an H100 run's training steps, a median 103 us of host
     // time per legacy filter-gradient call against 52 us per graph execution)
-    const CallTime graph = time_calls(dev, execute, 3);
+    if (!timed && st == CUDNN_STATUS_SUCCESS) graph = time_calls(dev, execute, 3);
     if (st == CUDNN_STATUS_SUCCESS) {
       if (kept)
         IGNIS_CUDA_CHECK(cudaMemcpyAsync(kept->p, out.p, bytes, cudaMemcpyDeviceToDevice, stream(dev)), what.c_str());

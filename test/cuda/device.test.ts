@@ -370,6 +370,32 @@ describeCuda('CUDA devices and memory', () => {
     }
   });
 
+  it.skipIf(!cudaEmulated || !!process.env.IGNIS_CUDNN_GRAPH_VERDICT)('benchmark mode: a cuDNN graph\'s first call times every engine configuration and keeps the fastest (emulator)', () => {
+    // the emulator's heuristics list two engines for a graph it takes (conv + bias + ReLU here);
+    // with cudnn.benchmark the first call times both, keeps one, then compares it with the unfused
+    // path. Without benchmark, the first configuration, untimed against the other.
+    const root = join(__dirname, '..', '..');
+    const dist = join(root, 'dist', 'index.js');
+    expect(existsSync(dist), 'dist/ is built').toBe(true);
+    const code = `const i = require(${JSON.stringify(dist)}); i.manualSeed(3);
+      const x = i.randn([2, 3, 6, 7]), w = i.randn([4, 3, 3, 3]), b = i.randn([4]);
+      i.backends.cudnn.benchmark = process.env.BENCH === '1';
+      const y = i.F.conv2d(x.cuda(), w.cuda(), b.cuda(), { padding: 1, activation: 'relu' }).cpu();
+      const want = i.F.conv2d(x, w, b, { padding: 1, activation: 'relu' });
+      console.log(JSON.stringify(y.sub(want).abs().max().item()));`;
+    const run = (bench: string) => spawnSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8', env: { ...process.env, BENCH: bench, IGNIS_CUDNN_GRAPH_LOG: '1' }, timeout: 60_000 });
+    const on = run('1');
+    expect(on.status, on.stderr).toBe(0);
+    expect(Number(on.stdout.trim())).toBeLessThan(1e-4);
+    const timed = on.stderr.split('\n').filter((l) => / \+ bias, activation 0: graph engine \d, benchmark: [\d.]+ ms/.test(l));
+    expect(timed.map((l) => / graph engine (\d)/.exec(l)![1]).sort(), on.stderr).toEqual(['0', '1']);
+    const off = run('0');
+    expect(off.status, off.stderr).toBe(0);
+    expect(Number(off.stdout.trim())).toBeLessThan(1e-4);
+    expect(off.stderr).not.toContain('benchmark');
+    expect(off.stderr).toContain('graph engine 0, heuristics A');
+  }, 60_000);
+
   it('a convolution over 2^31 elements runs in batch chunks (cuDNN indexes with 32-bit ints)', (ctx) => {
     // needs ~27 GB of device memory: skipped (visibly) on a smaller device, such as the CUDA emulator
     if (ignis.cuda.getDeviceProperties(0).totalMemory < 40 * 2 ** 30) ctx.skip();

@@ -629,16 +629,19 @@ cudnnStatus_t cudnnBackendGetAttribute(cudnnBackendDescriptor_t const d, cudnnBa
   auto give = [&](int64_t have) { if (n) *n = !v || requested > have ? have : requested; };
   switch (a) {
     case CUDNN_ATTR_ENGINEHEUR_RESULTS: {
-      // one engine configuration where an engine takes the graph; none where not
+      // two engine configurations (engines 0 and 1, which compute alike) where an engine takes the
+      // graph, so that cudnn.benchmark has a choice; none where not
       const Bd* graph = child(b, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH);
-      const int64_t have = graph && engine_takes(graph) ? 1 : 0;
+      const int64_t have = graph && engine_takes(graph) ? 2 : 0;
       give(have);
-      if (v && requested > 0 && have) {
-        Bd* cfg = static_cast<Bd*>(static_cast<cudnnBackendDescriptor_t*>(v)[0]);
+      for (int64_t i = 0; v && i < std::min(requested, have); ++i) {
+        Bd* cfg = static_cast<Bd*>(static_cast<cudnnBackendDescriptor_t*>(v)[i]);
         cfg->owned.push_back(std::make_unique<Bd>());
         Bd* eng = cfg->owned.back().get();
         eng->type = CUDNN_BACKEND_ENGINE_DESCRIPTOR;
         eng->desc[CUDNN_ATTR_ENGINE_OPERATION_GRAPH] = {const_cast<Bd*>(graph)};
+        const auto* index = reinterpret_cast<const unsigned char*>(&i);
+        eng->raw[CUDNN_ATTR_ENGINE_GLOBAL_INDEX].assign(index, index + sizeof i);
         eng->finalized = true;
         cfg->desc[CUDNN_ATTR_ENGINECFG_ENGINE] = {eng};
         cfg->finalized = true;
@@ -660,7 +663,7 @@ cudnnStatus_t cudnnBackendGetAttribute(cudnnBackendDescriptor_t const d, cudnnBa
     case CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE: give(0); return CUDNN_STATUS_SUCCESS;
     case CUDNN_ATTR_ENGINE_GLOBAL_INDEX:
       give(1);
-      if (v && requested > 0) *static_cast<int64_t*>(v) = 0;
+      if (v && requested > 0) *static_cast<int64_t*>(v) = attr<int64_t>(b, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, 0);
       return CUDNN_STATUS_SUCCESS;
     case CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE:
       give(1);
