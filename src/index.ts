@@ -66,7 +66,8 @@ export const backends = {
   /** torch.backends.cuda.matmul.allowTf32 (default false, as PyTorch) */
   cuda: { matmul: Object.defineProperty({} as { allowTf32: boolean }, 'allowTf32', flagProp('matmulAllowTf32')) },
   /**
-   * torch.backends.cudnn: allowTf32 (default true) and benchmark (autotune per shape: the legacy calls' algorithms and the graphs' engines, default false);
+   * torch.backends.cudnn: allowTf32 (default true) and benchmark (autotune per shape, the legacy
+   * calls' algorithms and the graphs' engines; default false);
    * graphFusion (Ignis's, default true): convolutions through cuDNN's graph API, conv + bias +
    * activation as one graph where cuDNN has an engine for it, each plan kept per shape where its first
    * call timed faster than the unfused path and its output agreed with it; false runs the legacy
