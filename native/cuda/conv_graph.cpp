@@ -650,13 +650,14 @@ bool run_graph(int dev, cudnnHandle_t h, const std::string& key, const std::func
         }
       }
     }
-    if (plan->plan && logging())
+    if (plan->plan && logging()) {
+      const std::string engines = plan->candidates.empty()
+                                      ? plan->engine
+                                      : std::to_string(plan->candidates.size()) + " engine configurations to time (benchmark)";
       std::fprintf(stderr, "ignis: cuDNN graph for %s%s: %s, workspace %lld B, built in %.1f ms\n", what.c_str(),
-                   label.c_str(),
-                   plan->candidates.empty() ? plan->engine.c_str()
-                                            : (std::to_string(plan->candidates.size()) + " engine configurations to time (benchmark)").c_str(),
-                   (long long)plan->workspace,
+                   label.c_str(), engines.c_str(), (long long)plan->workspace,
                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
     std::lock_guard<std::mutex> lk(g_mu);
     g_plans[key] = plan;
   }
