@@ -364,7 +364,8 @@ describeCuda('CUDA devices and memory', () => {
       // and from then on: the record names the legacy algorithm, not a graph engine
       const prof = ignis.profiler.profile({ activities: ['cuda'] }, () => ignis.noGrad(() => fwd(ins)));
       const rec = prof.events.find((e) => e.kind === 'kernel' && e.name.startsWith('conv2d_fwd'));
-      expect(String(rec?.args?.algorithm)).not.toMatch(/graph engine/);
+      expect(rec, 'the conv2d_fwd record').toBeDefined();
+      expect(String(rec!.args?.algorithm)).not.toMatch(/graph engine/);
     } finally {
       delete process.env.IGNIS_CUDA_EMU_GRAPH_WRONG;
     }
