@@ -19,7 +19,7 @@ import { addon } from '../native';
 import type { Tensor } from '../tensor';
 import { opCost } from './flops';
 import { hook } from './hook';
-import { KernelRecord, KernelSource, kernelSource, monotonicToPerfMs, recordArgs, ringCapacity } from './kernels';
+import { KernelRecord, KernelSource, kernelSource, monotonicOffsetMs, monotonicToPerfMs, recordArgs, ringCapacity } from './kernels';
 
 export type EventKind = 'op' | 'range' | 'kernel';
 
@@ -157,8 +157,9 @@ class Recorder implements OpListener {
       );
     const byId = new Map<number, RawEvent>();
     for (const e of this.events) if (e.kind !== 'kernel') byId.set(e.seq + 1, e);
+    const offset = monotonicOffsetMs();  // one for all records: their order and gaps exact
     for (const r of got.records) {
-      const t0 = monotonicToPerfMs(r.startUs);
+      const t0 = monotonicToPerfMs(r.startUs, offset);
       this.kernel(r.name, `cuda:${r.device}`, t0, r.durationUs / 1e3, byId.get(r.correlation) ?? null, recordArgs(r));
     }
   }
