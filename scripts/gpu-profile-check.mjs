@@ -107,6 +107,47 @@ ig.cuda.emptyCache();
   console.log(`seed CNN step: ${ks.length} device records, ${(devUs / 1e3).toFixed(3)} ms of device time, ${(prof.duration / 1e3).toFixed(3)} ms wall`);
   console.log(prof.keyAverages().table({ sortBy: 'cuda_time_total', rowLimit: 25 }));
   prof.exportChromeTrace(`${process.env.OUT ?? '/tmp'}/seed_cnn_step.trace.json`);
+
+  // The same step's kernels back to back. Above, the device waits for the host between kernels,
+  // and an op's record then counts the host's time between its first event and its launch (cuDNN's
+  // and cuBLAS's host work). Here the step is queued behind ~40 ms of matmuls, longer than the
+  // profiled host takes to queue it, so each record is the device's time alone and their span is
+  // the step's device time.
+  const a = ig.randn(emu ? [64, 64] : [4096, 4096], { device: 'cuda' });
+  const mm = () => ig.noGrad(() => a.matmul(a).dispose());
+  mm();
+  ig.cuda.synchronize();
+  const t0 = performance.now();
+  mm();
+  ig.cuda.synchronize();
+  const backlog = Math.min(400, Math.ceil(40 / Math.max(performance.now() - t0, 0.05)));
+  const b2b = ig.profiler.profile({ activities: ['cpu', 'cuda'] }, () => {
+    for (let i = 0; i < backlog; i++) mm();
+    ig.profiler.recordFunction('seed step', () => step().item());
+  });
+  const range = b2b.events.find((e) => e.kind !== 'kernel' && e.name === 'seed step');
+  const ops = new Map(b2b.events.map((e) => [e.id, e]));
+  const mine = b2b.events
+    .filter((e) => e.kind === 'kernel' && ops.get(e.correlationId)?.start >= range.start)
+    .sort((x, y) => x.start - y.start);
+  const before = b2b.events.filter((e) => e.kind === 'kernel' && !mine.includes(e));
+  const backlogEnd = Math.max(...before.map((e) => e.start + e.duration));
+  const span = mine.at(-1).start + mine.at(-1).duration - mine[0].start;
+  const sum = mine.reduce((s, k) => s + k.duration, 0);
+  let gap = 0;
+  for (let i = 1; i < mine.length; i++) gap = Math.max(gap, mine[i].start - (mine[i - 1].start + mine[i - 1].duration));
+  const waited = range.start + range.duration > backlogEnd;
+  console.log(`gpu-profile-check: seed CNN step back to back: ${(span / 1e3).toFixed(3)} ms of device time (span of ${mine.length} records, sum ${(sum / 1e3).toFixed(3)} ms, largest gap ${gap.toFixed(1)} us; behind ${backlog} matmuls: ${waited ? 'NOT valid, the device waited for the host' : 'valid'})`);
+  const agg = new Map();
+  for (const k of mine) {
+    const g = agg.get(k.name) ?? { n: 0, us: 0 };
+    g.n++;
+    g.us += k.duration;
+    agg.set(k.name, g);
+  }
+  const top = [...agg].sort((x, y) => y[1].us - x[1].us).slice(0, 14);
+  console.log(`gpu-profile-check: back to back, by kernel: ${top.map(([n, g]) => `${n} ${g.n}x ${g.us.toFixed(0)} us`).join(', ')}`);
+  a.dispose();
 }
 
 console.log(`gpu-profile-check: ${failed ? `${failed} FAILED` : 'all passed'}`);

@@ -44,6 +44,56 @@ const runs0 = youngGc.runs, skipped0 = youngGc.skipped;
 const clean = timed(steps);
 console.log(`gpu-seed-steps: ${(clean.all / steps).toFixed(3)} ms/step over ${steps} steps${fused ? ' (layers with a fused activation)' : ''} (host queued them in ${(clean.host / steps).toFixed(3)} ms/step); Ignis's young collections ${youngGc.runs - runs0}, skipped ${youngGc.skipped - skipped0}`);
 
+// Host-bound or device-bound? Over many steps the host's queueing time equals the wall time either
+// way: once the device is about a thousand launches behind, every launch waits for a free slot. So:
+// (a) bursts of 3 steps (~200 launches, far from that limit) from an idle device: the host's time
+//     to queue them against the time until the device is done;
+// (b) the device alone: 5 steps queued behind a backlog of matmuls that lasts longer than the host
+//     takes to queue them, so the device runs them back to back; events around the 5 steps give
+//     the step's device time with no wait for the host in it (valid when the host was done first).
+{
+  const bursts = [];
+  for (let r = 0; r < 9; r++) {
+    ig.cuda.synchronize();
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) step();
+    const host = performance.now() - t0;
+    ig.cuda.synchronize();
+    bursts.push({ host: host / 3, all: (performance.now() - t0) / 3 });
+  }
+  const med = (k) => bursts.map((b) => b[k]).sort((a, b) => a - b)[bursts.length >> 1];
+  console.log(`gpu-seed-steps: bursts of 3 steps from an idle device: host ${med('host').toFixed(3)} ms/step, until the device is done ${med('all').toFixed(3)} ms/step (median of ${bursts.length})`);
+
+  const ev = () => new ig.cuda.Event({ enableTiming: true });
+  const [m0, m1, s0, s1] = [ev(), ev(), ev(), ev()];
+  const n = emu ? 64 : 4096;
+  const a = ig.randn([n, n], { device: 'cuda' });
+  const mm = () => ig.noGrad(() => a.matmul(a).dispose());
+  mm();
+  ig.cuda.synchronize();
+  m0.record();
+  mm();
+  m1.record();
+  m1.synchronize();
+  const mmMs = Math.max(m0.elapsedTime(m1), 1e-3);
+  // the backlog: twice the host's time for 5 steps (from the clean run), 20 ms at least
+  const k = Math.min(2000, Math.ceil(Math.max(20, (10 * clean.host) / steps) / mmMs));
+  ig.cuda.synchronize();
+  m0.record();
+  for (let i = 0; i < k; i++) mm();
+  m1.record();
+  const t0 = performance.now();
+  s0.record();
+  for (let i = 0; i < 5; i++) step();
+  s1.record();
+  const queued = performance.now() - t0;
+  s1.synchronize();
+  const backlog = m0.elapsedTime(m1);
+  const valid = queued < backlog;
+  console.log(`gpu-seed-steps: device alone ${(s0.elapsedTime(s1) / 5).toFixed(3)} ms/step (5 steps behind ${k} matmuls, ${backlog.toFixed(1)} ms of device work; the host queued the steps in ${queued.toFixed(1)} ms: ${valid ? 'valid' : 'NOT valid, the device waited for the host'})`);
+  a.dispose();
+}
+
 // as many steps again under the instruments, which cost time of their own (a GC observer makes
 // every collection dearer; the sampling profiler slows everything): V8's collections per step, and
 // with --profile a CPU profile of these steps
