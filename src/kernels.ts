@@ -619,32 +619,38 @@ export function softmaxBwd(y: Tensor, g: Tensor, d: number, log: boolean, op = l
 
 // ---- cross entropy with class-index targets (native/cpu/index.h, cuda/index.cu; meta next to NllFwd in addon.cpp) --
 
+const NLL_REDUCE = { none: 0, sum: 1, mean: 2 } as const;
+
 /**
- * Per row m of contiguous log-probabilities logp [M, C] and contiguous int64 targets t [M]: loss[m]
- * = -w[t]·logp[m, t] and wi[m] = w[t] (1 without w), both 0 where t is ignoreIndex.
+ * Per row m of contiguous log-probabilities logp [M, C] and contiguous int64 targets t [M]: wi[m]
+ * = w[t] (1 without w) and the loss -w[t]·logp[m, t], both 0 where t is ignoreIndex. Returns
+ * [loss [M], wi, null] for 'none'; for 'sum' / 'mean' [the sum / the weighted mean (shape []), wi,
+ * the sum of the weights (shape [])], reduced in the same kernel (double accumulation).
  */
-export function nllFwd(logp: Tensor, t: Tensor, w: Tensor | null, ignoreIndex: number): [Tensor, Tensor] {
+export function nllFwd(logp: Tensor, t: Tensor, w: Tensor | null, ignoreIndex: number, reduction: 'none' | 'sum' | 'mean' = 'none'): [Tensor, Tensor, Tensor | null] {
   const [M, C] = logp.shape;
   meta[0] = DTYPE_CODE[logp.dtype];
   meta[1] = M; meta[2] = C; meta[3] = ignoreIndex;
-  meta[4] = logp._offset; meta[5] = t._offset; meta[6] = w ? w._offset : 0;
+  meta[4] = logp._offset; meta[5] = t._offset; meta[6] = w ? w._offset : 0; meta[7] = NLL_REDUCE[reduction];
   const op = 'crossEntropy';
   const hl = logp._storage.live(op), ht = t._storage.live(op), hw = w ? w._storage.live(op) : null;
-  const [loss, wi] = call(op, () => addon.nllFwd(hl, ht, hw));
+  const [loss, wi, denom] = call(op, () => addon.nllFwd(hl, ht, hw));
   const dev = logp._storage.device;
-  return [wrap(loss, [M], logp.dtype, dev), wrap(wi, [M], logp.dtype, dev)];
+  const scalar = reduction !== 'none';
+  return [wrap(loss, scalar ? [] : [M], logp.dtype, dev), wrap(wi, [M], logp.dtype, dev), denom ? wrap(denom, [], logp.dtype, dev) : null];
 }
 
 /**
  * The input gradient of cross entropy through log_softmax: gx[m, c] = k·(exp(logp[m, c]) - [c =
  * t[m]]), k = wi[m]·(g / denom) with g holding M values (reduction 'none') or one, denom (the mean's
- * sum of weights) or null; all operands contiguous.
+ * sum of weights) or null, k = 0 where t[m] is ignoreIndex; all operands contiguous.
  */
-export function ceBwd(logp: Tensor, t: Tensor, wi: Tensor, g: Tensor, denom: Tensor | null): Tensor {
+export function ceBwd(logp: Tensor, t: Tensor, wi: Tensor, g: Tensor, denom: Tensor | null, ignoreIndex: number): Tensor {
   const [M, C] = logp.shape;
   meta[0] = DTYPE_CODE[logp.dtype];
   meta[1] = M; meta[2] = C; meta[3] = g.numel === 1 && M !== 1 ? 0 : 1;
   meta[4] = logp._offset; meta[5] = t._offset; meta[6] = wi._offset; meta[7] = g._offset; meta[8] = denom ? denom._offset : 0;
+  meta[9] = ignoreIndex;
   const op = 'crossEntropy_backward';
   const hl = logp._storage.live(op), ht = t._storage.live(op), hwi = wi._storage.live(op), hg = g._storage.live(op);
   const hd = denom ? denom._storage.live(op) : null;

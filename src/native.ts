@@ -63,7 +63,7 @@ interface Addon {
   /** softmax / logSoftmax along one dim (meta: native/binding/addon.cpp SoftmaxFwd). */
   softmaxFwd(x: Handle): Handle;
   softmaxBwd(y: Handle, g: Handle): Handle;
-  nllFwd(logp: Handle, t: Handle, w: Handle | null): [Handle, Handle];
+  nllFwd(logp: Handle, t: Handle, w: Handle | null): [Handle, Handle] | [Handle, Handle, Handle];
   ceBwd(logp: Handle, t: Handle, wi: Handle, g: Handle, denom: Handle | null): Handle;
   biasAct(y: Handle, b: Handle | null, keep: boolean): Handle;
   biasActBwd(z: Handle, dy: Handle, wantDb: boolean): [Handle, Handle | null];

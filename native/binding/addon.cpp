@@ -1407,8 +1407,9 @@ Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
 
 // ---- cross entropy with class-index targets (native/cpu/index.h, cuda/index.cu) -----------------
 // nllFwd meta: [0] dtype, [1..2] M C (logp [M, C] contiguous), [3] the ignore index, [4..6] element
-// offsets of logp, t (int64 [M]), w ([C], optional). ceBwd meta: [0] dtype, [1..2] M C, [3] g_step
-// (1: g holds M values, 0: one), [4..8] element offsets of logp, t, wi, g, denom (optional).
+// offsets of logp, t (int64 [M]), w ([C], optional), [7] the reduction (0 none, 1 sum, 2 mean). ceBwd meta: [0] dtype, [1..2] M C, [3] g_step
+// (1: g holds M values, 0: one), [4..8] element offsets of logp, t, wi, g, denom (optional), [9] the
+// ignore index.
 NllShape nll_shape(const char* what) {
   NllShape s;
   s.dt = meta_float_dtype(what);
@@ -1418,31 +1419,37 @@ NllShape nll_shape(const char* what) {
   return s;
 }
 
-// nllFwd(logp, t, w | null) -> [loss, wi] storages ([M] each, logp's dtype)
+// nllFwd(logp, t, w | null) -> [loss, wi] storages ([M] each, logp's dtype) for the reduction 'none';
+// [loss, wi, denom] (loss and denom one value each: the sum or mean, the sum of the weights) else
 Napi::Value NllFwd(const Napi::CallbackInfo& info) {
   const char* what = "crossEntropy";
   NllShape s = nll_shape(what);
   s.ignore = meta_int(3, what);
+  s.reduce = int(meta_int(7, what));
+  if (s.reduce < 0 || s.reduce > 2) throw Error("ValueError", std::string(what) + ": bad reduction");
   int dev = -1;
   const char* logp = nn_ptr_dev(info[0], 4, s.M * s.C, s.dt, what, dev);
   const auto* t = reinterpret_cast<const int64_t*>(nn_ptr_dev(info[1], 5, s.M, DType::i64, what, dev));
   const char* w = nn_has(info, 2) ? nn_ptr_dev(info[2], 6, s.C, s.dt, what, dev) : nullptr;
   Napi::Env env = info.Env();
-  Napi::Value loss = new_storage(env, size_t(nn_size(s.M, s.dt, what)), dev);
+  Napi::Value loss = new_storage(env, size_t(nn_size(s.reduce ? 1 : s.M, s.dt, what)), dev);
   Napi::Value wi = new_storage(env, size_t(nn_size(s.M, s.dt, what)), dev);
+  Napi::Value denom = s.reduce ? new_storage(env, size_t(nn_size(1, s.dt, what)), dev) : env.Null();
+  char* dp = s.reduce ? nn_data(denom) : nullptr;
   if (dev > 0) {
     IgnisCudaNll c = cuda_nll(s);
-    cuda_call(what, [&](const IgnisCudaApi& a) { return a.nll_fwd(dev - 1, &c, logp, t, w, nn_data(loss), nn_data(wi)); });
+    cuda_call(what, [&](const IgnisCudaApi& a) { return a.nll_fwd(dev - 1, &c, logp, t, w, nn_data(loss), nn_data(wi), dp); });
   } else {
-    nll_fwd_cpu(s, logp, t, w, nn_data(loss), nn_data(wi));
+    nll_fwd_cpu(s, logp, t, w, nn_data(loss), nn_data(wi), dp);
   }
-  return array_of(env, {loss, wi});
+  return s.reduce ? array_of(env, {loss, wi, denom}) : array_of(env, {loss, wi});
 }
 
 // ceBwd(logp, t, wi, g, denom | null) -> gx storage ([M, C], logp's dtype)
 Napi::Value CeBwd(const Napi::CallbackInfo& info) {
   const char* what = "crossEntropy backward";
   NllShape s = nll_shape(what);
+  s.ignore = meta_int(9, what);
   const int64_t g_step = meta_int(3, what);
   if (g_step != 0 && g_step != 1) throw Error("ValueError", std::string(what) + ": bad gradient step");
   int dev = -1;

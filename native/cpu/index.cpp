@@ -57,14 +57,23 @@ void scatter_fwd_cpu(Iter& it, int64_t stride, int64_t size, int reduce) {
 
 namespace {
 template <class T>
-void nll_fwd_t(const NllShape& s, const T* logp, const int64_t* t, const T* w, T* loss, T* wi) {
+void nll_fwd_t(const NllShape& s, const T* logp, const int64_t* t, const T* w, T* loss, T* wi, T* denom) {
+  double sum = 0, wsum = 0;
   for (int64_t m = 0; m < s.M; ++m) {
     const int64_t c = t[m];
     const bool valid = c != s.ignore && c >= 0 && c < s.C;
     const T wt = valid ? (w ? w[c] : T(1)) : T(0);
-    loss[m] = valid ? -wt * logp[m * s.C + c] : T(0);
     wi[m] = wt;
+    if (s.reduce == 0) {
+      loss[m] = valid ? -wt * logp[m * s.C + c] : T(0);
+    } else if (valid) {
+      sum -= double(wt) * double(logp[m * s.C + c]);
+      wsum += double(wt);
+    }
   }
+  if (s.reduce == 0) return;
+  loss[0] = T(s.reduce == 2 ? sum / wsum : sum);
+  if (denom) denom[0] = T(wsum);
 }
 
 template <class T>
@@ -73,21 +82,24 @@ void ce_bwd_t(const NllShape& s, const T* logp, const int64_t* t, const T* wi, c
   // exp per element: about 4 element-operations of work per index of C
   parallel_for(s.M, 4 * s.C, [&](int64_t b, int64_t e) {
     for (int64_t m = b; m < e; ++m) {
-      const T k = wi[m] * (denom ? g[m * g_step] / denom[0] : g[m * g_step]);
+      const int64_t c = t[m];
+      const bool valid = c != s.ignore && c >= 0 && c < s.C;
+      // an ignored row's gradient is 0 even when every row is ignored (the mean's 0 / 0), as PyTorch's
+      const T k = valid ? wi[m] * (denom ? g[m * g_step] / denom[0] : g[m * g_step]) : T(0);
       const T* row = logp + m * s.C;
       T* out = gx + m * s.C;
-      for (int64_t c = 0; c < s.C; ++c) out[c] = k * std::exp(row[c]);
-      const int64_t c = t[m];
-      if (c >= 0 && c < s.C) out[c] -= k;
+      for (int64_t j = 0; j < s.C; ++j) out[j] = k * std::exp(row[j]);
+      if (valid) out[c] -= k;
     }
   });
 }
 }  // namespace
 
-void nll_fwd_cpu(const NllShape& s, const char* logp, const int64_t* t, const char* w, char* loss, char* wi) {
+void nll_fwd_cpu(const NllShape& s, const char* logp, const int64_t* t, const char* w, char* loss, char* wi,
+                 char* denom) {
   IGNIS_DISPATCH_FLOAT(s.dt, T, "crossEntropy", {
     nll_fwd_t(s, reinterpret_cast<const T*>(logp), t, reinterpret_cast<const T*>(w), reinterpret_cast<T*>(loss),
-              reinterpret_cast<T*>(wi));
+              reinterpret_cast<T*>(wi), reinterpret_cast<T*>(denom));
   });
 }
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IGNIS_CUDA_ABI_VERSION 9  // 9: nll_fwd / ce_bwd; 8: events; 7: bias_act's out; 6: set_flags' cudnn_deterministic; 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
+#define IGNIS_CUDA_ABI_VERSION 10  // 10: nll_fwd's reduction; 9: nll_fwd / ce_bwd; 8: events; 7: bias_act's out; 6: set_flags' cudnn_deterministic; 2: IgnisCudaSoftmax.neg; the prelu / glu / bias_act_bwd entries; 3: set_flags' graph fusion, conv_fwd's z; 4: gather / scatter's check; 5: longer kernel record library / algo
 #define IGNIS_CUDA_MAX_DIMS 16
 #define IGNIS_CUDA_MAX_OPS 4
 
@@ -82,6 +82,7 @@ typedef struct IgnisCudaBn {
 typedef struct IgnisCudaNll {
   int dtype;
   int64_t M, C, ignore;
+  int32_t reduce;  // nll_fwd: 0 per-row losses, 1 their sum, 2 their weighted mean (cpu/index.h)
 } IgnisCudaNll;
 
 // softmax / logSoftmax along D of contiguous operands viewed as [outer, D, inner] (native/cpu/softmax.h).
@@ -260,7 +261,7 @@ typedef struct IgnisCudaApi {
   // ---- cross entropy with class-index targets (cpu/index.h: nll_fwd_cpu / ce_bwd_cpu) ---------
   // logp [M, C] contiguous log-probabilities, t int64 [M]; w [C] may be NULL, denom may be NULL
   int (*nll_fwd)(int dev, const IgnisCudaNll* s, const void* logp, const int64_t* t, const void* w, void* loss,
-                 void* wi);
+                 void* wi, void* denom);
   int (*ce_bwd)(int dev, const IgnisCudaNll* s, const void* logp, const int64_t* t, const void* wi, const void* g,
                 int64_t g_step, const void* denom, void* gx);
 } IgnisCudaApi;

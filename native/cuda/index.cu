@@ -5,6 +5,7 @@
 // the check for indices known to be in range (src/kernels.ts: markValidIndex). scatter with
 // reduce=add uses atomics, so the order of additions to one element is not fixed (as in PyTorch on
 // CUDA); assignment with repeated indices keeps one of the values.
+#include <algorithm>
 #include <cstring>
 
 #include "ew.cuh"
@@ -128,21 +129,103 @@ __global__ void nll_fwd_kernel(const T* __restrict__ logp, const int64_t* __rest
   }
 }
 
+// A reduction's rows: each block sums its rows' losses and weights in double (threads stride over
+// the rows, then a fixed tree); one block writes the result, several write partials that
+// nll_red_final adds up in block order. Deterministic either way.
+constexpr int kNllThreads = 256;
+struct NllPart {
+  double loss, weight;
+};
+
+__device__ inline void nll_block_sum(double& l, double& ws) {
+  __shared__ double sl[kNllThreads], sw[kNllThreads];
+  sl[threadIdx.x] = l;
+  sw[threadIdx.x] = ws;
+  __syncthreads();
+  for (int k = kNllThreads / 2; k > 0; k >>= 1) {
+    if (int(threadIdx.x) < k) {
+      sl[threadIdx.x] += sl[threadIdx.x + k];
+      sw[threadIdx.x] += sw[threadIdx.x + k];
+    }
+    __syncthreads();
+  }
+  l = sl[0];
+  ws = sw[0];
+}
+
+template <class T>
+__device__ inline void nll_write(double l, double ws, int mean, T* out, T* denom) {
+  out[0] = T(mean ? l / ws : l);
+  if (denom) denom[0] = T(ws);
+}
+
+template <class T>
+__global__ void nll_red_kernel(const T* __restrict__ logp, const int64_t* __restrict__ t, const T* __restrict__ w,
+                               T* __restrict__ wi, int64_t M, int64_t C, int64_t ignore, int mean,
+                               NllPart* __restrict__ part, T* __restrict__ out, T* __restrict__ denom) {
+  double l = 0, ws = 0;
+  for (int64_t m = int64_t(blockIdx.x) * kNllThreads + threadIdx.x; m < M; m += int64_t(kNllThreads) * gridDim.x) {
+    const int64_t c = t[m];
+    const bool valid = c != ignore && c >= 0 && c < C;
+    const T wt = valid ? (w ? w[c] : T(1)) : T(0);
+    wi[m] = wt;
+    if (valid) {
+      l -= double(wt) * double(logp[m * C + c]);
+      ws += double(wt);
+    }
+  }
+  nll_block_sum(l, ws);
+  if (threadIdx.x != 0) return;
+  if (gridDim.x == 1) nll_write(l, ws, mean, out, denom);
+  else part[blockIdx.x] = NllPart{l, ws};
+}
+
+template <class T>
+__global__ void nll_red_final(const NllPart* __restrict__ part, int n, int mean, T* __restrict__ out, T* __restrict__ denom) {
+  double l = 0, ws = 0;
+  for (int i = threadIdx.x; i < n; i += kNllThreads) {
+    l += part[i].loss;
+    ws += part[i].weight;
+  }
+  nll_block_sum(l, ws);
+  if (threadIdx.x == 0) nll_write(l, ws, mean, out, denom);
+}
+
 template <class T>
 __global__ void ce_bwd_kernel(const T* __restrict__ logp, const int64_t* __restrict__ t, const T* __restrict__ wi,
                               const T* __restrict__ g, int64_t g_step, const T* __restrict__ denom, T* __restrict__ gx,
-                              int64_t M, int64_t C) {
+                              int64_t M, int64_t C, int64_t ignore) {
   const int64_t n = M * C;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
     const int64_t m = i / C;
-    const T k = wi[m] * (denom ? g[m * g_step] / denom[0] : g[m * g_step]);
-    gx[i] = k * exp(logp[i]) - (i - m * C == t[m] ? k : T(0));
+    const int64_t c = t[m];
+    const T k = c != ignore ? wi[m] * (denom ? g[m * g_step] / denom[0] : g[m * g_step]) : T(0);
+    gx[i] = k * exp(logp[i]) - (i - m * C == c ? k : T(0));
   }
 }
 
 }  // namespace
 
-void nll_fwd_cuda(int dev, const IgnisCudaNll& s, const void* logp, const int64_t* t, const void* w, void* loss, void* wi) {
+void nll_fwd_cuda(int dev, const IgnisCudaNll& s, const void* logp, const int64_t* t, const void* w, void* loss, void* wi,
+                  void* denom) {
+  if (s.reduce) {
+    // one block (one launch, as PyTorch's nll_loss) up to 16 rows a thread; above, partials per
+    // block of 4096 rows (at most 1024 blocks) and a second launch that adds them
+    const int64_t per = int64_t(kNllThreads) * 16;
+    const unsigned nb = unsigned(std::min<int64_t>(1024, std::max<int64_t>(1, (s.M + per - 1) / per)));
+    Scratch part(dev, nb > 1 ? nb * sizeof(NllPart) : 0);
+    IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "crossEntropy", {
+      nll_red_kernel<T><<<nb, kNllThreads, 0, stream(dev)>>>(
+          static_cast<const T*>(logp), t, static_cast<const T*>(w), static_cast<T*>(wi), s.M, s.C, s.ignore,
+          s.reduce == 2, static_cast<NllPart*>(part.p), static_cast<T*>(loss), static_cast<T*>(denom));
+      if (nb > 1)
+        nll_red_final<T><<<1, kNllThreads, 0, stream(dev)>>>(static_cast<const NllPart*>(part.p), int(nb), s.reduce == 2,
+                                                             static_cast<T*>(loss), static_cast<T*>(denom));
+    });
+    IGNIS_CUDA_CHECK(cudaGetLastError(), "crossEntropy");
+    prof::launch(nb, kNllThreads);
+    return;
+  }
   if (s.M == 0) return;
   const unsigned nb = blocks_for(s.M, 256, 4);
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "crossEntropy", {
@@ -160,7 +243,7 @@ void ce_bwd_cuda(int dev, const IgnisCudaNll& s, const void* logp, const int64_t
   IGNIS_CUDA_DISPATCH_FLOAT(s.dtype, T, "crossEntropy backward", {
     ce_bwd_kernel<T><<<nb, 256, 0, stream(dev)>>>(static_cast<const T*>(logp), t, static_cast<const T*>(wi),
                                                   static_cast<const T*>(g), g_step, static_cast<const T*>(denom),
-                                                  static_cast<T*>(gx), s.M, s.C);
+                                                  static_cast<T*>(gx), s.M, s.C, s.ignore);
   });
   IGNIS_CUDA_CHECK(cudaGetLastError(), "crossEntropy backward");
   prof::launch(nb, 256);

@@ -32,7 +32,8 @@ void conv2d_bwd_data_cuda(int dev, const IgnisCudaConv& s, const void* dy, const
 void conv2d_bwd_filter_cuda(int dev, const IgnisCudaConv& s, const void* x, const void* dy, void* dw, void* db);
 void gather_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size, bool check);
 void scatter_cuda(int dev, const IgnisCudaIter& it, int64_t stride_bytes, int64_t size, int reduce, bool check);
-void nll_fwd_cuda(int dev, const IgnisCudaNll& s, const void* logp, const int64_t* t, const void* w, void* loss, void* wi);
+void nll_fwd_cuda(int dev, const IgnisCudaNll& s, const void* logp, const int64_t* t, const void* w, void* loss, void* wi,
+                  void* denom);
 void ce_bwd_cuda(int dev, const IgnisCudaNll& s, const void* logp, const int64_t* t, const void* wi, const void* g,
                  int64_t g_step, const void* denom, void* gx);
 void pool_fwd_cuda(int dev, const IgnisCudaPool& s, const void* x, void* y, int64_t* ind);

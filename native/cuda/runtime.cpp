@@ -900,10 +900,11 @@ IgnisCudaApi make_api() {
   a.event_synchronize = event_sync_impl;
   a.event_elapsed = event_elapsed_impl;
   a.event_destroy = event_destroy_impl;
-  a.nll_fwd = [](int dev, const IgnisCudaNll* s, const void* logp, const int64_t* t, const void* w, void* loss, void* wi) {
+  a.nll_fwd = [](int dev, const IgnisCudaNll* s, const void* logp, const int64_t* t, const void* w, void* loss, void* wi,
+                 void* denom) {
     return guard([&] {
       prof::Scope ps(dev, "nll_fwd");
-      nll_fwd_cuda(dev, *s, logp, t, w, loss, wi);
+      nll_fwd_cuda(dev, *s, logp, t, w, loss, wi, denom);
     });
   };
   a.ce_bwd = [](int dev, const IgnisCudaNll* s, const void* logp, const int64_t* t, const void* wi, const void* g,

@@ -69,34 +69,30 @@ function classLast(x: Tensor): [Tensor, number[]] {
 
 /**
  * Cross entropy with class-index targets as one op: log_softmax over the classes, then one kernel
- * for the rows' picked log-probabilities and weights (K.nllFwd) and the reduction; backward one
- * kernel, exp(logp) minus the one-hot target times each row's coefficient (K.ceBwd). PyTorch runs
- * log_softmax + nll_loss the same way, two kernels each way.
+ * for the rows' picked log-probabilities and weights and their sum or weighted mean (K.nllFwd:
+ * one launch up to 4096 rows, two above); backward one kernel, exp(logp) minus the one-hot target
+ * times each row's coefficient (K.ceBwd). PyTorch runs log_softmax + nll_loss the same way, two
+ * kernels forward, two backward.
  */
 const crossEntropyDef: OpDef<CEAttrs> = {
   name: 'cross_entropy',
   forward(ctx, inputs, at) {
     const [x, t] = inputs;
     const w = at.hasWeight ? K.contiguous(inputs[2]) : null;
-    const dt = x.dtype;
     const [x2, pshape] = classLast(x);
     const M = x2.shape[0];
     const logp = K.softmaxFwd(K.contiguous(x2), 1, true, 'cross_entropy');
     const tf = raw(K.contiguous(K.cast(t, 'int64')), [M]);
     checkTargetRange(t, x.shape[1], at.ignoreIndex, 'crossEntropy');
-    const [loss, wi] = K.nllFwd(logp, tf, w, at.ignoreIndex);
+    const [loss, wi, denom] = K.nllFwd(logp, tf, w, at.ignoreIndex, at.reduction);
     ctx.logp = logp;
     ctx.wi = wi;
     ctx.t = tf;
     ctx.pshape = pshape;
     ctx.at = at;
     ctx.x = x;
-    if (at.reduction === 'none') return raw(loss, t.shape as number[]);
-    const total = K.reduce('sum', loss, [0], dt);
-    if (at.reduction === 'sum') return total;
-    const denom = K.reduce('sum', wi, [0], dt);
-    ctx.denom = denom;
-    return K.binary('div', total, denom, dt, [], dt);
+    if (at.reduction === 'mean') ctx.denom = denom;
+    return at.reduction === 'none' ? raw(loss, t.shape as number[]) : loss;
   },
   backward(ctx, [g]) {
     const at = ctx.at as CEAttrs;
@@ -110,19 +106,21 @@ const crossEntropyDef: OpDef<CEAttrs> = {
       let sx = ops.softmax(x, 1);
       if (x.ndim > 2) sx = ops.permute(sx, [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2), 1]);
       const p = ops.reshape(sx, [M, C]);
+      const tl = ctx.t as Tensor;
+      const valid = ops.ne(tl, at.ignoreIndex);
       let coef: Tensor;
       if (at.reduction === 'none') coef = ops.mul(ops.reshape(g!, [M]), ctx.wi as Tensor);
       else if (at.reduction === 'sum') coef = ops.mul(ctx.wi as Tensor, g!);
-      else coef = ops.mul(ctx.wi as Tensor, ops.div(g!, ctx.denom as Tensor));
+      // ignored rows stay 0 when every row is (the mean's 0 / 0), as the kernel's
+      else coef = ops.where(valid, ops.mul(ctx.wi as Tensor, ops.div(g!, ctx.denom as Tensor)), 0);
       const c1 = ops.unsqueeze(coef, 1);
-      const tl = ctx.t as Tensor;
-      const tsafe = ops.where(ops.ne(tl, at.ignoreIndex), tl, 0);
+      const tsafe = ops.where(valid, tl, 0);
       K.markValidIndex(tsafe, C);  // in range by the forward's check: CUDA's scatter skips its own
       gx = ops.scatterAdd(ops.mul(p, c1), 1, ops.unsqueeze(tsafe, 1), ops.neg(c1));
     } else {
       const logp = ctx.logp as Tensor;
       // g: [M] values for 'none', one otherwise; a profiled op of its own (no dispatch records it)
-      const run = () => K.ceBwd(logp, ctx.t as Tensor, ctx.wi as Tensor, K.contiguous(g!), at.reduction === 'mean' ? (ctx.denom as Tensor) : null);
+      const run = () => K.ceBwd(logp, ctx.t as Tensor, ctx.wi as Tensor, K.contiguous(g!), at.reduction === 'mean' ? (ctx.denom as Tensor) : null, at.ignoreIndex);
       gx = hook.on ? hook.run('cross_entropy_backward', [logp], run) : run();
     }
     if (x.ndim > 2) {

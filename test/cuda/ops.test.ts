@@ -536,6 +536,10 @@ for (const dev of devices) {
         ['[N, C, d] mean', sample([2, 5, 3], -3, 3, 45), t4, {}],
         ['[N, C, d] none + weight', sample([2, 5, 3], -3, 3, 46), t4, { weight: w.slice(0, 0, 5).contiguous(), reduction: 'none' }],
         ['float64', sample([6, 9], -3, 3, 47).to('float64'), t, { weight: w.to('float64') }],
+        // CUDA reduces up to 4096 rows in one block; above, partial sums per block and a second launch
+        ['4096 rows, sum', sample([4096, 3], -3, 3, 49), ignis.tensor(Array.from({ length: 4096 }, (_, i) => (i * 5) % 3)), { reduction: 'sum' }],
+        ['5000 rows, mean + weight + ignoreIndex', sample([5000, 3], -3, 3, 50),
+          ignis.tensor(Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? -100 : (i * 5) % 3))), { weight: w.slice(0, 0, 3).contiguous() }],
       ];
       for (const [name, x, tt, o] of cases) {
         const xr = x.clone().requiresGrad_();
@@ -549,6 +553,32 @@ for (const dev of devices) {
         expectClose(ld, lr, 1e-5, 1e-6, `cross entropy ${name}`);
         expectClose(xd.grad!, xr.grad!, 1e-5, 1e-6, `cross entropy grad ${name}`);
       }
+    });
+
+    it('cross-entropy edge cases as PyTorch: every row ignored (NaN loss, zero gradient), every weight zero (NaN, NaN), an empty batch', () => {
+      const x = sample([3, 4], -2, 2, 51);
+      const run = (t: number[], o: Parameters<typeof F.crossEntropy>[2] = {}, xs = x) => {
+        const xd = on(xs, dev).detach().requiresGrad_();
+        const l = F.crossEntropy(xd, on(ignis.tensor(t, { dtype: 'int64' }), dev), o);
+        l.backward();
+        return { loss: l.item() as number, grad: (xd.grad!.cpu().toArray() as number[][]).flat() };
+      };
+      const ignored = run([-100, -100, -100]);
+      expect(ignored.loss).toBeNaN();
+      expect(ignored.grad).toEqual(new Array(12).fill(0));
+      const ignored1 = run([1, 1, 1], { ignoreIndex: 1 });
+      expect(ignored1.loss).toBeNaN();
+      expect(ignored1.grad).toEqual(new Array(12).fill(0));
+      const zeroW = run([1, 2, 3], { weight: on(ignis.tensor([1, 0, 0, 0], { dtype: 'float32' }), dev) });
+      expect(zeroW.loss).toBeNaN();
+      expect(zeroW.grad.every(Number.isNaN)).toBe(true);
+      const sum = run([-100, -100, -100], { reduction: 'sum' });
+      expect(sum.loss).toBe(0);
+      expect(sum.grad).toEqual(new Array(12).fill(0));
+      const empty = ignis.zeros([0, 4]);
+      expect(run([], {}, empty).loss).toBeNaN();
+      expect(run([], { reduction: 'sum' }, empty).loss).toBe(0);
+      expect(F.crossEntropy(on(empty, dev), on(ignis.tensor([], { dtype: 'int64' }), dev), { reduction: 'none' }).shape).toEqual([0]);
     });
 
     it('gather and scatter move every element size (bool, int32, int64, float64); scatter with a scalar; integer scatterAdd', () => {
