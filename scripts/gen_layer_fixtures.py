@@ -277,5 +277,12 @@ layer("conv1d_act_tanh", "Conv1d", [3, 2, 3], act_opts("tanh", None), with_act(n
 layer("conv_transpose2d_act_sigmoid", "ConvTranspose2d", [3, 2, 3], act_opts("sigmoid", None, stride=2, padding=1),
       with_act(nn.ConvTranspose2d, "sigmoid", None, torch.sigmoid)(3, 2, 3, stride=2, padding=1), R(2, 3, 4, 4))
 
+# cross entropy where no row counts (appended last, so the random draws above are unchanged): PyTorch's
+# NaN mean with a zero gradient for ignored rows, 0 for the sum, NaN / NaN where every weight is zero
+ce_case("ce_all_ignored", R(3, 4), torch.tensor([-100, -100, -100]))
+ce_case("ce_all_ignored_custom", R(3, 4), torch.tensor([2, 2, 2]), ignore_index=2)
+ce_case("ce_all_ignored_sum", R(3, 4), torch.tensor([-100, -100, -100]), reduction="sum")
+ce_case("ce_zero_weights", R(3, 4), torch.tensor([1, 2, 3]), weight=torch.tensor([1.0, 0.0, 0.0, 0.0]))
+
 write_json(OUT, {"generator": generator(), "layers": layers, "losses": losses, "gains": gains}, compact=False)
 print("wrote %s: %d layer cases, %d loss cases, %d gains" % (OUT, len(layers), len(losses), len(gains)))
