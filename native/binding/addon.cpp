@@ -1407,9 +1407,9 @@ Napi::Value SoftmaxBwd(const Napi::CallbackInfo& info) {
 
 // ---- cross entropy with class-index targets (native/cpu/index.h, cuda/index.cu) -----------------
 // nllFwd meta: [0] dtype, [1..2] M C (logp [M, C] contiguous), [3] the ignore index, [4..6] element
-// offsets of logp, t (int64 [M]), w ([C], optional), [7] the reduction (0 none, 1 sum, 2 mean). ceBwd meta: [0] dtype, [1..2] M C, [3] g_step
-// (1: g holds M values, 0: one), [4..8] element offsets of logp, t, wi, g, denom (optional), [9] the
-// ignore index.
+// offsets of logp, t (int64 [M]), w ([C], optional), [7] the reduction (0 none, 1 sum, 2 mean).
+// ceBwd meta: [0] dtype, [1..2] M C, [3] g_step (1: g holds M values, 0: one), [4..8] element offsets
+// of logp, t, wi, g, denom (optional), [9] the ignore index.
 NllShape nll_shape(const char* what) {
   NllShape s;
   s.dt = meta_float_dtype(what);
