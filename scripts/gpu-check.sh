@@ -99,6 +99,9 @@ grep -m 4 -E "cuDNN graph .*(built in|declined|failed)" "$OUT/bench.log" || true
 grep -h -m 6 "disagrees with the unfused path" "$OUT/cuda-tests.log" "$OUT/bench.log" | cut -c1-240 || true
 # the composed activations (mish, elu) in the bench: built, declined, or their first-call verdicts
 grep -h -m 8 -E "cuDNN graph .*activation (3|10)[,:( ]" "$OUT/bench.log" | cut -c1-240 || true
+# the seed CNN's convolutions (batch 256): each plan's first call, graph against unfused path, device
+# and host ms per call (where a host-bound step's cuDNN time goes, per call and engine)
+grep -h -E "input \[256, (3, 32, 32|32, 15, 15|64, 6, 6)\].*first call" "$OUT/bench.log" | sed 's/^ignis: cuDNN graph for //' | cut -c1-230 | head -12 || true
 grep -E "^SUMMARY" "$OUT/bench.log" || true
 grep -E "^(copy|act_fwd/(relu|gelu|mish|softplus)|act_bwd/(relu|gelu)|conv(_fp32)?/r50_3x3_56/(none|relu|gelu)|matmul|launch|conv_train|linear_act|bn_|optim|seed_cnn)" "$OUT/bench.log" || true
 grep -E "^gpu-seed-steps" "$OUT/host.log" || true
