@@ -7,7 +7,8 @@
 #   run  command: "bash scripts/gpu-check.sh"   carry: [".device", "dist"]   timeout_s: 420
 # There it: builds the addon and libignis_cuda.so for sm_90 only (fast), runs the CUDA tests, the
 # GPU benchmark side by side with PyTorch, the profiler's device check (scripts/gpu-profile-check.mjs),
-# the seed CNN step's host time with a V8 CPU profile of the steady steps (scripts/gpu-seed-steps.mjs),
+# the seed CNN step's host time with a V8 CPU profile of the steady steps (scripts/gpu-seed-steps.mjs)
+# and under each convolution-path setting (scripts/gpu-seed-ab.mjs),
 # compute-sanitizer memcheck over scripts/gpu-smoke.mjs, then the rest of the test suite; each step
 # has its own time limit so the run stays under
 # 6 minutes; the last lines are a short table. Full logs land in $OUT (copied back by the tool).
@@ -66,6 +67,9 @@ TAIL=45 step profile "$(left 20 45)" $NODE scripts/gpu-profile-check.mjs
 # timed steps alone (host.cpuprofile: no start-up, no plan builds), and the library's own host-time
 # tally (IGNIS_CUDA_HOST_TIMES: cuDNN / cuBLAS calls, launches, allocator)
 TAIL=4 IGNIS_CUDA_HOST_TIMES=1 step host "$(left 15 40)" $NODE scripts/gpu-seed-steps.mjs 100 --profile "$OUT/host.cpuprofile"
+# the same step under the settings that choose each convolution's cuDNN path (graphs or legacy
+# calls, heuristics or autotuned) and with fused ReLU layers, in one process
+TAIL=2 step seed-ab "$(left 10 30)" $NODE scripts/gpu-seed-ab.mjs
 TAIL=60 step memcheck "$(left 30 75)" compute-sanitizer --tool memcheck --leak-check no --error-exitcode 7 $NODE scripts/gpu-smoke.mjs
 # the rest of the suite on this machine (test/cuda ran above); GPU_CHECK_SKIP_FULL=1 leaves it out (a
 # rerun that checks only the GPU side, when device time is short)
@@ -105,6 +109,7 @@ grep -h -E "input \[256, (3, 32, 32|32, 15, 15|64, 6, 6)\].*first call" "$OUT/be
 grep -E "^SUMMARY" "$OUT/bench.log" || true
 grep -E "^(copy|act_fwd/(relu|gelu|mish|softplus)|act_bwd/(relu|gelu)|conv(_fp32)?/r50_3x3_56/(none|relu|gelu)|matmul|launch|conv_train|linear_act|bn_|optim|seed_cnn)" "$OUT/bench.log" || true
 grep -E "^gpu-seed-steps" "$OUT/host.log" || true
+grep -E "^gpu-seed-ab" "$OUT/seed-ab.log" || true
 grep -A 14 "^ignis host times" "$OUT/host.log" || true
 # the tool brings back 8 files: the logs travel as one archive (tar xzf logs.tgz)
 (cd "$OUT" && tar czf logs.tgz --remove-files ./*.log ./*.txt 2>/dev/null) || true
