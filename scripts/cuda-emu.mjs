@@ -168,6 +168,13 @@ function test(files) {
     IGNIS_CUDA_EMU: '1',
     LD_LIBRARY_PATH: [join(out, 'driver'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
   };
+  if (coverage) {
+    // gcov writes its counts at exit, and vitest ends its forked workers with SIGTERM, which Node
+    // answers by dying on the spot: the workers exit normally instead, so their counts are kept
+    const flush = join(out, 'exit-on-sigterm.cjs');
+    writeFileSync(flush, "process.on('SIGTERM', () => process.exit(143));\n");
+    env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--require ${JSON.stringify(flush)}`].filter(Boolean).join(' ');
+  }
   if (asan) {
     // node itself is not instrumented: the runtime comes first; leaks are node's business here
     env.LD_PRELOAD = execFileSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();

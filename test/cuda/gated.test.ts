@@ -4,7 +4,7 @@
  * along the last, first and a middle dim, float32 and float64, NaN / inf inputs, forward and every
  * gradient. On the CPU the inputs go in as strided views (helpers.on), so the CPU run checks layouts.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as ignis from '../../src';
 import type { Tensor } from '../../src';
 import { devices, expectClose, on } from './helpers';
@@ -42,6 +42,12 @@ for (const dev of devices) {
           expectClose(xd.grad!, xr.grad!, rt, at, `prelu grad x ${shape}`);
           expectClose(wd.grad!, wr.grad!, rt * 10, at * 10, `prelu grad w ${shape}`);
         }
+        // an empty input: an empty input gradient and a zero slope gradient
+        const x0 = on(ignis.zeros([0, 3, 5], { dtype: dt }), dev).requiresGrad_(true);
+        const w0 = on(sample([3], dt, 2), dev).detach().requiresGrad_(true);
+        F.prelu(x0, w0).sum().backward();
+        expect(x0.grad!.shape).toEqual([0, 3, 5]);
+        expect(w0.grad!.cpu().toArray()).toEqual([0, 0, 0]);
       });
 
       it(`glu forward and backward vs the CPU, ${dt}`, () => {

@@ -271,6 +271,10 @@ for (const dev of devices) {
         y0.sum().backward();
         expect(Array.from(w0.grad!.cpu().toArray() as number[][][][]).flat(3).every((v) => v === 0)).toBe(true);
         expect(b0.grad!.cpu().toArray()).toEqual([0, 0, 0, 0, 0]);
+        // and without an activation (the convolution's own filter and bias gradients)
+        const b1 = on(sample([5]), dev).detach().requiresGrad_();
+        F.conv2d(x0, w0, b1, { padding: 1 }).sum().backward();
+        expect(b1.grad!.cpu().toArray()).toEqual([0, 0, 0, 0, 0]);
       } finally {
         ignis.backends.cudnn.allowTf32 = true;
       }
