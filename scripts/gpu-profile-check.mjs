@@ -8,7 +8,8 @@
 //  2. the kernel mix of one seed-CNN training step (CIFAR shape, batch 256, Adam): conv forward,
 //     backward data and filter, ReLU forward and backward, max pool forward and backward, the
 //     linear layers' GEMMs, the loss and the fused Adam step, every one attributed to an op, on the
-//     same clock as the ops (no kernel starts before the op that queued it).
+//     same clock as the ops (no kernel starts before the op that queued it); then the same step
+//     queued behind a matmul backlog, so its records are device time alone (span and top kernels).
 // Prints one line per check and a table; exit 1 on a failed check, 2 without CUDA.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';

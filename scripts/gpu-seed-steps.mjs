@@ -1,6 +1,7 @@
 // The seed CNN's training step on cuda (CIFAR shape, batch 256, Adam), timed over many steps after
 // a warm-up: the host side's share shows up here. Prints ms per step (and the host's time to queue
-// them) with nothing else running; then, over as many steps again, V8's collections per step (count
+// them) with nothing else running, whether the host or the device sets the pace (bursts from an
+// idle device; the device's time alone behind a matmul backlog); then, over as many steps again, V8's collections per step (count
 // and ms, by kind, from perf_hooks) and with `--profile FILE` a V8 CPU profile of those steps alone
 // (the warm-up, which builds the cuDNN plans, and the process start are left out; run by
 // scripts/gpu-check.sh). In the profile, the addon's native entries all show under one native
